@@ -1,0 +1,253 @@
+# SPDX-License-Identifier: MIT
+# pvkit top-level Makefile. Configuration through Debian linux-kbuild-6.1's `conf`, a Kbuild-style
+# object collector over per-folder Makefiles (obj-y, obj-$(CONFIG_...), subdir/), objects under
+# $(O) (default build/), automatic header dependencies, and the run/check/bench entry points.
+#
+#   make            build build/pvkit.elf and build/pvkit.iso (default config on a fresh tree)
+#   make run        install what is missing, build, boot natively under QEMU, then as a Xen DomU
+#   make check      all tests; the last line is "N passed, M failed"
+#   make V=1        show full command lines
+
+srctree := $(CURDIR)
+O       ?= build
+obj     := $(O)
+
+MAKEFLAGS += --no-builtin-rules --no-builtin-variables
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# ---------------------------------------------------------------------------------------------
+# Tools. CC may be gcc (default) or clang; the host compiler builds unit tests and fuzzers.
+CC      ?= gcc
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
+LD      ?= ld
+ifeq ($(origin LD),default)
+LD      := ld
+endif
+OBJCOPY ?= objcopy
+HOSTCC  ?= gcc
+PYTHON  ?= python3
+KCONFIG_CONF ?= /usr/lib/linux-kbuild-6.1/scripts/kconfig/conf
+export CC LD HOSTCC srctree
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+# $(call say,TAG,target): the one-line progress message, silent under V=1 (which shows commands).
+say = $(if $(Q),@printf '  %-8s %s\n' '$(1)' '$(2)')
+
+# ---------------------------------------------------------------------------------------------
+# Targets that do not need a configuration (and must not create one).
+no-config-targets := clean distclean help deps %defconfig savedefconfig olddefconfig \
+                     menuconfig allyesconfig allnoconfig unit fuzz
+need-config := 1
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(no-config-targets),$(MAKECMDGOALS)),)
+need-config :=
+endif
+endif
+
+.PHONY: all
+all: $(obj)/pvkit.elf $(obj)/pvkit.iso
+
+# ---------------------------------------------------------------------------------------------
+# Kconfig. .config lives in $(obj); a fresh tree gets configs/defconfig without questions.
+kconfig-env := KCONFIG_CONFIG=$(obj)/.config \
+               KCONFIG_AUTOCONFIG=$(obj)/include/config/auto.conf \
+               KCONFIG_AUTOHEADER=$(obj)/include/generated/autoconf.h.tmp \
+               KCONFIG_RUSTCCFG=$(obj)/include/generated/rustc_cfg
+conf := $(kconfig-env) $(KCONFIG_CONF)
+
+$(KCONFIG_CONF):
+	@echo "error: $(KCONFIG_CONF) is missing: install Debian's linux-kbuild-6.1" >&2
+	@echo "       (scripts/install-deps.sh does it)" >&2
+	@exit 1
+
+.PHONY: defconfig olddefconfig savedefconfig menuconfig allyesconfig allnoconfig
+defconfig: | $(KCONFIG_CONF)
+	$(Q)mkdir -p $(obj)
+	$(Q)$(conf) --defconfig=configs/defconfig Kconfig
+
+# make native_only_defconfig, make xen_only_defconfig, make allyes_defconfig: configs/<name>
+%_defconfig: | $(KCONFIG_CONF)
+	$(Q)test -f configs/$* || { echo "error: no configs/$*" >&2; exit 1; }
+	$(Q)mkdir -p $(obj)
+	$(Q)$(conf) --defconfig=configs/$* Kconfig
+
+olddefconfig allyesconfig allnoconfig: | $(KCONFIG_CONF)
+	$(Q)mkdir -p $(obj)
+	$(Q)$(conf) --$@ Kconfig
+
+savedefconfig: $(obj)/.config | $(KCONFIG_CONF)
+	$(Q)$(conf) --savedefconfig=$(obj)/defconfig Kconfig
+	@echo "wrote $(obj)/defconfig (copy it to configs/ to make it a default)"
+
+menuconfig: | $(KCONFIG_CONF)
+	$(Q)mkdir -p $(obj)
+	$(Q)test -f $(obj)/.config || $(conf) --defconfig=configs/defconfig Kconfig
+	$(Q)KCONFIG_CONFIG=$(obj)/.config $(PYTHON) -m menuconfig Kconfig
+	$(Q)$(conf) --olddefconfig Kconfig
+
+$(obj)/.config: | $(KCONFIG_CONF)
+	$(Q)mkdir -p $(obj)
+	$(call say,DEFCONF,configs/defconfig)
+	$(Q)$(conf) -s --defconfig=configs/defconfig Kconfig
+
+# syncconfig rewrites autoconf.h on every run; replace it only when it changed, so that a config
+# change that does not change the header rebuilds nothing.
+$(obj)/include/config/auto.conf: $(obj)/.config | $(KCONFIG_CONF)
+	$(call say,SYNCCONF,$@)
+	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
+	$(Q)$(conf) -s --syncconfig Kconfig
+	$(Q)cmp -s $(obj)/include/generated/autoconf.h.tmp $(obj)/include/generated/autoconf.h || \
+	   cp $(obj)/include/generated/autoconf.h.tmp $(obj)/include/generated/autoconf.h
+	$(Q)touch $@
+
+$(obj)/include/generated/autoconf.h: $(obj)/include/config/auto.conf ;
+
+ifneq ($(need-config),)
+-include $(obj)/include/config/auto.conf
+# auto.conf.cmd lists the Kconfig files: editing one re-runs syncconfig.
+-include $(obj)/include/config/auto.conf.cmd
+endif
+
+# ---------------------------------------------------------------------------------------------
+# Xen public headers from Debian libxen-dev, copied into $(obj)/include/xen (never committed).
+# Only the package's own files are taken: /usr/include/xen also holds Linux uapi headers.
+xen-hdr-stamp := $(obj)/include/xen/.copied
+libxen-list   := /var/lib/dpkg/info/libxen-dev.list
+$(xen-hdr-stamp): $(wildcard $(libxen-list)) scripts/copy-xen-headers.sh
+	$(call say,XENHDRS,$(obj)/include/xen)
+	$(Q)scripts/copy-xen-headers.sh $(obj)/include/xen
+	$(Q)touch $@
+
+# ---------------------------------------------------------------------------------------------
+# Flags (DESIGN.md §1). -nostdinc: the only system headers are gcc's freestanding ones.
+XEN_INTERFACE_VERSION := 0x00040e00
+KCPPFLAGS := -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+             -Iinclude -Iinclude/libc -I$(obj)/include -include $(obj)/include/generated/autoconf.h \
+             -D__XEN_INTERFACE_VERSION__=$(XEN_INTERFACE_VERSION) -D__PVKIT_KERNEL__
+KCFLAGS   := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
+             -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+             -fno-common -fno-strict-aliasing -fno-omit-frame-pointer -O2 \
+             -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
+             -Wundef -Wvla -Wno-sign-compare
+KAFLAGS   := -D__ASSEMBLY__ -fno-pic -fno-pie
+ifeq ($(CONFIG_DEBUG_INFO),y)
+KCFLAGS   += -g
+KAFLAGS   += -g
+endif
+ifeq ($(CONFIG_WERROR),y)
+KCFLAGS   += -Werror
+endif
+ifeq ($(CONFIG_UBSAN_TRAP),y)
+KCFLAGS   += -fsanitize=undefined -fsanitize-undefined-trap-on-error
+endif
+KLDFLAGS  := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
+             --build-id=none
+
+# A changed command line rebuilds everything that used it (checked at parse time: silent).
+ifneq ($(need-config),)
+flags-now := $(CC) $(KCPPFLAGS) $(KCFLAGS) | $(KAFLAGS) | $(LD) $(KLDFLAGS)
+flags-old := $(file <$(obj)/.flags)
+ifneq ($(flags-now),$(flags-old))
+$(shell mkdir -p $(obj))
+$(file >$(obj)/.flags,$(flags-now))
+endif
+endif
+
+# ---------------------------------------------------------------------------------------------
+# Kbuild-style object collection: each folder's Makefile adds to obj-y (files and subdir/).
+# The link order is the order of core-dirs, then the order inside each Makefile.
+core-dirs := arch/x86 paravirt xen-guest drivers/native drivers/xen-front kernel lib tests/guest
+
+# $(call cc-option,<flag>): the flag if $(CC) takes it, else nothing (for CFLAGS_<file>.o).
+cc-option = $(shell $(CC) -Werror $(1) -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
+
+# A folder's Makefile may also set CFLAGS_<file>.o: extra flags for that one object.
+all-objs :=
+define include-dir
+obj-y :=
+include $(1)/Makefile
+all-objs += $$(addprefix $(obj)/$(1)/,$$(filter %.o,$$(obj-y)))
+$$(foreach o,$$(filter %.o,$$(obj-y)),$$(eval $(obj)/$(1)/$$(o): extra-cflags := $$(CFLAGS_$$(o))))
+$$(foreach o,$$(filter %.o,$$(obj-y)),$$(eval CFLAGS_$$(o) :=))
+subdirs-$(1) := $$(addprefix $(1)/,$$(patsubst %/,%,$$(filter %/,$$(obj-y))))
+$$(foreach d,$$(subdirs-$(1)),$$(eval $$(call include-dir,$$(d))))
+endef
+
+ifneq ($(need-config),)
+$(foreach d,$(core-dirs),$(eval $(call include-dir,$(d))))
+endif
+
+# Generated headers must exist before anything compiles; their later changes reach objects
+# through the .d files.
+build-prereqs := $(obj)/include/generated/autoconf.h $(xen-hdr-stamp)
+
+$(obj)/%.o: %.c $(obj)/.flags | $(build-prereqs)
+	$(call say,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(KCPPFLAGS) $(KCFLAGS) $(extra-cflags) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+
+$(obj)/%.o: %.S $(obj)/.flags | $(build-prereqs)
+	$(call say,AS,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(KCPPFLAGS) $(KAFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+
+$(obj)/%.lds: %.lds.S $(obj)/.flags | $(build-prereqs)
+	$(call say,LDS,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(KCPPFLAGS) $(KAFLAGS) -E -P -x c -MMD -MP -MT $@ -MF $(@:.lds=.lds.d) $< -o $@
+
+lds := $(obj)/arch/x86/pvkit.lds
+
+$(obj)/pvkit.elf: $(all-objs) $(lds) $(obj)/.flags scripts/check-image.py
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KLDFLAGS) -T $(lds) -Map $(obj)/pvkit.map -o $@.tmp $(all-objs)
+	$(Q)$(PYTHON) scripts/check-image.py $@.tmp $(obj)/.config
+	$(Q)mv $@.tmp $@
+
+$(obj)/pvkit.iso: $(obj)/pvkit.elf scripts/grub.cfg scripts/mkiso.sh
+	$(call say,ISO,$@)
+	$(Q)scripts/mkiso.sh $< scripts/grub.cfg $@
+
+-include $(all-objs:.o=.d) $(lds:.lds=.lds.d)
+
+# ---------------------------------------------------------------------------------------------
+# Hosted unit tests (host compiler, ASan + UBSan) and fuzzers: see tests/unit/Makefile.
+include tests/unit/Makefile
+
+# ---------------------------------------------------------------------------------------------
+# Entry points.
+.PHONY: deps run check check-boot check-xen help clean distclean
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) scripts/run.py --image $(obj)/pvkit.elf
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit-build
+	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) $(TESTS)
+
+check-boot: all
+	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite boot
+
+check-xen: all
+	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite xen
+
+clean:
+	$(Q)rm -rf $(obj)/arch $(obj)/paravirt $(obj)/xen-guest $(obj)/drivers $(obj)/kernel \
+	   $(obj)/lib $(obj)/tests $(obj)/iso $(obj)/pvkit.* $(obj)/.flags
+
+distclean:
+	$(Q)rm -rf $(obj)
+
+help:
+	@sed -n '2,10s/^# \{0,1\}//p' Makefile

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-guest self-tests (tests/guest/, CONFIG_SELFTEST): a table of {function, name, where}
+ * run at boot, reported as TAP-like lines "ok N - name" / "not ok N - name" and summed up as
+ * "pvkit: selftest N passed, M failed" (DESIGN.md §5).
+ */
+#ifndef PVKIT_SELFTEST_H
+#define PVKIT_SELFTEST_H
+
+#include <pvkit/bootinfo.h>
+#include <pvkit/errno.h>
+#include <pvkit/printk.h>
+
+/* Environments a test applies to; elsewhere it is reported as skipped. */
+#define ST_NATIVE	(1u << BOOT_NATIVE)
+#define ST_XEN_PV	(1u << BOOT_XEN_PV)
+#define ST_XEN_PVH	(1u << BOOT_XEN_PVH)
+#define ST_ALL		(ST_NATIVE | ST_XEN_PV | ST_XEN_PVH)
+
+struct selftest {
+	int (*fn)(const struct boot_info *bi);	/* 0 = pass, -errno = fail */
+	const char *name;			/* "area: what it proves" */
+	unsigned int envs;			/* ST_* where it applies */
+};
+
+/** Run every test; returns the number that failed. */
+int selftest_run(const struct boot_info *bi);
+
+/*
+ * Inside a test: fail with a diagnostic line (TAP "#" comment) naming the check and where.
+ * The format arguments say what was seen, so a failure explains itself.
+ */
+#define ST_CHECK(cond, fmt, ...)						\
+	do {									\
+		if (!(cond)) {							\
+			printk("#   %s:%d: check failed: %s: " fmt "\n",	\
+			       __FILE__, __LINE__, #cond, ##__VA_ARGS__);	\
+			return -EINVAL;						\
+		}								\
+	} while (0)
+
+#endif /* PVKIT_SELFTEST_H */

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Exceptions: the saved register frame, the report printed for an unexpected one, and the two
+ * ways code can survive an expected one: an exception-table entry (fault at this instruction
+ * -> continue at that one) and an armed expectation that records what happened for a test.
+ */
+#ifndef PVKIT_TRAPS_H
+#define PVKIT_TRAPS_H
+
+#include <pvkit/types.h>
+
+/* Saved by arch/x86/entry.S; lowest address first. Vector and error code are pushed by the
+ * stub (error 0 where the CPU pushes none); the last five by the CPU (or by Xen for PV). */
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector;		/* 0-255 */
+	uint64_t error;			/* CPU error code, or 0 */
+	uint64_t rip, cs, rflags, rsp, ss;	/* the interrupted context */
+};
+
+/* What the last recovered exception looked like. */
+struct trap_record {
+	uint32_t vector;		/* X86_TRAP_* */
+	uint64_t error;			/* error code */
+	uint64_t rip;			/* faulting (or, for #BP, following) instruction */
+	uint64_t cr2;			/* faulting address for #PF, else 0 */
+};
+
+/* Exception table: a fault at `from` continues at `to`. Use inside an asm statement. */
+#define EXTABLE_ENTRY(from, to)					\
+	".pushsection __ex_table, \"a\"\n\t"			\
+	".balign 8\n\t"						\
+	".quad " #from ", " #to "\n\t"				\
+	".popsection\n\t"
+
+struct extable_entry {
+	uint64_t insn;			/* address that may fault */
+	uint64_t fixup;			/* where to continue when it does */
+};
+
+/** Fixup address for a fault at @rip, or 0. */
+uint64_t extable_fixup(uint64_t rip);
+
+/**
+ * trap_expect() - the next exception with @vector is expected: record it and resume (at the
+ * exception-table fixup for faults, after the instruction for #BP) instead of panicking.
+ */
+void trap_expect(uint32_t vector);
+
+/** Disarm; true (and *rec filled) if the expected exception happened since trap_expect(). */
+bool trap_expect_done(struct trap_record *rec);
+
+/** Exceptions taken per vector since boot (cheap; for tests and diagnostics). */
+uint64_t trap_count(uint32_t vector);
+
+/** Called by the entry stubs with interrupts off. Native and Xen PV share it. */
+void trap_handle(struct trap_frame *f);
+
+/** How to read CR2 in this environment (native: mov %cr2; Xen PV: vcpu_info). */
+extern uint64_t (*trap_read_cr2)(void);
+
+/** Name of an exception vector: "#PF", "#UD", ...; "irq" for vectors >= 32. */
+const char *trap_name(uint32_t vector);
+
+#endif /* PVKIT_TRAPS_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Xen guest start of day: what kernel code calls to come up and go down under Xen. */
+#ifndef PVKIT_XEN_XEN_H
+#define PVKIT_XEN_XEN_H
+
+#include <pvkit/bootinfo.h>
+#include <pvkit/compiler.h>
+
+enum xen_shutdown_reason {
+	XEN_SHUTDOWN_POWEROFF,		/* SHUTDOWN_poweroff: clean exit */
+	XEN_SHUTDOWN_REBOOT,		/* SHUTDOWN_reboot */
+	XEN_SHUTDOWN_CRASH,		/* SHUTDOWN_crash: the harness counts it as a failure */
+};
+
+/**
+ * xen_early_console_init() - output on the PV console ring from now on (PV: start_info
+ * console mfn/evtchn; PVH: HVM params). HYPERVISOR_console_io is added as a best-effort second
+ * console: release Xen refuses it for a DomU (-EPERM), a debug Xen or dom0 shows it.
+ */
+void xen_early_console_init(struct boot_info *bi);
+
+/** Flush the console ring (bounded wait), then SCHEDOP_shutdown. Returns only on failure. */
+void xen_shutdown(enum xen_shutdown_reason reason);
+
+/** Xen PV: exceptions through HYPERVISOR_set_trap_table (xen-guest/traps_pv.c). */
+void xen_pv_traps_init(void);
+
+/** PVH: point the MSR that CPUID leaf base+2 names at our hypercall page. Return: 0/-errno. */
+int xen_pvh_hypercall_init(void);
+
+#endif /* PVKIT_XEN_XEN_H */

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The environment-specific steps of start_kernel(): consoles, exception setup, and how to
+ * leave. Natively the status goes out through isa-debug-exit; under Xen through
+ * SCHEDOP_shutdown (poweroff = pass, crash = fail), which the harness reads from xl.
+ */
+#include <pvkit/debug_exit.h>
+#include <pvkit/desc.h>
+#include <pvkit/printk.h>
+#include <pvkit/uart16550.h>
+#include <pvkit/x86.h>
+#include <pvkit/xen/xen.h>
+#include "machine.h"
+
+static enum boot_env machine_env;	/* where we run: chooses how to leave */
+
+static __noreturn void machine_panic_halt(void)
+{
+	machine_shutdown(MACHINE_FAIL);
+}
+
+void machine_console_init(struct boot_info *bi)
+{
+	machine_env = bi->env;
+	switch (bi->env) {
+	case BOOT_NATIVE:
+#ifdef CONFIG_SERIAL_16550
+		uart16550_init();
+#endif
+		break;
+	case BOOT_XEN_PV:
+	case BOOT_XEN_PVH:
+#ifdef CONFIG_XEN_GUEST
+		xen_early_console_init(bi);
+#endif
+		break;
+	}
+	panic_halt = machine_panic_halt;
+}
+
+void machine_traps_init(struct boot_info *bi)
+{
+	switch (bi->env) {
+	case BOOT_NATIVE:
+	case BOOT_XEN_PVH:		/* ring 0 in an HVM container: the native tables work */
+		native_load_descriptors();
+		break;
+	case BOOT_XEN_PV:
+#ifdef CONFIG_XEN_PV
+		xen_pv_traps_init();
+#endif
+		break;
+	}
+}
+
+void machine_shutdown(enum machine_status status)
+{
+	printk("pvkit: shutdown %s\n", status == MACHINE_OK ? "ok" : "fail");
+	switch (machine_env) {
+	case BOOT_NATIVE:
+#ifdef CONFIG_ISA_DEBUG_EXIT
+		isa_debug_exit(status == MACHINE_OK ? 0 : 1);
+#endif
+		break;
+	case BOOT_XEN_PV:
+	case BOOT_XEN_PVH:
+#ifdef CONFIG_XEN_GUEST
+		xen_shutdown(status == MACHINE_OK ? XEN_SHUTDOWN_POWEROFF : XEN_SHUTDOWN_CRASH);
+#endif
+		break;
+	}
+	printk("pvkit: halted\n");
+	for (;;) {
+		if (machine_env == BOOT_XEN_PV)
+			cpu_relax();	/* cli/hlt fault in ring 3 */
+		else
+			__asm__ __volatile__("cli; hlt");
+	}
+}

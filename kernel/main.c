@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+/*
+ * start_kernel(): where the three entry points meet. Reads top to bottom as the boot order;
+ * one call per subsystem. The machine-readable lines it prints are the contract with the test
+ * harness (DESIGN.md §5): "pvkit: boot entry=... env=...", TAP lines, the selftest summary.
+ */
+#include <pvkit/bootinfo.h>
+#include <pvkit/errno.h>
+#include <pvkit/kernel.h>
+#include <pvkit/printk.h>
+#include <pvkit/selftest.h>
+#include "machine.h"
+
+static void boot_info_print(const struct boot_info *bi)
+{
+	printk("pvkit: cmdline \"%s\"\n", bi->cmdline);
+	for (uint32_t i = 0; i < bi->nr_mem; i++)
+		printk("pvkit: mem 0x%016lx-0x%016lx %s\n", bi->mem[i].base,
+		       bi->mem[i].base + bi->mem[i].len - 1, boot_mem_type_name(bi->mem[i].type));
+	printk("pvkit: ram %lu KiB in %u regions\n",
+	       boot_mem_total(bi, BOOT_MEM_RAM) >> 10, bi->nr_mem);
+	if (bi->fixes & BOOT_FIX_MMAP_UNSORTED)
+		printk("pvkit: warning: the loader's memory map was unsorted (sorted it)\n");
+	if (bi->fixes & BOOT_FIX_MMAP_OVERLAP)
+		printk("pvkit: warning: the loader's memory map had overlaps (kept the stricter type)\n");
+	if (bi->fixes & BOOT_FIX_MMAP_EMPTY_ENT)
+		printk("pvkit: warning: the loader's memory map had empty entries (dropped)\n");
+	if (bi->fixes & BOOT_FIX_MODULES_DROPPED)
+		printk("pvkit: warning: more than %d boot modules (ignored the rest)\n",
+		       BOOT_MODULES_MAX);
+	for (uint32_t i = 0; i < bi->nr_modules; i++)
+		printk("pvkit: module %u at %#lx, %lu bytes \"%s\"\n", i, bi->modules[i].base,
+		       bi->modules[i].len, bi->modules[i].name);
+}
+
+void start_kernel(struct boot_info *bi)
+{
+	int failed = 0;
+
+	machine_console_init(bi);	/* 16550 natively, the Xen console ring under Xen */
+	printk("pvkit: boot entry=%s env=%s\n", boot_entry_name(bi->entry),
+	       boot_env_name(bi->env));
+	if (bi->error) {		/* the loader's description was unusable */
+		printk("pvkit: error: bad boot information: %s (at %#lx): -%s\n",
+		       bi->diag.what, bi->diag.where, strerror_name(bi->error));
+		machine_shutdown(MACHINE_FAIL);
+	}
+	boot_info_print(bi);		/* memory map, command line, loader mistakes we fixed */
+	machine_traps_init(bi);		/* IDT + TSS natively, trap table under Xen PV */
+
+#ifdef CONFIG_SELFTEST
+	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */
+#endif
+	machine_shutdown(failed ? MACHINE_FAIL : MACHINE_OK);
+}

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The in-guest test runner. The command line can break one test on purpose
+ * (pvkit.fail_test=N: test N is reported as failed after it ran), which is how the harness
+ * proves that a failing guest is seen as failing.
+ */
+#include <pvkit/cmdline.h>
+#include <pvkit/errno.h>
+#include <pvkit/selftest.h>
+#include "tests.h"
+
+static const struct selftest selftests[] = {
+	{ test_mmap_sane,		"boot: memory map is sorted, disjoint and holds the kernel", ST_ALL },
+	{ test_bss_zero,		"boot: .bss is zero",					ST_ALL },
+	{ test_higher_half,		"boot: running in the higher half",			ST_ALL },
+	{ test_cmdline_copied,		"boot: command line copied and NUL-terminated",		ST_ALL },
+	{ test_trap_ud,			"traps: #UD caught, reported and resumed",		ST_ALL },
+	{ test_trap_pf,			"traps: #PF caught with CR2 and error code",		ST_ALL },
+	{ test_trap_int3,		"traps: int3 caught and resumed after it",		ST_ALL },
+	{ test_trap_nested_fixups,	"traps: repeated faults each recovered",		ST_ALL },
+};
+
+int selftest_run(const struct boot_info *bi)
+{
+	unsigned long sabotage = 0;
+	unsigned int passed = 0, failed = 0, skipped = 0;
+
+	if (cmdline_get_ulong(bi->cmdline, "pvkit.fail_test", &sabotage) == -EINVAL)
+		printk("pvkit: warning: pvkit.fail_test is not a number; ignored\n");
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(selftests); i++) {
+		const struct selftest *t = &selftests[i];
+		unsigned int n = i + 1;
+		int err;
+
+		if (!(t->envs & (1u << bi->env))) {
+			printk("ok %u - %s # SKIP not in %s\n", n, t->name, boot_env_name(bi->env));
+			skipped++;
+			continue;
+		}
+		err = t->fn(bi);
+		if (!err && n == sabotage) {
+			printk("#   failed on purpose (pvkit.fail_test=%u)\n", n);
+			err = -ECANCELED;
+		}
+		if (err) {
+			printk("not ok %u - %s\n", n, t->name);
+			failed++;
+		} else {
+			printk("ok %u - %s\n", n, t->name);
+			passed++;
+		}
+	}
+	if (skipped)
+		printk("pvkit: selftest %u skipped\n", skipped);
+	printk("pvkit: selftest %u passed, %u failed\n", passed, failed);
+	return failed;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The PV console ring (xen/io/console.h), output side: works from the first instruction, before
+ * any event-channel handling, because sending on a port needs none. Release Xen refuses
+ * HYPERVISOR_console_io from a DomU, so the ring is the console; console_io is kept as a
+ * best-effort extra for debug hypervisors and dom0.
+ * The backend is not trusted: our producer index is private, a consumer index that claims more
+ * than a ring's worth is treated as a broken peer, and waiting for space is bounded.
+ */
+#include <pvkit/compiler.h>
+#include <pvkit/cpu.h>
+#include <pvkit/errno.h>
+#include <pvkit/printk.h>
+#include <pvkit/x86.h>
+#include <pvkit/xen/console.h>
+#include <pvkit/xen/hypercall.h>
+#include <pvkit/xen/pv.h>
+#include <pvkit/xen/xen.h>
+#include <xen/event_channel.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <xen/io/console.h>
+
+#define XENCONS_WAIT_YIELDS	20000	/* yields to wait for ring space before dropping output */
+
+static struct {
+	struct xencons_interface *intf;	/* the shared ring page */
+	evtchn_port_t evtchn;		/* to kick xenconsoled */
+	XENCONS_RING_IDX out_prod;	/* private copy: the peer cannot move it under us */
+	bool broken;			/* the peer's indexes made no sense: stop writing */
+	uint64_t dropped;		/* bytes we gave up on (full ring, broken peer) */
+} xencons;
+
+static void xencons_notify(void)
+{
+	struct evtchn_send send = { .port = xencons.evtchn };
+
+	HYPERVISOR_event_channel_op(EVTCHNOP_send, &send);
+}
+
+/* Space in the output ring, or -EPROTO when the consumer index is impossible. */
+static long xencons_space(void)
+{
+	XENCONS_RING_IDX cons = READ_ONCE(xencons.intf->out_cons);
+	XENCONS_RING_IDX used = xencons.out_prod - cons;
+
+	if (used > sizeof(xencons.intf->out))
+		return -EPROTO;
+	return sizeof(xencons.intf->out) - used;
+}
+
+static void xencons_write(struct console *con, const char *s, size_t n)
+{
+	struct xencons_interface *intf = xencons.intf;
+	unsigned int waited = 0;
+
+	while (n && !xencons.broken) {
+		long space = xencons_space();
+
+		if (space < 0) {
+			xencons.broken = true;
+			break;
+		}
+		if (space == 0) {
+			xencons_notify();
+			if (++waited > XENCONS_WAIT_YIELDS)
+				break;		/* nobody drains the ring: drop, never hang */
+			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+			continue;
+		}
+		rmb();			/* read out_cons before reusing the slots it freed */
+		for (; space > 0 && n; space--, n--, s++)
+			intf->out[MASK_XENCONS_IDX(xencons.out_prod++, intf->out)] = *s;
+		wmb();			/* the bytes before the index that publishes them */
+		WRITE_ONCE(intf->out_prod, xencons.out_prod);
+		xencons_notify();
+	}
+	xencons.dropped += n;
+}
+
+static struct console xencons_console = {
+	.name = "xencons",
+	.write = xencons_write,
+};
+
+static void xen_console_io_write(struct console *con, const char *s, size_t n)
+{
+	HYPERVISOR_console_io(CONSOLEIO_write, n, s);
+}
+
+static struct console xen_console_io = {
+	.name = "xen-console-io",
+	.write = xen_console_io_write,
+};
+
+static int hvm_get_param(uint32_t index, uint64_t *value)
+{
+	struct xen_hvm_param p = { .domid = DOMID_SELF, .index = index };
+	int err = HYPERVISOR_hvm_op(HVMOP_get_param, &p);
+
+	if (!err)
+		*value = p.value;
+	return err;
+}
+
+/* Where the ring is: PV from start_info (machine frame -> our pfn), PVH from HVM params. */
+static int xencons_locate(const struct boot_info *bi)
+{
+	uint64_t pfn, evtchn;
+	int err;
+
+	if (bi->env == BOOT_XEN_PV) {
+		pfn = xen_pv_mfn_to_pfn(xen_start_info.console.domU.mfn);
+		if (pfn == ~0ul)
+			return -EINVAL;
+		xencons.intf = xen_pv_pfn_to_virt(pfn);
+		xencons.evtchn = xen_start_info.console.domU.evtchn;
+		return 0;
+	}
+	err = hvm_get_param(HVM_PARAM_CONSOLE_PFN, &pfn);
+	if (!err)
+		err = hvm_get_param(HVM_PARAM_CONSOLE_EVTCHN, &evtchn);
+	if (err)
+		return err;
+	if (pfn == 0 || pfn >= (4ull << 30) >> PAGE_SHIFT)	/* early map: low 4 GiB only */
+		return -EINVAL;
+	xencons.intf = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+	xencons.evtchn = evtchn;
+	return 0;
+}
+
+void xen_early_console_init(struct boot_info *bi)
+{
+	int err = 0;
+
+#ifdef CONFIG_XEN_PVH
+	if (bi->env == BOOT_XEN_PVH)
+		err = xen_pvh_hypercall_init();
+#endif
+	if (err)
+		return;			/* no hypercalls: nothing we can print through */
+	console_register(&xen_console_io);
+	err = xencons_locate(bi);
+	if (err) {
+		printk("pvkit: xencons: no console ring (-%s)\n", strerror_name(err));
+		return;
+	}
+	xencons.out_prod = READ_ONCE(xencons.intf->out_prod);
+	console_register(&xencons_console);
+}
+
+void xencons_flush(void)
+{
+	for (unsigned int i = 0; xencons.intf && !xencons.broken && i < XENCONS_WAIT_YIELDS; i++) {
+		long space = xencons_space();
+
+		if (space < 0 || space == (long)sizeof(xencons.intf->out))
+			return;
+		xencons_notify();
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
+}

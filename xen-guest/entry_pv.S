@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xen PV exception entry. Xen bounces an exception to the guest kernel stack as the hardware
+ * frame (error code where the CPU has one, RIP, CS, RFLAGS, RSP, SS) with RCX and R11 pushed on
+ * top. We pop those two, then build the same struct trap_frame as native entry and share
+ * trap_handle(). Return is the iret hypercall: a ring-3 kernel cannot iretq to itself, so we
+ * push the flags word and jump (not call) to the iret stub of the hypercall page, which pushes
+ * RCX, R11, RAX to complete struct iret_context.
+ */
+#include <pvkit/asm.h>
+#include <xen/xen.h>
+
+.macro XEN_PV_STUB v, err
+	.p2align 4
+ENTRY(xen_pv_trap_\v)
+	popq	%rcx
+	popq	%r11
+	.ifeq \err
+	pushq	$0
+	.endif
+	pushq	$\v
+	jmp	xen_pv_trap_common
+END(xen_pv_trap_\v)
+.endm
+
+	.text
+	/* The architectural exceptions we route (those Xen can deliver to a PV guest). */
+	XEN_PV_STUB 0,0;  XEN_PV_STUB 1,0;  XEN_PV_STUB 3,0;  XEN_PV_STUB 4,0
+	XEN_PV_STUB 5,0;  XEN_PV_STUB 6,0;  XEN_PV_STUB 7,0;  XEN_PV_STUB 8,1
+	XEN_PV_STUB 10,1; XEN_PV_STUB 11,1; XEN_PV_STUB 12,1; XEN_PV_STUB 13,1
+	XEN_PV_STUB 14,1; XEN_PV_STUB 16,0; XEN_PV_STUB 17,1; XEN_PV_STUB 18,0
+	XEN_PV_STUB 19,0
+
+	.p2align 4
+ENTRY(xen_pv_trap_common)
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	cld
+	movq	%rsp, %rdi
+	call	trap_handle
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	addq	$16, %rsp		/* vector, error code */
+	pushq	$0			/* iret_context.flags: not returning from a syscall */
+	jmp	hypercall_page + __HYPERVISOR_iret * 32
+END(xen_pv_trap_common)

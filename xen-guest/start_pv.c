@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Xen PV start of day: C side of head_xen_pv.S. The domain builder's start_info becomes a
+ * struct boot_info: pseudo-physical RAM [0, nr_pages), the command line (its NUL checked),
+ * the start_info itself kept for the console, xenstore and the p2m list.
+ */
+#include <pvkit/bootinfo.h>
+#include <pvkit/errno.h>
+#include <pvkit/kernel.h>
+#include <pvkit/x86.h>
+#include <pvkit/xen/pv.h>
+#include <string.h>
+#include <xen/xen.h>
+
+start_info_t xen_start_info;	/* our copy: the builder's page is not looked at twice */
+
+static int xen_pv_parse(struct boot_info *bi, const start_info_t *si)
+{
+	size_t n;
+
+	memcpy(&xen_start_info, si, sizeof(xen_start_info));
+	si = &xen_start_info;
+	if (strncmp(si->magic, "xen-3.0-x86_64", 14)) {
+		bi->diag.what = "start_info magic is not xen-3.0-x86_64";
+		bi->diag.where = 0;
+		return -EINVAL;
+	}
+	n = strnlen((const char *)si->cmd_line, sizeof(si->cmd_line));
+	if (n == sizeof(si->cmd_line)) {
+		bi->diag.what = "command line without its NUL";
+		bi->diag.where = n;
+		return -EINVAL;
+	}
+	memcpy(bi->cmdline, si->cmd_line, n + 1);
+	if (si->nr_pages == 0 || si->nr_pages > (1ul << (52 - PAGE_SHIFT))) {
+		bi->diag.what = "start_info nr_pages out of range";
+		bi->diag.where = si->nr_pages;
+		return -EINVAL;
+	}
+	/* A PV guest's pseudo-physical space is plain RAM from 0 to nr_pages. */
+	return boot_mem_add(bi, 0, (uint64_t)si->nr_pages << PAGE_SHIFT, BOOT_MEM_RAM);
+}
+
+__noreturn void xen_pv_entry_c(const start_info_t *si);
+
+__noreturn void xen_pv_entry_c(const start_info_t *si)
+{
+	struct boot_info *bi = &boot_info;
+	int err;
+
+	boot_info_init(bi, BOOT_ENTRY_XEN_PV);
+	bi->env = BOOT_XEN_PV;
+	bi->xen_start_info = &xen_start_info;
+	bi->start_info_pa = (uintptr_t)si - KERNEL_VIRT_BASE;
+	err = xen_pv_parse(bi, si);
+	if (!err)
+		err = boot_info_finish(bi);
+	bi->error = err;
+	start_kernel(bi);
+}
+
+unsigned long xen_pv_mfn_to_pfn(unsigned long mfn)
+{
+	/* Xen's read-only machine-to-phys table, then the p2m list to confirm the frame is ours. */
+	const unsigned long *m2p = (const unsigned long *)MACH2PHYS_VIRT_START;
+	const unsigned long *p2m = (const unsigned long *)xen_start_info.mfn_list;
+	unsigned long pfn;
+
+	if (mfn >= MACH2PHYS_NR_ENTRIES)
+		return ~0ul;
+	pfn = m2p[mfn];
+	if (pfn >= xen_start_info.nr_pages || p2m[pfn] != mfn)
+		return ~0ul;
+	return pfn;
+}
