@@ -56,11 +56,20 @@ all: $(obj)/pvkit.elf $(obj)/pvkit.iso
 
 # ---------------------------------------------------------------------------------------------
 # Kconfig. .config lives in $(obj); a fresh tree gets configs/defconfig without questions.
-kconfig-env := KCONFIG_CONFIG=$(obj)/.config \
-               KCONFIG_AUTOCONFIG=$(obj)/include/config/auto.conf \
-               KCONFIG_AUTOHEADER=$(obj)/include/generated/autoconf.h.tmp \
-               KCONFIG_RUSTCCFG=$(obj)/include/generated/rustc_cfg
-conf := $(kconfig-env) $(KCONFIG_CONF)
+# Only syncconfig may write auto.conf and autoconf.h: the other modes create auto.conf "if it
+# does not exist", which would make make believe the configuration was synced. They get
+# scratch paths instead.
+kconfig-base := KCONFIG_CONFIG=$(obj)/.config
+conf := $(kconfig-base) \
+        KCONFIG_AUTOCONFIG=$(obj)/include/config/.scratch-auto.conf \
+        KCONFIG_AUTOHEADER=$(obj)/include/generated/.scratch-autoconf.h \
+        KCONFIG_RUSTCCFG=$(obj)/include/generated/.scratch-rustc_cfg \
+        $(KCONFIG_CONF)
+syncconf := $(kconfig-base) \
+        KCONFIG_AUTOCONFIG=$(obj)/include/config/auto.conf \
+        KCONFIG_AUTOHEADER=$(obj)/include/generated/autoconf.h.tmp \
+        KCONFIG_RUSTCCFG=$(obj)/include/generated/rustc_cfg \
+        $(KCONFIG_CONF)
 
 $(KCONFIG_CONF):
 	@echo "error: $(KCONFIG_CONF) is missing: install Debian's linux-kbuild-6.1" >&2
@@ -102,12 +111,15 @@ $(obj)/.config: | $(KCONFIG_CONF)
 $(obj)/include/config/auto.conf: $(obj)/.config | $(KCONFIG_CONF)
 	$(call say,SYNCCONF,$@)
 	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
-	$(Q)$(conf) -s --syncconfig Kconfig
+	$(Q)$(syncconf) -s --syncconfig Kconfig
 	$(Q)cmp -s $(obj)/include/generated/autoconf.h.tmp $(obj)/include/generated/autoconf.h || \
 	   cp $(obj)/include/generated/autoconf.h.tmp $(obj)/include/generated/autoconf.h
 	$(Q)touch $@
 
-$(obj)/include/generated/autoconf.h: $(obj)/include/config/auto.conf ;
+# Also mends a tree where auto.conf exists but the header does not (an interrupted build).
+$(obj)/include/generated/autoconf.h: $(obj)/include/config/auto.conf
+	$(Q)test -f $@.tmp || $(syncconf) -s --syncconfig Kconfig
+	$(Q)cmp -s $@.tmp $@ || cp $@.tmp $@
 
 ifneq ($(need-config),)
 -include $(obj)/include/config/auto.conf

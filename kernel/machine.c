@@ -6,6 +6,7 @@
  */
 #include <pvkit/debug_exit.h>
 #include <pvkit/desc.h>
+#include <pvkit/harness.h>
 #include <pvkit/printk.h>
 #include <pvkit/uart16550.h>
 #include <pvkit/x86.h>
@@ -55,11 +56,11 @@ void machine_traps_init(struct boot_info *bi)
 
 void machine_shutdown(enum machine_status status)
 {
-	printk("pvkit: shutdown %s\n", status == MACHINE_OK ? "ok" : "fail");
+	printk(HARNESS_SHUTDOWN, status == MACHINE_OK ? "ok" : "fail");
 	switch (machine_env) {
 	case BOOT_NATIVE:
 #ifdef CONFIG_ISA_DEBUG_EXIT
-		isa_debug_exit(status == MACHINE_OK ? 0 : 1);
+		isa_debug_exit(status == MACHINE_OK ? HARNESS_EXIT_PASS : HARNESS_EXIT_FAIL);
 #endif
 		break;
 	case BOOT_XEN_PV:

@@ -6,6 +6,7 @@
  */
 #include <pvkit/bootinfo.h>
 #include <pvkit/errno.h>
+#include <pvkit/harness.h>
 #include <pvkit/kernel.h>
 #include <pvkit/printk.h>
 #include <pvkit/selftest.h>
@@ -38,8 +39,7 @@ void start_kernel(struct boot_info *bi)
 	int failed = 0;
 
 	machine_console_init(bi);	/* 16550 natively, the Xen console ring under Xen */
-	printk("pvkit: boot entry=%s env=%s\n", boot_entry_name(bi->entry),
-	       boot_env_name(bi->env));
+	printk(HARNESS_BOOT_LINE, boot_entry_name(bi->entry), boot_env_name(bi->env));
 	if (bi->error) {		/* the loader's description was unusable */
 		printk("pvkit: error: bad boot information: %s (at %#lx): -%s\n",
 		       bi->diag.what, bi->diag.where, strerror_name(bi->error));

@@ -76,18 +76,20 @@ static uint32_t pvh_mem_type(uint32_t type)
 static int pvh_memmap(struct boot_info *bi, const struct boot_mem_access *mem,
 		      uint64_t pa, uint32_t entries)
 {
-	const struct hvm_memmap_table_entry *e;
+	struct hvm_memmap_table_entry e;
+	const uint8_t *p;
 	int err;
 
 	if (entries == 0)
 		return pvh_fail(bi, -EINVAL, "memory map has zero entries", pa);
 	if (entries > BOOT_MEM_MAX)
 		return pvh_fail(bi, -E2BIG, "too many memory map entries", entries);
-	e = pvh_map(mem, pa, (size_t)entries * sizeof(*e));
-	if (!e)
+	p = pvh_map(mem, pa, (size_t)entries * sizeof(e));
+	if (!p)
 		return pvh_fail(bi, -EFAULT, "memory map not readable", pa);
 	for (uint32_t i = 0; i < entries; i++) {
-		err = boot_mem_add(bi, e[i].addr, e[i].size, pvh_mem_type(e[i].type));
+		memcpy(&e, p + i * sizeof(e), sizeof(e));	/* the table may be misaligned */
+		err = boot_mem_add(bi, e.addr, e.size, pvh_mem_type(e.type));
 		if (err)
 			return err;
 	}
@@ -97,28 +99,30 @@ static int pvh_memmap(struct boot_info *bi, const struct boot_mem_access *mem,
 static int pvh_modules(struct boot_info *bi, const struct boot_mem_access *mem,
 		       uint64_t pa, uint32_t nr)
 {
-	const struct hvm_modlist_entry *m;
+	struct hvm_modlist_entry m;
 	uint32_t keep = MIN(nr, (uint32_t)BOOT_MODULES_MAX);
+	const uint8_t *p;
 
 	if (nr > keep)
 		bi->fixes |= BOOT_FIX_MODULES_DROPPED;
 	if (keep == 0)
 		return 0;
-	m = pvh_map(mem, pa, keep * sizeof(*m));
-	if (!m)
+	p = pvh_map(mem, pa, keep * sizeof(m));
+	if (!p)
 		return pvh_fail(bi, -EFAULT, "module list not readable", pa);
 	for (uint32_t i = 0; i < keep; i++) {
 		struct boot_module *mod = &bi->modules[bi->nr_modules];
 
-		if (m[i].paddr > UINT64_MAX - m[i].size)
-			return pvh_fail(bi, -EINVAL, "module wraps around", m[i].paddr);
-		mod->base = m[i].paddr;
-		mod->len = m[i].size;
+		memcpy(&m, p + i * sizeof(m), sizeof(m));	/* copied once, maybe misaligned */
+		if (m.paddr > UINT64_MAX - m.size)
+			return pvh_fail(bi, -EINVAL, "module wraps around", m.paddr);
+		mod->base = m.paddr;
+		mod->len = m.size;
 		mod->name[0] = '\0';
-		if (m[i].cmdline_paddr &&
-		    pvh_copy_string(mem, m[i].cmdline_paddr, mod->name, sizeof(mod->name), true))
+		if (m.cmdline_paddr &&
+		    pvh_copy_string(mem, m.cmdline_paddr, mod->name, sizeof(mod->name), true))
 			return pvh_fail(bi, -EINVAL, "module string unreadable or without NUL",
-					m[i].cmdline_paddr);
+					m.cmdline_paddr);
 		bi->nr_modules++;
 	}
 	return 0;
@@ -127,7 +131,7 @@ static int pvh_modules(struct boot_info *bi, const struct boot_mem_access *mem,
 int boot_parse_pvh(struct boot_info *bi, const struct boot_mem_access *mem, uint64_t pa)
 {
 	struct hvm_start_info si;	/* copied once: the rest of the parse uses this copy */
-	const struct hvm_start_info *p;
+	const void *p;
 	int err;
 
 	p = pvh_map(mem, pa, PVH_V0_SIZE);

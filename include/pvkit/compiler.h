@@ -3,16 +3,37 @@
 #ifndef PVKIT_COMPILER_H
 #define PVKIT_COMPILER_H
 
+/* Each guarded: hosted unit tests also see the C library's versions of some. */
+#ifndef __packed
 #define __packed		__attribute__((packed))
+#endif
+#ifndef __aligned
 #define __aligned(x)		__attribute__((aligned(x)))
+#endif
+#ifndef __section
 #define __section(s)		__attribute__((section(s)))
+#endif
+#ifndef __used
 #define __used			__attribute__((used))
+#endif
+#ifndef __unused
 #define __unused		__attribute__((unused))
+#endif
+#ifndef __noreturn
 #define __noreturn		__attribute__((noreturn))
+#endif
+#ifndef __printf
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
+#endif
+#ifndef __always_inline
 #define __always_inline		inline __attribute__((always_inline))
+#endif
+#ifndef __noinline
 #define __noinline		__attribute__((noinline))
+#endif
+#ifndef __must_check
 #define __must_check		__attribute__((warn_unused_result))
+#endif
 
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)

@@ -6,6 +6,7 @@
  */
 #include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
+#include <pvkit/harness.h>
 #include <pvkit/selftest.h>
 #include "tests.h"
 
@@ -25,8 +26,8 @@ int selftest_run(const struct boot_info *bi)
 	unsigned long sabotage = 0;
 	unsigned int passed = 0, failed = 0, skipped = 0;
 
-	if (cmdline_get_ulong(bi->cmdline, "pvkit.fail_test", &sabotage) == -EINVAL)
-		printk("pvkit: warning: pvkit.fail_test is not a number; ignored\n");
+	if (cmdline_get_ulong(bi->cmdline, HARNESS_FAIL_TEST, &sabotage) == -EINVAL)
+		printk("pvkit: warning: " HARNESS_FAIL_TEST " is not a number; ignored\n");
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(selftests); i++) {
 		const struct selftest *t = &selftests[i];
@@ -34,25 +35,25 @@ int selftest_run(const struct boot_info *bi)
 		int err;
 
 		if (!(t->envs & (1u << bi->env))) {
-			printk("ok %u - %s # SKIP not in %s\n", n, t->name, boot_env_name(bi->env));
+			printk(HARNESS_TEST_SKIP, n, t->name, boot_env_name(bi->env));
 			skipped++;
 			continue;
 		}
 		err = t->fn(bi);
 		if (!err && n == sabotage) {
-			printk("#   failed on purpose (pvkit.fail_test=%u)\n", n);
+			printk("#   failed on purpose (" HARNESS_FAIL_TEST "=%u)\n", n);
 			err = -ECANCELED;
 		}
 		if (err) {
-			printk("not ok %u - %s\n", n, t->name);
+			printk(HARNESS_TEST_NOT_OK, n, t->name);
 			failed++;
 		} else {
-			printk("ok %u - %s\n", n, t->name);
+			printk(HARNESS_TEST_OK, n, t->name);
 			passed++;
 		}
 	}
 	if (skipped)
 		printk("pvkit: selftest %u skipped\n", skipped);
-	printk("pvkit: selftest %u passed, %u failed\n", passed, failed);
+	printk(HARNESS_SUMMARY, passed, failed);
 	return failed;
 }

@@ -81,6 +81,7 @@ run_hook() {
 run_case() {
 	local name=$1 cfg=$2 to=$3 dname=$4 t0 t_end dir end= rc domid= relay_pid hook_pid=
 	local clog=/var/log/xen/console/guest-$dname.log
+	DOM_STATE=- DOM_REASON=-
 	export CASE=$name CONSOLE_LOG=$clog DOMID= HOOK=$5 HOOK_TIMEOUT=$6
 	[ "$HOOK" = - ] && HOOK=
 	dir=/run/pvkit/case-$name

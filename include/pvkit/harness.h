@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest side of the contract with the test harness (DESIGN.md §5). The host side is
+ * scripts/harness.py; change both together. Lines are matched anywhere in a console stream,
+ * so they must be printed whole, each on its own line.
+ */
+#ifndef PVKIT_HARNESS_H
+#define PVKIT_HARNESS_H
+
+#define HARNESS_BOOT_LINE	"pvkit: boot entry=%s env=%s\n"	/* entry name, env name */
+#define HARNESS_TEST_OK		"ok %u - %s\n"			/* number, name */
+#define HARNESS_TEST_NOT_OK	"not ok %u - %s\n"
+#define HARNESS_TEST_SKIP	"ok %u - %s # SKIP %s\n"	/* number, name, why */
+#define HARNESS_SUMMARY		"pvkit: selftest %u passed, %u failed\n"
+#define HARNESS_SHUTDOWN	"pvkit: shutdown %s\n"		/* "ok" or "fail" */
+
+/* Command-line switches the harness uses. */
+#define HARNESS_FAIL_TEST	"pvkit.fail_test"	/* =N: report test N failed after it ran */
+
+/* isa-debug-exit values (QEMU exits with (v << 1) | 1). */
+#define HARNESS_EXIT_PASS	0	/* QEMU status 1 */
+#define HARNESS_EXIT_FAIL	1	/* QEMU status 3 */
+
+#endif /* PVKIT_HARNESS_H */

@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: MIT
+"""The host side of the guest <-> harness contract (DESIGN.md §5; the guest side is
+include/pvkit/harness.h: change both together).
+
+parse_console() turns a console stream into a GuestReport; judge() says what is wrong with it,
+as a list of problems (empty: the run passed). Used by the native boots, the Xen DomU tests and
+the benchmarks, so that one definition of "passed" exists.
+"""
+import re
+from dataclasses import dataclass, field
+
+BOOT_RE = re.compile(r'pvkit: boot entry=(\S+) env=(\S+)')
+TEST_RE = re.compile(r'^(not ok|ok) (\d+) - (.*?)(?: # SKIP (.*))?$')
+SUMMARY_RE = re.compile(r'pvkit: selftest (\d+) passed, (\d+) failed')
+SKIPPED_RE = re.compile(r'pvkit: selftest (\d+) skipped')
+PANIC_RE = re.compile(r'pvkit: panic: (.*)')
+ERROR_RE = re.compile(r'pvkit: error: (.*)')
+ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]')
+
+FAIL_TEST_PARAM = 'pvkit.fail_test'   # =N: the guest reports test N failed after it ran
+
+# QEMU isa-debug-exit: status (v << 1) | 1.
+QEMU_EXIT_PASS = 1
+QEMU_EXIT_FAIL = 3
+
+
+@dataclass
+class GuestTest:
+    number: int
+    name: str
+    ok: bool
+    skip: str = None            # why it was skipped, or None
+
+
+@dataclass
+class GuestReport:
+    entry: str = None           # from the boot line
+    env: str = None
+    tests: list = field(default_factory=list)       # GuestTest, in order seen
+    summary: tuple = None       # (passed, failed) from the summary line
+    skipped: int = 0
+    panics: list = field(default_factory=list)      # panic messages
+    errors: list = field(default_factory=list)      # "pvkit: error:" messages
+    lines: list = field(default_factory=list)       # the cleaned console lines
+
+
+def clean_lines(text):
+    """Console text -> lines without CR and terminal escapes (GRUB draws a menu)."""
+    text = ANSI_RE.sub('', text)
+    return [line.rstrip('\r') for line in text.replace('\r\n', '\n').split('\n')]
+
+
+def parse_console(text):
+    rep = GuestReport()
+    for line in clean_lines(text):
+        rep.lines.append(line)
+        m = BOOT_RE.search(line)
+        if m and rep.entry is None:
+            rep.entry, rep.env = m.group(1), m.group(2)
+            continue
+        m = TEST_RE.match(line.strip())
+        if m:
+            rep.tests.append(GuestTest(int(m.group(2)), m.group(3), m.group(1) == 'ok',
+                                       m.group(4)))
+            continue
+        m = SUMMARY_RE.search(line)
+        if m:
+            rep.summary = (int(m.group(1)), int(m.group(2)))
+            continue
+        m = SKIPPED_RE.search(line)
+        if m:
+            rep.skipped = int(m.group(1))
+            continue
+        m = PANIC_RE.search(line)
+        if m:
+            rep.panics.append(m.group(1))
+        m = ERROR_RE.search(line)
+        if m:
+            rep.errors.append(m.group(1))
+    return rep
+
+
+def judge(rep, entry=None, env=None, min_tests=5):
+    """Problems with a guest run, [] when it passed. Checks the boot line, the tests, the
+    summary and that they agree with each other; the caller adds how the run ended."""
+    problems = []
+    if rep.entry is None:
+        problems.append('no boot line')
+    else:
+        if entry and rep.entry != entry:
+            problems.append('entered through %s, expected %s' % (rep.entry, entry))
+        if env and rep.env != env:
+            problems.append('environment %s, expected %s' % (rep.env, env))
+    for msg in rep.errors:
+        problems.append('guest error: %s' % msg)
+    for msg in rep.panics:
+        problems.append('guest panic: %s' % msg)
+    failed = [t for t in rep.tests if not t.ok]
+    for t in failed:
+        problems.append('test %d failed: %s' % (t.number, t.name))
+    if rep.summary is None:
+        problems.append('no selftest summary')
+        return problems
+    passed_n, failed_n = rep.summary
+    ran_ok = len([t for t in rep.tests if t.ok and not t.skip])
+    if passed_n != ran_ok or failed_n != len(failed):
+        problems.append('summary says %d passed, %d failed; lines say %d and %d'
+                        % (passed_n, failed_n, ran_ok, len(failed)))
+    if failed_n:
+        problems.append('summary: %d failed' % failed_n)
+    if passed_n < min_tests:
+        problems.append('only %d tests passed, expected at least %d' % (passed_n, min_tests))
+    numbers = [t.number for t in rep.tests]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append('test numbers out of sequence: %s' % numbers)
+    return problems
+
+
+def judge_qemu_exit(status):
+    """Problems with a native QEMU exit status (isa-debug-exit)."""
+    if status == QEMU_EXIT_PASS:
+        return []
+    if status == QEMU_EXIT_FAIL:
+        return ['guest exited with failure (QEMU status 3)']
+    if status is None:
+        return ['timed out']
+    return ['QEMU exit status %s: the guest did not exit through isa-debug-exit' % status]

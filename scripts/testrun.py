@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""pvkit's test runner: `make check` calls it. Runs the suites, prints one line per result
+(PASS/FAIL name: why), writes full logs under build/test-logs/, and ends with the line
+"N passed, M failed". Exit status 1 when anything failed.
+
+Suites:
+  unit     hosted unit tests (tests/unit, ASan + UBSan)
+  harness  the harness judging canned guest output (it must see failures as failures)
+  boot     native boots under QEMU: PVH via -kernel, multiboot2 via the GRUB ISO, and a guest
+           that fails a test on purpose, which must be reported as failed
+  build    every configs/* builds (and the native ones boot); a second make does nothing;
+           touching a header rebuilds exactly the objects that include it
+  xen      DomU tests on real Xen under QEMU (see scripts/xenhost/)
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QEMU = os.environ.get('QEMU', 'qemu-system-x86_64')
+BOOT_TIMEOUT = int(os.environ.get('PVKIT_BOOT_TIMEOUT', '120'))
+
+
+class Runner:
+    def __init__(self, build):
+        self.build = build
+        self.logs = os.path.join(build, 'test-logs')
+        self.passed = 0
+        self.failed = []
+
+    def record(self, name, problems, log=None):
+        """One result; problems is a list of strings (empty: passed)."""
+        if problems:
+            self.failed.append(name)
+            where = ' (log: %s)' % os.path.relpath(log, SRC) if log else ''
+            print('FAIL  %s: %s%s' % (name, '; '.join(problems), where), flush=True)
+        else:
+            self.passed += 1
+            print('PASS  %s' % name, flush=True)
+
+    def log_path(self, suite, name):
+        d = os.path.join(self.logs, suite)
+        os.makedirs(d, exist_ok=True)
+        return os.path.join(d, re.sub(r'[^A-Za-z0-9_.-]+', '_', name) + '.log')
+
+
+def run_logged(cmd, log, timeout, cwd=SRC, env=None):
+    """Run cmd, output to log (and returned). Returns (status or None on timeout, text)."""
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout)
+        status, out = p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        status, out = None, e.stdout or b''
+    text = out.decode('utf-8', 'replace')
+    with open(log, 'w') as f:
+        f.write('$ %s\n' % ' '.join(cmd))
+        f.write(text)
+        f.write('\n# status %s after %.1f s\n' % (status, time.monotonic() - start))
+    return status, text
+
+
+# ---- unit -------------------------------------------------------------------------------
+
+def suite_unit(r):
+    d = os.path.join(r.build, 'tests', 'unit')
+    bins = sorted(f for f in os.listdir(d) if f.startswith('test_') and '.' not in f) \
+        if os.path.isdir(d) else []
+    if not bins:
+        r.record('unit: test binaries built', ['none found in %s' % d])
+        return
+    for b in bins:
+        log = r.log_path('unit', b)
+        status, text = run_logged([os.path.join(d, b)], log, timeout=300)
+        seen = 0
+        for line in text.splitlines():
+            m = harness.TEST_RE.match(line)
+            if m:
+                seen += 1
+                problems = [] if m.group(1) == 'ok' else ['see log']
+                r.record('unit/%s: %s' % (b[5:], m.group(3)), problems, log)
+        crashed = []
+        if status != 0 and status is not None:
+            last = [l for l in text.splitlines() if l.strip()][-3:]
+            crashed = ['exit status %d: %s' % (status, ' | '.join(last))]
+        elif status is None:
+            crashed = ['timed out']
+        if seen == 0:
+            crashed.append('no test results printed')
+        r.record('unit/%s: ran to completion (no crash, no sanitizer report)' % b[5:],
+                 crashed, log)
+
+
+# ---- harness ----------------------------------------------------------------------------
+
+def suite_harness(r):
+    log = r.log_path('harness', 'judge')
+    status, text = run_logged([sys.executable, os.path.join(SRC, 'scripts', 'test_harness.py')],
+                              log, timeout=60)
+    for line in text.splitlines():
+        m = harness.TEST_RE.match(line)
+        if m:
+            r.record('harness: %s' % m.group(3), [] if m.group(1) == 'ok' else ['see log'], log)
+    r.record('harness: judge self-test ran to completion', [] if status == 0 else
+             ['exit status %s' % status], log)
+
+
+# ---- boot -------------------------------------------------------------------------------
+
+def qemu_native(kind, image, append=None):
+    cmd = [QEMU, '-machine', 'q35', '-m', '256', '-display', 'none', '-serial', 'stdio',
+           '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+    accel = os.environ.get('PVKIT_QEMU_ACCEL')
+    if accel:
+        cmd += ['-accel', accel]
+    if kind == 'pvh':
+        cmd += ['-kernel', image]
+        if append:
+            cmd += ['-append', append]
+    else:
+        cmd += ['-cdrom', image]
+    return cmd
+
+
+def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None):
+    log = r.log_path('boot', name)
+    status, text = run_logged(qemu_native(kind, image, append), log, BOOT_TIMEOUT)
+    rep = harness.parse_console(text)
+    problems = harness.judge(rep, entry=entry, env='native') + harness.judge_qemu_exit(status)
+    if expect_fail_test is None:
+        for t in rep.tests:
+            r.record('boot/%s: guest: %s' % (name, t.name), [] if t.ok else ['failed'], log)
+        r.record('boot/%s: boot line, summary, %d+ tests, exit status 1' % (name, 5),
+                 problems, log)
+        return
+    # A guest told to fail test N must be judged failed, for that reason and no other.
+    want = 'test %d failed' % expect_fail_test
+    wrong = []
+    if not any(p.startswith(want) for p in problems):
+        wrong.append('harness did not report "%s" (problems: %s)' % (want, problems or 'none'))
+    if 'guest exited with failure (QEMU status 3)' not in problems:
+        wrong.append('QEMU status %s, expected 3' % status)
+    others = [p for p in problems if not p.startswith(want) and not p.startswith('summary')
+              and 'status 3' not in p]
+    if others:
+        wrong.append('unexpected problems: %s' % others)
+    r.record('boot/%s: a guest failing test %d on purpose is reported as failed'
+             % (name, expect_fail_test), wrong, log)
+
+
+def suite_boot(r):
+    elf = os.path.join(r.build, 'pvkit.elf')
+    iso = os.path.join(r.build, 'pvkit.iso')
+    boot_native(r, 'pvh', 'pvh', elf, 'pvh', append='pvkit.test=native-pvh')
+    boot_native(r, 'grub', 'cdrom', iso, 'multiboot2')
+    boot_native(r, 'pvh-fail-on-purpose', 'pvh', elf, 'pvh',
+                append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
+
+
+# ---- build ------------------------------------------------------------------------------
+
+def make(args, log, timeout=900):
+    jobs = str(os.cpu_count() or 2)
+    return run_logged(['make', '--no-print-directory', '-j' + jobs] + args, log, timeout)
+
+
+def suite_build(r):
+    cfgdir = os.path.join(SRC, 'configs')
+    for cfg in sorted(os.listdir(cfgdir)):
+        out = os.path.join(r.build, 'cfg', cfg)
+        subprocess.run(['rm', '-rf', out])      # from scratch, as a fresh checkout would
+        log = r.log_path('build', 'config-' + cfg)
+        target = 'defconfig' if cfg == 'defconfig' else cfg + '_defconfig'
+        status, _ = make(['O=' + out, target], log)
+        if status == 0:
+            status, _ = make(['O=' + out, 'all'], log + '.all')
+        r.record('build/%s: configures and builds' % cfg,
+                 [] if status == 0 else ['make exited %s' % status], log)
+        if status != 0:
+            continue
+        conf = open(os.path.join(out, '.config')).read()
+        if 'CONFIG_NATIVE=y' in conf and 'CONFIG_BOOT_PVH=y' in conf:
+            boot_native(r, 'config-' + cfg, 'pvh', os.path.join(out, 'pvkit.elf'), 'pvh')
+
+    # A second make does nothing; touching a header rebuilds exactly its includers.
+    out = os.path.join(r.build, 'cfg', 'defconfig')
+    log = r.log_path('build', 'incremental')
+    status, text = make(['O=' + out, 'all'], log)
+    did = [l for l in text.splitlines() if l.strip() and 'Nothing to be done' not in l]
+    r.record('build: make twice does nothing the second time',
+             [] if status == 0 and not did else
+             ['second make printed: %s' % ' | '.join(did)[:300]], log)
+    header = 'include/pvkit/cmdline.h'
+    includers = set()
+    for root, _, files in os.walk(out):
+        for f in files:
+            if f.endswith('.d') and not root.startswith(os.path.join(out, 'tests', 'unit')):
+                deps = open(os.path.join(root, f)).read()
+                if re.search(r'(^|\s)%s(\s|\\|$)' % re.escape(header), deps):
+                    includers.add(os.path.join(root, f[:-2] + '.o'))
+    os.utime(os.path.join(SRC, header))
+    log = r.log_path('build', 'touch-header')
+    status, text = make(['O=' + out, 'all'], log)
+    rebuilt = set(os.path.join(SRC, m.group(1)) if not os.path.isabs(m.group(1)) else m.group(1)
+                  for m in re.finditer(r'^\s+(?:CC|AS)\s+(\S+\.o)$', text, re.M))
+    includers = set(os.path.join(SRC, os.path.relpath(p, SRC)) for p in includers)
+    problems = []
+    if status != 0:
+        problems.append('make exited %s' % status)
+    if not includers:
+        problems.append('no object includes %s (dependency files missing?)' % header)
+    if rebuilt != includers:
+        problems.append('rebuilt %d objects, %d include the header; extra %s, missing %s' % (
+            len(rebuilt), len(includers), sorted(rebuilt - includers)[:5],
+            sorted(includers - rebuilt)[:5]))
+    r.record('build: touching %s rebuilds exactly the %d objects that include it'
+             % (header, len(includers)), problems, log)
+
+
+# ---- xen --------------------------------------------------------------------------------
+
+def suite_xen(r):
+    sys.path.insert(0, os.path.join(SRC, 'scripts', 'xenhost'))
+    try:
+        import xentests
+    except ImportError as e:
+        r.record('xen: harness available', ['cannot import scripts/xenhost/xentests: %s' % e])
+        return
+    xentests.run(r, SRC)
+
+
+SUITES = {
+    'unit': suite_unit,
+    'harness': suite_harness,
+    'boot': suite_boot,
+    'build': suite_build,
+    'xen': suite_xen,
+}
+DEFAULT = ['unit', 'harness', 'boot', 'build', 'xen']
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--build', default='build')
+    ap.add_argument('--suite', action='append', choices=sorted(SUITES),
+                    help='run only these suites (repeatable); default: all')
+    ap.add_argument('suites', nargs='*', help='same as --suite')
+    args = ap.parse_args()
+    suites = (args.suite or []) + args.suites or DEFAULT
+    for s in suites:
+        if s not in SUITES:
+            ap.error('unknown suite %s' % s)
+    r = Runner(os.path.abspath(args.build))
+    start = time.monotonic()
+    for s in suites:
+        print('== %s' % s, flush=True)
+        t0 = time.monotonic()
+        SUITES[s](r)
+        print('== %s: %.0f s' % (s, time.monotonic() - t0), flush=True)
+    print('== total %.0f s' % (time.monotonic() - start))
+    if r.failed:
+        print('failed:')
+        for name in r.failed:
+            print('  ' + name)
+    print('%d passed, %d failed' % (r.passed, len(r.failed)))
+    return 1 if r.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+/* The unit-test runner: runs every case of the binary's table, TAP output, exit status 1 if
+ * any case failed. `binary NAME-SUBSTRING` runs only the matching cases. */
+#include <stdio.h>
+#include <string.h>
+#include "unit.h"
+
+int unit_failed_checks;
+
+int main(int argc, char **argv)
+{
+	unsigned int failed = 0, ran = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (unsigned int i = 0; i < unit_nr_cases; i++) {
+		const struct unit_case *c = &unit_cases[i];
+
+		if (argc > 1 && !strstr(c->name, argv[1]))
+			continue;
+		unit_failed_checks = 0;
+		c->fn();
+		ran++;
+		if (unit_failed_checks) {
+			printf("not ok %u - %s\n", i + 1, c->name);
+			failed++;
+		} else {
+			printf("ok %u - %s\n", i + 1, c->name);
+		}
+	}
+	printf("# %u cases, %u failed\n", ran, failed);
+	return failed ? 1 : 0;
+}
