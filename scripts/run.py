@@ -32,7 +32,7 @@ def xen(args):
         return True
     print('\n=== pvkit as Xen DomUs (PV and PVH) on Xen 4.17 under QEMU ===', flush=True)
     print('(building the test host from Debian packages the first time takes a minute)')
-    res = xenhost.run_plan(args.image, os.path.join(SRC, 'tests', 'xen', 'run.plan'),
+    res = xenhost.run_plan(args.image, os.path.join(SRC, "tests", "xen", "run.plan"),
                            os.path.join(os.path.dirname(args.image), 'run-logs', 'xen'),
                            interactive=True)
     ok = bool(res.get('dom0_booted'))

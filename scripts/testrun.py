@@ -137,7 +137,8 @@ def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None)
     problems = harness.judge(rep, entry=entry, env='native') + harness.judge_qemu_exit(status)
     if expect_fail_test is None:
         for t in rep.tests:
-            r.record('boot/%s: guest: %s' % (name, t.name), [] if t.ok else ['failed'], log)
+            skip = ' (skipped: %s)' % t.skip if t.skip else ''
+            r.record('boot/%s: guest: %s%s' % (name, t.name, skip), [] if t.ok else ['failed'], log)
         r.record('boot/%s: boot line, summary, %d+ tests, exit status 1' % (name, 5),
                  problems, log)
         return

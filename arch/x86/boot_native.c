@@ -11,6 +11,7 @@
 #include <pvkit/kernel.h>
 #include <pvkit/multiboot2.h>
 #include <pvkit/x86.h>
+#include <pvkit/xen/xen.h>
 
 #define IDENTITY_LIMIT	(4ull << 30)	/* head32.S maps physical 0 - 4 GiB 1:1 */
 
@@ -62,6 +63,14 @@ __noreturn void x86_native_entry(uint32_t entry, uint32_t magic, uint32_t info_p
 		err = parse_multiboot2(bi, magic, info_pa);
 	else
 		err = boot_parse_pvh(bi, &identity_access, info_pa);
+#ifdef CONFIG_XEN_PVH
+	/* Under Xen a version-0 start info has no map: ask the hypervisor for one. */
+	if (!err && bi->env == BOOT_XEN_PVH && bi->nr_mem == 0) {
+		err = xen_pvh_hypercall_init();
+		if (!err)
+			err = xen_pvh_memory_map(bi);
+	}
+#endif
 	if (!err)
 		err = boot_info_finish(bi);
 	bi->error = err;

@@ -16,7 +16,7 @@ XEN_PKGS=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-uti
 BASE_PKGS=(libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 bash libtinfo6 busybox-static util-linux)
 # Loaded in this order by dom0's /init; depends= of each .ko is added before it.
 MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback llc stp bridge
-	loop tun)
+	loop tun virtio_pci virtio_console)
 # Xen tools shipped from /usr/lib/xen-4.17/bin (xl is reached through Debian's /usr/sbin wrapper).
 XEN_BINS=(xl libxl-save-helper xen-init-dom0 oxenstored xenstored xenconsoled xenconsole
 	xenstore-control lsevtchn)
@@ -179,8 +179,11 @@ done
 cp "$U/usr/bin/xenstore" "$R/usr/bin/xenstore"
 for f in "$U"/usr/bin/xenstore-*; do
 	n=${f##*/}
-	[ "$n" = xenstore-control ] && ln -s ../lib/xen-common/bin/xen-utils-wrapper "$R/usr/bin/$n" ||
-		ln -s xenstore "$R/usr/bin/$n"
+	if [ "$n" = xenstore-control ]; then
+		ln -s ../lib/xen-common/bin/xen-utils-wrapper "$R/usr/bin/$n"
+	else
+		ln -s xenstore "$R/usr/bin/$n"	# one multi-call binary, dispatching on argv[0]
+	fi
 done
 cp -a "$U/etc/xen" "$R/etc/xen"
 

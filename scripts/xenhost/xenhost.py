@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Host side of the pvkit Xen test host (python3 stdlib): boot Xen + the Debian dom0 under QEMU with
-# a per-run plan appended to the initrd, split dom0's result channel (COM2) into results.json and
-# per-case console logs. CLI: xenhost.py run|build|check-plan (see docs/xen-host.md).
+# a per-run plan appended to the initrd, turn dom0's result records (virtio-serial, else COM2) into
+# results.json and per-case console logs. CLI: xenhost.py run|build|check-plan (docs/xen-host.md).
 import argparse
 import json
 import os
@@ -37,6 +37,13 @@ POWEROFF_GRACE_S = 30    # after "done", QEMU should exit by itself within this
 WATCHDOG_MARGIN_S = 30   # dom0's own watchdog fires this long before the host deadline
 DEFAULT_HOOK_TIMEOUT_S = 60
 RECORD = b"@@pvx "
+RESULTS_PORT = "pvkit.results"    # the virtio-serial port dom0 writes its records to
+
+# Records that become whole files in the logs directory.
+DOM0_LOGS = {"xl-dmesg": "xl-dmesg.log", "hotplug": "xen-hotplug.log", "xl-list": "xl-list.log",
+             "xl-info": "xl-info.log", "varlog": "dom0-var-log-xen.log"}
+GENERATED_LOGS = set(DOM0_LOGS.values()) | {"results.json", "serial.log", "channel.log",
+                                            "com2.log", "qemu.log"}
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -185,7 +192,7 @@ def newc_archive(entries):
     return bytes(out)
 
 
-def make_overlay(image, plan, cases, watchdog_s):
+def make_overlay(image, plan, cases, watchdog_s, channel="auto"):
     """Build the overlay cpio: image, the plan directory's files, rendered configs, plan.tsv."""
     plan_dir = os.path.dirname(os.path.abspath(plan))
     image_name = os.path.basename(image)
@@ -215,7 +222,7 @@ def make_overlay(image, plan, cases, watchdog_s):
         tsv.append("\t".join([c["name"], "%s/%s.cfg" % (DOM0_CASEDIR, c["name"]), str(c["timeout"]),
                               dname, c["hook"] or "-", str(c["hook_timeout"])]))
     entries.append(("pvkit/plan.tsv", 0o644, ("\n".join(tsv) + "\n").encode()))
-    env = "PVKIT_WATCHDOG=%d\n" % watchdog_s
+    env = "PVKIT_WATCHDOG=%d\nPVKIT_CHANNEL=%s\n" % (watchdog_s, channel)
     entries.append(("pvkit/run.env", 0o644, env.encode()))
     return newc_archive(entries)
 
@@ -245,12 +252,16 @@ def _qarg(s):
     return s.replace(",", ",,")     # QEMU option values: a literal comma is doubled
 
 
-def qemu_command(host_dir, initrd, serial_log, channel_log, accel):
+def qemu_command(host_dir, initrd, serial_log, channel_log, com2_log, accel):
     xen_cmdline = (XEN_CMDLINE + " " + os.environ.get("PVKIT_XEN_ARGS", "")).strip()
     return ([QEMU] + QEMU_MACHINE +
             ["-accel", accel, "-display", "none", "-no-reboot", "-nodefaults", "-monitor", "none",
              "-chardev", "file,id=com1,path=" + _qarg(serial_log), "-serial", "chardev:com1",
-             "-chardev", "file,id=com2,path=" + _qarg(channel_log), "-serial", "chardev:com2",
+             "-chardev", "file,id=com2,path=" + _qarg(com2_log), "-serial", "chardev:com2",
+             "-device", "virtio-serial-pci,id=vser",
+             "-chardev", "file,id=results,path=" + _qarg(channel_log),
+             "-device", "virtserialport,bus=vser.0,chardev=results,name=" + RESULTS_PORT,
+             ] + os.environ.get("PVKIT_QEMU_ARGS", "").split() + [
              "-kernel", os.path.join(host_dir, "xen"), "-append", xen_cmdline,
              "-initrd", "%s %s,%s" % (_qarg(os.path.join(host_dir, "vmlinuz")), _qarg(DOM0_CMDLINE),
                                       _qarg(initrd))])
@@ -412,27 +423,29 @@ def _tail(path, n=15):
 
 
 def _boot_once(host_dir, initrd, logs, collector, deadline_s, accel, progress):
-    """Run QEMU once. Return (outcome, detail): outcome is 'done', 'hang' (retry allowed),
-    'qemu-exit', 'timeout'."""
+    """Run QEMU once. Return (outcome, detail, seconds): outcome is 'done', 'hang' (retry
+    allowed), 'qemu-exit' or 'timeout'."""
     serial_log = os.path.join(logs, "serial.log")
     channel_log = os.path.join(logs, "channel.log")
-    for p in (serial_log, channel_log):
+    com2_log = os.path.join(logs, "com2.log")
+    for p in (serial_log, channel_log, com2_log):
         open(p, "wb").close()
-    cmd = qemu_command(host_dir, initrd, serial_log, channel_log, accel)
+    cmd = qemu_command(host_dir, initrd, serial_log, channel_log, com2_log, accel)
     with open(os.path.join(logs, "qemu.log"), "w") as ql:
         ql.write("$ " + " ".join(cmd) + "\n")
         ql.flush()
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=ql, stderr=subprocess.STDOUT)
-    chan, ser = LineReader(channel_log), LineReader(serial_log)
-    sizes, last_growth = (0, 0), t0
+    # dom0 writes records to exactly one of: virtio port (channel.log), COM2, hvc0 (serial.log)
+    chan, com2, ser = LineReader(channel_log), LineReader(com2_log), LineReader(serial_log)
+    sizes, last_growth = (0, 0, 0), t0
     use_serial = False
     outcome, detail = None, ""
     try:
         while True:
             now = time.monotonic()
             el = now - t0
-            for raw in chan.read():
+            for raw in chan.read() + com2.read():
                 collector.feed(raw, el)
             for raw in ser.read():
                 raw = raw.rstrip(b"\r")
@@ -443,7 +456,7 @@ def _boot_once(host_dir, initrd, logs, collector, deadline_s, accel, progress):
                     i = raw.find(RECORD)
                     if i >= 0:
                         collector.feed(raw[i:], el)
-            cur = (os.path.getsize(serial_log), os.path.getsize(channel_log))
+            cur = tuple(os.path.getsize(p) for p in (serial_log, channel_log, com2_log))
             if cur != sizes:
                 sizes, last_growth = cur, now
             if collector.done is not None:
@@ -478,7 +491,7 @@ def _boot_once(host_dir, initrd, logs, collector, deadline_s, accel, progress):
                 proc.kill()
                 proc.wait()
         el = time.monotonic() - t0
-        for raw in chan.read() + chan.flush():
+        for raw in chan.read() + chan.flush() + com2.read() + com2.flush():
             collector.feed(raw, el)
     return outcome, detail, time.monotonic() - t0
 
@@ -487,15 +500,20 @@ def _boot_once(host_dir, initrd, logs, collector, deadline_s, accel, progress):
 # The whole run
 
 def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, retry=True,
-             quiet=False):
+             quiet=False, channel="auto"):
     """Boot the Xen test host, run every case of 'plan' with 'image' as @KERNEL@, write
     results.json, per-case <case>.console.log and the serial logs under 'logs'. Return the
     results dict; results["harness_ok"] says whether the harness itself worked (not whether the
     guests passed). Raises PlanError for an invalid plan and XenHostError if the host cannot
-    be built."""
-    t_run = time.monotonic()
+    be built. channel ("auto", "com2", "hvc0") forces a slower result channel, for debugging."""
     os.makedirs(logs, exist_ok=True)
-    run_log = open(os.path.join(logs, "run.log"), "w")
+    with open(os.path.join(logs, "run.log"), "w") as run_log:
+        return _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel,
+                         run_log)
+
+
+def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel, run_log):
+    t_run = time.monotonic()
 
     def progress(msg):
         line = "xenhost: " + msg
@@ -506,16 +524,21 @@ def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, r
 
     if not os.path.isfile(image):
         raise XenHostError("image %s does not exist" % image)
+    if shutil.which(QEMU) is None:
+        raise XenHostError("%s not found (Debian package qemu-system-x86)" % QEMU)
     cases = parse_plan(plan)
     if host_dir is None:
         progress("building/reusing the Xen host (log: %s)" % os.path.join(logs, "build-host.log"))
         host_dir = build_host(log=os.path.join(logs, "build-host.log"))
     progress("host %s" % host_dir)
-    budget = sum(c["timeout"] for c in cases) + 60 * len(cases) + 120
-    if budget > timeout:
-        progress("warning: the plan may need ~%d s but --timeout is %d s" % (budget, timeout))
+    worst = BOOT_TIMEOUT_S + sum(c["timeout"] + 10 for c in cases)
+    if worst > timeout:
+        progress("note: if every case ran to its timeout the plan would need ~%d s; "
+                 "--timeout is %d s" % (worst, timeout))
     watchdog = max(60, timeout - WATCHDOG_MARGIN_S)
-    overlay = make_overlay(image, plan, cases, watchdog)
+    if channel not in ("auto", "com2", "hvc0"):
+        raise XenHostError("channel must be auto, com2 or hvc0")
+    overlay = make_overlay(image, plan, cases, watchdog, channel)
     accel = "kvm" if kvm_usable() else "tcg"
     host_env = {}
     with open(os.path.join(host_dir, "host.env")) as f:
@@ -524,7 +547,8 @@ def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, r
             host_env[k] = v
 
     for name in os.listdir(logs):     # results of an earlier run must not linger
-        if name.endswith((".console.log", ".hooks.log")) or name.startswith("attempt1-"):
+        if (name.endswith((".console.log", ".hooks.log")) or name.startswith("attempt1-")
+                or name in GENERATED_LOGS):
             os.unlink(os.path.join(logs, name))
     tmp = tempfile.mkdtemp(prefix="xenhost-")
     try:
@@ -542,7 +566,7 @@ def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, r
                                                  progress)
             if outcome == "hang" and retry and attempts == 1:
                 progress("%s: killed QEMU, retrying the boot once (see attempt1-serial.log)" % detail)
-                for n in ("serial.log", "channel.log", "qemu.log"):
+                for n in ("serial.log", "channel.log", "com2.log", "qemu.log"):
                     os.replace(os.path.join(logs, n), os.path.join(logs, "attempt1-" + n))
                 continue
             break
@@ -557,6 +581,9 @@ def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, r
             error = "%s%s" % (detail, " during case %s" % collector.current if collector.current else "")
     elif collector.done.get("status") != "ok":
         error = "dom0 finished with status %s" % collector.done.get("status")
+    unfinished = [c["name"] for c in collector.cases.values() if c["end"] in ("not-run", "incomplete")]
+    if error is None and unfinished:
+        error = "cases not run to the end: %s" % ", ".join(unfinished)
     incomplete = [c["name"] for c in collector.cases.values() if c["console_complete"] is False]
     if error is None and incomplete:
         error = "console relay lost lines for: %s" % ", ".join(incomplete)
@@ -586,7 +613,6 @@ def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, r
     if error:
         progress("error: " + error)
     progress("%d case(s), results in %s" % (len(cases), os.path.join(logs, "results.json")))
-    run_log.close()
     return results
 
 
@@ -599,9 +625,7 @@ def _write_logs(logs, results, collector):
                 f.writelines("xl create: %s\n" % l for l in c["create_output"])
                 for ph, lines in c["hook_output"].items():
                     f.writelines("%s: %s\n" % (ph, l) for l in lines)
-    names = {"xl-dmesg": "xl-dmesg.log", "hotplug": "xen-hotplug.log", "xl-list": "xl-list.log",
-             "xl-info": "xl-info.log", "varlog": "dom0-var-log-xen.log"}
-    for kind, fn in names.items():
+    for kind, fn in DOM0_LOGS.items():
         if kind in collector.files:
             with open(os.path.join(logs, fn), "w", encoding="utf-8") as f:
                 f.writelines(l + "\n" for l in collector.files[kind])
@@ -626,6 +650,8 @@ def main(argv=None):
     r.add_argument("--interactive", action="store_true", help="stream DomU consoles to stdout")
     r.add_argument("--host-dir", help="use this built host instead of build-host.sh")
     r.add_argument("--no-retry", action="store_true", help="do not retry a hung dom0 boot")
+    r.add_argument("--channel", default="auto", choices=("auto", "com2", "hvc0"),
+                   help="debug: force the result channel (default: virtio port, else COM2)")
     b = sub.add_parser("build", help="build or reuse the cached host; print its directory")
     b.add_argument("--log", help="build log file")
     c = sub.add_parser("check-plan", help="validate a plan and render its configs")
@@ -644,7 +670,7 @@ def main(argv=None):
                     case["name"], dname, case["timeout"], case["hook"] or "-", text))
             return 0
         res = run_plan(a.image, a.plan, a.logs, timeout=a.timeout, interactive=a.interactive,
-                       host_dir=a.host_dir, retry=not a.no_retry)
+                       host_dir=a.host_dir, retry=not a.no_retry, channel=a.channel)
     except PlanError as e:
         print("xenhost: plan error: %s" % e, file=sys.stderr)
         return 2

@@ -19,6 +19,12 @@ static const struct selftest selftests[] = {
 	{ test_trap_pf,			"traps: #PF caught with CR2 and error code",		ST_ALL },
 	{ test_trap_int3,		"traps: int3 caught and resumed after it",		ST_ALL },
 	{ test_trap_nested_fixups,	"traps: repeated faults each recovered",		ST_ALL },
+#ifdef CONFIG_XEN_GUEST
+	{ test_xen_version,		"xen: hypercall page works (XENVER_version)",	ST_XEN_PV | ST_XEN_PVH },
+#endif
+#ifdef CONFIG_XEN_PV
+	{ test_xen_pv_p2m,		"xen-pv: p2m list and machine-to-phys agree",	ST_XEN_PV },
+#endif
 };
 
 int selftest_run(const struct boot_info *bi)

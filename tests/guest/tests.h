@@ -17,4 +17,8 @@ int test_trap_pf(const struct boot_info *bi);
 int test_trap_int3(const struct boot_info *bi);
 int test_trap_nested_fixups(const struct boot_info *bi);
 
+/* test_xen.c */
+int test_xen_version(const struct boot_info *bi);
+int test_xen_pv_p2m(const struct boot_info *bi);
+
 #endif /* TESTS_GUEST_TESTS_H */

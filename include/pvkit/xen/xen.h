@@ -28,4 +28,7 @@ void xen_pv_traps_init(void);
 /** PVH: point the MSR that CPUID leaf base+2 names at our hypercall page. Return: 0/-errno. */
 int xen_pvh_hypercall_init(void);
 
+/** PVH: fill @bi's memory map from XENMEM_memory_map. Return: 0 or -errno (diag set). */
+int xen_pvh_memory_map(struct boot_info *bi);
+
 #endif /* PVKIT_XEN_XEN_H */

@@ -11,14 +11,18 @@ DESTROY_TIMEOUT=60
 dom_state() {
 	local out
 	DOM_STATE=gone DOM_REASON=-
-	out=$(timeout 30 xl list -v "$1" 2>/dev/null </dev/null) || return 0
+	# A failing xl list is asked twice before the domain counts as gone.
+	out=$(timeout 30 xl list -v "$1" 2>/dev/null </dev/null) ||
+		out=$(timeout 30 xl list -v "$1" 2>/dev/null </dev/null) || return 0
 	set -- $(printf '%s\n' "$out" | sed -n 2p)
 	# Name ID Mem VCPUs State Time(s) UUID Reason-Code Security-Label
 	[ $# -ge 8 ] || return 0
 	DOM_STATE=$5 DOM_REASON=$8
 }
 
-# end_of STATE REASON: how a shut-down domain ended, or "" while it still runs.
+# end_of STATE REASON: how a shut-down domain ended, or "" while it still runs. State is
+# r b p s <reason letter> d: "---s--" poweroff, "---sc-" crash, "---sr-" reboot; the
+# Reason-Code column tells them apart too.
 end_of() {
 	local st=$1
 	[ "$st" = gone ] && { echo destroyed; return; }
@@ -35,7 +39,7 @@ end_of() {
 # the first byte ("first-output", s after T0), and once STOPFLAG exists drain to EOF and finish
 # with "con-end lines=N bytes=M" so the host can check that nothing was lost.
 relay_console() {
-	local c=$1 f=$2 stop=$3 t0=$4 line pending= n=0 first=0 bytes
+	local c=$1 f=$2 stop=$3 t0=$4 line pending='' n=0 first=0 bytes
 	exec 5<"$f"
 	while :; do
 		if [ "$first" = 0 ] && [ -s "$f" ]; then
@@ -68,21 +72,24 @@ relay_console() {
 	exec 5<&-
 }
 
-# run_hook PHASE: sh HOOK PHASE in /pvkit/tests, output relayed as hook-out, rc as hook-rc.
+# run_hook PHASE: sh HOOK PHASE in /pvkit/tests (bounded by HOOK_TIMEOUT), then its output as
+# hook-out records and its exit status as hook-rc. Output goes through a file so that it is
+# complete and in order even if the hook leaves a background process behind.
 run_hook() {
-	local ph=$1 rc
+	local ph=$1 rc out=/run/pvkit/case-$CASE/hook-$1.out
 	(cd /pvkit/tests && exec env PHASE="$ph" timeout "$HOOK_TIMEOUT" sh "$HOOK" "$ph") \
-		</dev/null > >(relay_lines hook-out "$CASE" "$ph") 2>&1
+		</dev/null >"$out" 2>&1 3>&-
 	rc=$?
+	relay_lines hook-out "$CASE" "$ph" <"$out"
 	emit hook-rc "$CASE" "phase=$ph rc=$rc"
 }
 
 # run_case NAME CFG TIMEOUT DOMNAME HOOK HOOK_TIMEOUT
 run_case() {
-	local name=$1 cfg=$2 to=$3 dname=$4 t0 t_end dir end= rc domid= relay_pid hook_pid=
+	local name=$1 cfg=$2 to=$3 dname=$4 t0 t_end dir end='' rc domid='' relay_pid hook_pid='' wfd watch_pid
 	local clog=/var/log/xen/console/guest-$dname.log
 	DOM_STATE=- DOM_REASON=-
-	export CASE=$name CONSOLE_LOG=$clog DOMID= HOOK=$5 HOOK_TIMEOUT=$6
+	export CASE=$name CONSOLE_LOG=$clog DOMID='' HOOK=$5 HOOK_TIMEOUT=$6
 	[ "$HOOK" = - ] && HOOK=
 	dir=/run/pvkit/case-$name
 	mkdir -p "$dir"
@@ -98,7 +105,7 @@ run_case() {
 	t0=$NOW_CS
 	relay_console "$name" "$clog" "$dir/stop" "$t0" &
 	relay_pid=$!
-	timeout "$CREATE_TIMEOUT" xl create "$cfg" </dev/null >"$dir/create.out" 2>&1
+	timeout "$CREATE_TIMEOUT" xl create "$cfg" </dev/null >"$dir/create.out" 2>&1 3>&-
 	rc=$?
 	now
 	relay_lines create-out "$name" <"$dir/create.out"
@@ -112,21 +119,34 @@ run_case() {
 		export DOMID=$domid
 		if [ -n "$HOOK" ]; then
 			(cd /pvkit/tests && PHASE=running exec setsid sh "$HOOK" running) \
-				</dev/null > >(relay_lines hook-out "$name" running) 2>&1 &
+				</dev/null >"$dir/hook-running.out" 2>&1 3>&- &
 			hook_pid=$!
 		fi
+		# Xen fires @releaseDomain when a domain shuts down: wake on it (xl list costs ~0.3 s
+		# under TCG, too much to poll fast), and poll once a second in case an event is missed.
+		# The end time is taken before the xl list that saw the end, i.e. at the event.
+		rm -f "$dir/watch"
+		mkfifo "$dir/watch"
+		exec {wfd}<>"$dir/watch"
+		xenstore-watch @releaseDomain >&"$wfd" 2>/dev/null </dev/null 3>&- &
+		watch_pid=$!
 		while :; do
-			dom_state "$domid"
 			now
+			t_end=$((NOW_CS - t0))
+			dom_state "$domid"
 			end=$(end_of "$DOM_STATE" "$DOM_REASON")
 			[ -n "$end" ] && break
+			now
 			if [ $((NOW_CS - t0)) -ge $((to * 100)) ]; then
 				end=timeout
+				t_end=$((NOW_CS - t0))
 				break
 			fi
-			snooze 0.2
+			read -r -t 1 -u "$wfd" _ || :
 		done
-		t_end=$((NOW_CS - t0))
+		kill "$watch_pid" 2>/dev/null
+		wait "$watch_pid" 2>/dev/null
+		exec {wfd}<&-
 	fi
 	emit end "$name" "end=$end t=$(secs "$t_end") state=${DOM_STATE:--} reason=${DOM_REASON:--} domid=${domid:--}"
 	log "case $name: end=$end after $(secs "$t_end")s"
@@ -135,11 +155,13 @@ run_case() {
 		if kill -0 "$hook_pid" 2>/dev/null; then
 			kill -TERM -- "-$hook_pid" 2>/dev/null || kill -TERM "$hook_pid" 2>/dev/null
 			wait "$hook_pid" 2>/dev/null
-			emit hook-rc "$name" "phase=running rc=killed"
+			rc=killed
 		else
 			wait "$hook_pid"
-			emit hook-rc "$name" "phase=running rc=$?"
+			rc=$?
 		fi
+		relay_lines hook-out "$name" running <"$dir/hook-running.out"
+		emit hook-rc "$name" "phase=running rc=$rc"
 	fi
 	[ -n "$HOOK" ] && run_hook post
 

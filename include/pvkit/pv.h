@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pv_ops: every privileged operation the kernel needs, as four constant tables chosen once at
+ * boot (pv_init) for the environment we run in: native (paravirt/), Xen PV and Xen PVH
+ * (xen-guest/). Kernel code calls the static inline wrappers below, never a table directly and
+ * never the raw instruction: under Xen PV the kernel runs in ring 3, where cli, mov %cr3 and
+ * lidt fault, and its page tables are read-only.
+ */
+#ifndef PVKIT_PV_H
+#define PVKIT_PV_H
+
+#include <pvkit/bootinfo.h>
+#include <pvkit/types.h>
+
+typedef uint64_t pte_t;			/* one entry of any page-table level */
+
+/* Page-table levels, as alloc_pt/release_pt name them. */
+enum pv_pt_level {
+	PV_PT_L1 = 1,			/* page table: 4 KiB pages */
+	PV_PT_L2 = 2,			/* page directory */
+	PV_PT_L3 = 3,			/* page-directory-pointer table */
+	PV_PT_L4 = 4,			/* top level: what CR3 points at */
+};
+
+struct desc_ptr;
+
+struct pv_cpu_ops {
+	const char *name;				/* "native", "xen-pv", "xen-pvh" */
+	/* CPUID as the kernel should see it (Xen PV: forced emulation, so Xen filters it). */
+	void (*cpuid)(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
+		      uint32_t *d);
+	uint64_t (*read_cr0)(void);
+	void (*write_cr0)(uint64_t v);
+	uint64_t (*read_cr2)(void);			/* fault address (PV: from vcpu_info) */
+	uint64_t (*read_cr4)(void);
+	void (*write_cr4)(uint64_t v);
+	/* Exception entry table; Xen PV turns the IDT's gates into a trap table. */
+	void (*load_idt)(const struct desc_ptr *idt);
+	void (*load_gdt)(const struct desc_ptr *gdt);	/* Xen PV: Xen's GDT is used; no-op */
+	void (*load_tr)(uint16_t sel);			/* Xen PV: no TSS; no-op */
+	/* Stack the CPU switches to on a ring change into the kernel (TSS.rsp0 / stack_switch). */
+	void (*load_sp0)(uint64_t sp0);
+	void (*set_fs_base)(uint64_t base);
+	void (*set_gs_base)(uint64_t base);
+	void (*io_delay)(void);				/* ~1 us pause for slow ISA devices */
+	void (*wbinvd)(void);				/* write back and invalidate caches */
+	/* Stop the CPU until the next interrupt or event, interrupt state unchanged. */
+	void (*halt)(void);
+};
+
+struct pv_irq_ops {
+	const char *name;
+	unsigned long (*save_fl)(void);		/* current interrupt-enable state (IF bit) */
+	void (*restore_fl)(unsigned long fl);	/* back to a state save_fl returned */
+	void (*irq_disable)(void);
+	void (*irq_enable)(void);		/* may deliver pending events at once */
+	void (*safe_halt)(void);		/* enable + wait atomically: no lost wakeup */
+};
+
+struct pv_mmu_ops {
+	const char *name;
+	uint64_t (*read_cr3)(void);		/* physical address of the current top level */
+	void (*write_cr3)(uint64_t pa);		/* switch; PV: MMUEXT_NEW_BASEPTR of a pinned L4 */
+	/* Entry values: PV entries hold machine frames, so build and read them here. */
+	pte_t (*make_pte)(uint64_t pa, uint64_t flags);
+	uint64_t (*pte_pa)(pte_t pte);		/* physical address an entry points at */
+	void (*set_pte)(pte_t *ptep, pte_t val);	/* L1 entry */
+	void (*set_pmd)(pte_t *pmdp, pte_t val);	/* L2 entry */
+	void (*set_pud)(pte_t *pudp, pte_t val);	/* L3 entry */
+	void (*set_p4d)(pte_t *p4dp, pte_t val);	/* L4 entry */
+	/* A zeroed page becomes a page table of @level (PV: read-only, and pinned if L4). */
+	int (*alloc_pt)(enum pv_pt_level level, uint64_t pa);
+	/* A page table of @level is no longer used as one (PV: unpinned, writable again). */
+	void (*release_pt)(enum pv_pt_level level, uint64_t pa);
+	void (*flush_tlb_one)(uintptr_t va);
+	void (*flush_tlb_all)(void);
+	/* Batch page-table updates until leave_lazy (PV: one multicall / mmu_update). */
+	void (*enter_lazy)(void);
+	void (*leave_lazy)(void);		/* also the point where batched updates land */
+};
+
+struct pv_time_ops {
+	const char *name;
+	uint64_t (*clock_ns)(void);		/* monotonic nanoseconds since boot */
+	/* Wall clock: seconds and nanoseconds since the Unix epoch. */
+	int (*wallclock)(uint64_t *sec, uint32_t *nsec);
+	/* Arm the one-shot timer for monotonic time @deadline_ns; 0 cancels. */
+	int (*set_timer)(uint64_t deadline_ns);
+	uint64_t (*tsc_khz)(void);		/* the TSC frequency as measured or told */
+};
+
+extern const struct pv_cpu_ops *pv_cpu;
+extern const struct pv_irq_ops *pv_irq;
+extern const struct pv_mmu_ops *pv_mmu;
+extern const struct pv_time_ops *pv_time;
+
+/**
+ * pv_init() - install the backends for the environment @bi says we run in, after checking
+ * that every required member is present. Return: 0, or -EINVAL naming the gap on the console.
+ */
+int pv_init(const struct boot_info *bi);
+
+/** Check one set of tables (exported for tests): 0 or -EINVAL with *what naming the gap. */
+int pv_check_tables(const struct pv_cpu_ops *cpu, const struct pv_irq_ops *irq,
+		    const struct pv_mmu_ops *mmu, const struct pv_time_ops *time,
+		    const char **what);
+
+/* The wrappers: the only way kernel code reaches the tables. */
+static inline void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+			    uint32_t *c, uint32_t *d)
+{
+	pv_cpu->cpuid(leaf, sub, a, b, c, d);
+}
+static inline uint64_t pv_read_cr0(void) { return pv_cpu->read_cr0(); }
+static inline void pv_write_cr0(uint64_t v) { pv_cpu->write_cr0(v); }
+static inline uint64_t pv_read_cr2(void) { return pv_cpu->read_cr2(); }
+static inline uint64_t pv_read_cr4(void) { return pv_cpu->read_cr4(); }
+static inline void pv_write_cr4(uint64_t v) { pv_cpu->write_cr4(v); }
+static inline void pv_load_idt(const struct desc_ptr *p) { pv_cpu->load_idt(p); }
+static inline void pv_load_gdt(const struct desc_ptr *p) { pv_cpu->load_gdt(p); }
+static inline void pv_load_tr(uint16_t sel) { pv_cpu->load_tr(sel); }
+static inline void pv_load_sp0(uint64_t sp0) { pv_cpu->load_sp0(sp0); }
+static inline void pv_set_fs_base(uint64_t b) { pv_cpu->set_fs_base(b); }
+static inline void pv_set_gs_base(uint64_t b) { pv_cpu->set_gs_base(b); }
+static inline void pv_io_delay(void) { pv_cpu->io_delay(); }
+static inline void pv_wbinvd(void) { pv_cpu->wbinvd(); }
+static inline void pv_halt(void) { pv_cpu->halt(); }
+
+static inline unsigned long pv_save_fl(void) { return pv_irq->save_fl(); }
+static inline void pv_restore_fl(unsigned long fl) { pv_irq->restore_fl(fl); }
+static inline void pv_irq_disable(void) { pv_irq->irq_disable(); }
+static inline void pv_irq_enable(void) { pv_irq->irq_enable(); }
+static inline void pv_safe_halt(void) { pv_irq->safe_halt(); }
+
+/* Disable interrupts and return the previous state, for pv_irq_restore(). */
+static inline unsigned long pv_irq_save(void)
+{
+	unsigned long fl = pv_save_fl();
+
+	pv_irq_disable();
+	return fl;
+}
+static inline void pv_irq_restore(unsigned long fl) { pv_restore_fl(fl); }
+
+static inline uint64_t pv_read_cr3(void) { return pv_mmu->read_cr3(); }
+static inline void pv_write_cr3(uint64_t pa) { pv_mmu->write_cr3(pa); }
+static inline pte_t pv_make_pte(uint64_t pa, uint64_t flags) { return pv_mmu->make_pte(pa, flags); }
+static inline uint64_t pv_pte_pa(pte_t pte) { return pv_mmu->pte_pa(pte); }
+static inline void pv_set_pte(pte_t *p, pte_t v) { pv_mmu->set_pte(p, v); }
+static inline void pv_set_pmd(pte_t *p, pte_t v) { pv_mmu->set_pmd(p, v); }
+static inline void pv_set_pud(pte_t *p, pte_t v) { pv_mmu->set_pud(p, v); }
+static inline void pv_set_p4d(pte_t *p, pte_t v) { pv_mmu->set_p4d(p, v); }
+static inline int pv_alloc_pt(enum pv_pt_level l, uint64_t pa) { return pv_mmu->alloc_pt(l, pa); }
+static inline void pv_release_pt(enum pv_pt_level l, uint64_t pa) { pv_mmu->release_pt(l, pa); }
+static inline void pv_flush_tlb_one(uintptr_t va) { pv_mmu->flush_tlb_one(va); }
+static inline void pv_flush_tlb_all(void) { pv_mmu->flush_tlb_all(); }
+static inline void pv_enter_lazy_mmu(void) { pv_mmu->enter_lazy(); }
+static inline void pv_leave_lazy_mmu(void) { pv_mmu->leave_lazy(); }
+
+static inline uint64_t pv_clock_ns(void) { return pv_time->clock_ns(); }
+static inline int pv_wallclock(uint64_t *s, uint32_t *ns) { return pv_time->wallclock(s, ns); }
+static inline int pv_set_timer(uint64_t deadline) { return pv_time->set_timer(deadline); }
+
+#endif /* PVKIT_PV_H */

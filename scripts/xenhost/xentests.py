@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+"""The `xen` suite of scripts/testrun.py: boot the Xen test host once (xenhost.run_plan) with
+tests/xen/plan.txt and judge every DomU with scripts/harness.py, as the native boots are judged:
+the boot line (entry and environment from the config's type), every test line, the summary,
+and how the domain ended (expect=poweroff by default; a pvkit.fail_test=N case must end in a
+crash with exactly test N failed)."""
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402
+import xenhost  # noqa: E402
+
+# xl type -> (boot entry, environment) the guest must report.
+EXPECTED_DOOR = {'pv': ('xen-pv', 'xen-pv'), 'pvh': ('pvh', 'xen-pvh')}
+MIN_TESTS = 5
+
+
+def config_type(plan_dir, cfg):
+    with open(os.path.join(plan_dir, cfg)) as f:
+        m = re.search(r'^\s*type\s*=\s*"(\w+)"', f.read(), re.M)
+    return m.group(1) if m else 'pv'
+
+
+def judge_case(r, case, spec, plan_dir, logs):
+    name = 'xen/%s' % case['name']
+    log = os.path.join(logs, '%s.console.log' % case['name'])
+    entry, env = EXPECTED_DOOR.get(config_type(plan_dir, spec['cfg']), (None, None))
+    expect = spec['vars'].get('EXPECT', 'poweroff')
+    m = re.search(r'%s=(\d+)' % re.escape(harness.FAIL_TEST_PARAM), spec['extra'])
+    fail_test = int(m.group(1)) if m else None
+
+    rep = harness.parse_console('\n'.join(case.get('console_lines') or []))
+    problems = harness.judge(rep, entry=entry, env=env, min_tests=MIN_TESTS)
+    ended = []
+    if case.get('end') != expect:
+        ended.append('domain ended by %s, expected %s' % (case.get('end'), expect))
+    if not case.get('console_complete'):
+        ended.append('console relay incomplete')
+    if case.get('create_rc') not in (0, None):
+        ended.append('xl create failed (%s): %s' % (case.get('create_rc'),
+                                                    ' | '.join(case.get('create_output', []))[-300:]))
+
+    if fail_test is None:
+        for t in rep.tests:
+            skip = ' (skipped: %s)' % t.skip if t.skip else ''
+            r.record('%s: guest: %s%s' % (name, t.name, skip), [] if t.ok else ['failed'], log)
+        r.record('%s: boot line entry=%s env=%s, summary, ended by %s' % (name, entry, env, expect),
+                 problems + ended, log)
+        return
+    want = 'test %d failed' % fail_test
+    wrong = list(ended)
+    if not any(p.startswith(want) for p in problems):
+        wrong.append('harness did not report "%s" (problems: %s)' % (want, problems or 'none'))
+    others = [p for p in problems if not p.startswith(want) and not p.startswith('summary')]
+    if others:
+        wrong.append('unexpected problems: %s' % others)
+    r.record('%s: a DomU failing test %d on purpose is reported failed, reason %s'
+             % (name, fail_test, case.get('end')), wrong, log)
+
+
+def run(r, src, plan=None):
+    plan = plan or os.path.join(src, 'tests', 'xen', 'plan.txt')
+    image = os.path.join(r.build, 'pvkit.elf')
+    logs = os.path.join(r.logs, 'xen')
+    try:
+        specs = {c['name']: c for c in xenhost.parse_plan(plan)}
+        res = xenhost.run_plan(image, plan, logs, quiet=True)
+    except xenhost.XenHostError as e:
+        r.record('xen: test host built and booted', ['%s' % e], os.path.join(logs, 'run.log'))
+        return
+    host = res.get('host', {})
+    r.record('xen: test host booted (Xen %s, dom0 %s, %.0f s, channel %s)' % (
+        host.get('xen'), host.get('kernel'), host.get('boot_s') or 0, host.get('channel')),
+        [] if res.get('harness_ok') else ['%s' % res.get('error')], os.path.join(logs, 'run.log'))
+    seen = set()
+    for case in res.get('cases', []):
+        spec = specs.get(case['name'])
+        if spec:
+            seen.add(case['name'])
+            judge_case(r, case, spec, os.path.dirname(plan), logs)
+    for missing in sorted(set(specs) - seen):
+        r.record('xen/%s: ran' % missing, ['no result: the plan did not get that far'])
