@@ -39,21 +39,6 @@ void machine_console_init(struct boot_info *bi)
 	panic_halt = machine_panic_halt;
 }
 
-void machine_traps_init(struct boot_info *bi)
-{
-	switch (bi->env) {
-	case BOOT_NATIVE:
-	case BOOT_XEN_PVH:		/* ring 0 in an HVM container: the native tables work */
-		native_load_descriptors();
-		break;
-	case BOOT_XEN_PV:
-#ifdef CONFIG_XEN_PV
-		xen_pv_traps_init();
-#endif
-		break;
-	}
-}
-
 void machine_shutdown(enum machine_status status)
 {
 	printk(HARNESS_SHUTDOWN, status == MACHINE_OK ? "ok" : "fail");

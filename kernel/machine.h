@@ -14,9 +14,6 @@ enum machine_status {
 /** Bring up the consoles of this environment and route panic() to machine_shutdown(). */
 void machine_console_init(struct boot_info *bi);
 
-/** Exceptions: our IDT natively and under PVH, the trap table under Xen PV. */
-void machine_traps_init(struct boot_info *bi);
-
 /** Leave with a status the harness can read (DESIGN.md §5). */
 __noreturn void machine_shutdown(enum machine_status status);
 

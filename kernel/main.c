@@ -6,9 +6,12 @@
  */
 #include <pvkit/bootinfo.h>
 #include <pvkit/errno.h>
+#include <pvkit/desc.h>
 #include <pvkit/harness.h>
 #include <pvkit/kernel.h>
+#include <pvkit/mm.h>
 #include <pvkit/printk.h>
+#include <pvkit/pv.h>
 #include <pvkit/selftest.h>
 #include "machine.h"
 
@@ -46,7 +49,16 @@ void start_kernel(struct boot_info *bi)
 		machine_shutdown(MACHINE_FAIL);
 	}
 	boot_info_print(bi);		/* memory map, command line, loader mistakes we fixed */
-	machine_traps_init(bi);		/* IDT + TSS natively, trap table under Xen PV */
+	int pverr = pv_init(bi);	/* pv_ops backends for this environment */
+	if (pverr && pverr != -EAGAIN)	/* INTEGRATION: -EAGAIN while irq/time are missing */
+		panic("no usable pv_ops backend");
+	x86_traps_init();		/* IDT + TSS natively, a trap table under Xen PV */
+	if (mm_init(bi))		/* frame allocator, our own page tables */
+		panic("memory setup failed");
+	if (!pverr && pv_irq_init(bi))	/* interrupt controllers / event channels */
+		panic("interrupt setup failed");
+	if (!pverr && pv_time_init(bi))	/* clock calibration, one-shot timer */
+		panic("time setup failed");
 
 #ifdef CONFIG_SELFTEST
 	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */

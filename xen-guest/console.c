@@ -10,6 +10,7 @@
 #include <pvkit/compiler.h>
 #include <pvkit/cpu.h>
 #include <pvkit/errno.h>
+#include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/console.h>
@@ -25,6 +26,7 @@
 
 static struct {
 	struct xencons_interface *intf;	/* the shared ring page */
+	uint64_t ring_pa;		/* PVH: its guest-physical address, to map it again */
 	evtchn_port_t evtchn;		/* to kick xenconsoled */
 	XENCONS_RING_IDX out_prod;	/* private copy: the peer cannot move it under us */
 	bool broken;			/* the peer's indexes made no sense: stop writing */
@@ -124,7 +126,8 @@ static int xencons_locate(const struct boot_info *bi)
 		return err;
 	if (pfn == 0 || pfn >= (4ull << 30) >> PAGE_SHIFT)	/* early map: low 4 GiB only */
 		return -EINVAL;
-	xencons.intf = (struct xencons_interface *)(uintptr_t)(pfn << PAGE_SHIFT);
+	xencons.ring_pa = pfn << PAGE_SHIFT;
+	xencons.intf = (struct xencons_interface *)(uintptr_t)xencons.ring_pa;	/* identity */
 	xencons.evtchn = evtchn;
 	return 0;
 }
@@ -147,6 +150,19 @@ void xen_early_console_init(struct boot_info *bi)
 	}
 	xencons.out_prod = READ_ONCE(xencons.intf->out_prod);
 	console_register(&xencons_console);
+}
+
+void xencons_remap(void)
+{
+	struct xencons_interface *intf;
+
+	if (!xencons.ring_pa)
+		return;
+	intf = memremap(xencons.ring_pa, PAGE_SIZE);
+	if (!intf)
+		xencons.broken = true;		/* output is dropped from now on, never faults */
+	else
+		WRITE_ONCE(xencons.intf, intf);
 }
 
 void xencons_flush(void)

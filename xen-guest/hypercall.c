@@ -4,9 +4,13 @@
 #include <pvkit/errno.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
+#include <pvkit/xen/pv.h>
 #include <pvkit/xen/xen.h>
 
 uint64_t xen_hypercall_count[XEN_HYPERCALL_MAX];
+
+/* Xen's shared page (event channels, time, vcpu_info), wherever the start of day mapped it. */
+shared_info_t *xen_shared_info;
 
 int xen_pvh_hypercall_init(void)
 {

@@ -8,11 +8,28 @@
 #include <pvkit/errno.h>
 #include <pvkit/kernel.h>
 #include <pvkit/x86.h>
+#include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
 #include <string.h>
 #include <xen/xen.h>
 
 start_info_t xen_start_info;	/* our copy: the builder's page is not looked at twice */
+
+/* A page of our image that becomes the shared_info mapping (update_va_mapping). */
+static uint8_t xen_pv_shared_info_page[PAGE_SIZE] __aligned(PAGE_SIZE);
+
+int xen_pv_map_shared_info(void)
+{
+	unsigned long va = (unsigned long)xen_pv_shared_info_page;
+	uint64_t pte = xen_start_info.shared_info | PTE_P | PTE_W | PTE_A | PTE_D;
+	int err;
+
+	err = HYPERVISOR_update_va_mapping(va, pte, UVMF_INVLPG);
+	if (err)
+		return err;
+	xen_shared_info = (shared_info_t *)va;
+	return 0;
+}
 
 static int xen_pv_parse(struct boot_info *bi, const start_info_t *si)
 {
@@ -55,6 +72,12 @@ __noreturn void xen_pv_entry_c(const start_info_t *si)
 	err = xen_pv_parse(bi, si);
 	if (!err)
 		err = boot_info_finish(bi);
+	xen_pv_mmu_init();
+	if (!err && xen_pv_map_shared_info()) {	/* vcpu_info: CR2, event mask, time */
+		bi->diag.what = "cannot map shared_info";
+		bi->diag.where = xen_start_info.shared_info;
+		err = -EFAULT;
+	}
 	bi->error = err;
 	start_kernel(bi);
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * Native descriptor tables: a GDT with flat 64-bit kernel segments and a TSS (whose IST stacks
- * catch #DF, NMI and #MC on a known-good stack), and an IDT of interrupt gates pointing at the
- * stubs in entry.S. Xen PV uses HYPERVISOR_set_trap_table instead (xen-guest/).
+ * Descriptor tables: a GDT with flat 64-bit kernel segments and a TSS (whose IST stacks catch
+ * #DF, NMI and #MC on a known-good stack), and an IDT of interrupt gates pointing at the stubs
+ * in entry.S. Built here, loaded through pv_ops: natively lgdt/ltr/lidt; under Xen PV the IDT
+ * becomes a trap table (xen-guest/cpu_pv.c) and the GDT/TSS are not used.
  */
 #include <pvkit/compiler.h>
 #include <pvkit/desc.h>
+#include <pvkit/pv.h>
 #include <pvkit/x86.h>
 #include <string.h>
 
@@ -19,27 +21,12 @@ struct tss64 {
 	uint16_t iomap_base;		/* beyond the limit: no I/O bitmap */
 } __packed;
 
-struct idt_gate {
-	uint16_t offset_low;		/* handler bits 0-15 */
-	uint16_t selector;		/* code segment */
-	uint8_t ist;			/* 0, or the IST slot (1-7) to switch to */
-	uint8_t type_attr;		/* present, DPL, gate type */
-	uint16_t offset_mid;		/* handler bits 16-31 */
-	uint32_t offset_high;		/* handler bits 32-63 */
-	uint32_t reserved;
-} __packed;
-
-struct desc_ptr {
-	uint16_t limit;
-	uint64_t base;
-} __packed;
-
 #define GATE_INTERRUPT	0x8e		/* present, DPL 0, 64-bit interrupt gate */
+#define GATE_INTERRUPT_USER 0xee	/* the same, reachable by int n from any ring */
 #define IST_DF		1
 #define IST_NMI		2
 #define IST_MC		3
 
-extern const uint64_t trap_stub_table[256];
 extern char boot_stack_top[];
 
 static uint64_t gdt[GDT_ENTRIES] __aligned(16);
@@ -70,7 +57,12 @@ static void gdt_set_tss(void)
 	gdt[GDT_TSS / 8 + 1] = base >> 32;
 }
 
-void native_load_descriptors(void)
+void native_tss_set_sp0(uint64_t sp0)
+{
+	tss.rsp[0] = sp0;
+}
+
+void x86_traps_init(void)
 {
 	struct desc_ptr gdtr = { sizeof(gdt) - 1, (uintptr_t)gdt };
 	struct desc_ptr idtr = { sizeof(idt) - 1, (uintptr_t)idt };
@@ -79,35 +71,22 @@ void native_load_descriptors(void)
 	gdt[GDT_KERNEL_CS / 8] = 0x00af9a000000ffffull;	/* 64-bit code, DPL 0 */
 	gdt[GDT_KERNEL_DS / 8] = 0x00cf92000000ffffull;	/* data */
 	memset(&tss, 0, sizeof(tss));
-	tss.rsp[0] = (uintptr_t)boot_stack_top;
 	tss.ist[IST_DF - 1] = (uintptr_t)ist_stacks[0] + IST_STACK_SIZE;
 	tss.ist[IST_NMI - 1] = (uintptr_t)ist_stacks[1] + IST_STACK_SIZE;
 	tss.ist[IST_MC - 1] = (uintptr_t)ist_stacks[2] + IST_STACK_SIZE;
 	tss.iomap_base = sizeof(tss);
 	gdt_set_tss();
 
-	__asm__ __volatile__(
-		"lgdt %0\n\t"
-		"pushq %1\n\t"			/* reload CS with a far return */
-		"leaq 1f(%%rip), %%rax\n\t"
-		"pushq %%rax\n\t"
-		"lretq\n"
-		"1:\n\t"
-		"movl %2, %%eax\n\t"
-		"movl %%eax, %%ds\n\t"
-		"movl %%eax, %%es\n\t"
-		"movl %%eax, %%ss\n\t"
-		"xorl %%eax, %%eax\n\t"
-		"movl %%eax, %%fs\n\t"
-		"movl %%eax, %%gs\n\t"
-		"ltr %w3"
-		: : "m"(gdtr), "i"(GDT_KERNEL_CS), "i"(GDT_KERNEL_DS), "r"(GDT_TSS)
-		: "rax", "memory");
-
 	for (unsigned int v = 0; v < 256; v++)
 		set_gate(v, trap_stub_table[v], 0);
 	idt[X86_TRAP_DF].ist = IST_DF;
 	idt[X86_TRAP_NMI].ist = IST_NMI;
 	idt[X86_TRAP_MC].ist = IST_MC;
-	__asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
+	idt[X86_TRAP_BP].type_attr = GATE_INTERRUPT_USER;	/* int3 from any ring */
+	idt[X86_TRAP_OF].type_attr = GATE_INTERRUPT_USER;	/* into */
+
+	pv_load_gdt(&gdtr);
+	pv_load_tr(GDT_TSS);
+	pv_load_sp0((uintptr_t)boot_stack_top);
+	pv_load_idt(&idtr);
 }

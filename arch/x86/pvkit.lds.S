@@ -51,8 +51,14 @@ SECTIONS
 	_etext = .;
 
 	. = ALIGN(4096);
+	_srodata = .;
 	.rodata : AT(ADDR(.rodata) - KERNEL_VIRT_BASE) {
 		*(.rodata .rodata.*)
+	} :rodata
+	.selftest_tables : AT(ADDR(.selftest_tables) - KERNEL_VIRT_BASE) ALIGN(8) {
+		__selftest_tables_start = .;
+		KEEP(*(SORT_BY_NAME(.selftest_tables.*)))
+		__selftest_tables_end = .;
 	} :rodata
 	__ex_table : AT(ADDR(__ex_table) - KERNEL_VIRT_BASE) ALIGN(8) {
 		__ex_table_start = .;
@@ -62,6 +68,7 @@ SECTIONS
 	.note.Xen : AT(ADDR(.note.Xen) - KERNEL_VIRT_BASE) ALIGN(4) {
 		KEEP(*(.note.Xen))
 	} :rodata :note
+	_erodata = .;
 
 	. = ALIGN(4096);
 	.data : AT(ADDR(.data) - KERNEL_VIRT_BASE) {

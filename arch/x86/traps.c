@@ -4,7 +4,9 @@
  * fixups, armed expectations for self-tests, and a clear report (vector, error code, RIP, CR2,
  * registers) followed by panic for everything else.
  */
+#include <pvkit/irq.h>
 #include <pvkit/printk.h>
+#include <pvkit/pv.h>
 #include <pvkit/traps.h>
 #include <pvkit/x86.h>
 
@@ -20,12 +22,6 @@ static struct {
 	struct trap_record rec;
 } trap_expected;
 
-static uint64_t native_trap_read_cr2(void)
-{
-	return native_read_cr2();
-}
-
-uint64_t (*trap_read_cr2)(void) = native_trap_read_cr2;
 
 static const char *const trap_names[X86_NR_EXCEPTIONS] = {
 	[X86_TRAP_DE] = "#DE divide error",	[X86_TRAP_DB] = "#DB debug",
@@ -95,9 +91,13 @@ static void trap_report(const struct trap_frame *f, uint64_t cr2)
 void trap_handle(struct trap_frame *f)
 {
 	uint32_t vector = f->vector & 0xff;
-	uint64_t cr2 = vector == X86_TRAP_PF ? trap_read_cr2() : 0;
-	uint64_t fixup;
+	uint64_t cr2, fixup;
 
+	if (vector >= IRQ_VECTOR_FIRST) {
+		irq_dispatch(vector);
+		return;
+	}
+	cr2 = vector == X86_TRAP_PF ? pv_read_cr2() : 0;	/* traps are set up after pv_init */
 	trap_counts[vector]++;
 	if (trap_expected.armed && trap_expected.vector == vector) {
 		fixup = vector == X86_TRAP_BP ? f->rip : extable_fixup(f->rip);

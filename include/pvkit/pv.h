@@ -50,6 +50,9 @@ struct pv_cpu_ops {
 
 struct pv_irq_ops {
 	const char *name;
+	/* Bring up interrupt delivery (native: mask the PIC, enable the LAPIC, program the
+	 * IOAPIC; Xen: event channels and the upcall). Interrupts stay disabled. */
+	int (*init)(const struct boot_info *bi);
 	unsigned long (*save_fl)(void);		/* current interrupt-enable state (IF bit) */
 	void (*restore_fl)(unsigned long fl);	/* back to a state save_fl returned */
 	void (*irq_disable)(void);
@@ -59,6 +62,9 @@ struct pv_irq_ops {
 
 struct pv_mmu_ops {
 	const char *name;
+	/* Page-table frames must never be mapped writable (Xen PV validates that); natively
+	 * the kernel writes entries through its own mapping of the table, so it stays writable. */
+	bool readonly_pt;
 	uint64_t (*read_cr3)(void);		/* physical address of the current top level */
 	void (*write_cr3)(uint64_t pa);		/* switch; PV: MMUEXT_NEW_BASEPTR of a pinned L4 */
 	/* Entry values: PV entries hold machine frames, so build and read them here. */
@@ -77,10 +83,15 @@ struct pv_mmu_ops {
 	/* Batch page-table updates until leave_lazy (PV: one multicall / mmu_update). */
 	void (*enter_lazy)(void);
 	void (*leave_lazy)(void);		/* also the point where batched updates land */
+	/* Land what is queued now, inside a lazy section, so that reading the tables from
+	 * memory sees it (needed after linking a new table, before walking through it). */
+	void (*flush_lazy)(void);
 };
 
 struct pv_time_ops {
 	const char *name;
+	/* Calibrate the clock and prepare the one-shot timer (after pv_irq->init). */
+	int (*init)(const struct boot_info *bi);
 	uint64_t (*clock_ns)(void);		/* monotonic nanoseconds since boot */
 	/* Wall clock: seconds and nanoseconds since the Unix epoch. */
 	int (*wallclock)(uint64_t *sec, uint32_t *nsec);
@@ -88,6 +99,15 @@ struct pv_time_ops {
 	int (*set_timer)(uint64_t deadline_ns);
 	uint64_t (*tsc_khz)(void);		/* the TSC frequency as measured or told */
 };
+
+/*
+ * The timer interrupt. Backends call pv_timer_fire() (interrupt context, interrupts off) when
+ * the one-shot timer armed with set_timer expires; the kernel's timer layer registers the one
+ * handler with pv_timer_set_handler().
+ */
+typedef void (*pv_timer_handler_t)(void);
+void pv_timer_set_handler(pv_timer_handler_t fn);
+void pv_timer_fire(void);
 
 extern const struct pv_cpu_ops *pv_cpu;
 extern const struct pv_irq_ops *pv_irq;
@@ -156,7 +176,10 @@ static inline void pv_flush_tlb_one(uintptr_t va) { pv_mmu->flush_tlb_one(va); }
 static inline void pv_flush_tlb_all(void) { pv_mmu->flush_tlb_all(); }
 static inline void pv_enter_lazy_mmu(void) { pv_mmu->enter_lazy(); }
 static inline void pv_leave_lazy_mmu(void) { pv_mmu->leave_lazy(); }
+static inline void pv_flush_lazy_mmu(void) { pv_mmu->flush_lazy(); }
 
+static inline int pv_irq_init(const struct boot_info *bi) { return pv_irq->init(bi); }
+static inline int pv_time_init(const struct boot_info *bi) { return pv_time->init(bi); }
 static inline uint64_t pv_clock_ns(void) { return pv_time->clock_ns(); }
 static inline int pv_wallclock(uint64_t *s, uint32_t *ns) { return pv_time->wallclock(s, ns); }
 static inline int pv_set_timer(uint64_t deadline) { return pv_time->set_timer(deadline); }

@@ -23,6 +23,18 @@ struct selftest {
 	unsigned int envs;			/* ST_* where it applies */
 };
 
+/*
+ * Each test file has its own table and registers it with SELFTEST_TABLE(order, table): the
+ * runner walks all tables sorted by @order (a two-digit number: 10 boot, 20 traps, 30 pv_ops,
+ * 40 native, 50 xen, 60 mm, 70 time...), so adding a test file touches no other file.
+ */
+struct selftest_table {
+	const struct selftest *tests;	/* the file's {fn, name, envs} table */
+	unsigned int count;		/* its length */
+};
+
+#define SELFTEST_TABLE(order, table)							static const struct selftest_table selftest_table_##order##_##table		__section(".selftest_tables." #order) __used = { table, ARRAY_SIZE(table) }
+
 /** Run every test; returns the number that failed. */
 int selftest_run(const struct boot_info *bi);
 

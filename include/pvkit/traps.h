@@ -57,9 +57,6 @@ uint64_t trap_count(uint32_t vector);
 /** Called by the entry stubs with interrupts off. Native and Xen PV share it. */
 void trap_handle(struct trap_frame *f);
 
-/** How to read CR2 in this environment (native: mov %cr2; Xen PV: vcpu_info). */
-extern uint64_t (*trap_read_cr2)(void);
-
 /** Name of an exception vector: "#PF", "#UD", ...; "irq" for vectors >= 32. */
 const char *trap_name(uint32_t vector);
 

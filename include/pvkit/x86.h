@@ -45,6 +45,8 @@
 #define PTE_D			(1u << 6)	/* dirty */
 #define PTE_PS			(1u << 7)	/* large page (in a PD or PDPT) */
 #define PTE_G			(1u << 8)	/* global */
+#define PTE_NX			(1ull << 63)	/* no execute (needs EFER.NXE) */
+#define PTE_ADDR_MASK		0x000ffffffffff000ull	/* bits 12-51: the frame */
 
 /* Exception vectors. */
 #define X86_TRAP_DE		0
@@ -196,7 +198,8 @@ static inline void native_invlpg(uintptr_t va)
 #define wmb()	__asm__ __volatile__("sfence" ::: "memory")
 
 /* Kernel image bounds from the linker script (virtual addresses). */
-extern char _text[], _etext[], _end[], __bss_start[], __bss_end[];
+extern char _text[], _etext[], _srodata[], _erodata[], _end[], __bss_start[], __bss_end[];
+extern char __boot_bss_start[], __boot_bss_end[];	/* early page tables (physical) */
 
 static inline uint64_t kernel_virt_to_phys(const void *p)
 {

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Boot tests: what the entry stubs and the boot-info parsers promise start_kernel(). */
+#include <pvkit/mm.h>
 #include <pvkit/selftest.h>
 #include <pvkit/x86.h>
 #include <string.h>
-#include "tests.h"
 
 extern char _end_pa[];
 
-int test_mmap_sane(const struct boot_info *bi)
+static int test_mmap_sane(const struct boot_info *bi)
 {
 	uint64_t kstart = KERNEL_PHYS_BASE, kend = (uintptr_t)_end_pa;
 	bool kernel_in_ram = false;
@@ -39,7 +39,7 @@ int test_mmap_sane(const struct boot_info *bi)
 /* Never written by anyone: it must read as zero, wherever the loader put us. */
 static uint8_t bss_probe[4096];
 
-int test_bss_zero(const struct boot_info *bi)
+static int test_bss_zero(const struct boot_info *bi)
 {
 	const volatile uint8_t *p = bss_probe;
 
@@ -50,7 +50,7 @@ int test_bss_zero(const struct boot_info *bi)
 	return 0;
 }
 
-int test_higher_half(const struct boot_info *bi)
+static int test_higher_half(const struct boot_info *bi)
 {
 	uintptr_t rip, rsp;
 
@@ -58,18 +58,26 @@ int test_higher_half(const struct boot_info *bi)
 	ST_CHECK(rip >= KERNEL_VIRT_BASE, "rip %#lx", rip);
 	ST_CHECK(rsp >= KERNEL_VIRT_BASE, "rsp %#lx", rsp);
 	ST_CHECK((uintptr_t)_text >= KERNEL_VIRT_BASE + KERNEL_PHYS_BASE, "_text %p", _text);
-	/* Where an identity map exists (our early tables), it must show the same bytes. */
-	if (bi->env != BOOT_XEN_PV) {
-		const uint8_t *high = (const uint8_t *)_text;
-		const uint8_t *low = (const uint8_t *)(uintptr_t)kernel_virt_to_phys(_text);
+	/* Our page tables map the image at KERNEL_VIRT_BASE + its physical address. */
+	for (const char *p = _text; p < _end; p += 64 * PAGE_SIZE) {
+		uint64_t pa;
 
-		ST_CHECK(!memcmp(high, low, 256), "text at %p differs from its physical %p",
-			 high, low);
+		ST_CHECK(!vm_lookup((uintptr_t)p, &pa), "%p is not mapped", p);
+		ST_CHECK(pa == kernel_virt_to_phys(p), "%p maps %#lx, not %#lx", p, pa,
+			 kernel_virt_to_phys(p));
+	}
+	/* And nothing maps low addresses any more: a NULL dereference faults. */
+	{
+		uint64_t pa;
+
+		ST_CHECK(vm_lookup(0, &pa) == -ENOENT, "address 0 maps %#lx", pa);
+		ST_CHECK(vm_lookup(KERNEL_PHYS_BASE, &pa) == -ENOENT,
+			 "the boot identity map is still there (%#lx)", pa);
 	}
 	return 0;
 }
 
-int test_cmdline_copied(const struct boot_info *bi)
+static int test_cmdline_copied(const struct boot_info *bi)
 {
 	size_t n = strnlen(bi->cmdline, sizeof(bi->cmdline));
 
@@ -79,3 +87,11 @@ int test_cmdline_copied(const struct boot_info *bi)
 			 "byte %zu is %#x", i, (unsigned char)bi->cmdline[i]);
 	return 0;
 }
+
+static const struct selftest boot_tests[] = {
+	{ test_mmap_sane, "boot: memory map is sorted, disjoint and holds the kernel", ST_ALL },
+	{ test_bss_zero, "boot: .bss is zero", ST_ALL },
+	{ test_higher_half, "boot: running in the higher half, on our own page tables", ST_ALL },
+	{ test_cmdline_copied, "boot: command line copied and NUL-terminated", ST_ALL },
+};
+SELFTEST_TABLE(10, boot_tests);

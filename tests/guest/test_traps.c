@@ -5,7 +5,6 @@
 #include <pvkit/selftest.h>
 #include <pvkit/traps.h>
 #include <pvkit/x86.h>
-#include "tests.h"
 
 /* Never mapped: PML4 slot 1 (natively) and guest user space under Xen PV. */
 #define UNMAPPED_VA	0x0000008000000000ul
@@ -44,7 +43,7 @@ static uint64_t pf_write_once(void)
 	return rip;
 }
 
-int test_trap_ud(const struct boot_info *bi)
+static int test_trap_ud(const struct boot_info *bi)
 {
 	uint64_t before = trap_count(X86_TRAP_UD), rip = 0;
 	struct trap_record rec;
@@ -59,7 +58,7 @@ int test_trap_ud(const struct boot_info *bi)
 	return 0;
 }
 
-int test_trap_pf(const struct boot_info *bi)
+static int test_trap_pf(const struct boot_info *bi)
 {
 	uint64_t val = 0x5a5a5a5a, rip;
 	struct trap_record rec;
@@ -83,7 +82,7 @@ int test_trap_pf(const struct boot_info *bi)
 	return 0;
 }
 
-int test_trap_int3(const struct boot_info *bi)
+static int test_trap_int3(const struct boot_info *bi)
 {
 	struct trap_record rec;
 	uint64_t after;
@@ -98,7 +97,7 @@ int test_trap_int3(const struct boot_info *bi)
 	return 0;
 }
 
-int test_trap_nested_fixups(const struct boot_info *bi)
+static int test_trap_nested_fixups(const struct boot_info *bi)
 {
 	uint64_t ud = trap_count(X86_TRAP_UD), pf = trap_count(X86_TRAP_PF), rip, val = 0;
 	uintptr_t sp_before, sp_after;
@@ -119,3 +118,11 @@ int test_trap_nested_fixups(const struct boot_info *bi)
 		 trap_count(X86_TRAP_UD) - ud, trap_count(X86_TRAP_PF) - pf);
 	return 0;
 }
+
+static const struct selftest trap_tests[] = {
+	{ test_trap_ud, "traps: #UD caught, reported and resumed", ST_ALL },
+	{ test_trap_pf, "traps: #PF caught with CR2 and error code", ST_ALL },
+	{ test_trap_int3, "traps: int3 caught and resumed after it", ST_ALL },
+	{ test_trap_nested_fixups, "traps: repeated faults each recovered", ST_ALL },
+};
+SELFTEST_TABLE(20, trap_tests);

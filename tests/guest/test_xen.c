@@ -8,9 +8,8 @@
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
 #include <xen/version.h>
-#include "tests.h"
 
-int test_xen_version(const struct boot_info *bi)
+static int test_xen_version(const struct boot_info *bi)
 {
 	uint64_t before = xen_hypercall_count[__HYPERVISOR_xen_version];
 	int v = HYPERVISOR_xen_version(XENVER_version, NULL);
@@ -25,7 +24,7 @@ int test_xen_version(const struct boot_info *bi)
 }
 
 #ifdef CONFIG_XEN_PV
-int test_xen_pv_p2m(const struct boot_info *bi)
+static int test_xen_pv_p2m(const struct boot_info *bi)
 {
 	const unsigned long *p2m = (const unsigned long *)xen_start_info.mfn_list;
 	unsigned long first = kernel_virt_to_phys(_text) >> PAGE_SHIFT;
@@ -42,3 +41,11 @@ int test_xen_pv_p2m(const struct boot_info *bi)
 	return 0;
 }
 #endif
+
+static const struct selftest xen_tests[] = {
+	{ test_xen_version, "xen: hypercall page works (XENVER_version)", ST_XEN_PV | ST_XEN_PVH },
+#ifdef CONFIG_XEN_PV
+	{ test_xen_pv_p2m, "xen-pv: p2m list and machine-to-phys agree", ST_XEN_PV },
+#endif
+};
+SELFTEST_TABLE(50, xen_tests);

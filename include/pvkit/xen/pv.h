@@ -9,11 +9,24 @@
 /** Our copy of the domain builder's start_info (valid after the PV entry). */
 extern start_info_t xen_start_info;
 
-/** shared_info, mapped at start of day (Xen PV: over a page of our image). */
+/** shared_info, mapped at start of day (PV: over a page of our image; PVH: added to our
+ * physical map). Valid once the early boot has mapped it. */
 extern shared_info_t *xen_shared_info;
+
+/** PV: (re)map shared_info at its page in our image (again after a page-table switch). */
+int xen_pv_map_shared_info(void);
 
 /** The pseudo-physical frame of machine frame @mfn, or ~0ul if it is not ours. */
 unsigned long xen_pv_mfn_to_pfn(unsigned long mfn);
+
+/** The machine frame of our pseudo-physical frame @pfn (from the p2m list). */
+unsigned long xen_pv_pfn_to_mfn(unsigned long pfn);
+
+/** Take over the domain builder's page tables as the current ones (before mm_init). */
+void xen_pv_mmu_init(void);
+
+/** MMU operations queued or issued since boot, and the hypercalls that issued them. */
+void xen_pv_mmu_stats(uint64_t *ops, uint64_t *flushes);
 
 /** Kernel virtual address of pseudo-physical frame @pfn in the builder's initial mapping. */
 static inline void *xen_pv_pfn_to_virt(unsigned long pfn)

@@ -5,6 +5,14 @@
 
 #include <pvkit/bootinfo.h>
 #include <pvkit/compiler.h>
+#include <pvkit/pv.h>
+
+/* The Xen backends (xen-guest/). PVH takes the native CPU and MMU tables. */
+extern const struct pv_cpu_ops xen_pv_cpu_ops;
+extern const struct pv_irq_ops xen_pv_irq_ops;
+extern const struct pv_mmu_ops xen_pv_mmu_ops;
+extern const struct pv_irq_ops xen_pvh_irq_ops;
+extern const struct pv_time_ops xen_time_ops;
 
 enum xen_shutdown_reason {
 	XEN_SHUTDOWN_POWEROFF,		/* SHUTDOWN_poweroff: clean exit */
@@ -21,9 +29,6 @@ void xen_early_console_init(struct boot_info *bi);
 
 /** Flush the console ring (bounded wait), then SCHEDOP_shutdown. Returns only on failure. */
 void xen_shutdown(enum xen_shutdown_reason reason);
-
-/** Xen PV: exceptions through HYPERVISOR_set_trap_table (xen-guest/traps_pv.c). */
-void xen_pv_traps_init(void);
 
 /** PVH: point the MSR that CPUID leaf base+2 names at our hypercall page. Return: 0/-errno. */
 int xen_pvh_hypercall_init(void);
