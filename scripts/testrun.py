@@ -169,8 +169,13 @@ def suite_boot(r):
 # ---- build ------------------------------------------------------------------------------
 
 def make(args, log, timeout=900):
+    """A make of its own, not a child of the make that runs us (no jobserver inheritance,
+    whose warnings would look like the build doing something)."""
     jobs = str(os.cpu_count() or 2)
-    return run_logged(['make', '--no-print-directory', '-j' + jobs] + args, log, timeout)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'MAKEOVERRIDES')}
+    return run_logged(['make', '--no-print-directory', '-j' + jobs] + args, log, timeout,
+                      env=env)
 
 
 def suite_build(r):
