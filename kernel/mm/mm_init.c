@@ -181,9 +181,10 @@ int mm_init(const struct boot_info *bi)
 		err = xen_pv_map_shared_info();	/* its page now maps our own frame again */
 		if (err)
 			panic("xen-pv: cannot map shared_info after the switch: %d", err);
-		mm_reclaim_builder_tables(old_root, pv_tables, pv_nr);
 	}
 #endif
+	if (pv_nr)
+		mm_reclaim_builder_tables(old_root, pv_tables, pv_nr);
 	if (bi->env != BOOT_XEN_PV)		/* head32's early tables: 7 frames back */
 		page_release_reserved((uintptr_t)__boot_bss_start,
 				      __boot_bss_end - __boot_bss_start);
