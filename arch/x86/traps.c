@@ -78,6 +78,13 @@ static void trap_report(const struct trap_frame *f, uint64_t cr2)
 {
 	printk("pvkit: exception %s: vector=%lu error=%#lx rip=%#lx cr2=%#lx\n",
 	       trap_name(f->vector), f->vector, f->error, f->rip, cr2);
+	if (f->vector == X86_TRAP_PF)
+		printk("pvkit:   page fault at %#lx: %s, %s, %s%s%s\n", cr2,
+		       f->error & PF_PRESENT ? "protection violation" : "page not present",
+		       f->error & PF_WRITE ? "write" : "read",
+		       f->error & PF_USER ? "user mode" : "kernel mode",
+		       f->error & PF_INSTR ? ", instruction fetch" : "",
+		       f->error & PF_RSVD ? ", reserved bit set" : "");
 	printk("pvkit:   rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n",
 	       f->rax, f->rbx, f->rcx, f->rdx);
 	printk("pvkit:   rsi=%016lx rdi=%016lx rbp=%016lx rsp=%016lx\n",
