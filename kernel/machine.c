@@ -10,6 +10,7 @@
 #include <pvkit/printk.h>
 #include <pvkit/uart16550.h>
 #include <pvkit/x86.h>
+#include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
 
@@ -51,6 +52,7 @@ void machine_shutdown(enum machine_status status)
 	case BOOT_XEN_PV:
 	case BOOT_XEN_PVH:
 #ifdef CONFIG_XEN_GUEST
+		xen_hypercall_print();
 		xen_shutdown(status == MACHINE_OK ? XEN_SHUTDOWN_POWEROFF : XEN_SHUTDOWN_CRASH);
 #endif
 		break;

@@ -13,6 +13,7 @@
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/selftest.h>
+#include <pvkit/timer.h>
 #include "machine.h"
 
 static void boot_info_print(const struct boot_info *bi)
@@ -49,16 +50,17 @@ void start_kernel(struct boot_info *bi)
 		machine_shutdown(MACHINE_FAIL);
 	}
 	boot_info_print(bi);		/* memory map, command line, loader mistakes we fixed */
-	int pverr = pv_init(bi);	/* pv_ops backends for this environment */
-	if (pverr && pverr != -EAGAIN)	/* INTEGRATION: -EAGAIN while irq/time are missing */
+	if (pv_init(bi))		/* pv_ops backends for this environment */
 		panic("no usable pv_ops backend");
 	x86_traps_init();		/* IDT + TSS natively, a trap table under Xen PV */
 	if (mm_init(bi))		/* frame allocator, our own page tables */
 		panic("memory setup failed");
-	if (!pverr && pv_irq_init(bi))	/* interrupt controllers / event channels */
+	if (pv_irq_init(bi))		/* interrupt controllers / event channels */
 		panic("interrupt setup failed");
-	if (!pverr && pv_time_init(bi))	/* clock calibration, one-shot timer */
+	if (pv_time_init(bi))		/* clock calibration, one-shot timer */
 		panic("time setup failed");
+	timer_init();			/* kernel timers on the one-shot timer */
+	pv_irq_enable();		/* from here on interrupts (events) are delivered */
 
 #ifdef CONFIG_SELFTEST
 	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */

@@ -26,8 +26,6 @@ void native_irq_safe_halt(void)
 }
 
 #ifdef CONFIG_NATIVE
-int native_intc_init(const struct boot_info *bi) __attribute__((weak));	/* INTEGRATION */
-
 const struct pv_irq_ops native_irq_ops = {
 	.name        = "native",
 	.init        = native_intc_init,	/* PIC masked, LAPIC on, IOAPIC programmed */

@@ -18,14 +18,6 @@ const struct pv_time_ops *pv_time;
 
 static pv_timer_handler_t pv_timer_handler;
 
-/*
- * INTEGRATION: backends still being written are weak for now, so the image links and
- * pv_init() names the gap instead of the build failing. Made strong when they land.
- */
-extern const struct pv_time_ops native_time_ops __attribute__((weak));
-extern const struct pv_irq_ops xen_pv_irq_ops __attribute__((weak));
-extern const struct pv_irq_ops xen_pvh_irq_ops __attribute__((weak));
-extern const struct pv_time_ops xen_time_ops __attribute__((weak));
 
 /* Members every table must have: all of them. Listed so a gap can be named. */
 #define MEMBER(type, m) { #m, offsetof(struct type, m) }
@@ -133,13 +125,6 @@ int pv_init(const struct boot_info *bi)
 		time = &xen_time_ops;
 #endif
 		break;
-	}
-	/* INTEGRATION (remove when the irq/time backends land): tolerate their absence. */
-	if (!irq || !time || !irq->init || !time->init) {
-		printk("pvkit: warning: pv_ops irq/time backends missing (in development)\n");
-		pv_cpu = cpu;
-		pv_mmu = mmu;
-		return cpu && mmu ? -EAGAIN : -EINVAL;
 	}
 	err = pv_check_tables(cpu, irq, mmu, time, &what);
 	if (err) {

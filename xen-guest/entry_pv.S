@@ -70,3 +70,66 @@ ENTRY(xen_pv_trap_common)
 	pushq	$0			/* iret_context.flags: not returning from a syscall */
 	jmp	hypercall_page + __HYPERVISOR_iret * 32
 END(xen_pv_trap_common)
+
+/*
+ * Event upcall (CALLBACKTYPE_event). Xen bounces it like an exception without error code,
+ * events masked, RCX and R11 on top. It becomes vector IRQ_VECTOR_XEN_UPCALL (the absolute
+ * symbol xen_pv_upcall_vector, set in irq_pv.c) through trap_handle -> irq_dispatch, as the
+ * PVH upcall vector does, so both count it the same. The iret hypercall restores the event
+ * mask from the saved RFLAGS.IF, and delivers at once whatever was raised meanwhile.
+ */
+	.p2align 4
+ENTRY(xen_pv_event_callback)
+	popq	%rcx
+	popq	%r11
+	pushq	$0			/* error code */
+	pushq	$xen_pv_upcall_vector
+	jmp	xen_pv_trap_common
+END(xen_pv_event_callback)
+
+/*
+ * Failsafe callback (CALLBACKTYPE_failsafe): Xen could not return to the context below.
+ * Frame: RCX, R11, DS, ES, FS, GS, then RIP, CS, RFLAGS, RSP, SS. xen_pv_failsafe() (irq_pv.c)
+ * nulls the selectors Xen could not load and returns to retry, or reports and crashes.
+ */
+	.p2align 4
+ENTRY(xen_pv_failsafe_callback)
+	popq	%rcx
+	popq	%r11
+	pushq	%rax
+	pushq	%rbx
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%rbp
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	cld
+	movq	%rsp, %rdi		/* struct xen_pv_failsafe_frame */
+	call	xen_pv_failsafe
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	addq	$32, %rsp		/* DS, ES, FS, GS: the selectors stay as now loaded */
+	pushq	$0			/* iret_context.flags */
+	jmp	hypercall_page + __HYPERVISOR_iret * 32
+END(xen_pv_failsafe_callback)

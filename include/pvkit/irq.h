@@ -7,8 +7,6 @@
 #ifndef PVKIT_IRQ_H
 #define PVKIT_IRQ_H
 
-#include <pvkit/types.h>
-
 #define IRQ_VECTOR_FIRST	0x20	/* first non-exception vector */
 #define IRQ_VECTOR_DEVICE_FIRST	0x30	/* IOAPIC / MSI device vectors: 0x30-0xdf */
 #define IRQ_VECTOR_DEVICE_LAST	0xdf
@@ -16,6 +14,9 @@
 #define IRQ_VECTOR_XEN_UPCALL	0xf3	/* PVH event-channel upcall */
 #define IRQ_VECTOR_LAPIC_ERROR	0xfe
 #define IRQ_VECTOR_SPURIOUS	0xff	/* LAPIC spurious: no EOI */
+
+#ifndef __ASSEMBLY__
+#include <pvkit/types.h>
 
 typedef void (*irq_handler_t)(void *ctx);
 
@@ -29,4 +30,5 @@ uint64_t irq_count(unsigned int vector);
 /** Called from trap_handle() for vectors >= 32. */
 void irq_dispatch(unsigned int vector);
 
+#endif /* !__ASSEMBLY__ */
 #endif /* PVKIT_IRQ_H */

@@ -183,5 +183,6 @@ static inline int pv_time_init(const struct boot_info *bi) { return pv_time->ini
 static inline uint64_t pv_clock_ns(void) { return pv_time->clock_ns(); }
 static inline int pv_wallclock(uint64_t *s, uint32_t *ns) { return pv_time->wallclock(s, ns); }
 static inline int pv_set_timer(uint64_t deadline) { return pv_time->set_timer(deadline); }
+static inline uint64_t pv_tsc_khz(void) { return pv_time->tsc_khz(); }
 
 #endif /* PVKIT_PV_H */

@@ -7,6 +7,16 @@
 #ifndef PVKIT_X86_H
 #define PVKIT_X86_H
 
+/* A bit as a constant both C (unsigned) and assemblers (no suffixes: clang's rejects them)
+ * understand. */
+#ifdef __ASSEMBLY__
+#define X86_BIT(n)		(1 << (n))
+#define X86_BIT64(n)		(1 << (n))
+#else
+#define X86_BIT(n)		(1u << (n))
+#define X86_BIT64(n)		(1ull << (n))
+#endif
+
 /* Layout constants, shared with assembly and the linker script. */
 #define KERNEL_VIRT_BASE	0xffffffff80000000	/* -2 GiB: -mcmodel=kernel */
 #define KERNEL_PHYS_BASE	0x100000		/* 1 MiB: where loaders put us */
@@ -22,30 +32,30 @@
 #define GDT_ENTRIES		5
 
 /* Control register and MSR bits. */
-#define X86_CR0_PE		(1u << 0)
-#define X86_CR0_WP		(1u << 16)
-#define X86_CR0_PG		(1u << 31)
-#define X86_CR4_PAE		(1u << 5)
-#define X86_CR4_PGE		(1u << 7)
-#define X86_CR4_OSFXSR		(1u << 9)
+#define X86_CR0_PE		X86_BIT(0)
+#define X86_CR0_WP		X86_BIT(16)
+#define X86_CR0_PG		X86_BIT(31)
+#define X86_CR4_PAE		X86_BIT(5)
+#define X86_CR4_PGE		X86_BIT(7)
+#define X86_CR4_OSFXSR		X86_BIT(9)
 #define MSR_EFER		0xc0000080
-#define EFER_SCE		(1u << 0)
-#define EFER_LME		(1u << 8)
-#define EFER_NXE		(1u << 11)
+#define EFER_SCE		X86_BIT(0)
+#define EFER_LME		X86_BIT(8)
+#define EFER_NXE		X86_BIT(11)
 #define MSR_FS_BASE		0xc0000100
 #define MSR_GS_BASE		0xc0000101
 
 /* Page table entry bits. */
-#define PTE_P			(1u << 0)	/* present */
-#define PTE_W			(1u << 1)	/* writable */
-#define PTE_U			(1u << 2)	/* user */
-#define PTE_PWT			(1u << 3)
-#define PTE_PCD			(1u << 4)
-#define PTE_A			(1u << 5)	/* accessed */
-#define PTE_D			(1u << 6)	/* dirty */
-#define PTE_PS			(1u << 7)	/* large page (in a PD or PDPT) */
-#define PTE_G			(1u << 8)	/* global */
-#define PTE_NX			(1ull << 63)	/* no execute (needs EFER.NXE) */
+#define PTE_P			X86_BIT(0)	/* present */
+#define PTE_W			X86_BIT(1)	/* writable */
+#define PTE_U			X86_BIT(2)	/* user */
+#define PTE_PWT			X86_BIT(3)
+#define PTE_PCD			X86_BIT(4)
+#define PTE_A			X86_BIT(5)	/* accessed */
+#define PTE_D			X86_BIT(6)	/* dirty */
+#define PTE_PS			X86_BIT(7)	/* large page (in a PD or PDPT) */
+#define PTE_G			X86_BIT(8)	/* global */
+#define PTE_NX			X86_BIT64(63)	/* no execute (needs EFER.NXE) */
 #define PTE_ADDR_MASK		0x000ffffffffff000ull	/* bits 12-51: the frame */
 
 /* Exception vectors. */
@@ -72,13 +82,13 @@
 #define X86_NR_EXCEPTIONS	32
 
 /* Page fault error code bits. */
-#define PF_PRESENT		(1u << 0)	/* 0: not present; 1: protection */
-#define PF_WRITE		(1u << 1)
-#define PF_USER			(1u << 2)
-#define PF_RSVD			(1u << 3)
-#define PF_INSTR		(1u << 4)
+#define PF_PRESENT		X86_BIT(0)	/* 0: not present; 1: protection */
+#define PF_WRITE		X86_BIT(1)
+#define PF_USER			X86_BIT(2)
+#define PF_RSVD			X86_BIT(3)
+#define PF_INSTR		X86_BIT(4)
 
-#define X86_RFLAGS_IF		(1u << 9)
+#define X86_RFLAGS_IF		X86_BIT(9)
 
 #ifndef __ASSEMBLY__
 #include <pvkit/types.h>

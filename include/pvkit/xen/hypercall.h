@@ -18,6 +18,9 @@
 extern char hypercall_page[];
 extern uint64_t xen_hypercall_count[XEN_HYPERCALL_MAX];
 
+/** Print the counters: "pvkit: hypercalls total=N: name=count ...". */
+void xen_hypercall_print(void);
+
 static inline long xen_hypercall5(unsigned int op, unsigned long a1, unsigned long a2,
 				  unsigned long a3, unsigned long a4, unsigned long a5)
 {

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pv_ops tests, the same code in every environment: the right backends, interrupt-state
+ * nesting that really holds interrupts off, a timer firing 20 times at its period, a clock that
+ * never goes backwards, a plausible wall clock, and safe_halt never sleeping through an
+ * interrupt that was already pending.
+ */
+#include <pvkit/compiler.h>
+#include <pvkit/errno.h>
+#include <pvkit/printk.h>
+#include <pvkit/pv.h>
+#include <pvkit/selftest.h>
+#include <pvkit/timer.h>
+#include <pvkit/x86.h>
+#include <string.h>
+
+#define MS			1000000ul
+#define TIMER_PERIOD		(10 * MS)
+#define TIMER_SHOTS		20
+#define LATE_FACTOR		10	/* TCG is slow; later than 10x the schedule fails */
+#define YEAR_2024		1704067200ul	/* 2024-01-01T00:00:00Z */
+
+static int test_backends(const struct boot_info *bi)
+{
+	static const struct {
+		const char *cpu, *irq, *mmu;
+	} want[] = {
+		[BOOT_NATIVE] = { "native", "native", "native" },
+		[BOOT_XEN_PV] = { "xen-pv", "xen-pv", "xen-pv" },
+		[BOOT_XEN_PVH] = { "native", "xen-pvh", "native" },
+	};
+
+	ST_CHECK(pv_cpu && pv_irq && pv_mmu && pv_time, "a backend is missing");
+	ST_CHECK(!strcmp(pv_cpu->name, want[bi->env].cpu), "cpu backend %s", pv_cpu->name);
+	ST_CHECK(!strcmp(pv_irq->name, want[bi->env].irq), "irq backend %s", pv_irq->name);
+	ST_CHECK(!strcmp(pv_mmu->name, want[bi->env].mmu), "mmu backend %s", pv_mmu->name);
+	ST_CHECK(!strncmp(pv_time->name, bi->env == BOOT_NATIVE ? "native" : "xen", 3),
+		 "time backend %s", pv_time->name);
+	return 0;
+}
+
+static volatile unsigned int shots;
+static uint64_t shot_at[TIMER_SHOTS];
+static uint64_t shot_deadline;
+
+static void shot_fn(struct timer *t)
+{
+	if (shots < TIMER_SHOTS)
+		shot_at[shots] = pv_clock_ns();
+	shots++;
+	if (shots < TIMER_SHOTS) {
+		shot_deadline += TIMER_PERIOD;
+		timer_add(t, shot_deadline, shot_fn, NULL);
+	}
+}
+
+static bool all_shots(void *ctx)
+{
+	return shots >= TIMER_SHOTS;
+}
+
+static int test_timer_period(const struct boot_info *bi)
+{
+	static struct timer t;
+	uint64_t start, elapsed;
+	int err;
+
+	shots = 0;
+	start = pv_clock_ns();
+	shot_deadline = start + TIMER_PERIOD;
+	timer_add(&t, shot_deadline, shot_fn, NULL);
+	err = wait_until(all_shots, NULL, LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD);
+	timer_cancel(&t);
+	elapsed = pv_clock_ns() - start;
+	printk("#   %u shots in %lu ms (asked %lu ms)\n", shots, elapsed / MS,
+	       TIMER_SHOTS * TIMER_PERIOD / MS);
+	ST_CHECK(!err, "only %u of %u shots within %lu ms", shots, TIMER_SHOTS,
+		 LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD / MS);
+	for (unsigned int i = 0; i < TIMER_SHOTS; i++)
+		ST_CHECK(shot_at[i] >= start + (i + 1) * TIMER_PERIOD,
+			 "shot %u came %lu ns early", i,
+			 start + (i + 1) * TIMER_PERIOD - shot_at[i]);
+	return 0;
+}
+
+static volatile unsigned int nest_fired;
+
+static void nest_fn(struct timer *t)
+{
+	nest_fired++;
+}
+
+static bool nest_done(void *ctx)
+{
+	return nest_fired > 0;
+}
+
+static int test_irq_nesting(const struct boot_info *bi)
+{
+	static struct timer t;
+	unsigned long outer, middle, inner;
+	uint64_t due;
+
+	ST_CHECK(pv_save_fl() & X86_RFLAGS_IF, "interrupts are off at the start");
+	nest_fired = 0;
+	outer = pv_irq_save();
+	ST_CHECK(!(pv_save_fl() & X86_RFLAGS_IF), "irq_save did not disable");
+	middle = pv_irq_save();
+	inner = pv_irq_save();
+	/* A timer that is due now must wait until the outermost restore. */
+	due = pv_clock_ns() + MS;
+	timer_add(&t, due, nest_fn, NULL);
+	while (pv_clock_ns() < due + 2 * MS)
+		cpu_relax();
+	pv_irq_restore(inner);
+	ST_CHECK(!(pv_save_fl() & X86_RFLAGS_IF), "inner restore enabled interrupts");
+	pv_irq_restore(middle);
+	ST_CHECK(!(pv_save_fl() & X86_RFLAGS_IF), "middle restore enabled interrupts");
+	ST_CHECK(nest_fired == 0, "the timer ran while interrupts were off");
+	pv_irq_restore(outer);
+	ST_CHECK(pv_save_fl() & X86_RFLAGS_IF, "outer restore did not enable");
+	ST_CHECK(!wait_until(nest_done, NULL, 1000 * MS), "the held interrupt never came");
+	/* Only IF is the interrupt state: the other flags in a native save may differ. */
+	ST_CHECK(!(middle & X86_RFLAGS_IF) && !(inner & X86_RFLAGS_IF) &&
+		 (outer & X86_RFLAGS_IF), "saved states %#lx %#lx %#lx", outer, middle, inner);
+	return 0;
+}
+
+static int test_clock_monotonic(const struct boot_info *bi)
+{
+	uint64_t first = pv_clock_ns(), prev = first;
+
+	for (unsigned int i = 0; i < 100000; i++) {
+		uint64_t now = pv_clock_ns();
+
+		ST_CHECK(now >= prev, "read %u went back %lu ns", i, prev - now);
+		prev = now;
+	}
+	ST_CHECK(prev > first, "the clock did not move in 10^5 reads");
+	return 0;
+}
+
+static int test_wallclock(const struct boot_info *bi)
+{
+	uint64_t s1, s2;
+	uint32_t ns1, ns2;
+
+	ST_CHECK(!pv_wallclock(&s1, &ns1), "wallclock failed");
+	ST_CHECK(s1 >= YEAR_2024, "wall clock says %lu s since 1970: before 2024", s1);
+	ST_CHECK(ns1 < 1000000000u, "nanoseconds %u", ns1);
+	ST_CHECK(!pv_wallclock(&s2, &ns2), "second read failed");
+	ST_CHECK(s2 * 1000000000ull + ns2 >= s1 * 1000000000ull + ns1, "wall clock went back");
+	printk("#   wall clock %lu s\n", s1);
+	return 0;
+}
+
+/* An interrupt that becomes pending while interrupts are off must end the next safe_halt:
+ * if it were lost, the halt would never return (and the harness would time out). */
+static int test_safe_halt_wakeup(const struct boot_info *bi)
+{
+	static struct timer t;
+	uint64_t due, before;
+
+	nest_fired = 0;
+	pv_irq_disable();
+	due = pv_clock_ns() + MS;
+	timer_add(&t, due, nest_fn, NULL);
+	while (pv_clock_ns() < due + MS)
+		cpu_relax();			/* now pending, but held */
+	before = timer_interrupts();
+	pv_safe_halt();				/* must return at once */
+	pv_irq_enable();
+	ST_CHECK(nest_fired == 1, "fired %u times", nest_fired);
+	ST_CHECK(timer_interrupts() > before, "safe_halt returned without the interrupt");
+	return 0;
+}
+
+static const struct selftest pv_tests[] = {
+	{ test_backends, "pv_ops: the backends match the environment", ST_ALL },
+	{ test_irq_nesting, "irq: save/restore nests and holds interrupts back", ST_ALL },
+	{ test_safe_halt_wakeup, "irq: safe_halt never sleeps through a pending interrupt", ST_ALL },
+	{ test_timer_period, "timer: 20 shots at a 10 ms period, none early or 10x late", ST_ALL },
+	{ test_clock_monotonic, "clock: monotonic across 10^5 reads", ST_ALL },
+	{ test_wallclock, "clock: wall clock after 2024 and not going back", ST_ALL },
+};
+SELFTEST_TABLE(30, pv_tests);

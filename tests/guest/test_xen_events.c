@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: MIT
+/* Xen event delivery, interrupt flag and time, PV and PVH: the VIRQ_TIMER one-shot, loopback
+ * event channels (masking, delivery on enable), the pvclock and the wall clock. */
+#include <pvkit/irq.h>
+#include <pvkit/pv.h>
+#include <pvkit/pvclock.h>
+#include <pvkit/selftest.h>
+#include <pvkit/x86.h>
+#include <pvkit/xen/evtchn.h>
+#include <pvkit/xen/hypercall.h>
+#include <pvkit/xen/pv.h>
+#include <xen/version.h>
+
+#define MSEC		((uint64_t)1000000)	/* ns */
+#define SPIN_MAX	100000			/* polls waiting for an injected upcall */
+
+/* ST_CHECK that leaves through `out:`, so a failing test still restores what it changed. */
+#define XT_CHECK(cond, fmt, ...)						\
+	do {									\
+		if (!(cond)) {							\
+			printk("#   %s:%d: check failed: %s: " fmt "\n",	\
+			       __FILE__, __LINE__, #cond, ##__VA_ARGS__);	\
+			err = -EINVAL;						\
+			goto out;						\
+		}								\
+	} while (0)
+
+/* The interrupt flag as the hardware or Xen holds it, not as save_fl reports it. */
+static bool xt_irqs_on_raw(const struct boot_info *bi)
+{
+	if (bi->env == BOOT_XEN_PV)
+		return !READ_ONCE(xen_shared_info->vcpu_info[0].evtchn_upcall_mask);
+	return native_save_fl() & X86_RFLAGS_IF;
+}
+
+/* A loopback channel: sending on b raises a, whose handler counts. */
+struct xt_loop {
+	evtchn_port_t a, b;
+	volatile unsigned int hits;	/* events the handler saw */
+	bool open;
+};
+
+static void xt_loop_handler(evtchn_port_t port, void *ctx)
+{
+	struct xt_loop *l = ctx;
+
+	l->hits++;
+}
+
+static int xt_loop_open(struct xt_loop *l)
+{
+	int err;
+
+	l->hits = 0;
+	err = evtchn_alloc_unbound(DOMID_SELF, &l->a);
+	if (err)
+		return err;
+	err = evtchn_bind_interdomain(DOMID_SELF, l->a, &l->b);
+	if (err)
+		goto out_close_a;
+	err = evtchn_set_handler(l->a, xt_loop_handler, l);
+	if (err)
+		goto out_close_b;
+	l->open = true;
+	return 0;
+
+out_close_b:
+	evtchn_close(l->b);
+out_close_a:
+	evtchn_close(l->a);
+	return err;
+}
+
+static void xt_loop_close(struct xt_loop *l)
+{
+	if (!l->open)
+		return;
+	evtchn_close(l->b);
+	evtchn_close(l->a);
+	l->open = false;
+}
+
+/* Poll (interrupts on) until the handler has seen @want events; the polls it took. */
+static unsigned int xt_spin_hits(struct xt_loop *l, unsigned int want)
+{
+	unsigned int i;
+
+	for (i = 0; i < SPIN_MAX && l->hits < want; i++)
+		cpu_relax();
+	return i;
+}
+
+/* Give Xen a few returns through its event check, where it would deliver if it wrongly could. */
+static void xt_xen_roundtrips(unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		HYPERVISOR_xen_version(XENVER_version, NULL);
+}
+
+static void xt_busy_wait(uint64_t ns)
+{
+	uint64_t t0 = pv_clock_ns();
+
+	for (unsigned int i = 0; i < 1000000 && pv_clock_ns() - t0 < ns; i++)
+		cpu_relax();
+}
+
+static int test_virq_timer(const struct boot_info *bi)
+{
+	uint64_t before, upcalls, start, deadline, now, events;
+	unsigned long fl = pv_irq_save();
+	unsigned int halts = 0;
+	evtchn_port_t port;
+	int err;
+
+	err = evtchn_virq_port(VIRQ_TIMER, &port);
+	XT_CHECK(err == 0, "VIRQ_TIMER has no port: %d", err);
+	XT_CHECK(!evtchn_is_masked(port), "timer port %u is masked", port);
+	before = evtchn_count(port);
+	upcalls = irq_count(IRQ_VECTOR_XEN_UPCALL);
+	start = pv_clock_ns();
+	deadline = start + 5 * MSEC;
+	err = pv_set_timer(deadline);
+	XT_CHECK(err == 0, "set_timer: %d", err);
+	/* Halt until the event came and our clock passed the deadline (an early event re-arms). */
+	for (; halts < 10000; halts++) {
+		now = pv_clock_ns();
+		if ((evtchn_count(port) > before && now >= deadline) || now - start > 2000 * MSEC)
+			break;
+		pv_safe_halt();
+		pv_irq_disable();
+	}
+	now = pv_clock_ns();
+	events = evtchn_count(port) - before;
+	XT_CHECK(events > 0, "no VIRQ_TIMER event after %lu us, %u halts", (now - start) / 1000,
+		 halts);
+	XT_CHECK(now >= deadline, "woke %lu us before the deadline", (deadline - now) / 1000);
+	XT_CHECK(now - deadline < 1000 * MSEC, "%lu ms late", (now - deadline) / MSEC);
+	XT_CHECK(irq_count(IRQ_VECTOR_XEN_UPCALL) > upcalls, "not through the upcall vector");
+	printk("#   timer armed +5 ms: delivered after %lu us, %u halts, %lu events on port %u\n",
+	       (now - start) / 1000, halts, events, port);
+
+	/* A cancelled timer stays quiet. */
+	before = evtchn_count(port);
+	err = pv_set_timer(pv_clock_ns() + 2 * MSEC);
+	XT_CHECK(err == 0, "set_timer: %d", err);
+	err = pv_set_timer(0);
+	XT_CHECK(err == 0, "set_timer(0): %d", err);
+	pv_irq_enable();
+	xt_busy_wait(20 * MSEC);
+	pv_irq_disable();
+	XT_CHECK(evtchn_count(port) == before, "%lu events from a cancelled timer",
+		 evtchn_count(port) - before);
+out:
+	pv_irq_restore(fl);
+	return err;
+}
+
+static uint64_t xt_rdtsc(void *ctx)
+{
+	__asm__ __volatile__("lfence" ::: "memory");
+	return rdtsc();
+}
+
+static int test_pvclock_monotonic(const struct boot_info *bi)
+{
+	const struct pvclock_vcpu_time_info *ti =
+		(const void *)&xen_shared_info->vcpu_info[0].time;
+	uint64_t prev, now, first, raw_prev = 0, raw, tsc0, tsc1, tsc_ns, dt, back_max = 0;
+	unsigned int back = 0, raw_back = 0;
+	int err = 0;
+
+	first = prev = pv_clock_ns();
+	tsc0 = rdtsc();
+	for (unsigned int i = 0; i < 10000; i++) {
+		now = pv_clock_ns();
+		if (now < prev)
+			back++;
+		prev = now;
+		/* The unclamped pvclock, for the record: how often would it have gone back? */
+		if (!pvclock_read(ti, xt_rdtsc, NULL, &raw)) {
+			if (raw < raw_prev) {
+				raw_back++;
+				back_max = MAX(back_max, raw_prev - raw);
+			}
+			raw_prev = raw;
+		}
+	}
+	tsc1 = rdtsc();
+	XT_CHECK(back == 0, "the clock went back %u times", back);
+	dt = prev - first;
+	XT_CHECK(dt > 0, "the clock stood still over 10^4 reads (%lu)", first);
+	tsc_ns = (tsc1 - tsc0) * 1000000 / pv_time->tsc_khz();
+	XT_CHECK(tsc_ns < 2 * dt + 100000 && dt < 2 * tsc_ns + 100000,
+		 "clock advanced %lu ns while the TSC says %lu ns", dt, tsc_ns);
+	printk("#   vcpu_time_info: version %u, mul %#x, shift %d, flags %#x\n",
+	       READ_ONCE(ti->version), READ_ONCE(ti->tsc_to_system_mul), READ_ONCE(ti->tsc_shift),
+	       READ_ONCE(ti->flags));
+	printk("#   10^4 reads in %lu us (%lu ns/read); TSC says %lu us; raw pvclock back %u "
+	       "times (max %lu ns)\n", dt / 1000, dt / 10000, tsc_ns / 1000, raw_back, back_max);
+out:
+	return err;
+}
+
+/* Days since 1970-01-01 -> civil year/month/day (proleptic Gregorian). */
+static void xt_civil(uint64_t days, unsigned int *y, unsigned int *m, unsigned int *d)
+{
+	uint64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int test_wallclock(const struct boot_info *bi)
+{
+	uint64_t s1, s2, t1, t2;
+	uint32_t n1, n2;
+	unsigned int y, m, d;
+	int err;
+
+	err = pv_wallclock(&s1, &n1);
+	XT_CHECK(err == 0, "wallclock: %d", err);
+	XT_CHECK(n1 < NSEC_PER_SEC, "nsec %u", n1);
+	xt_civil(s1 / 86400, &y, &m, &d);
+	printk("#   wall clock %04u-%02u-%02u %02lu:%02lu:%02lu.%09u UTC\n", y, m, d,
+	       s1 % 86400 / 3600, s1 % 3600 / 60, s1 % 60, n1);
+	XT_CHECK(y >= 2024 && y < 2100, "year %u", y);
+	t1 = pv_clock_ns();
+	xt_busy_wait(10 * MSEC);
+	t2 = pv_clock_ns();
+	err = pv_wallclock(&s2, &n2);
+	XT_CHECK(err == 0, "wallclock: %d", err);
+	/* Both come from Xen's system time: they advance together. */
+	XT_CHECK(s2 * NSEC_PER_SEC + n2 >= s1 * NSEC_PER_SEC + n1, "wall clock went back");
+	XT_CHECK(s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1) <= t2 - t1 + 5 * MSEC,
+		 "wall clock ran %lu ns while the clock ran %lu ns",
+		 s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1), t2 - t1);
+out:
+	return err;
+}
+
+static int test_masked_held(const struct boot_info *bi)
+{
+	unsigned long fl = pv_irq_save();
+	struct xt_loop l = { 0 };
+	unsigned int spins;
+	int err;
+
+	err = xt_loop_open(&l);
+	XT_CHECK(err == 0, "loopback channel: %d", err);
+	XT_CHECK(evtchn_is_masked(l.a), "a new port %u is not masked", l.a);
+	pv_irq_enable();
+	err = evtchn_send(l.b);
+	XT_CHECK(err == 0, "send: %d", err);
+	xt_xen_roundtrips(10);
+	xt_busy_wait(1 * MSEC);
+	XT_CHECK(l.hits == 0, "a masked port delivered %u events", l.hits);
+	XT_CHECK(evtchn_is_pending(l.a), "the event on masked port %u is not pending", l.a);
+	err = evtchn_unmask(l.a);
+	XT_CHECK(err == 0, "unmask: %d", err);
+	spins = xt_spin_hits(&l, 1);
+	XT_CHECK(l.hits == 1, "%u events after unmask (%u polls)", l.hits, spins);
+	XT_CHECK(!evtchn_is_pending(l.a), "still pending after delivery");
+	err = evtchn_send(l.b);
+	XT_CHECK(err == 0, "send: %d", err);
+	xt_spin_hits(&l, 2);
+	XT_CHECK(l.hits == 2 && evtchn_count(l.a) == 2, "unmasked: %u events, count %lu", l.hits,
+		 evtchn_count(l.a));
+	printk("#   held while masked; delivered %u polls after unmask (ports %u <- %u)\n", spins,
+	       l.a, l.b);
+out:
+	pv_irq_disable();
+	xt_loop_close(&l);
+	pv_irq_restore(fl);
+	return err;
+}
+
+/* An event raised while interrupts are off waits, and arrives when they are enabled (PV: the
+ * enable itself must force the upcall, no other trip through Xen may be needed). */
+static int test_pending_on_enable(const struct boot_info *bi)
+{
+	unsigned long fl = pv_irq_save();
+	struct xt_loop l = { 0 };
+	unsigned int spins, hits;
+	int err;
+
+	err = xt_loop_open(&l);
+	XT_CHECK(err == 0, "loopback channel: %d", err);
+	err = evtchn_unmask(l.a);
+	XT_CHECK(err == 0, "unmask: %d", err);
+	err = evtchn_send(l.b);
+	XT_CHECK(err == 0, "send: %d", err);
+	xt_xen_roundtrips(10);
+	XT_CHECK(l.hits == 0, "delivered with interrupts off");
+	XT_CHECK(READ_ONCE(xen_shared_info->vcpu_info[0].evtchn_upcall_pending),
+		 "upcall_pending not set");
+	pv_irq_enable();
+	hits = l.hits;			/* PV: already delivered by the forced upcall */
+	spins = xt_spin_hits(&l, 1);
+	pv_irq_disable();
+	XT_CHECK(l.hits == 1, "%u events after enable (%u polls)", l.hits, spins);
+	if (bi->env == BOOT_XEN_PV)
+		XT_CHECK(hits == 1, "irq_enable did not force the pending upcall");
+	printk("#   delivered %u polls after enable\n", spins);
+out:
+	xt_loop_close(&l);
+	pv_irq_restore(fl);
+	return err;
+}
+
+static int test_irq_nesting(const struct boot_info *bi)
+{
+	unsigned long fl0 = pv_irq_save(), f1, f2;
+	struct xt_loop l = { 0 };
+	int err;
+
+	err = xt_loop_open(&l);
+	XT_CHECK(err == 0, "loopback channel: %d", err);
+	err = evtchn_unmask(l.a);
+	XT_CHECK(err == 0, "unmask: %d", err);
+	pv_irq_enable();
+	XT_CHECK(pv_save_fl() & X86_RFLAGS_IF, "save_fl after enable: %#lx", pv_save_fl());
+	XT_CHECK(xt_irqs_on_raw(bi), "enabled, but not in the %s state", boot_env_name(bi->env));
+	f1 = pv_irq_save();
+	XT_CHECK(f1 & X86_RFLAGS_IF, "outer save returned %#lx", f1);
+	XT_CHECK(!(pv_save_fl() & X86_RFLAGS_IF) && !xt_irqs_on_raw(bi), "outer save left it on");
+	f2 = pv_irq_save();
+	XT_CHECK(!(f2 & X86_RFLAGS_IF), "inner save returned %#lx", f2);
+	err = evtchn_send(l.b);		/* raised inside the nest */
+	XT_CHECK(err == 0, "send: %d", err);
+	pv_irq_restore(f2);
+	XT_CHECK(!(pv_save_fl() & X86_RFLAGS_IF) && !xt_irqs_on_raw(bi),
+		 "inner restore turned interrupts on");
+	xt_xen_roundtrips(5);
+	XT_CHECK(l.hits == 0, "delivered inside the nest");
+	pv_irq_restore(f1);
+	XT_CHECK((pv_save_fl() & X86_RFLAGS_IF) && xt_irqs_on_raw(bi),
+		 "outer restore left interrupts off");
+	xt_spin_hits(&l, 1);
+	XT_CHECK(l.hits == 1, "%u events after the outer restore", l.hits);
+out:
+	pv_irq_disable();
+	xt_loop_close(&l);
+	pv_irq_restore(fl0);
+	return err;
+}
+
+static void xt_nop_handler(evtchn_port_t port, void *ctx)
+{
+}
+
+static int test_bad_ports(const struct boot_info *bi)
+{
+	evtchn_port_t p = 0;
+	int err = 0;
+
+	XT_CHECK(evtchn_mask(EVTCHN_NR_PORTS) == -EINVAL, "mask");
+	XT_CHECK(evtchn_unmask(EVTCHN_NR_PORTS) == -EINVAL, "unmask");
+	XT_CHECK(evtchn_send(~0u) == -EINVAL, "send");
+	XT_CHECK(evtchn_close(EVTCHN_NR_PORTS) == -EINVAL, "close");
+	XT_CHECK(evtchn_set_handler(EVTCHN_NR_PORTS, xt_nop_handler, NULL) == -EINVAL, "handler");
+	XT_CHECK(evtchn_bind_virq(NR_VIRQS, 0, &p) == -EINVAL, "bind_virq");
+	XT_CHECK(evtchn_is_masked(~0u) && !evtchn_is_pending(~0u), "state of a bad port");
+	XT_CHECK(evtchn_count(~0u) == 0, "count of a bad port");
+out:
+	return err;
+}
+
+/* What things cost here (docs/xen-events-time.md); fails only on nonsense. */
+static int test_costs(const struct boot_info *bi)
+{
+	unsigned long fl = pv_irq_save();
+	uint64_t t0, hc, rd, tsc, up;
+	struct xt_loop l = { 0 };
+	struct evtchn_stats st;
+	int err;
+
+	t0 = pv_clock_ns();
+	xt_xen_roundtrips(1000);
+	hc = (pv_clock_ns() - t0) / 1000;
+	t0 = pv_clock_ns();
+	for (unsigned int i = 0; i < 1000; i++)
+		(void)pv_clock_ns();
+	rd = (pv_clock_ns() - t0) / 1000;
+	t0 = pv_clock_ns();
+	for (unsigned int i = 0; i < 1000; i++)
+		(void)rdtsc();
+	tsc = (pv_clock_ns() - t0) / 1000;
+	err = xt_loop_open(&l);
+	XT_CHECK(err == 0, "loopback channel: %d", err);
+	err = evtchn_unmask(l.a);
+	XT_CHECK(err == 0, "unmask: %d", err);
+	pv_irq_enable();
+	t0 = pv_clock_ns();
+	for (unsigned int i = 1; i <= 100; i++) {
+		evtchn_send(l.b);
+		xt_spin_hits(&l, i);
+	}
+	up = (pv_clock_ns() - t0) / 100;
+	pv_irq_disable();
+	XT_CHECK(l.hits == 100, "%u of 100 events", l.hits);
+	printk("#   xen_version hypercall %lu ns, pv_clock_ns %lu ns, rdtsc %lu ns, "
+	       "send + upcall + handler %lu ns\n", hc, rd, tsc, up);
+	XT_CHECK(hc > 0 && hc < 10 * MSEC, "hypercall %lu ns", hc);
+	XT_CHECK(rd < 10 * MSEC && up > 0 && up < 10 * MSEC, "clock %lu ns, upcall %lu ns", rd, up);
+	evtchn_get_stats(&st);
+	printk("#   evtchn: %lu upcalls, %lu rounds, %lu delivered, %lu unhandled, %lu out of "
+	       "range, %lu at the loop limit\n", st.upcalls, st.rounds, st.delivered,
+	       st.unhandled, st.out_of_range, st.loop_limit);
+out:
+	xt_loop_close(&l);
+	pv_irq_restore(fl);
+	return err;
+}
+
+static const struct selftest xen_event_tests[] = {
+	{ test_irq_nesting, "irq: upcall mask save/restore nests", ST_XEN_PV | ST_XEN_PVH },
+	{ test_bad_ports, "evtchn: ports outside the table are rejected", ST_XEN_PV | ST_XEN_PVH },
+	{ test_masked_held, "evtchn: masked event held until unmask", ST_XEN_PV | ST_XEN_PVH },
+	{ test_pending_on_enable, "evtchn: event raised with interrupts off arrives on enable",
+	  ST_XEN_PV | ST_XEN_PVH },
+	{ test_virq_timer, "evtchn: VIRQ_TIMER bound and delivered", ST_XEN_PV | ST_XEN_PVH },
+	{ test_pvclock_monotonic, "xen: pvclock monotonic over 10^4 reads", ST_XEN_PV | ST_XEN_PVH },
+	{ test_wallclock, "xen: wall clock plausible (year >= 2024)", ST_XEN_PV | ST_XEN_PVH },
+	{ test_costs, "xen: hypercall, clock and upcall costs", ST_XEN_PV | ST_XEN_PVH },
+};
+SELFTEST_TABLE(55, xen_event_tests);
