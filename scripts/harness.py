@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 BOOT_RE = re.compile(r'pvkit: boot entry=(\S+) env=(\S+)')
 TEST_RE = re.compile(r'^(not ok|ok) (\d+) - (.*?)(?: # SKIP (.*))?$')
 SUMMARY_RE = re.compile(r'pvkit: selftest (\d+) passed, (\d+) failed')
+PV_OPS_RE = re.compile(r'pvkit: pv_ops cpu=(\S+) irq=(\S+) mmu=(\S+) time=(\S+)')
+
+# The pv_ops backends each environment must choose (docs/pv_ops.md).
+PV_OPS_BY_ENV = {
+    'native': ('native', 'native', 'native', 'native'),
+    'xen-pv': ('xen-pv', 'xen-pv', 'xen-pv', 'xen'),
+    'xen-pvh': ('native', 'xen-pvh', 'native', 'xen'),
+}
 SKIPPED_RE = re.compile(r'pvkit: selftest (\d+) skipped')
 PANIC_RE = re.compile(r'pvkit: panic: (.*)')
 ERROR_RE = re.compile(r'pvkit: error: (.*)')
@@ -36,6 +44,7 @@ class GuestTest:
 class GuestReport:
     entry: str = None           # from the boot line
     env: str = None
+    pv_ops: tuple = None        # (cpu, irq, mmu, time) backend names
     tests: list = field(default_factory=list)       # GuestTest, in order seen
     summary: tuple = None       # (passed, failed) from the summary line
     skipped: int = 0
@@ -62,6 +71,10 @@ def parse_console(text):
         if m:
             rep.tests.append(GuestTest(int(m.group(2)), m.group(3), m.group(1) == 'ok',
                                        m.group(4)))
+            continue
+        m = PV_OPS_RE.search(line)
+        if m and rep.pv_ops is None:
+            rep.pv_ops = m.groups()
             continue
         m = SUMMARY_RE.search(line)
         if m:
@@ -91,6 +104,12 @@ def judge(rep, entry=None, env=None, min_tests=5):
             problems.append('entered through %s, expected %s' % (rep.entry, entry))
         if env and rep.env != env:
             problems.append('environment %s, expected %s' % (rep.env, env))
+    want_ops = PV_OPS_BY_ENV.get(env or rep.env)
+    if rep.pv_ops is None:
+        problems.append('no pv_ops line')
+    elif want_ops and tuple(rep.pv_ops) != want_ops:
+        problems.append('pv_ops cpu=%s irq=%s mmu=%s time=%s, expected %s'
+                        % (rep.pv_ops + (' '.join(want_ops),)))
     for msg in rep.errors:
         problems.append('guest error: %s' % msg)
     for msg in rep.panics:

@@ -11,6 +11,7 @@ import harness  # noqa: E402
 GOOD = """\x1b[2J\x1b[1;1H  Booting `pvkit'\r
 pvkit: boot entry=multiboot2 env=native\r
 pvkit: cmdline ""\r
+pvkit: pv_ops cpu=native irq=native mmu=native time=native\r
 ok 1 - boot: a\r
 ok 2 - boot: b\r
 ok 3 - traps: c # SKIP not in xen-pv\r
@@ -102,6 +103,15 @@ def out_of_sequence_fails():
     text = GOOD.replace('ok 2 - boot: b\r\n', '').replace('6 passed', '5 passed')
     p = verdict(text)
     assert any('out of sequence' in x for x in p), p
+
+
+@case
+def wrong_backends_fail():
+    """a guest that chose the wrong pv_ops backends fails, and so does one that never says"""
+    p = verdict(GOOD.replace('mmu=native', 'mmu=xen-pv'))
+    assert any(x.startswith('pv_ops cpu=native irq=native mmu=xen-pv') for x in p), p
+    p = verdict(GOOD.replace('pvkit: pv_ops cpu=native irq=native mmu=native time=native', ''))
+    assert 'no pv_ops line' in p, p
 
 
 @case
