@@ -29,6 +29,8 @@ endif
 OBJCOPY ?= objcopy
 HOSTCC  ?= gcc
 PYTHON  ?= python3
+# Debian's python3-kconfiglib lives in the system interpreter's dist-packages.
+MENUCONFIG_PYTHON ?= /usr/bin/python3
 KCONFIG_CONF ?= /usr/lib/linux-kbuild-6.1/scripts/kconfig/conf
 export CC LD HOSTCC srctree
 
@@ -98,7 +100,7 @@ savedefconfig: $(obj)/.config | $(KCONFIG_CONF)
 menuconfig: | $(KCONFIG_CONF)
 	$(Q)mkdir -p $(obj)
 	$(Q)test -f $(obj)/.config || $(conf) --defconfig=configs/defconfig Kconfig
-	$(Q)KCONFIG_CONFIG=$(obj)/.config $(PYTHON) -m menuconfig Kconfig
+	$(Q)KCONFIG_CONFIG=$(obj)/.config $(MENUCONFIG_PYTHON) -m menuconfig Kconfig
 	$(Q)$(conf) --olddefconfig Kconfig
 
 $(obj)/.config: | $(KCONFIG_CONF)
