@@ -14,6 +14,7 @@
 #include <pvkit/pv.h>
 #include <pvkit/selftest.h>
 #include <pvkit/timer.h>
+#include <pvkit/xen/xen.h>
 #include "machine.h"
 
 static void boot_info_print(const struct boot_info *bi)
@@ -61,6 +62,10 @@ void start_kernel(struct boot_info *bi)
 		panic("time setup failed");
 	timer_init();			/* kernel timers on the one-shot timer */
 	pv_irq_enable();		/* from here on interrupts (events) are delivered */
+#ifdef CONFIG_XEN_GUEST
+	if (bi->env != BOOT_NATIVE && xen_services_init(bi))	/* grants, xenstore, control */
+		panic("Xen services failed");
+#endif
 
 #ifdef CONFIG_SELFTEST
 	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */

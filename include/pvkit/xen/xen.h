@@ -33,6 +33,12 @@ void xen_shutdown(enum xen_shutdown_reason reason);
 /** PVH: point the MSR that CPUID leaf base+2 names at our hypercall page. Return: 0/-errno. */
 int xen_pvh_hypercall_init(void);
 
+/**
+ * xen_services_init() - grant tables, xenstore and what builds on them (xen-guest/services.c),
+ * once interrupts and time work. Return: 0 or the first failure's -errno (printed).
+ */
+int xen_services_init(const struct boot_info *bi);
+
 /** PVH: fill @bi's memory map from XENMEM_memory_map. Return: 0 or -errno (diag set). */
 int xen_pvh_memory_map(struct boot_info *bi);
 

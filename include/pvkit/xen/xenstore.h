@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The xenstore client (xen/io/xs_wire.h over the shared ring): requests with ids, answered
+ * synchronously with a timeout; transactions; watches. Everything from the other side is
+ * untrusted: a malformed reply fails that request with -EPROTO (or -EMSGSIZE, -EBADMSG) and
+ * leaves the client usable.
+ *
+ * Context: requests sleep (pv_safe_halt) and must not be made from interrupt context. Watch
+ * callbacks run from xs_poll(), which the caller's idle loop (and every request) calls: never
+ * inside the event-channel upcall.
+ */
+#ifndef PVKIT_XEN_XENSTORE_H
+#define PVKIT_XEN_XENSTORE_H
+
+#include <pvkit/bootinfo.h>
+#include <pvkit/types.h>
+
+typedef uint32_t xs_transaction_t;
+#define XS_TXN_NONE		0
+#define XS_DEFAULT_TIMEOUT_NS	(10ull * 1000000000)	/* per request */
+#define XS_TXN_RETRIES		16			/* transaction() on -EAGAIN */
+
+/** Find the ring (PV: start_info store_mfn/evtchn; PVH: HVM params) and bind its event.
+ * Return: 0 or -errno. */
+int xs_init(const struct boot_info *bi);
+
+/** Read @path into @buf (NUL-terminated; *len excludes the NUL). -ENOENT if absent,
+ * -E2BIG if it does not fit. */
+int xs_read(xs_transaction_t t, const char *path, char *buf, size_t size, size_t *len);
+/** Write @value (a string) at @path. */
+int xs_write(xs_transaction_t t, const char *path, const char *value);
+int xs_printf(xs_transaction_t t, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/** Read a decimal number. -EINVAL if the value is not one. */
+int xs_read_ulong(xs_transaction_t t, const char *path, unsigned long *v);
+int xs_mkdir(xs_transaction_t t, const char *path);
+int xs_rm(xs_transaction_t t, const char *path);
+/** The children of @path as NUL-separated names in @buf; *count of them. */
+int xs_directory(xs_transaction_t t, const char *path, char *buf, size_t size,
+		 unsigned int *count);
+
+int xs_transaction_start(xs_transaction_t *t);
+/** Commit (or abort); -EAGAIN when the commit lost a race and must be redone. */
+int xs_transaction_end(xs_transaction_t t, bool abort);
+/**
+ * xs_transaction() - run @fn inside a transaction, again (up to XS_TXN_RETRIES times) while
+ * the commit answers -EAGAIN. @fn returns 0 to commit, or -errno to abort with that error.
+ */
+int xs_transaction(int (*fn)(xs_transaction_t t, void *ctx), void *ctx);
+
+struct xs_watch {
+	const char *path;		/* watched node (and everything below it) */
+	void (*cb)(struct xs_watch *w, const char *path);	/* from xs_poll() */
+	void *ctx;			/* for cb */
+	/* Owned by the client: */
+	char token[16];			/* identifies this watch in WATCH_EVENTs */
+	struct xs_watch *next;		/* registered watches */
+	bool registered;		/* between xs_watch() and xs_unwatch() */
+};
+
+/** Register; the callback also runs once right away (xenstore fires a new watch). */
+int xs_watch(struct xs_watch *w);
+int xs_unwatch(struct xs_watch *w);
+
+/** Run the callbacks of watch events received so far. Returns how many ran. */
+unsigned int xs_poll(void);
+
+/** This domain's id (from the "domid" node). */
+int xs_domid(unsigned int *domid);
+
+/* Counters for tests and diagnostics. */
+struct xs_stats {
+	uint64_t requests;		/* sent */
+	uint64_t replies;		/* matched to a request */
+	uint64_t errors;		/* XS_ERROR replies */
+	uint64_t malformed;		/* replies or events rejected as malformed */
+	uint64_t unmatched;		/* replies with an id nobody waits for */
+	uint64_t watch_events;		/* WATCH_EVENTs received */
+	uint64_t timeouts;		/* requests that timed out */
+	uint64_t txn_retries;		/* xs_transaction() reruns after -EAGAIN */
+};
+void xs_get_stats(struct xs_stats *s);
+
+#endif /* PVKIT_XEN_XENSTORE_H */
