@@ -40,11 +40,34 @@ void machine_console_init(struct boot_info *bi)
 	panic_halt = machine_panic_halt;
 }
 
+int machine_console_input_init(struct boot_info *bi)
+{
+#ifdef CONFIG_SERIAL_16550
+	if (bi->env == BOOT_NATIVE)
+		return uart16550_input_init();
+#endif
+	return 0;			/* Xen: xen_services_init binds the console ring's input */
+}
+
+/* The keyboard controller's reset line: the classic way to reboot a PC. */
+static void native_reboot(void)
+{
+	for (unsigned int i = 0; i < 100000 && (inb(0x64) & 0x02); i++)
+		cpu_relax();		/* input buffer full: wait (bounded) */
+	outb(0x64, 0xfe);
+}
+
 void machine_shutdown(enum machine_status status)
 {
-	printk(HARNESS_SHUTDOWN, status == MACHINE_OK ? "ok" : "fail");
+	static const char *const names[] = {
+		[MACHINE_OK] = "ok", [MACHINE_FAIL] = "fail", [MACHINE_REBOOT] = "reboot",
+	};
+
+	printk(HARNESS_SHUTDOWN, names[status]);
 	switch (machine_env) {
 	case BOOT_NATIVE:
+		if (status == MACHINE_REBOOT)
+			native_reboot();
 #ifdef CONFIG_ISA_DEBUG_EXIT
 		isa_debug_exit(status == MACHINE_OK ? HARNESS_EXIT_PASS : HARNESS_EXIT_FAIL);
 #endif
@@ -53,7 +76,8 @@ void machine_shutdown(enum machine_status status)
 	case BOOT_XEN_PVH:
 #ifdef CONFIG_XEN_GUEST
 		xen_hypercall_print();
-		xen_shutdown(status == MACHINE_OK ? XEN_SHUTDOWN_POWEROFF : XEN_SHUTDOWN_CRASH);
+		xen_shutdown(status == MACHINE_OK ? XEN_SHUTDOWN_POWEROFF :
+			     status == MACHINE_REBOOT ? XEN_SHUTDOWN_REBOOT : XEN_SHUTDOWN_CRASH);
 #endif
 		break;
 	}

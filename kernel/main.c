@@ -12,7 +12,9 @@
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
+#include <pvkit/cmdline.h>
 #include <pvkit/selftest.h>
+#include <pvkit/serve.h>
 #include <pvkit/timer.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
@@ -67,8 +69,13 @@ void start_kernel(struct boot_info *bi)
 		panic("Xen services failed");
 #endif
 
+	if (machine_console_input_init(bi))	/* native: the UART's receive interrupt */
+		printk("pvkit: warning: no console input\n");
+
 #ifdef CONFIG_SELFTEST
 	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */
 #endif
+	if (cmdline_has(bi->cmdline, HARNESS_SERVE) && serve(bi) == SERVE_REBOOT)
+		machine_shutdown(MACHINE_REBOOT);	/* serve until asked to stop */
 	machine_shutdown(failed ? MACHINE_FAIL : MACHINE_OK);
 }

@@ -26,6 +26,9 @@ ERROR_RE = re.compile(r'pvkit: error: (.*)')
 ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]')
 
 FAIL_TEST_PARAM = 'pvkit.fail_test'   # =N: the guest reports test N failed after it ran
+SERVE_PARAM = 'pvkit.serve'           # =1: stay up after the tests ("pvkit: ready")
+READY_LINE = 'pvkit: ready'
+ECHO_FMT = 'pvkit: echo %s'           # every console input line comes back like this
 
 # QEMU isa-debug-exit: status (v << 1) | 1.
 QEMU_EXIT_PASS = 1

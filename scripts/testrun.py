@@ -51,12 +51,14 @@ class Runner:
         return os.path.join(d, re.sub(r'[^A-Za-z0-9_.-]+', '_', name) + '.log')
 
 
-def run_logged(cmd, log, timeout, cwd=SRC, env=None):
-    """Run cmd, output to log (and returned). Returns (status or None on timeout, text)."""
+def run_logged(cmd, log, timeout, cwd=SRC, env=None, input=None):
+    """Run cmd, output to log (and returned); @input (bytes) goes to its stdin.
+    Returns (status or None on timeout, text)."""
     start = time.monotonic()
     try:
         p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout)
+                           stderr=subprocess.STDOUT, timeout=timeout, input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL)
         status, out = p.returncode, p.stdout
     except subprocess.TimeoutExpired as e:
         status, out = None, e.stdout or b''
@@ -157,6 +159,22 @@ def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None)
              % (name, expect_fail_test), wrong, log)
 
 
+def boot_serve(r, image):
+    """Serve mode natively: console input over the serial line is echoed, then poweroff."""
+    log = r.log_path('boot', 'pvh-serve')
+    status, text = run_logged(qemu_native('pvh', image, '%s=1' % harness.SERVE_PARAM), log,
+                              BOOT_TIMEOUT, input=b'echo hello from the host\nstats\npoweroff\n')
+    rep = harness.parse_console(text)
+    problems = harness.judge(rep, entry='pvh', env='native') + harness.judge_qemu_exit(status)
+    if harness.READY_LINE not in rep.lines:
+        problems.append('no "%s" line' % harness.READY_LINE)
+    for want in ('echo hello from the host', 'stats', 'poweroff'):
+        if harness.ECHO_FMT % want not in rep.lines:
+            problems.append('console input "%s" not echoed' % want)
+    r.record('boot/pvh-serve: serve mode echoes serial input, "poweroff" exits with status 1',
+             problems, log)
+
+
 def suite_boot(r):
     elf = os.path.join(r.build, 'pvkit.elf')
     iso = os.path.join(r.build, 'pvkit.iso')
@@ -164,6 +182,7 @@ def suite_boot(r):
     boot_native(r, 'grub', 'cdrom', iso, 'multiboot2')
     boot_native(r, 'pvh-fail-on-purpose', 'pvh', elf, 'pvh',
                 append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
+    boot_serve(r, elf)
 
 
 # ---- build ------------------------------------------------------------------------------

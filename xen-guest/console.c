@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * The PV console ring (xen/io/console.h), output side: works from the first instruction, before
- * any event-channel handling, because sending on a port needs none. Release Xen refuses
+ * The PV console ring (xen/io/console.h). Output works from the first instruction, before any
+ * event-channel handling, because sending on a port needs none; input is taken on the ring's
+ * event once event channels work (xencons_input_init) into console_in, with flow control. Release Xen refuses
  * HYPERVISOR_console_io from a DomU, so the ring is the console; console_io is kept as a
  * best-effort extra for debug hypervisors and dom0.
  * The backend is not trusted: our producer index is private, a consumer index that claims more
  * than a ring's worth is treated as a broken peer, and waiting for space is bounded.
  */
 #include <pvkit/compiler.h>
+#include <pvkit/console_in.h>
 #include <pvkit/cpu.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
+#include <pvkit/pv.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/console.h>
+#include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
 #include <pvkit/xen/xen.h>
@@ -29,7 +33,10 @@ static struct {
 	uint64_t ring_pa;		/* PVH: its guest-physical address, to map it again */
 	evtchn_port_t evtchn;		/* to kick xenconsoled */
 	XENCONS_RING_IDX out_prod;	/* private copy: the peer cannot move it under us */
+	XENCONS_RING_IDX in_cons;	/* private copy of how far we have read input */
 	bool broken;			/* the peer's indexes made no sense: stop writing */
+	bool in_broken;			/* ... or reading */
+	bool in_ready;			/* input handler bound (xencons_input_init) */
 	uint64_t dropped;		/* bytes we gave up on (full ring, broken peer) */
 } xencons;
 
@@ -150,6 +157,74 @@ void xen_early_console_init(struct boot_info *bi)
 	}
 	xencons.out_prod = READ_ONCE(xencons.intf->out_prod);
 	console_register(&xencons_console);
+}
+
+/*
+ * Move input from the ring into console_in, as far as it has room (flow control: what does not
+ * fit stays in the ring, whose backend then waits). Interrupt context, or interrupts off.
+ */
+static void xencons_rx(void)
+{
+	struct xencons_interface *intf = READ_ONCE(xencons.intf);
+	XENCONS_RING_IDX cons = xencons.in_cons, prod;
+
+	if (!intf || xencons.in_broken)
+		return;
+	prod = READ_ONCE(intf->in_prod);
+	rmb();				/* the bytes after the index that announced them */
+	if (prod - cons > sizeof(intf->in)) {
+		xencons.in_broken = true;	/* a peer that claims more than a ring: ignore it */
+		printk("pvkit: xencons: input ring indexes corrupt (prod %u cons %u); input off\n",
+		       prod, cons);
+		return;
+	}
+	while (cons != prod) {
+		char c = intf->in[MASK_XENCONS_IDX(cons, intf->in)];
+
+		if (!console_in_push(&c, 1))
+			break;
+		cons++;
+	}
+	if (cons == xencons.in_cons)
+		return;
+	mb();				/* done reading before the slots are given back */
+	xencons.in_cons = cons;
+	WRITE_ONCE(intf->in_cons, cons);
+	xencons_notify();
+}
+
+static void xencons_event(evtchn_port_t port, void *ctx)
+{
+	xencons_rx();
+}
+
+int xencons_input_init(void)
+{
+	int err;
+
+	if (!xencons.intf)
+		return -ENODEV;
+	xencons.in_cons = READ_ONCE(xencons.intf->in_cons);
+	err = evtchn_set_handler(xencons.evtchn, xencons_event, NULL);
+	if (!err)
+		err = evtchn_unmask(xencons.evtchn);
+	if (err)
+		return err;
+	xencons.in_ready = true;
+	xencons_poll();			/* what arrived before the handler */
+	return 0;
+}
+
+unsigned int xencons_poll(void)
+{
+	unsigned long fl;
+
+	if (!xencons.in_ready)
+		return 0;
+	fl = pv_irq_save();		/* the event handler is the other producer */
+	xencons_rx();
+	pv_irq_restore(fl);
+	return 0;
 }
 
 void xencons_remap(void)

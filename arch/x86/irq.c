@@ -12,6 +12,12 @@ static struct {
 } irq_handlers[256];
 
 static uint64_t irq_counts[256];
+static volatile uint64_t irq_all;	/* every dispatched interrupt */
+
+uint64_t irq_total(void)
+{
+	return irq_all;
+}
 
 int irq_set_handler(unsigned int vector, irq_handler_t fn, void *ctx)
 {
@@ -42,6 +48,7 @@ void irq_dispatch(unsigned int vector)
 
 	vector &= 0xff;
 	irq_counts[vector]++;
+	irq_all++;
 	fn = irq_handlers[vector].fn;
 	if (likely(fn)) {
 		fn(irq_handlers[vector].ctx);

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * 16550 UART on COM1 (I/O port 0x3f8): the native console, 115200 8N1, polled. QEMU's
- * -serial stdio is this port. Output waits for the transmitter with a bound, so a missing or
- * stuck UART slows printing down but never hangs the kernel.
+ * 16550 UART on COM1 (I/O port 0x3f8): the native console, 115200 8N1. QEMU's -serial stdio
+ * is this port. Output is polled and waits for the transmitter with a bound, so a missing or
+ * stuck UART slows printing down but never hangs the kernel. Input arrives on ISA IRQ 4
+ * through the IOAPIC into console_in (uart16550_input_init).
  */
+#include <pvkit/console_in.h>
 #include <pvkit/errno.h>
+#include <pvkit/idle.h>
+#include <pvkit/ioapic.h>
+#include <pvkit/irq.h>
+#include <pvkit/lapic.h>
 #include <pvkit/printk.h>
+#include <pvkit/pv.h>
 #include <pvkit/uart16550.h>
 #include <pvkit/x86.h>
 
@@ -22,6 +29,7 @@
 #define LSR_DR		0x01	/* data ready */
 #define LSR_THRE	0x20	/* transmit holding register empty */
 #define TX_SPIN_MAX	100000	/* polls before giving up on one character */
+#define RX_SPIN_MAX	64	/* bytes per interrupt: a stuck LSR cannot hold us */
 
 static void uart_putc(char c)
 {
@@ -54,6 +62,12 @@ int uart16550_init(void)
 	outb(COM1 + UART_THR, 1);		/* divisor 1 = 115200 baud */
 	outb(COM1 + UART_IER, 0);
 	outb(COM1 + UART_LCR, LCR_8N1);
+	/* Turning the FIFO on empties the receiver: keep what was typed before boot. */
+	for (unsigned int i = 0; i < RX_SPIN_MAX && (inb(COM1 + UART_LSR) & LSR_DR); i++) {
+		char c = inb(COM1 + UART_THR);
+
+		console_in_push(&c, 1);
+	}
 	outb(COM1 + UART_FCR, 0xc7);		/* FIFOs on, cleared, 14-byte threshold */
 	outb(COM1 + UART_MCR, 0x03);		/* DTR, RTS */
 	outb(COM1 + UART_SCR, 0x5a);		/* is anything there? */
@@ -68,4 +82,69 @@ int uart16550_getc(void)
 	if (!(inb(COM1 + UART_LSR) & LSR_DR))
 		return -EAGAIN;
 	return inb(COM1 + UART_THR);
+}
+
+#define UART_VECTOR	0x34		/* COM1's receive interrupt (ISA IRQ 4) */
+#define IER_RDA		0x01		/* interrupt on received data */
+#define MCR_OUT2	0x08		/* gates the UART's IRQ line on PCs */
+
+static bool uart_rx_stopped;		/* console_in was full: RX interrupt off */
+
+/* Drain the receiver into console_in while there is room; interrupt context or irqs off. */
+static void uart_rx(void)
+{
+	for (unsigned int i = 0; i < RX_SPIN_MAX && (inb(COM1 + UART_LSR) & LSR_DR); i++) {
+		char c;
+
+		if (!console_in_room()) {	/* flow control: leave it in the FIFO */
+			outb(COM1 + UART_IER, 0);
+			uart_rx_stopped = true;
+			return;
+		}
+		c = inb(COM1 + UART_THR);
+		console_in_push(&c, 1);
+	}
+}
+
+static void uart_irq(void *ctx)
+{
+	uart_rx();
+	lapic_eoi();
+}
+
+/* Idle loop: once console_in has room again, take the waiting bytes and re-enable RX. */
+static unsigned int uart_poll(void)
+{
+	unsigned long fl;
+
+	if (!uart_rx_stopped || !console_in_room())
+		return 0;
+	fl = pv_irq_save();
+	uart_rx_stopped = false;
+	uart_rx();
+	if (!uart_rx_stopped)
+		outb(COM1 + UART_IER, IER_RDA);
+	pv_irq_restore(fl);
+	return 1;
+}
+
+static struct idle_poller uart_poller = { .name = "uart16550", .poll = uart_poll };
+
+int uart16550_input_init(void)
+{
+	unsigned int gsi;
+	int err;
+
+	err = ioapic_isa_gsi(4, &gsi);
+	if (!err)
+		err = irq_set_handler(UART_VECTOR, uart_irq, NULL);
+	if (!err)
+		err = ioapic_route(gsi, UART_VECTOR, IOAPIC_FLAGS_DEFAULT);
+	if (err)
+		return err;
+	idle_register(&uart_poller);
+	outb(COM1 + UART_MCR, 0x03 | MCR_OUT2);
+	outb(COM1 + UART_IER, IER_RDA);
+	uart_rx();			/* anything typed before */
+	return 0;
 }

@@ -12,10 +12,13 @@
 #define HARNESS_TEST_NOT_OK	"not ok %u - %s\n"
 #define HARNESS_TEST_SKIP	"ok %u - %s # SKIP %s\n"	/* number, name, why */
 #define HARNESS_SUMMARY		"pvkit: selftest %u passed, %u failed\n"
-#define HARNESS_SHUTDOWN	"pvkit: shutdown %s\n"		/* "ok" or "fail" */
+#define HARNESS_SHUTDOWN	"pvkit: shutdown %s\n"		/* "ok", "fail" or "reboot" */
+#define HARNESS_READY		"pvkit: ready\n"		/* serve mode is up */
+#define HARNESS_ECHO		"pvkit: echo %s\n"		/* a console input line */
 
 /* Command-line switches the harness uses. */
 #define HARNESS_FAIL_TEST	"pvkit.fail_test"	/* =N: report test N failed after it ran */
+#define HARNESS_SERVE		"pvkit.serve"		/* =1: stay up after the tests */
 
 /* isa-debug-exit values (QEMU exits with (v << 1) | 1). */
 #define HARNESS_EXIT_PASS	0	/* QEMU status 1 */

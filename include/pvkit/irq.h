@@ -27,6 +27,9 @@ void irq_clear_handler(unsigned int vector);
 /** Interrupts taken on @vector since boot. */
 uint64_t irq_count(unsigned int vector);
 
+/** Interrupts on all vectors since boot (idle loops use it to see whether one came). */
+uint64_t irq_total(void);
+
 /** Called from trap_handle() for vectors >= 32. */
 void irq_dispatch(unsigned int vector);
 

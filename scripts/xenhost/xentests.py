@@ -25,19 +25,53 @@ def config_type(plan_dir, cfg):
     return m.group(1) if m else 'pv'
 
 
+def split_boots(lines):
+    """The console of a domain that booted more than once, one list of lines per boot."""
+    boots = []
+    for line in lines:
+        if harness.BOOT_RE.search(line) or not boots:
+            boots.append([])
+        boots[-1].append(line)
+    return boots
+
+
+def hook_problems(case):
+    """A hook phase that failed (or had to be killed) fails its case, with its own words."""
+    problems = []
+    for phase, rc in sorted((case.get('hook_rc') or {}).items()):
+        if str(rc) not in ('0', 'None'):
+            said = [l for l in (case.get('hook_output') or {}).get(phase, [])
+                    if l.startswith('FAIL')]
+            problems.append('hook %s: rc %s%s' % (phase, rc, (': ' + said[-1]) if said else ''))
+    return problems
+
+
 def judge_case(r, case, spec, plan_dir, logs):
     name = 'xen/%s' % case['name']
     log = os.path.join(logs, '%s.console.log' % case['name'])
     entry, env = EXPECTED_DOOR.get(config_type(plan_dir, spec['cfg']), (None, None))
-    expect = spec['vars'].get('EXPECT', 'poweroff')
+    expect = spec['vars'].get('EXPECT', 'poweroff').split('|')
+    boots = int(spec['vars'].get('BOOTS', '1'))
     m = re.search(r'%s=(\d+)' % re.escape(harness.FAIL_TEST_PARAM), spec['extra'])
     fail_test = int(m.group(1)) if m else None
 
-    rep = harness.parse_console('\n'.join(case.get('console_lines') or []))
-    problems = harness.judge(rep, entry=entry, env=env, min_tests=MIN_TESTS)
-    ended = []
-    if case.get('end') != expect:
-        ended.append('domain ended by %s, expected %s' % (case.get('end'), expect))
+    lines = case.get('console_lines') or []
+    problems = []
+    if boots > 1:
+        segments = split_boots(lines)
+        if len(segments) != boots:
+            problems.append('%d boots seen, expected %d' % (len(segments), boots))
+        for i, seg in enumerate(segments[1:], 2):
+            problems += ['boot %d: %s' % (i, p) for p in harness.judge(
+                harness.parse_console('\n'.join(seg)), entry=entry, env=env, min_tests=MIN_TESTS)]
+        lines = segments[0] if segments else []
+    rep = harness.parse_console('\n'.join(lines))
+    problems = harness.judge(rep, entry=entry, env=env, min_tests=MIN_TESTS) + problems
+    if harness.SERVE_PARAM + '=1' in spec['extra'] and harness.READY_LINE not in rep.lines:
+        problems.append('serve mode never said "%s"' % harness.READY_LINE)
+    ended = hook_problems(case)
+    if case.get('end') not in expect:
+        ended.append('domain ended by %s, expected %s' % (case.get('end'), ' or '.join(expect)))
     if not case.get('console_complete'):
         ended.append('console relay incomplete')
     if case.get('create_rc') not in (0, None):
@@ -48,8 +82,12 @@ def judge_case(r, case, spec, plan_dir, logs):
         for t in rep.tests:
             skip = ' (skipped: %s)' % t.skip if t.skip else ''
             r.record('%s: guest: %s%s' % (name, t.name, skip), [] if t.ok else ['failed'], log)
-        r.record('%s: boot line entry=%s env=%s, summary, ended by %s' % (name, entry, env, expect),
-                 problems + ended, log)
+        what = ', '.join(filter(None, [
+            'boot line entry=%s env=%s' % (entry, env), 'summary',
+            'ready' if harness.SERVE_PARAM + '=1' in spec['extra'] else '',
+            'hooks' if spec.get('hook') else '',
+            '%d boots' % boots if boots > 1 else '', 'ended by %s' % ' or '.join(expect)]))
+        r.record('%s: %s' % (name, what), problems + ended, log)
         return
     want = 'test %d failed' % fail_test
     wrong = list(ended)

@@ -322,9 +322,15 @@ static int test_native_tsc_calibrated(const struct boot_info *bi)
 }
 
 /* clock_ns() against an independent counter (HPET, else PIT) over 20 ms: mult/shift at work. */
-static int test_native_clock_ns_rate(const struct boot_info *bi)
+/*
+ * One measurement: clock_ns across a reference window (HPET or PIT), interrupts off. Returns
+ * 0 when it agrees, -ERANGE when not; *msg says by how much. A window that the host preempted
+ * (TCG: our vCPU thread descheduled) shows as a large end-point error and is measured again.
+ */
+static int clock_rate_once(uint64_t *got, uint64_t *want, uint64_t *slack_out)
 {
 	uint64_t t0, t1, cyc = 0, error = 0, ref_ticks = 23864, ref_ns, slack;
+	unsigned long fl = pv_irq_save();
 	int err;
 
 	t0 = pv_clock_ns();
@@ -333,14 +339,29 @@ static int test_native_clock_ns_rate(const struct boot_info *bi)
 	else
 		err = pit_tsc_window((uint16_t)ref_ticks, &cyc, &error);
 	t1 = pv_clock_ns();
-	ST_CHECK(!err, "reference window failed: %d", err);
+	pv_irq_restore(fl);
+	if (err)
+		return err;
 	ref_ns = ref_ticks * NSEC_PER_SEC / (hpet_present() ? hpet_hz() : PIT_HZ);
 	/* The window sits inside [t0, t1]: never shorter; longer only by the bracketing reads
 	 * and the window's own end-point uncertainty (a preemption shows there). */
 	slack = ref_ns / 100 + (cyc ? 2 * error * ref_ns / cyc : 0);
-	ST_CHECK(t1 - t0 >= ref_ns - ref_ns / 200 && t1 - t0 <= ref_ns + slack,
-		 "clock_ns advanced %lu ns over %lu ns of %s (slack %lu)", t1 - t0, ref_ns,
-		 hpet_present() ? "HPET" : "PIT", slack);
+	*got = t1 - t0;
+	*want = ref_ns;
+	*slack_out = slack;
+	return *got >= ref_ns - ref_ns / 200 && *got <= ref_ns + slack ? 0 : -ERANGE;
+}
+
+static int test_native_clock_ns_rate(const struct boot_info *bi)
+{
+	uint64_t got = 0, want = 0, slack = 0;
+	int err = -ERANGE;
+
+	for (int attempt = 0; attempt < 3 && err == -ERANGE; attempt++)
+		err = clock_rate_once(&got, &want, &slack);
+	ST_CHECK(err != -ERANGE, "clock_ns advanced %lu ns over %lu ns of %s (slack %lu), "
+		 "3 times", got, want, hpet_present() ? "HPET" : "PIT", slack);
+	ST_CHECK(!err, "reference window failed: %d", err);
 	return 0;
 }
 

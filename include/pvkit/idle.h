@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Work done outside interrupt context while the kernel idles: services register a poller
+ * (xenstore watch callbacks, console input, deferred grant ends, the UART). The idle loop runs
+ * them all, then halts until the next interrupt when none had anything to do.
+ */
+#ifndef PVKIT_IDLE_H
+#define PVKIT_IDLE_H
+
+#include <pvkit/types.h>
+
+struct idle_poller {
+	const char *name;		/* for diagnostics */
+	unsigned int (*poll)(void);	/* returns how much work it did (0: none) */
+	struct idle_poller *next;	/* registry link, owned by kernel/idle.c */
+};
+
+void idle_register(struct idle_poller *p);
+
+/** Run every poller once; returns the total work done. */
+unsigned int idle_poll(void);
+
+/**
+ * idle_wait() - poll, and if nothing was pending halt (pv_safe_halt) until an interrupt.
+ * Returns with interrupts enabled.
+ */
+void idle_wait(void);
+
+#endif /* PVKIT_IDLE_H */

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Serve mode (pvkit.serve=1): after the self-tests the kernel prints "pvkit: ready" and stays
+ * up, idling in safe_halt and serving what it has (console commands, xenstore watches, later
+ * disk and network services), until someone asks it to stop: the console ("poweroff",
+ * "reboot"), or under Xen the toolstack (xl shutdown / xl reboot, through control/shutdown).
+ */
+#ifndef PVKIT_SERVE_H
+#define PVKIT_SERVE_H
+
+#include <pvkit/bootinfo.h>
+
+enum serve_stop {
+	SERVE_RUNNING,			/* nobody asked yet */
+	SERVE_POWEROFF,			/* power off (the run passed if the tests did) */
+	SERVE_REBOOT,			/* reboot */
+};
+
+/** Ask serve() to return (from pollers, watch callbacks, console commands). */
+void serve_request_stop(enum serve_stop why);
+
+/** Serve until asked to stop; returns why. */
+enum serve_stop serve(const struct boot_info *bi);
+
+#endif /* PVKIT_SERVE_H */

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/* Idle-time pollers (include/pvkit/idle.h). */
+#include <pvkit/idle.h>
+#include <pvkit/irq.h>
+#include <pvkit/pv.h>
+
+static struct idle_poller *pollers;
+
+void idle_register(struct idle_poller *p)
+{
+	for (struct idle_poller *q = pollers; q; q = q->next)
+		if (q == p)
+			return;
+	p->next = pollers;
+	pollers = p;
+}
+
+unsigned int idle_poll(void)
+{
+	unsigned int work = 0;
+
+	for (struct idle_poller *p = pollers; p; p = p->next)
+		work += p->poll();
+	return work;
+}
+
+/*
+ * Work for the pollers comes from interrupts (events, the UART). If any interrupt came while
+ * they ran, poll again rather than halt: its work might be waiting. Otherwise halt with the
+ * check and the sleep atomic (safe_halt), so an interrupt after the check ends the halt.
+ */
+void idle_wait(void)
+{
+	uint64_t before = irq_total();
+
+	if (idle_poll())
+		return;
+	pv_irq_disable();
+	if (irq_total() == before)
+		pv_safe_halt();
+	pv_irq_enable();
+}
