@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block-device layer (kernel/block.c), shared by every disk driver (Xen blkfront, native
+ * virtio-blk): asynchronous requests with a completion callback, synchronous helpers on top,
+ * and a registry of disks by name (xvda..., vda...).
+ *
+ * A request describes up to BLK_MAX_SEGS page-sized pieces of memory (physical frames the
+ * caller owns, e.g. from page_alloc) and a sector range. Drivers complete every request they
+ * accepted exactly once, with 0 or -errno (-EIO for a failed transfer, -EROFS for a write to
+ * a read-only disk, -ENODEV once the device is gone); a failed request fails alone.
+ */
+#ifndef PVKIT_BLKDEV_H
+#define PVKIT_BLKDEV_H
+
+#include <pvkit/types.h>
+
+#define BLK_MAX_SEGS	256		/* pieces per request: 1 MiB of 4 KiB pages */
+#define BLK_NAME_MAX	16
+
+enum blk_op {
+	BLK_READ,
+	BLK_WRITE,
+	BLK_FLUSH,			/* make earlier completed writes durable */
+	BLK_WRITE_BARRIER,		/* a write ordered after everything before it, durable */
+	BLK_DISCARD,			/* the range's contents may be dropped */
+	BLK_DISCARD_SECURE,		/* ... and must not be recoverable */
+};
+
+struct blk_seg {
+	uint64_t pa;			/* physical address of the data (RAM we own) */
+	uint32_t offset;		/* byte offset in that page */
+	uint32_t len;			/* bytes; offset + len <= 4096, a multiple of 512 */
+};
+
+struct blk_request;
+typedef void (*blk_done_fn)(struct blk_request *rq, int status);
+
+struct blk_request {
+	enum blk_op op;
+	uint64_t sector;		/* first 512-byte sector (not the device's sector size) */
+	uint32_t nr_sectors;		/* 512-byte sectors (reads/writes: sum of the seg lens) */
+	uint32_t nr_segs;		/* entries used in segs (0 for flush and discard) */
+	struct blk_seg segs[BLK_MAX_SEGS];
+	blk_done_fn done;		/* called once, from interrupt or poll context */
+	void *ctx;			/* for the caller */
+	/* Owned by the driver while the request is in flight: */
+	struct blk_request *next;	/* driver queues */
+	void *driver_priv;		/* e.g. the ring slot */
+};
+
+struct blkdev;
+
+struct blkdev_ops {
+	/* Queue @rq; -EBUSY when the device is full (retry after a completion), -ENODEV once
+	 * gone, -EINVAL for a malformed request, -EROFS / -EOPNOTSUPP as applicable. A request
+	 * accepted (0) is completed later through rq->done. */
+	int (*submit)(struct blkdev *dev, struct blk_request *rq);
+	/* Make progress without an interrupt (completions a lost event left behind). */
+	void (*poll)(struct blkdev *dev);
+};
+
+/* What a disk offers, as negotiated with its backend (Xen) or device (virtio). */
+struct blkdev_features {
+	uint32_t ring_pages;		/* Xen: shared ring pages per queue */
+	uint32_t indirect_segs;		/* Xen: segments per indirect request (0: none) */
+	bool persistent;		/* Xen: persistent grants */
+	uint32_t queues;		/* hardware queues / rings */
+	bool flush, barrier;		/* cache flush, ordered write barrier */
+	bool discard, discard_secure;	/* discard supported (securely) */
+	uint32_t discard_granularity;	/* bytes, 0 if unknown */
+	uint32_t discard_alignment;	/* bytes */
+};
+
+struct blkdev {
+	char name[BLK_NAME_MAX];	/* "xvda", "vda" */
+	uint64_t sectors;		/* capacity in 512-byte sectors */
+	uint32_t sector_size;		/* logical sector size in bytes (512, 4096) */
+	uint32_t physical_sector_size;	/* bytes */
+	bool readonly;
+	uint32_t max_segs;		/* segments per request the driver takes (<= BLK_MAX_SEGS) */
+	uint32_t queue_depth;		/* requests in flight at most */
+	struct blkdev_features features;
+	const struct blkdev_ops *ops;
+	void *priv;			/* the driver's */
+	bool gone;			/* the device went away: every request fails -ENODEV */
+	struct blkdev *next;		/* registry, owned by kernel/block.c */
+};
+
+/** Add a disk (its driver filled name, geometry, ops) and print its line. */
+int blkdev_register(struct blkdev *dev);
+/** The device went away: refuse new requests; the driver fails what is in flight. */
+void blkdev_unregister(struct blkdev *dev);
+struct blkdev *blkdev_find(const char *name);
+struct blkdev *blkdev_first(void);
+struct blkdev *blkdev_next(struct blkdev *dev);
+
+/** Check @rq against @dev (ranges, alignment, segments), then hand it to the driver. */
+int blkdev_submit(struct blkdev *dev, struct blk_request *rq);
+
+/* Synchronous helpers: build requests from a contiguous kernel buffer, wait (bounded by
+ * BLK_SYNC_TIMEOUT_NS) for completion. Return: 0 or the request's -errno. */
+#define BLK_SYNC_TIMEOUT_NS	(30ull * 1000000000)
+int blkdev_read(struct blkdev *dev, uint64_t sector, void *buf, uint32_t nr_sectors);
+int blkdev_write(struct blkdev *dev, uint64_t sector, const void *buf, uint32_t nr_sectors);
+int blkdev_flush(struct blkdev *dev);
+int blkdev_discard(struct blkdev *dev, uint64_t sector, uint32_t nr_sectors, bool secure);
+
+#endif /* PVKIT_BLKDEV_H */
