@@ -234,10 +234,11 @@ $(obj)/pvkit.iso: $(obj)/pvkit.elf scripts/grub.cfg scripts/mkiso.sh
 # ---------------------------------------------------------------------------------------------
 # Hosted unit tests (host compiler, ASan + UBSan) and fuzzers: see tests/unit/Makefile.
 include tests/unit/Makefile
+include tests/fuzz/Makefile
 
 # ---------------------------------------------------------------------------------------------
 # Entry points.
-.PHONY: deps run check check-boot check-xen help clean distclean
+.PHONY: deps run check check-boot check-xen help clean distclean fuzz
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -255,6 +256,9 @@ check-boot: all
 
 check-xen: all
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite xen
+
+# The xenstore fuzzer, longer than make check's 60 s: FUZZ_SECONDS (default 600).
+fuzz: fuzz-run
 
 clean:
 	$(Q)rm -rf $(obj)/arch $(obj)/paravirt $(obj)/xen-guest $(obj)/drivers $(obj)/kernel \

@@ -10,12 +10,14 @@
 #include <pvkit/harness.h>
 #include <pvkit/kernel.h>
 #include <pvkit/mm.h>
+#include <pvkit/pci.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/cmdline.h>
 #include <pvkit/selftest.h>
 #include <pvkit/serve.h>
 #include <pvkit/timer.h>
+#include <pvkit/xen/control.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
 
@@ -41,6 +43,14 @@ static void boot_info_print(const struct boot_info *bi)
 		       bi->modules[i].len, bi->modules[i].name);
 }
 
+#ifdef CONFIG_XEN_GUEST
+/* xl shutdown / xl reboot (a control/shutdown watch, from the idle loop). */
+static void xen_control_request(enum xen_control_request req)
+{
+	serve_request_stop(req == XEN_CONTROL_REBOOT ? SERVE_REBOOT : SERVE_POWEROFF);
+}
+#endif
+
 void start_kernel(struct boot_info *bi)
 {
 	int failed = 0;
@@ -65,8 +75,14 @@ void start_kernel(struct boot_info *bi)
 	timer_init();			/* kernel timers on the one-shot timer */
 	pv_irq_enable();		/* from here on interrupts (events) are delivered */
 #ifdef CONFIG_XEN_GUEST
-	if (bi->env != BOOT_NATIVE && xen_services_init(bi))	/* grants, xenstore, control */
+	if (bi->env != BOOT_NATIVE && xen_services_init(bi))	/* grants, xenstore, consoles */
 		panic("Xen services failed");
+	if (bi->env != BOOT_NATIVE && xen_control_init(xen_control_request))
+		printk("pvkit: warning: xl shutdown/reboot will not reach us\n");
+#endif
+#ifdef CONFIG_PCI
+	if (bi->env == BOOT_NATIVE && pci_init(bi))	/* PCI devices and their drivers (disks) */
+		printk("pvkit: warning: no PCI bus\n");
 #endif
 
 	if (machine_console_input_init(bi))	/* native: the UART's receive interrupt */

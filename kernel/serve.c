@@ -43,28 +43,45 @@ static void cmd_stats(void)
 #endif
 }
 
-static const struct {
-	const char *name;		/* the whole line */
-	const char *help;
-} commands[] = {
-	{ "poweroff", "power off (ends serve mode)" },
-	{ "reboot", "reboot" },
-	{ "stats", "counters: uptime, interrupts, memory, console, hypercalls" },
-	{ "help", "this list" },
+static void cmd_poweroff(const char *args) { serve_request_stop(SERVE_POWEROFF); }
+static void cmd_reboot(const char *args) { serve_request_stop(SERVE_REBOOT); }
+static void cmd_stats_fn(const char *args) { cmd_stats(); }
+static void cmd_help(const char *args);
+
+static struct serve_command builtin[] = {
+	{ .name = "poweroff", .help = "power off (ends serve mode)", .fn = cmd_poweroff },
+	{ .name = "reboot", .help = "reboot", .fn = cmd_reboot },
+	{ .name = "stats", .help = "counters: uptime, interrupts, memory, console, hypercalls",
+	  .fn = cmd_stats_fn },
+	{ .name = "help", .help = "this list", .fn = cmd_help },
 };
+static struct serve_command *commands;	/* registered, newest first */
+
+void serve_register_command(struct serve_command *cmd)
+{
+	for (struct serve_command *c = commands; c; c = c->next)
+		if (c == cmd)
+			return;
+	cmd->next = commands;
+	commands = cmd;
+}
+
+static void cmd_help(const char *args)
+{
+	for (struct serve_command *c = commands; c; c = c->next)
+		printk("pvkit:   %-10s %s\n", c->name, c->help);
+}
 
 static void serve_line(const char *line)
 {
+	size_t n = strcspn(line, " ");
+
 	printk(HARNESS_ECHO, line);
-	if (!strcmp(line, "poweroff")) {
-		serve_request_stop(SERVE_POWEROFF);
-	} else if (!strcmp(line, "reboot")) {
-		serve_request_stop(SERVE_REBOOT);
-	} else if (!strcmp(line, "stats")) {
-		cmd_stats();
-	} else if (!strcmp(line, "help")) {
-		for (unsigned int i = 0; i < ARRAY_SIZE(commands); i++)
-			printk("pvkit:   %-10s %s\n", commands[i].name, commands[i].help);
+	for (struct serve_command *c = commands; c; c = c->next) {
+		if (strlen(c->name) == n && !strncmp(line, c->name, n)) {
+			c->fn(line[n] ? line + n + 1 : "");
+			return;
+		}
 	}
 }
 
@@ -78,6 +95,8 @@ static struct idle_poller console_poller = { .name = "console", .poll = serve_co
 enum serve_stop serve(const struct boot_info *bi)
 {
 	serve_bi = bi;
+	for (unsigned int i = ARRAY_SIZE(builtin); i-- > 0;)
+		serve_register_command(&builtin[i]);
 	console_in_set_handler(serve_line);
 	idle_register(&console_poller);
 	printk(HARNESS_READY);

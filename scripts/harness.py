@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 BOOT_RE = re.compile(r'pvkit: boot entry=(\S+) env=(\S+)')
 TEST_RE = re.compile(r'^(not ok|ok) (\d+) - (.*?)(?: # SKIP (.*))?$')
 SUMMARY_RE = re.compile(r'pvkit: selftest (\d+) passed, (\d+) failed')
+EVTCHN_ABI_RE = re.compile(r'pvkit: evtchn abi=(\S+)')
+EVTCHN_2L_PARAM = 'pvkit.evtchn=2l'    # forces the 2-level event-channel ABI
 PV_OPS_RE = re.compile(r'pvkit: pv_ops cpu=(\S+) irq=(\S+) mmu=(\S+) time=(\S+)')
 
 # The pv_ops backends each environment must choose (docs/pv_ops.md).
@@ -48,6 +50,7 @@ class GuestReport:
     entry: str = None           # from the boot line
     env: str = None
     pv_ops: tuple = None        # (cpu, irq, mmu, time) backend names
+    evtchn_abi: str = None      # Xen: "fifo" or "2l"
     tests: list = field(default_factory=list)       # GuestTest, in order seen
     summary: tuple = None       # (passed, failed) from the summary line
     skipped: int = 0
@@ -78,6 +81,10 @@ def parse_console(text):
         m = PV_OPS_RE.search(line)
         if m and rep.pv_ops is None:
             rep.pv_ops = m.groups()
+            continue
+        m = EVTCHN_ABI_RE.search(line)
+        if m and rep.evtchn_abi is None:
+            rep.evtchn_abi = m.group(1)
             continue
         m = SUMMARY_RE.search(line)
         if m:

@@ -6,6 +6,7 @@
 
 Suites:
   unit     hosted unit tests (tests/unit, ASan + UBSan)
+  fuzz     the xenstore reply-path libFuzzer target, PVKIT_FUZZ_SECONDS (>= 60, default 60)
   harness  the harness judging canned guest output (it must see failures as failures)
   boot     native boots under QEMU: PVH via -kernel, multiboot2 via the GRUB ISO, and a guest
            that fails a test on purpose, which must be reported as failed
@@ -101,6 +102,48 @@ def suite_unit(r):
                  crashed, log)
 
 
+# ---- fuzz -------------------------------------------------------------------------------
+
+FUZZ_STATS_RE = re.compile(r'^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)', re.M)
+
+
+def suite_fuzz(r):
+    """tests/fuzz/fuzz_xenstore for a bounded time from the committed seeds; new inputs go to
+    build/fuzz/corpus, crashes to build/fuzz/crash-*."""
+    seconds = max(60, int(os.environ.get('PVKIT_FUZZ_SECONDS', '60')))
+    log = r.log_path('fuzz', 'build')
+    status, _ = make(['O=' + r.build, 'fuzz-build'], log)
+    if status != 0:
+        r.record('fuzz/xenstore: fuzzer builds (clang, libclang-rt-14-dev)',
+                 ['make fuzz-build exited %s' % status], log)
+        return
+    out = os.path.join(r.build, 'fuzz')
+    os.makedirs(os.path.join(out, 'corpus'), exist_ok=True)
+    before = set(f for f in os.listdir(out) if f.startswith(('crash-', 'leak-', 'timeout-')))
+    log = r.log_path('fuzz', 'xenstore')
+    status, text = run_logged(
+        [os.path.join(r.build, 'tests', 'fuzz', 'fuzz_xenstore'), '-max_total_time=%d' % seconds,
+         '-timeout=10', '-rss_limit_mb=1024', '-print_final_stats=1',
+         '-artifact_prefix=%s/' % out, os.path.join(out, 'corpus'),
+         os.path.join(SRC, 'tests', 'fuzz', 'corpus')], log, timeout=seconds + 300)
+    found = sorted(set(f for f in os.listdir(out)
+                       if f.startswith(('crash-', 'leak-', 'timeout-'))) - before)
+    problems = []
+    if status != 0:
+        problems.append('exit status %s' % status)
+    if found:
+        problems.append('new artifacts in build/fuzz: %s' % ', '.join(found))
+    done = re.search(r'Done (\d+) runs in (\d+) second', text)
+    if not done:
+        problems.append('no "Done N runs" line')
+    stats = FUZZ_STATS_RE.findall(text)
+    if done and stats:
+        print('      %s runs in %s s, cov %s, ft %s, corpus %s' % (
+            done.group(1), done.group(2), stats[-1][1], stats[-1][2], stats[-1][3]), flush=True)
+    r.record('fuzz/xenstore: reply path fuzzed for %d s, no crash or broken invariant' % seconds,
+             problems, log)
+
+
 # ---- harness ----------------------------------------------------------------------------
 
 def suite_harness(r):
@@ -175,6 +218,136 @@ def boot_serve(r, image):
              problems, log)
 
 
+# ---- native boot with virtio disks (issue 6, native half) -------------------------------
+
+VIRTIO_RW_MIB = 80      # first 64 MiB: tests/guest/test_blk.c's workload; last 8: test_virtio.c
+VIRTIO_RO_MIB = 16
+VIRTIO_BLK_LINE_RE = re.compile(r'pvkit: blk (vd\w+) sectors=(\d+) sector-size=(\d+) ro=(\d) '
+                                r'features: ring-pages=(\d+) indirect=(\d+) persistent=(\d) '
+                                r'queues=(\d+) flush=(\d) barrier=(\d) discard=(\d)')
+VIRTIO_INTEGRITY_RE = re.compile(r'pvkit: blk (vd\w+) integrity seed=\d+ sectors=(\d+) '
+                                 r'md5=([0-9a-f]{32})')
+
+
+def virtio_sectors(first, count, tag):
+    """Sectors of tests/guest/test_virtio.c's pattern (vt_fill): tag, LBA, derived bytes."""
+    t = tag.encode()
+    tails = [bytes((b + j * 7) & 0xff for j in range(16, 512)) for b in range(256)]
+    return b''.join(t + lba.to_bytes(8, 'little') + tails[(lba * 31 + t[0]) & 0xff]
+                    for lba in range(first, first + count))
+
+
+def virtio_punches_holes(path):
+    """Does the file system under @path free a punched hole (so QEMU's discard=unmap zeroes)?"""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    probe = path + '.punch'
+    try:
+        with open(probe, 'wb') as f:
+            f.write(b'x' * 65536)
+            f.flush()
+            if libc.fallocate(f.fileno(), 3, ctypes.c_long(0), ctypes.c_long(65536)):
+                return False                    # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+        with open(probe, 'rb') as f:
+            return f.read() == bytes(65536)
+    except OSError:
+        return False
+    finally:
+        if os.path.exists(probe):
+            os.unlink(probe)
+
+
+def virtio_disk_problems(rw, ro, ro_bytes, text, discard_zeroes):
+    """What is wrong with the images after the run (the guest's writes checked from outside)."""
+    problems = []
+    mib = 2048
+    end = VIRTIO_RW_MIB * mib
+    with open(rw, 'rb') as f:
+        f.seek((end - mib) * 512)
+        if f.read(mib * 512) != virtio_sectors(end - mib, mib, 'GUESTDAT'):
+            problems.append('the last MiB of the writable disk lacks the guest\'s pattern')
+        f.seek((end - 8 * mib) * 512)
+        if f.read(mib * 512) != virtio_sectors(end - 8 * mib, mib, 'HOSTDATA'):
+            problems.append('the host\'s pattern on the writable disk was overwritten')
+        f.seek((end - 2 * mib) * 512)           # test_virtio.c discards 64 sectors here
+        if discard_zeroes and f.read(64 * 512) != bytes(64 * 512):
+            problems.append('the range the guest discarded is not zeros in the image')
+    with open(ro, 'rb') as f:
+        if f.read() != ro_bytes:
+            problems.append('the read-only disk image changed')
+    # tests/guest/test_blk.c's integrity workload: the image must hold what it says it wrote.
+    m = [x for x in VIRTIO_INTEGRITY_RE.finditer(text) if x.group(1) == 'vda']
+    if not m:
+        problems.append('no integrity line for vda')
+    else:
+        import hashlib
+        n = int(m[-1].group(2))
+        with open(rw, 'rb') as f:
+            got = hashlib.md5(f.read(n * 512)).hexdigest()
+        if got != m[-1].group(3):
+            problems.append('vda\'s first %d sectors have md5 %s, the guest wrote %s'
+                            % (n, got, m[-1].group(3)))
+    return problems
+
+
+def boot_virtio(r, elf):
+    """Native boot with two virtio disks: vda (80 MiB, -drive if=virtio: transitional, 2
+    queues, MSI-X, indirect, discard) and vdb (16 MiB read-only, behind a PCIe root port:
+    modern, no indirect descriptors, no MSI-X so polled). The guest's own tests and the lead's
+    integrity workload run on them; the images are checked afterwards."""
+    d = os.path.join(r.build, 'virtio')
+    os.makedirs(d, exist_ok=True)
+    rw, ro = os.path.join(d, 'rw.img'), os.path.join(d, 'ro.img')
+    mib = 2048
+    with open(rw, 'wb') as f:
+        f.truncate(VIRTIO_RW_MIB << 20)
+        f.seek((VIRTIO_RW_MIB * mib - 8 * mib) * 512)
+        f.write(virtio_sectors(VIRTIO_RW_MIB * mib - 8 * mib, mib, 'HOSTDATA'))
+    ro_bytes = virtio_sectors(0, VIRTIO_RO_MIB * mib, 'RODISK00')
+    with open(ro, 'wb') as f:
+        f.write(ro_bytes)
+    zeroes = virtio_punches_holes(rw)
+    append = 'pvkit.virtio_blk=rw,ro' + (' pvkit.virtio_discard=zeroes' if zeroes else '')
+    cmd = qemu_native('pvh', elf, append) + [
+        '-global', 'virtio-blk-pci.num-queues=2',
+        '-drive', 'file=%s,if=virtio,format=raw,discard=unmap' % rw,
+        '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10',
+        '-drive', 'file=%s,if=none,id=vdro,format=raw,readonly=on' % ro,
+        '-device', 'virtio-blk-pci,drive=vdro,bus=rp1,indirect_desc=off,vectors=0']
+    name = 'pvh-virtio'
+    log = r.log_path('boot', name)
+    status, text = run_logged(cmd, log, BOOT_TIMEOUT)
+    rep = harness.parse_console(text)
+    problems = harness.judge(rep, entry='pvh', env='native') + harness.judge_qemu_exit(status)
+    for t in rep.tests:
+        skip = ' (skipped: %s)' % t.skip if t.skip else ''
+        # Here the disks are attached: a virtio or blk test that skipped did not test.
+        bad = not t.ok or (t.skip and t.name.split(':')[0] in ('virtio', 'virtio-blk', 'blk'))
+        r.record('boot/%s: guest: %s%s' % (name, t.name, skip), ['failed'] if bad else [], log)
+    disks = {m.group(1): m.groups() for m in VIRTIO_BLK_LINE_RE.finditer(text)}
+    want = {'vda': dict(sectors=VIRTIO_RW_MIB * mib, ro='0', queues='2', flush='1',
+                        discard='1'),
+            'vdb': dict(sectors=VIRTIO_RO_MIB * mib, ro='1', indirect='0', queues='2')}
+    for disk, fields in want.items():
+        g = disks.get(disk)
+        if not g:
+            problems.append('no "pvkit: blk %s" line' % disk)
+            continue
+        got = dict(sectors=int(g[1]), ro=g[3], indirect=g[5], queues=g[7], flush=g[8],
+                   discard=g[10])
+        for k, v in fields.items():
+            if got[k] != v:
+                problems.append('%s: %s=%s, expected %s' % (disk, k, got[k], v))
+    if disks.get('vda') and disks['vda'][5] == '0':
+        problems.append('vda: no indirect descriptors negotiated')
+    if not re.search(r'pvkit: pci 01:00\.0 1af4:1042 ', text):
+        problems.append('the disk behind the PCIe root port (01:00.0) was not enumerated')
+    if status is not None:
+        problems += virtio_disk_problems(rw, ro, ro_bytes, text, zeroes)
+    r.record('boot/%s: two virtio disks: guest tests pass, images hold what was written'
+             % name, problems, log)
+
+
 def suite_boot(r):
     elf = os.path.join(r.build, 'pvkit.elf')
     iso = os.path.join(r.build, 'pvkit.iso')
@@ -183,6 +356,7 @@ def suite_boot(r):
     boot_native(r, 'pvh-fail-on-purpose', 'pvh', elf, 'pvh',
                 append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
     boot_serve(r, elf)
+    boot_virtio(r, elf)     # issue 6: PCI + virtio-blk
 
 
 # ---- build ------------------------------------------------------------------------------
@@ -264,12 +438,13 @@ def suite_xen(r):
 
 SUITES = {
     'unit': suite_unit,
+    'fuzz': suite_fuzz,
     'harness': suite_harness,
     'boot': suite_boot,
     'build': suite_build,
     'xen': suite_xen,
 }
-DEFAULT = ['unit', 'harness', 'boot', 'build', 'xen']
+DEFAULT = ['unit', 'fuzz', 'harness', 'boot', 'build', 'xen']
 
 
 def main():

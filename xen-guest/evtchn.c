@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Xen event channels (public/event_channel.h) with the 2-level ABI of public/xen.h: binding,
- * per-port handlers, mask/unmask, send, and the upcall dispatch shared by PV and PVH. Xen and
- * the other domains write shared_info, so nothing read from it is trusted: every loop is
+ * Xen event channels (public/event_channel.h), the ABI-independent layer: ABI choice (FIFO,
+ * else 2-level), binding, per-port handlers, mask/unmask, send, priorities, and the upcall
+ * dispatch shared by PV and PVH. Nothing read from shared memory is trusted: every loop is
  * bounded and no port indexes an array before it is checked.
  */
+#include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/printk.h>
@@ -23,6 +24,7 @@ struct evtchn_port_info {
 	evtchn_handler_t fn;		/* NULL: nobody handles this port */
 	void *ctx;			/* passed back to fn */
 	uint64_t count;			/* events delivered since the port was bound */
+	bool bound;			/* bound through us and not closed: counted in in_use */
 };
 
 static struct {
@@ -33,126 +35,75 @@ static struct {
 	struct evtchn_stats stats;		/* evtchn_get_stats() */
 } evtchn;
 
-/* ------------------------------------------------------------------------------------------ */
-/* The 2-level ABI: a pending and a mask bit per port in shared_info, 64 words of 64 bits, and
- * a per-vCPU selector word whose bit w says "pending word w may have news". */
-
-#define EVTCHN_2L_WORD_BITS	(sizeof(xen_ulong_t) * 8)
-#define EVTCHN_2L_WORD(port)	((port) / EVTCHN_2L_WORD_BITS)
-#define EVTCHN_2L_BIT(port)	((xen_ulong_t)1 << ((port) % EVTCHN_2L_WORD_BITS))
-
-static unsigned int evtchn_2l_max_channels(void)
-{
-	return EVTCHN_2L_NR_CHANNELS;
-}
-
-static bool evtchn_2l_is_pending(evtchn_port_t port)
-{
-	return __atomic_load_n(&xen_shared_info->evtchn_pending[EVTCHN_2L_WORD(port)],
-			       __ATOMIC_ACQUIRE) & EVTCHN_2L_BIT(port);
-}
-
-static bool evtchn_2l_is_masked(evtchn_port_t port)
-{
-	return __atomic_load_n(&xen_shared_info->evtchn_mask[EVTCHN_2L_WORD(port)],
-			       __ATOMIC_ACQUIRE) & EVTCHN_2L_BIT(port);
-}
-
-static void evtchn_2l_mask(evtchn_port_t port)
-{
-	__atomic_fetch_or(&xen_shared_info->evtchn_mask[EVTCHN_2L_WORD(port)],
-			  EVTCHN_2L_BIT(port), __ATOMIC_SEQ_CST);
-}
-
-/*
- * Xen raises the upcall only on a 0->1 pending edge of an unmasked port: one that arrived
- * while masked would wait forever. EVTCHNOP_unmask re-raises it, but only if it finds the
- * mask set, so when we see the port pending we set the mask back and let Xen do the unmask.
- * The same on PV and PVH (where a locally set upcall_pending would not inject the vector).
- */
-static void evtchn_2l_unmask(evtchn_port_t port)
-{
-	xen_ulong_t *mask = &xen_shared_info->evtchn_mask[EVTCHN_2L_WORD(port)];
-	struct evtchn_unmask op = { .port = port };
-
-	__atomic_fetch_and(mask, ~EVTCHN_2L_BIT(port), __ATOMIC_SEQ_CST);
-	if (!evtchn_2l_is_pending(port))
-		return;
-	__atomic_fetch_or(mask, EVTCHN_2L_BIT(port), __ATOMIC_SEQ_CST);
-	if (HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op))
-		__atomic_fetch_and(mask, ~EVTCHN_2L_BIT(port), __ATOMIC_SEQ_CST);
-}
-
-/* Every port starts masked: only ports someone unmasks (after setting a handler) interrupt. */
-static int evtchn_2l_setup(void)
-{
-	for (unsigned int w = 0; w < ARRAY_SIZE(xen_shared_info->evtchn_mask); w++)
-		__atomic_store_n(&xen_shared_info->evtchn_mask[w], ~(xen_ulong_t)0,
-				 __ATOMIC_SEQ_CST);
-	return 0;
-}
-
-/* One scan: take the selector, then per flagged word the pending-and-unmasked bits, each
- * cleared atomically before its handler runs. At most 64 x 64 ports: bounded by the ABI. */
-static void evtchn_2l_handle_events(void)
-{
-	shared_info_t *s = xen_shared_info;
-	xen_ulong_t sel, bits, old;
-	unsigned int w, b;
-
-	sel = __atomic_exchange_n(&s->vcpu_info[0].evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-	while (sel) {
-		w = __builtin_ctzl(sel);		/* < 64: a bit of a 64-bit word */
-		sel &= sel - 1;
-		bits = __atomic_load_n(&s->evtchn_pending[w], __ATOMIC_ACQUIRE) &
-		       ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_ACQUIRE);
-		while (bits) {
-			b = __builtin_ctzl(bits);
-			bits &= bits - 1;
-			old = __atomic_fetch_and(&s->evtchn_pending[w], ~((xen_ulong_t)1 << b),
-						 __ATOMIC_SEQ_CST);
-			if (old & ((xen_ulong_t)1 << b))
-				evtchn_deliver(w * EVTCHN_2L_WORD_BITS + b);
-		}
-	}
-}
-
-static const struct evtchn_ops evtchn_2l_ops = {
-	.name           = "2-level",
-	.max_channels   = evtchn_2l_max_channels,	/* 4096 on x86-64 */
-	.setup          = evtchn_2l_setup,		/* mask all */
-	.is_pending     = evtchn_2l_is_pending,
-	.is_masked      = evtchn_2l_is_masked,
-	.mask           = evtchn_2l_mask,
-	.unmask         = evtchn_2l_unmask,		/* EVTCHNOP_unmask re-raises */
-	.handle_events  = evtchn_2l_handle_events,
-};
-
-/* ------------------------------------------------------------------------------------------ */
-/* ABI-independent layer. */
-
 static bool evtchn_port_ok(evtchn_port_t port)
 {
 	return evtchn.ops && port < evtchn.nr_ports;
 }
 
-int evtchn_init(void)
+/* FIFO unless the command line forces 2-level (an unknown value is reported, FIFO kept). */
+static bool evtchn_want_fifo(const struct boot_info *bi)
 {
-	const struct evtchn_ops *ops = &evtchn_2l_ops;	/* issue 5: FIFO first, this as fallback */
+	char val[8];
+	int err;
+
+	err = cmdline_get(bi->cmdline, EVTCHN_CMDLINE_KEY, val, sizeof(val));
+	if (err == -ENOENT)
+		return true;
+	if (!err && !__builtin_strcmp(val, evtchn_2l_ops.name))
+		return false;
+	if (err || __builtin_strcmp(val, evtchn_fifo_ops.name))
+		printk("pvkit: warning: " EVTCHN_CMDLINE_KEY "= takes %s or %s; using %s\n",
+		       evtchn_fifo_ops.name, evtchn_2l_ops.name, evtchn_fifo_ops.name);
+	return true;
+}
+
+/*
+ * FIFO first: Xen may refuse it (older or configured without), then 2-level. Once Xen has
+ * accepted FIFO's control block there is no way back, so a later FIFO failure is returned.
+ */
+static int evtchn_choose_abi(const struct boot_info *bi, const struct evtchn_ops **ops)
+{
+	int err;
+
+	/* FIFO already taken on this boot (a second init): the command line cannot undo it. */
+	if (!evtchn_fifo_active() && !evtchn_want_fifo(bi)) {
+		printk("pvkit: evtchn: 2-level forced by " EVTCHN_CMDLINE_KEY "=%s\n",
+		       evtchn_2l_ops.name);
+	} else {
+		err = evtchn_fifo_ops.setup(bi);
+		if (!err) {
+			*ops = &evtchn_fifo_ops;
+			return 0;
+		}
+		if (evtchn_fifo_active()) {
+			printk("pvkit: evtchn: FIFO setup failed after Xen switched to it: %d\n",
+			       err);
+			return err;
+		}
+		printk("pvkit: evtchn: FIFO refused (%d); falling back to 2-level\n", err);
+	}
+	*ops = &evtchn_2l_ops;
+	return evtchn_2l_ops.setup(bi);
+}
+
+int evtchn_init(const struct boot_info *bi)
+{
+	const struct evtchn_ops *ops = NULL;
 	int err;
 
 	evtchn.ops = NULL;			/* unusable until this succeeds */
-	if (!xen_shared_info)
+	if (!xen_shared_info || !bi)
 		return -ENODEV;
 	__builtin_memset(&evtchn.port, 0, sizeof(evtchn.port));
 	__builtin_memset(&evtchn.virq_port, 0, sizeof(evtchn.virq_port));
 	__builtin_memset(&evtchn.stats, 0, sizeof(evtchn.stats));
-	err = ops->setup();
+	err = evtchn_choose_abi(bi, &ops);
 	if (err)
 		return err;
 	evtchn.nr_ports = MIN((unsigned int)EVTCHN_NR_PORTS, ops->max_channels());
 	barrier();
 	evtchn.ops = ops;
+	printk(EVTCHN_ABI_LINE, ops->name);
 	return 0;
 }
 
@@ -161,18 +112,29 @@ const struct evtchn_ops *evtchn_abi(void)
 	return evtchn.ops;
 }
 
-/* A port Xen just gave us: usable only inside our table; start it masked and counted from 0. */
+/* A port Xen just gave us: usable only inside our table (and, FIFO, with its event word);
+ * start it masked, with no handler, counted from 0. */
 static int evtchn_take_port(evtchn_port_t port, evtchn_port_t *out)
 {
 	struct evtchn_close close = { .port = port };
+	int err = 0;
 
-	if (port >= evtchn.nr_ports) {
+	if (port >= evtchn.nr_ports)
+		err = -ERANGE;
+	else if (evtchn.ops->port_setup)
+		err = evtchn.ops->port_setup(port);
+	if (err) {
 		HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
-		return -ERANGE;
+		return err;
 	}
 	evtchn.ops->mask(port);
 	evtchn.port[port].fn = NULL;
 	evtchn.port[port].count = 0;
+	if (!evtchn.port[port].bound) {
+		evtchn.port[port].bound = true;
+		evtchn.stats.opened++;
+		evtchn.stats.in_use++;
+	}
 	*out = port;
 	return 0;
 }
@@ -191,6 +153,9 @@ int evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port)
 	if (err)
 		return err;
 	evtchn.virq_port[virq] = op.port + 1;
+	/* Timer first: a late timer event is late time, other events can wait (FIFO only). */
+	if (virq == VIRQ_TIMER)
+		evtchn_set_priority(op.port, EVTCHN_PRIO_HIGHEST);
 	return 0;
 }
 
@@ -254,15 +219,28 @@ int evtchn_close(evtchn_port_t port)
 	for (unsigned int v = 0; v < NR_VIRQS; v++)
 		if (evtchn.virq_port[v] == port + 1)
 			evtchn.virq_port[v] = 0;
+	if (evtchn.port[port].bound) {
+		evtchn.port[port].bound = false;
+		evtchn.stats.closed++;
+		evtchn.stats.in_use--;
+	}
 	return HYPERVISOR_event_channel_op(EVTCHNOP_close, &op);
 }
 
 int evtchn_set_handler(evtchn_port_t port, evtchn_handler_t fn, void *ctx)
 {
+	int err;
+
 	if (!evtchn_port_ok(port) || !fn)
 		return -EINVAL;
 	if (evtchn.port[port].fn)
 		return -EBUSY;
+	/* A port bound before us (console, xenstore) may still need its FIFO event word. */
+	if (evtchn.ops->port_setup) {
+		err = evtchn.ops->port_setup(port);
+		if (err)
+			return err;
+	}
 	evtchn.port[port].ctx = ctx;
 	barrier();			/* an upcall seeing fn also sees its ctx */
 	WRITE_ONCE(evtchn.port[port].fn, fn);
@@ -300,6 +278,15 @@ int evtchn_send(evtchn_port_t port)
 	return HYPERVISOR_event_channel_op(EVTCHNOP_send, &op);
 }
 
+int evtchn_set_priority(evtchn_port_t port, unsigned int prio)
+{
+	if (!evtchn_port_ok(port) || prio > EVTCHN_PRIO_LOWEST)
+		return -EINVAL;
+	if (!evtchn.ops->set_priority)
+		return 0;			/* 2-level: one queue, nothing to change */
+	return evtchn.ops->set_priority(port, prio);
+}
+
 bool evtchn_is_pending(evtchn_port_t port)
 {
 	return evtchn_port_ok(port) && evtchn.ops->is_pending(port);
@@ -318,6 +305,8 @@ uint64_t evtchn_count(evtchn_port_t port)
 void evtchn_get_stats(struct evtchn_stats *st)
 {
 	*st = evtchn.stats;
+	if (evtchn.ops && evtchn.ops->get_stats)
+		evtchn.ops->get_stats(st);
 }
 
 void evtchn_deliver(evtchn_port_t port)
@@ -326,10 +315,8 @@ void evtchn_deliver(evtchn_port_t port)
 	evtchn_handler_t fn;
 
 	if (port >= evtchn.nr_ports) {
-		/* Unmasked behind our back (all ports start masked): mask it, it has no owner. */
+		/* Our ABIs never pass one (their words end with our table): an ABI bug, counted. */
 		evtchn.stats.out_of_range++;
-		if (port < evtchn.ops->max_channels())
-			evtchn.ops->mask(port);
 		return;
 	}
 	p = &evtchn.port[port];

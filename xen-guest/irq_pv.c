@@ -142,7 +142,7 @@ static int xen_pv_irq_init(const struct boot_info *bi)
 	int err;
 
 	xen_pv_irq_disable();
-	err = evtchn_init();
+	err = evtchn_init(bi);
 	if (err)
 		return err;
 	err = irq_set_handler(IRQ_VECTOR_XEN_UPCALL, evtchn_upcall_irq, NULL);

@@ -72,7 +72,7 @@ static int xen_pvh_irq_init(const struct boot_info *bi)
 		printk("pvkit: xen-pvh: XENMEM_add_to_physmap(shared_info) failed: %d\n", err);
 		return err;
 	}
-	err = evtchn_init();
+	err = evtchn_init(bi);
 	if (err)
 		return err;
 	err = irq_set_handler(IRQ_VECTOR_XEN_UPCALL, evtchn_upcall_irq, NULL);

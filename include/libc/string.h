@@ -19,5 +19,6 @@ char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 char *strstr(const char *haystack, const char *needle);
 size_t strlcpy(char *dst, const char *src, size_t size);
+size_t strcspn(const char *s, const char *reject);
 
 #endif /* PVKIT_LIBC_STRING_H */

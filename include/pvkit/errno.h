@@ -20,6 +20,7 @@
 #define EBUSY		16
 #define EEXIST		17
 #define ENODEV		19
+#define EISDIR		21
 #define EINVAL		22
 #define ENOSPC		28
 #define EROFS		30
@@ -40,7 +41,9 @@
 #define EOPNOTSUPP	95
 #define EADDRINUSE	98
 #define ENETDOWN	100
+#define ECONNRESET	104
 #define ENOBUFS		105
+#define EISCONN		106
 #define ETIMEDOUT	110
 #define ECONNREFUSED	111
 #define EHOSTUNREACH	113

@@ -17,8 +17,12 @@
 #define ST_XEN_PVH	(1u << BOOT_XEN_PVH)
 #define ST_ALL		(ST_NATIVE | ST_XEN_PV | ST_XEN_PVH)
 
+/* A test that found nothing to test here (e.g. no disk attached) returns this; the runner
+ * reports it as "ok N - name # SKIP" with the reason the test printed. */
+#define ST_SKIPPED	1
+
 struct selftest {
-	int (*fn)(const struct boot_info *bi);	/* 0 = pass, -errno = fail */
+	int (*fn)(const struct boot_info *bi);	/* 0 = pass, ST_SKIPPED, -errno = fail */
 	const char *name;			/* "area: what it proves" */
 	unsigned int envs;			/* ST_* where it applies */
 };

@@ -16,6 +16,20 @@ enum serve_stop {
 	SERVE_REBOOT,			/* reboot */
 };
 
+/*
+ * A console command: the first word of an input line selects it; @fn gets the rest of the line
+ * ("" if none). Runs from the idle loop. Tests and drivers add their own (e.g. "blk ...").
+ */
+struct serve_command {
+	const char *name;		/* the first word */
+	const char *help;		/* one line for "help" */
+	void (*fn)(const char *args);
+	struct serve_command *next;	/* registry, owned by kernel/serve.c */
+};
+
+/** Make @cmd available on the console (before or during serve()). */
+void serve_register_command(struct serve_command *cmd);
+
 /** Ask serve() to return (from pollers, watch callbacks, console commands). */
 void serve_request_stop(enum serve_stop why);
 

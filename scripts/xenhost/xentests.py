@@ -67,6 +67,9 @@ def judge_case(r, case, spec, plan_dir, logs):
         lines = segments[0] if segments else []
     rep = harness.parse_console('\n'.join(lines))
     problems = harness.judge(rep, entry=entry, env=env, min_tests=MIN_TESTS) + problems
+    want_abi = '2l' if harness.EVTCHN_2L_PARAM in spec['extra'] else 'fifo'
+    if rep.evtchn_abi != want_abi:
+        problems.append('event channels use abi=%s, expected %s' % (rep.evtchn_abi, want_abi))
     if harness.SERVE_PARAM + '=1' in spec['extra'] and harness.READY_LINE not in rep.lines:
         problems.append('serve mode never said "%s"' % harness.READY_LINE)
     ended = hook_problems(case)

@@ -29,6 +29,11 @@ static void selftest_one(const struct boot_info *bi, const struct selftest *t,
 		return;
 	}
 	err = t->fn(bi);
+	if (err == ST_SKIPPED) {
+		printk(HARNESS_TEST_SKIP, n, t->name, "nothing to test here");
+		st->skipped++;
+		return;
+	}
 	if (!err && n == st->sabotage) {
 		printk("#   failed on purpose (" HARNESS_FAIL_TEST "=%u)\n", n);
 		err = -ECANCELED;

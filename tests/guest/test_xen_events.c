@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Xen event delivery, interrupt flag and time, PV and PVH: the VIRQ_TIMER one-shot, loopback
- * event channels (masking, delivery on enable), the pvclock and the wall clock. */
+ * event channels (masking, delivery on enable, the ABI in use, FIFO priorities, a 10,000-channel
+ * leak check), the pvclock and the wall clock. */
+#include <pvkit/cmdline.h>
 #include <pvkit/irq.h>
 #include <pvkit/pv.h>
 #include <pvkit/pvclock.h>
 #include <pvkit/selftest.h>
+#include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/hypercall.h>
@@ -107,7 +110,7 @@ static void xt_busy_wait(uint64_t ns)
 
 static int test_virq_timer(const struct boot_info *bi)
 {
-	uint64_t before, upcalls, start, deadline, now, events;
+	uint64_t before, upcalls, start, deadline, now, events, t0, stray = 0, tirq;
 	unsigned long fl = pv_irq_save();
 	unsigned int halts = 0;
 	evtchn_port_t port;
@@ -140,17 +143,31 @@ static int test_virq_timer(const struct boot_info *bi)
 	printk("#   timer armed +5 ms: delivered after %lu us, %u halts, %lu events on port %u\n",
 	       (now - start) / 1000, halts, events, port);
 
-	/* A cancelled timer stays quiet. */
-	before = evtchn_count(port);
-	err = pv_set_timer(pv_clock_ns() + 2 * MSEC);
-	XT_CHECK(err == 0, "set_timer: %d", err);
+	/* A cancelled timer stays quiet. First let a leftover of the shot above arrive: an event
+	 * early by our clock re-arms the deadline (time.c), and the loop may have left with that
+	 * one already pending. The shot is +50 ms: under a loaded TCG host our extrapolated
+	 * clock was seen 11 ms behind Xen's over 24 ms, and a deadline already past for Xen
+	 * fires before the cancel can stop it. */
 	err = pv_set_timer(0);
 	XT_CHECK(err == 0, "set_timer(0): %d", err);
 	pv_irq_enable();
-	xt_busy_wait(20 * MSEC);
+	xt_busy_wait(2 * MSEC);
 	pv_irq_disable();
-	XT_CHECK(evtchn_count(port) == before, "%lu events from a cancelled timer",
-		 evtchn_count(port) - before);
+	before = evtchn_count(port);
+	tirq = timer_interrupts();
+	err = pv_set_timer(pv_clock_ns() + 50 * MSEC);
+	XT_CHECK(err == 0, "set_timer: %d", err);
+	err = pv_set_timer(0);
+	XT_CHECK(err == 0, "set_timer(0): %d", err);
+	t0 = pv_clock_ns();
+	pv_irq_enable();
+	for (unsigned int i = 0; i < 10000000 && pv_clock_ns() - t0 < 100 * MSEC; i++)
+		if (!stray && evtchn_count(port) != before)
+			stray = pv_clock_ns() - t0;
+	pv_irq_disable();
+	XT_CHECK(evtchn_count(port) == before, "%lu events from a cancelled timer, the first "
+		 "%lu us after the cancel; %lu timer interrupts before, %lu now",
+		 evtchn_count(port) - before, stray / 1000, tirq, timer_interrupts());
 out:
 	pv_irq_restore(fl);
 	return err;
@@ -233,9 +250,10 @@ static int test_wallclock(const struct boot_info *bi)
 	t2 = pv_clock_ns();
 	err = pv_wallclock(&s2, &n2);
 	XT_CHECK(err == 0, "wallclock: %d", err);
-	/* Both come from Xen's system time: they advance together. */
+	/* Both come from Xen's system time: they advance together, give or take a correction
+	 * Xen makes to vcpu_time_info in between (up to 11 ms seen on a loaded TCG host). */
 	XT_CHECK(s2 * NSEC_PER_SEC + n2 >= s1 * NSEC_PER_SEC + n1, "wall clock went back");
-	XT_CHECK(s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1) <= t2 - t1 + 5 * MSEC,
+	XT_CHECK(s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1) <= t2 - t1 + 25 * MSEC,
 		 "wall clock ran %lu ns while the clock ran %lu ns",
 		 s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1), t2 - t1);
 out:
@@ -416,7 +434,163 @@ out:
 	return err;
 }
 
+/* The ABI the command line asks for is the one in use (FIFO unless pvkit.evtchn=2l): Xen 4.17
+ * offers FIFO, so a fallback here would be a bug. */
+static int test_abi(const struct boot_info *bi)
+{
+	const struct evtchn_ops *abi = evtchn_abi();
+	struct evtchn_stats st;
+	const char *want = "fifo";
+	char val[8];
+	int err = 0;
+
+	if (!cmdline_get(bi->cmdline, EVTCHN_CMDLINE_KEY, val, sizeof(val)) &&
+	    !__builtin_strcmp(val, "2l"))
+		want = "2l";
+	XT_CHECK(abi, "no ABI");
+	XT_CHECK(!__builtin_strcmp(abi->name, want), "ABI %s, expected %s", abi->name, want);
+	XT_CHECK(evtchn_fifo_active() == !__builtin_strcmp(want, "fifo"), "FIFO active: %d",
+		 evtchn_fifo_active());
+	evtchn_get_stats(&st);
+	if (evtchn_fifo_active())
+		XT_CHECK(st.array_pages >= 1, "FIFO with %u event-array pages", st.array_pages);
+	XT_CHECK(st.bad_link == 0 && st.unlinked == 0 && st.busy_timeout == 0,
+		 "FIFO anomalies: %lu bad links, %lu unlinked, %lu BUSY timeouts", st.bad_link,
+		 st.unlinked, st.busy_timeout);
+	printk("#   evtchn ABI %s (%u channels), %u event-array pages\n", abi->name,
+	       abi->max_channels(), st.array_pages);
+out:
+	return err;
+}
+
+/* Handlers of the priority test log the order they ran in. */
+static struct {
+	evtchn_port_t port[4];
+	volatile unsigned int n;
+} xt_order;
+
+static void xt_order_handler(evtchn_port_t port, void *ctx)
+{
+	struct xt_loop *l = ctx;
+
+	if (xt_order.n < ARRAY_SIZE(xt_order.port))
+		xt_order.port[xt_order.n] = port;
+	xt_order.n++;
+	l->hits++;
+}
+
+/*
+ * Raise a low-priority event, then a high-priority one, with interrupts off: both queued.
+ * On enable FIFO serves the high one first, although its port has the higher number (the
+ * order 2-level would deliver in). 2-level has no priorities: both arrive, in port order.
+ */
+static int test_priorities(const struct boot_info *bi)
+{
+	unsigned long fl = pv_irq_save();
+	struct xt_loop lo = { 0 }, hi = { 0 };
+	bool fifo = evtchn_abi()->set_priority != NULL;
+	int err;
+
+	err = xt_loop_open(&lo);
+	XT_CHECK(err == 0, "loopback channel: %d", err);
+	err = xt_loop_open(&hi);
+	XT_CHECK(err == 0, "loopback channel: %d", err);
+	XT_CHECK(hi.a > lo.a, "ports %u, %u", lo.a, hi.a);
+	evtchn_clear_handler(lo.a);
+	evtchn_clear_handler(hi.a);
+	err = evtchn_set_handler(lo.a, xt_order_handler, &lo);
+	if (!err)
+		err = evtchn_set_handler(hi.a, xt_order_handler, &hi);
+	XT_CHECK(err == 0, "set_handler: %d", err);
+	err = evtchn_set_priority(lo.a, 12);
+	if (!err)
+		err = evtchn_set_priority(hi.a, 2);
+	XT_CHECK(err == 0, "set_priority: %d", err);
+	XT_CHECK(evtchn_unmask(lo.a) == 0 && evtchn_unmask(hi.a) == 0, "unmask");
+	xt_order.n = 0;
+	XT_CHECK(evtchn_send(lo.b) == 0 && evtchn_send(hi.b) == 0, "send");
+	xt_xen_roundtrips(5);
+	XT_CHECK(xt_order.n == 0, "delivered with interrupts off");
+	pv_irq_enable();
+	xt_spin_hits(&lo, 1);
+	xt_spin_hits(&hi, 1);
+	pv_irq_disable();
+	XT_CHECK(xt_order.n == 2, "%u events", xt_order.n);
+	if (fifo)
+		XT_CHECK(xt_order.port[0] == hi.a && xt_order.port[1] == lo.a,
+			 "order %u, %u; high-priority port %u", xt_order.port[0], xt_order.port[1],
+			 hi.a);
+	printk("#   %s: low (port %u) raised first, high (port %u) second: delivered %u, %u\n",
+	       evtchn_abi()->name, lo.a, hi.a, xt_order.port[0], xt_order.port[1]);
+out:
+	xt_loop_close(&hi);
+	xt_loop_close(&lo);
+	pv_irq_restore(fl);
+	return err;
+}
+
+#define XT_LEAK_PAIRS	5000		/* loopback pairs: 10,000 event channels */
+
+/*
+ * Open and close 10,000 event channels (5,000 loopback pairs), every 500th pair carrying an
+ * event. Nothing may leak: our in_use count is back where it was, and Xen hands out the same
+ * lowest free port as before (a port leaked in Xen would push it up, and 10,000 leaked ones
+ * would hit Xen's limit of 1023 long before the end).
+ */
+static int test_evtchn_leak(const struct boot_info *bi)
+{
+	unsigned long fl = pv_irq_save();
+	struct evtchn_stats st0, st;
+	struct xt_loop l = { 0 };
+	evtchn_port_t first = 0, again = 0;
+	uint64_t t0, ns;
+	unsigned int pairs = 0;
+	int err;
+
+	evtchn_get_stats(&st0);
+	t0 = pv_clock_ns();
+	for (; pairs < XT_LEAK_PAIRS; pairs++) {
+		err = xt_loop_open(&l);
+		XT_CHECK(err == 0, "pair %u: %d", pairs, err);
+		if (!pairs)
+			first = l.a;
+		if (pairs % 500 == 0) {
+			XT_CHECK(evtchn_unmask(l.a) == 0, "unmask");
+			XT_CHECK(evtchn_send(l.b) == 0, "send");
+			pv_irq_enable();
+			xt_spin_hits(&l, 1);
+			pv_irq_disable();
+			XT_CHECK(l.hits == 1, "pair %u: %u events", pairs, l.hits);
+		}
+		xt_loop_close(&l);
+	}
+	ns = pv_clock_ns() - t0;
+	err = xt_loop_open(&l);
+	XT_CHECK(err == 0, "after: %d", err);
+	again = l.a;
+	xt_loop_close(&l);
+	evtchn_get_stats(&st);
+	printk("pvkit: evtchn leak check opened=%lu closed=%lu in_use=%u\n",
+	       st.opened - st0.opened - 2, st.closed - st0.closed - 2, st.in_use);
+	printk("#   %u channels opened and closed in %lu ms (%lu us per channel), %s; "
+	       "in use before %u; first port %u before, %u after\n", 2 * XT_LEAK_PAIRS,
+	       ns / MSEC, ns / 1000 / (2 * XT_LEAK_PAIRS), evtchn_abi()->name, st0.in_use, first,
+	       again);
+	XT_CHECK(st.opened - st0.opened == 2 * XT_LEAK_PAIRS + 2 &&
+		 st.closed - st0.closed == 2 * XT_LEAK_PAIRS + 2, "opened %lu closed %lu",
+		 st.opened - st0.opened, st.closed - st0.closed);
+	XT_CHECK(st.in_use == st0.in_use, "in use %u, was %u", st.in_use, st0.in_use);
+	XT_CHECK(again == first, "Xen's lowest free port moved from %u to %u", first, again);
+	XT_CHECK(st.bad_link == st0.bad_link && st.unlinked == st0.unlinked, "FIFO anomalies");
+out:
+	xt_loop_close(&l);
+	pv_irq_restore(fl);
+	return err;
+}
+
 static const struct selftest xen_event_tests[] = {
+	{ test_abi, "evtchn: the ABI asked for is in use (FIFO unless pvkit.evtchn=2l)",
+	  ST_XEN_PV | ST_XEN_PVH },
 	{ test_irq_nesting, "irq: upcall mask save/restore nests", ST_XEN_PV | ST_XEN_PVH },
 	{ test_bad_ports, "evtchn: ports outside the table are rejected", ST_XEN_PV | ST_XEN_PVH },
 	{ test_masked_held, "evtchn: masked event held until unmask", ST_XEN_PV | ST_XEN_PVH },
@@ -426,5 +600,9 @@ static const struct selftest xen_event_tests[] = {
 	{ test_pvclock_monotonic, "xen: pvclock monotonic over 10^4 reads", ST_XEN_PV | ST_XEN_PVH },
 	{ test_wallclock, "xen: wall clock plausible (year >= 2024)", ST_XEN_PV | ST_XEN_PVH },
 	{ test_costs, "xen: hypercall, clock and upcall costs", ST_XEN_PV | ST_XEN_PVH },
+	{ test_priorities, "evtchn: high priority delivered before low (FIFO; 2l: both arrive)",
+	  ST_XEN_PV | ST_XEN_PVH },
+	{ test_evtchn_leak, "evtchn: 10,000 channels opened and closed, none leaked",
+	  ST_XEN_PV | ST_XEN_PVH },
 };
 SELFTEST_TABLE(55, xen_event_tests);

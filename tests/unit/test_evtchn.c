@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* xen-guest/evtchn.c against a fake Xen: a shared_info in memory whose pending, mask and
- * selector bits follow Xen's 2-level rules, and an event_channel_op that binds, sends
- * (loopback) and unmasks the way Xen does. */
+/* xen-guest/evtchn.c with the 2-level ABI against a fake Xen: a shared_info in memory whose
+ * pending, mask and selector bits follow Xen's 2-level rules, and an event_channel_op that
+ * binds, sends (loopback) and unmasks the way Xen does, and refuses FIFO (an old Xen). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <pvkit/errno.h>
+#include <pvkit/mm.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/pv.h>
 #include "unit.h"
@@ -22,7 +24,35 @@ static struct {
 	unsigned int ops[16];		/* calls per EVTCHNOP_* */
 	evtchn_port_t last_closed;
 	unsigned int printks;
+	unsigned int pages_alloc, pages_free;	/* FIFO's attempt must give its pages back */
 } fx;
+
+static struct boot_info fx_bi = { .env = BOOT_XEN_PVH };
+
+/* The frame allocator FIFO's setup asks before Xen refuses: pa chosen so that phys_to_virt()
+ * (KERNEL_VIRT_BASE + pa, modulo 2^64) is the malloc'd page. */
+int page_alloc(uint64_t *pa)
+{
+	void *p = aligned_alloc(4096, 4096);
+
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, 4096);
+	fx.pages_alloc++;
+	*pa = (uint64_t)(uintptr_t)p - KERNEL_VIRT_BASE;
+	return 0;
+}
+
+void page_free(uint64_t pa)
+{
+	fx.pages_free++;
+	free(phys_to_virt(pa));
+}
+
+unsigned long xen_pv_pfn_to_mfn(unsigned long pfn)
+{
+	return pfn;
+}
 
 /* The printk evtchn.c reports with; shown as TAP comments. */
 int printk(const char *fmt, ...);
@@ -123,14 +153,15 @@ int HYPERVISOR_event_channel_op(int cmd, void *arg)
 	return -ENOSYS;
 }
 
-/* Fresh fake Xen and a fresh evtchn layer for each case. */
+/* Fresh fake Xen and a fresh evtchn layer for each case (the ABI line not counted). */
 static void setup(void)
 {
 	memset(&fake_si, 0, sizeof(fake_si));
 	memset(&fx, 0, sizeof(fx));
 	fx.next_port = 1;
 	xen_shared_info = &fake_si;
-	CHECK(evtchn_init() == 0);
+	CHECK(evtchn_init(&fx_bi) == 0);
+	fx.printks = 0;
 }
 
 /* A handler that records what it saw. */
@@ -174,13 +205,47 @@ static evtchn_port_t bind_at(evtchn_port_t port)
 static void init_masks_all(void)
 {
 	xen_shared_info = NULL;
-	CHECK(evtchn_init() == -ENODEV);
+	CHECK(evtchn_init(&fx_bi) == -ENODEV);
 	setup();
 	for (unsigned int w = 0; w < WORD_BITS; w++)
 		CHECKF(fake_si.evtchn_mask[w] == ~(xen_ulong_t)0, "mask word %u = %#lx", w,
 		       fake_si.evtchn_mask[w]);
-	CHECK(evtchn_abi() && !strcmp(evtchn_abi()->name, "2-level"));
+	CHECK(evtchn_abi() && !strcmp(evtchn_abi()->name, "2l"));
 	CHECK(evtchn_abi()->max_channels() == 4096);
+	CHECK(evtchn_init(NULL) == -ENODEV);
+}
+
+/* Xen without FIFO: init_control was tried once, refused, its page given back: 2-level. */
+static void fifo_refused_falls_back(void)
+{
+	setup();
+	CHECK(fx.ops[EVTCHNOP_init_control] == 1);
+	CHECK(fx.ops[EVTCHNOP_expand_array] == 0);
+	CHECKF(fx.pages_alloc >= 1 && fx.pages_alloc == fx.pages_free, "%u pages, %u back",
+	       fx.pages_alloc, fx.pages_free);
+	CHECK(!evtchn_fifo_active());
+	CHECK(!strcmp(evtchn_abi()->name, "2l"));
+	/* Priorities do not exist here: accepted, nothing sent to Xen. */
+	CHECK(evtchn_set_priority(3, EVTCHN_PRIO_HIGHEST) == 0);
+	CHECK(evtchn_set_priority(3, EVTCHN_PRIO_LOWEST + 1) == -EINVAL);
+	CHECK(fx.ops[EVTCHNOP_set_priority] == 0);
+}
+
+/* pvkit.evtchn=2l: FIFO is not even tried; a value we do not know keeps the default. */
+static void cmdline_forces_2l(void)
+{
+	struct boot_info bi = { .env = BOOT_XEN_PV };
+
+	memset(&fx, 0, sizeof(fx));
+	strcpy(bi.cmdline, "console=hvc0 " EVTCHN_CMDLINE_KEY "=2l quiet");
+	CHECK(evtchn_init(&bi) == 0);
+	CHECK(fx.ops[EVTCHNOP_init_control] == 0 && fx.pages_alloc == 0);
+	CHECK(!strcmp(evtchn_abi()->name, "2l"));
+	memset(&fx, 0, sizeof(fx));
+	strcpy(bi.cmdline, EVTCHN_CMDLINE_KEY "=3l");
+	CHECK(evtchn_init(&bi) == 0);
+	CHECK(fx.ops[EVTCHNOP_init_control] == 1);	/* tried FIFO (and was refused) */
+	CHECKF(fx.printks == 3, "%u lines", fx.printks);	/* warning, fallback, abi */
 }
 
 static void several_words(void)
@@ -350,6 +415,7 @@ static void out_of_range_rejected(void)
 	/* Xen hands out a port beyond our table: closed again, -ERANGE. */
 	fx.next_port = 5000;
 	CHECK(evtchn_bind_virq(VIRQ_TIMER, 0, &p) == -ERANGE);
+	CHECK(fx.ops[EVTCHNOP_set_priority] == 0);
 	CHECK(fx.ops[EVTCHNOP_close] == 1 && fx.last_closed == 5000);
 	CHECK(p == 77);
 	CHECK(evtchn_virq_port(VIRQ_TIMER, &p) == -ENOENT);
@@ -379,11 +445,11 @@ static void out_of_range_rejected(void)
 	CHECK(evtchn_bind_ipi(0, &p) == -ENOSPC);
 }
 
-/* Something unmasked a port beyond our table and it fired: masked again, counted, no array
- * indexed with it (ASan would say). */
-static void stray_port_beyond_table(void)
+/* Something unmasked a port nobody bound and it fired: counted as unhandled, and (our table
+ * covers all 4096 2-level ports) no array indexed out of range (ASan would say). */
+static void stray_port_unhandled(void)
 {
-	const evtchn_port_t p = 2000;
+	const evtchn_port_t p = 4095;
 	struct evtchn_stats st;
 
 	setup();
@@ -391,14 +457,14 @@ static void stray_port_beyond_table(void)
 	fx_raise(p);
 	evtchn_do_upcall();
 	evtchn_get_stats(&st);
-	CHECK(st.out_of_range == 1 && st.delivered == 0);
-	CHECK(fake_si.evtchn_mask[p / WORD_BITS] & ((xen_ulong_t)1 << (p % WORD_BITS)));
+	CHECK(st.unhandled == 1 && st.delivered == 0 && st.out_of_range == 0);
 	/* A selector claiming every word, with nothing pending: nothing happens. */
 	fake_si.vcpu_info[0].evtchn_pending_sel = ~(xen_ulong_t)0;
 	fake_si.vcpu_info[0].evtchn_upcall_pending = 1;
 	evtchn_do_upcall();
 	evtchn_get_stats(&st);
 	CHECK(st.delivered == 0 && st.upcalls == 2);
+	CHECK(st.bad_link == 0 && st.array_pages == 0);	/* no FIFO counters on 2-level */
 }
 
 static void close_forgets(void)
@@ -416,6 +482,32 @@ static void close_forgets(void)
 	CHECK(evtchn_is_masked(p));
 	CHECK(evtchn_virq_port(VIRQ_TIMER, &q) == -ENOENT);
 	CHECK(evtchn_set_handler(p, record, NULL) == 0);	/* free again */
+}
+
+/* The leak-check counters: ports bound through us, closed again, in use; closing a port we
+ * did not bind (the console's) does not make in_use go below zero. */
+static void open_close_counted(void)
+{
+	struct evtchn_stats st;
+	evtchn_port_t a, b;
+
+	setup();
+	for (unsigned int i = 0; i < 100; i++) {
+		fx.next_port = 10 + i % 7;
+		CHECK(evtchn_alloc_unbound(DOMID_SELF, &a) == 0);
+		CHECK(evtchn_bind_interdomain(DOMID_SELF, a, &b) == 0);
+		CHECK(evtchn_close(b) == 0);
+		CHECK(evtchn_close(a) == 0);
+	}
+	fx.next_port = 40;
+	CHECK(evtchn_bind_ipi(0, &a) == 0);
+	evtchn_get_stats(&st);
+	CHECKF(st.opened == 201 && st.closed == 200 && st.in_use == 1, "%lu %lu %u", st.opened,
+	       st.closed, st.in_use);
+	CHECK(evtchn_close(2) == 0);			/* never bound through us */
+	CHECK(evtchn_close(a) == 0 && evtchn_close(a) == 0);	/* twice: counted once */
+	evtchn_get_stats(&st);
+	CHECKF(st.closed == 201 && st.in_use == 0, "%lu %u", st.closed, st.in_use);
 }
 
 static void loopback_send(void)
@@ -441,7 +533,7 @@ static void before_init(void)
 	/* A fresh layer with no ABI: everything refuses, an upcall only lowers the flag. */
 	memset(&fake_si, 0, sizeof(fake_si));
 	xen_shared_info = NULL;
-	CHECK(evtchn_init() == -ENODEV);
+	CHECK(evtchn_init(&fx_bi) == -ENODEV);
 	CHECK(evtchn_abi() == NULL);
 	CHECK(evtchn_bind_ipi(0, &p) == -EINVAL && evtchn_mask(1) == -EINVAL);
 	xen_shared_info = &fake_si;
@@ -452,14 +544,17 @@ static void before_init(void)
 
 UNIT_CASES(
 	{ init_masks_all, "evtchn: init needs shared_info and masks every port" },
+	{ fifo_refused_falls_back, "evtchn: Xen refusing FIFO: 2-level, pages given back" },
+	{ cmdline_forces_2l, "evtchn: pvkit.evtchn=2l skips FIFO; an unknown value warns" },
 	{ several_words, "evtchn: pending ports across several words, each delivered once" },
 	{ masked_not_delivered, "evtchn: masked ports held; unmask re-raises a pending one" },
 	{ handler_raises_another, "evtchn: events raised by a handler arrive in the same upcall" },
 	{ storm_is_bounded, "evtchn: a port raised forever stops at the loop limit" },
 	{ no_handler_counted, "evtchn: a port with no handler is ignored and counted" },
 	{ out_of_range_rejected, "evtchn: ports out of range rejected by bind/mask/unmask/send" },
-	{ stray_port_beyond_table, "evtchn: a stray event beyond the table is masked, counted" },
+	{ stray_port_unhandled, "evtchn: a stray event or selector is counted, nothing indexed" },
 	{ close_forgets, "evtchn: close masks and forgets handler and VIRQ" },
+	{ open_close_counted, "evtchn: opened/closed/in_use counted for leak checks" },
 	{ loopback_send, "evtchn: loopback send reaches the other end" },
 	{ before_init, "evtchn: before init everything refuses" },
 );

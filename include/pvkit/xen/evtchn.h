@@ -1,22 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Xen event channels (xen-guest/evtchn.c; Xen public/event_channel.h). Binding, masking,
+ * Xen event channels (xen-guest/evtchn*.c; Xen public/event_channel.h). Binding, masking,
  * sending, one handler per port, and the upcall dispatch that both PV (event callback) and PVH
- * (upcall vector) call. The ABI-specific parts sit behind struct evtchn_ops: 2-level now, FIFO
- * next to it later. Single vCPU: every port is bound to vCPU 0.
+ * (upcall vector) call. The ABI-specific parts sit behind struct evtchn_ops: FIFO when Xen
+ * offers it, 2-level otherwise. Single vCPU: every port is bound to vCPU 0.
  */
 #ifndef PVKIT_XEN_EVTCHN_H
 #define PVKIT_XEN_EVTCHN_H
 
+#include <pvkit/bootinfo.h>
+#include <pvkit/harness.h>
 #include <pvkit/types.h>
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 
-/* Ports we keep a handler for; the 2-level ABI addresses 4096 (EVTCHN_2L_NR_CHANNELS). */
-#define EVTCHN_NR_PORTS		1024
+/* Ports we keep a handler for: all that the 2-level ABI addresses (EVTCHN_2L_NR_CHANNELS on
+ * x86-64), four FIFO event-array pages. Xen's default limit for a DomU is 1023. */
+#define EVTCHN_NR_PORTS		4096
 /* Rounds of (clear upcall_pending, scan) one upcall makes before leaving the rest for the
  * next one: a port that is re-raised forever cannot hold the vCPU in the dispatcher. */
 #define EVTCHN_UPCALL_MAX_LOOPS	64
+
+/* The kernel command-line switch choosing the ABI: `pvkit.evtchn=2l` forces 2-level,
+ * `pvkit.evtchn=fifo` (the default) tries FIFO first. */
+#define EVTCHN_CMDLINE_KEY	"pvkit.evtchn"
+/* Printed once by evtchn_init() with the ABI's name (issue 5 acceptance looks for it). */
+#define EVTCHN_ABI_LINE		HARNESS_EVTCHN_ABI	/* the harness checks it */
+
+/* Priorities (FIFO only; 0 is served first). The 2-level ABI has none: the calls succeed
+ * and change nothing. */
+#define EVTCHN_PRIO_HIGHEST	EVTCHN_FIFO_PRIORITY_MAX	/* 0: the timer */
+#define EVTCHN_PRIO_DEFAULT	EVTCHN_FIFO_PRIORITY_DEFAULT	/* 7: every new port */
+#define EVTCHN_PRIO_LOWEST	EVTCHN_FIFO_PRIORITY_MIN	/* 15 */
 
 /*
  * Called with events masked (interrupt context) for an event on @port. The pending bit is
@@ -24,47 +39,80 @@
  */
 typedef void (*evtchn_handler_t)(evtchn_port_t port, void *ctx);
 
-/* The ABI-specific half: where the pending and mask bits live and how an upcall is scanned. */
+struct evtchn_stats;
+
+/* The ABI-specific half: where the pending and mask bits live and how an upcall is scanned.
+ * Every port an op receives is below evtchn's table size (EVTCHN_NR_PORTS). */
 struct evtchn_ops {
-	const char *name;			/* "2-level", "fifo" */
-	/* Ports this ABI can address (2-level: 64 x 64 bits in shared_info). */
+	const char *name;			/* "2l", "fifo": also the command-line value */
+	/* Ports this ABI can address (2-level: 64 x 64 bits in shared_info; FIFO: 2^17). */
 	unsigned int (*max_channels)(void);
-	/* Take over the ABI at boot: all ports masked (FIFO: register control blocks). */
-	int (*setup)(void);
+	/* Take over the ABI at boot: every port masked, FIFO: control block and first event
+	 * array page registered. A failure leaves Xen on the ABI it had (see
+	 * evtchn_fifo_active() for the one exception). */
+	int (*setup)(const struct boot_info *bi);
+	/* Optional: make @port usable before it is masked and handled (FIFO: add event-array
+	 * pages until the port has its word). */
+	int (*port_setup)(evtchn_port_t port);
 	bool (*is_pending)(evtchn_port_t port);	/* raised and not yet scanned */
 	bool (*is_masked)(evtchn_port_t port);	/* held back from the upcall */
 	void (*mask)(evtchn_port_t port);	/* atomic: Xen sets pending bits concurrently */
 	/* Clear the mask; if the port is pending, make Xen re-raise it (an edge that arrived
 	 * while masked is otherwise lost). */
 	void (*unmask)(evtchn_port_t port);
+	/* Optional: the queue @port's events go to (EVTCHN_PRIO_*); absent: no priorities. */
+	int (*set_priority)(evtchn_port_t port, unsigned int prio);
 	/* One scan: every pending unmasked port has its pending bit cleared atomically, then
-	 * goes to evtchn_deliver(). Called with upcall_pending already cleared. */
+	 * goes to evtchn_deliver(). Called with upcall_pending already cleared; a scan that
+	 * stops early with work left sets upcall_pending again. */
 	void (*handle_events)(void);
+	/* Optional: add the ABI's own counters (what it found wrong in shared memory). */
+	void (*get_stats)(struct evtchn_stats *st);
 };
 
-/* Counters since evtchn_init(); for tests and diagnostics. */
+extern const struct evtchn_ops evtchn_2l_ops;	/* evtchn_2l.c */
+extern const struct evtchn_ops evtchn_fifo_ops;	/* evtchn_fifo.c */
+
+/**
+ * evtchn_fifo_active() - has Xen switched this domain to FIFO (EVTCHNOP_init_control
+ * succeeded)? Then there is no way back to 2-level short of EVTCHNOP_reset, which would close
+ * every port (the console's too): a FIFO setup that fails after that point is fatal.
+ */
+bool evtchn_fifo_active(void);
+
+/* Counters since evtchn_init(); for tests, diagnostics and leak checks. */
 struct evtchn_stats {
 	uint64_t upcalls;		/* evtchn_do_upcall() calls */
 	uint64_t rounds;		/* scans made inside them */
 	uint64_t delivered;		/* events handed to a handler */
 	uint64_t unhandled;		/* events on a port with no handler (ignored) */
-	uint64_t out_of_range;		/* pending bits on ports >= EVTCHN_NR_PORTS (ignored) */
+	uint64_t out_of_range;		/* events on ports >= EVTCHN_NR_PORTS (ignored) */
 	uint64_t loop_limit;		/* upcalls that stopped at EVTCHN_UPCALL_MAX_LOOPS */
+	uint64_t opened;		/* ports bound through this layer */
+	uint64_t closed;		/* of those, closed again */
+	uint32_t in_use;		/* opened - closed: what a leak check compares */
+	/* FIFO only: what the queues in shared memory got wrong (0 on 2-level). */
+	uint64_t bad_link;		/* HEAD/LINK/READY naming no port of ours: walk cut */
+	uint64_t unlinked;		/* a queue entry without LINKED: walk cut after it */
+	uint64_t scan_limit;		/* scans stopped by their event budget (loop or storm) */
+	uint64_t busy_timeout;		/* unmasks that found BUSY stuck and let Xen unmask */
+	uint32_t array_pages;		/* event-array pages given to Xen */
 };
 
 /**
- * evtchn_init() - (re)start the event-channel layer on xen_shared_info: pick the ABI (2-level),
- * mask every port, forget every handler. The upcall itself is wired by the irq backends.
- * Return: 0 or -errno.
+ * evtchn_init() - (re)start the event-channel layer on xen_shared_info: pick the ABI (FIFO
+ * unless Xen refuses it or @bi's command line says `pvkit.evtchn=2l`), mask every port,
+ * forget every handler, print EVTCHN_ABI_LINE. The upcall itself is wired by the irq
+ * backends. Return: 0 or -errno.
  */
-int evtchn_init(void);
+int evtchn_init(const struct boot_info *bi);
 
 /** The ABI in use (NULL before evtchn_init()). */
 const struct evtchn_ops *evtchn_abi(void);
 
-/* Binding. A new port is masked and has no handler; a port Xen returns at or beyond
- * EVTCHN_NR_PORTS is closed again and the call fails with -ERANGE. */
-/** Bind @virq (VIRQ_*, < NR_VIRQS) on @vcpu. Return: 0 with *port, or -errno. */
+/* Binding. A new port is masked, has no handler and the default priority; a port Xen
+ * returns at or beyond EVTCHN_NR_PORTS is closed again and the call fails with -ERANGE. */
+/** Bind @virq (VIRQ_*, < NR_VIRQS) on @vcpu (VIRQ_TIMER: highest priority). Return: 0/-errno. */
 int evtchn_bind_virq(uint32_t virq, uint32_t vcpu, evtchn_port_t *port);
 /** The port evtchn_bind_virq() gave for @virq. Return: 0, -EINVAL, -ENOENT (not bound). */
 int evtchn_virq_port(uint32_t virq, evtchn_port_t *port);
@@ -87,6 +135,11 @@ int evtchn_mask(evtchn_port_t port);
 int evtchn_unmask(evtchn_port_t port);		/* re-raises a pending event */
 /** Notify the other end of @port (EVTCHNOP_send). Return: 0 or -errno. */
 int evtchn_send(evtchn_port_t port);
+/**
+ * evtchn_set_priority() - queue @port's future events at @prio (EVTCHN_PRIO_*; FIFO serves
+ * lower numbers first). Return: 0 (also on 2-level, which has no priorities), -EINVAL.
+ */
+int evtchn_set_priority(evtchn_port_t port, unsigned int prio);
 
 bool evtchn_is_pending(evtchn_port_t port);	/* false for a bad port */
 bool evtchn_is_masked(evtchn_port_t port);	/* true for a bad port */

@@ -6,12 +6,14 @@
  * leaves the client usable.
  *
  * Context: requests sleep (pv_safe_halt) and must not be made from interrupt context. Watch
- * callbacks run from xs_poll(), which the caller's idle loop (and every request) calls: never
- * inside the event-channel upcall.
+ * callbacks run from xs_poll(), which the idle loop calls, and from xs_wait_event() (and what
+ * waits with it, e.g. xenbus_wait_otherend()): never inside the event-channel upcall, and
+ * never inside another request, so a caller's xs_* sequence is not re-entered behind its back.
  */
 #ifndef PVKIT_XEN_XENSTORE_H
 #define PVKIT_XEN_XENSTORE_H
 
+#include <stdarg.h>
 #include <pvkit/bootinfo.h>
 #include <pvkit/types.h>
 
@@ -31,6 +33,7 @@ int xs_read(xs_transaction_t t, const char *path, char *buf, size_t size, size_t
 int xs_write(xs_transaction_t t, const char *path, const char *value);
 int xs_printf(xs_transaction_t t, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int xs_vprintf(xs_transaction_t t, const char *path, const char *fmt, va_list ap);
 /** Read a decimal number. -EINVAL if the value is not one. */
 int xs_read_ulong(xs_transaction_t t, const char *path, unsigned long *v);
 int xs_mkdir(xs_transaction_t t, const char *path);
@@ -44,7 +47,8 @@ int xs_transaction_start(xs_transaction_t *t);
 int xs_transaction_end(xs_transaction_t t, bool abort);
 /**
  * xs_transaction() - run @fn inside a transaction, again (up to XS_TXN_RETRIES times) while
- * the commit answers -EAGAIN. @fn returns 0 to commit, or -errno to abort with that error.
+ * the commit answers -EAGAIN. @fn returns 0 to commit, or -errno to abort with that error
+ * (-EAGAIN from @fn, e.g. an operation of a doomed transaction refused early, is retried too).
  */
 int xs_transaction(int (*fn)(xs_transaction_t t, void *ctx), void *ctx);
 
@@ -56,14 +60,26 @@ struct xs_watch {
 	char token[16];			/* identifies this watch in WATCH_EVENTs */
 	struct xs_watch *next;		/* registered watches */
 	bool registered;		/* between xs_watch() and xs_unwatch() */
+	bool rerun;			/* events were lost to a full queue: run cb once more */
 };
 
 /** Register; the callback also runs once right away (xenstore fires a new watch). */
 int xs_watch(struct xs_watch *w);
 int xs_unwatch(struct xs_watch *w);
 
-/** Run the callbacks of watch events received so far. Returns how many ran. */
+/** Run the callbacks of watch events received so far (at most 64 a call; a nested call from
+ * a callback returns 0). Returns how many ran. */
 unsigned int xs_poll(void);
+
+/**
+ * xs_wait_event() - sleep until a watch event arrives (or @timeout_ns passes), then xs_poll().
+ * Return: the callbacks run (0 when the events were for nobody), -ETIMEDOUT, or -EDEADLK
+ * when called from a watch callback (its events could never run).
+ */
+int xs_wait_event(uint64_t timeout_ns);
+
+/** Set the per-request timeout (default XS_DEFAULT_TIMEOUT_NS). Returns the old one. */
+uint64_t xs_set_timeout(uint64_t ns);
 
 /** This domain's id (from the "domid" node). */
 int xs_domid(unsigned int *domid);
@@ -78,6 +94,11 @@ struct xs_stats {
 	uint64_t watch_events;		/* WATCH_EVENTs received */
 	uint64_t timeouts;		/* requests that timed out */
 	uint64_t txn_retries;		/* xs_transaction() reruns after -EAGAIN */
+	/* Added with the implementation (docs/xenstore.md, "Hostile input"): */
+	uint64_t resyncs;		/* times the reply stream was skipped to rsp_prod */
+	uint64_t ring_errors;		/* impossible ring indexes seen (req_cons, rsp_prod) */
+	uint64_t watch_dropped;		/* events for a token no registered watch has */
+	uint64_t watch_overflows;	/* events that did not fit the queue: all watches rerun */
 };
 void xs_get_stats(struct xs_stats *s);
 

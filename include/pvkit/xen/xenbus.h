@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xenbus: Xen's device tree in xenstore (device/<type>/<id>, whose "backend" names the other
+ * end's directory) and the frontend/backend state machine of xen/io/xenbus.h, on the xenstore
+ * client. What a frontend (blkfront, netfront) needs to find its backend, publish its rings in
+ * a transaction and follow the handshake. Paths of our own nodes are relative to our domain's
+ * home (/local/domain/<domid>), as xenstored resolves them.
+ *
+ * A frontend, in short:
+ *	xenbus_device_init(&dev, "vbd", "51712");	// backend found and checked
+ *	xenbus_wait_otherend(&dev, XENBUS_STATE_BIT(XenbusStateInitWait), 10 s, NULL);
+ *	xs_transaction(publish_rings, &dev);		// xenbus_printf(t, dev.nodename, ...)
+ *	xenbus_switch_state(&dev, XenbusStateInitialised);
+ *	xenbus_wait_otherend(&dev, XENBUS_STATE_BIT(XenbusStateConnected), 10 s, NULL);
+ */
+#ifndef PVKIT_XEN_XENBUS_H
+#define PVKIT_XEN_XENBUS_H
+
+#include <pvkit/types.h>
+#include <pvkit/xen/xenstore.h>
+#include <xen/io/xenbus.h>
+
+#define XENBUS_PATH_MAX		128	/* our node and the backend's; longer: -ENAMETOOLONG */
+#define XENBUS_NAME_MAX		32	/* a device type or id */
+#define XENBUS_STATE_BIT(s)	(1u << (s))
+
+struct xenbus_device;
+/* The other end's state node changed (or was touched): @state as read just now
+ * (XenbusStateUnknown when it is gone or unreadable). Runs from xs_poll(). */
+typedef void (*xenbus_otherend_fn)(struct xenbus_device *dev, XenbusState state);
+
+struct xenbus_device {
+	char type[XENBUS_NAME_MAX];	/* "vbd", "vif": the device/ subdirectory */
+	char id[XENBUS_NAME_MAX];	/* its entry there ("51712", "0") */
+	char nodename[XENBUS_PATH_MAX];	/* our directory: "device/<type>/<id>" */
+	char otherend[XENBUS_PATH_MAX];	/* the backend's directory, checked to lie under
+					 * /local/domain/<otherend_id>/backend/ */
+	unsigned int otherend_id;	/* the backend's domain (grants and event channels go
+					 * to it) */
+	XenbusState state;		/* ours, as last read or switched */
+	XenbusState otherend_state;	/* the backend's, as last read */
+	void *priv;			/* for the driver */
+	/* Owned by xenbus.c: */
+	xenbus_otherend_fn otherend_changed;	/* the driver's callback, or NULL */
+	struct xs_watch otherend_watch;		/* on otherend_state_path */
+	char otherend_state_path[XENBUS_PATH_MAX + 8];	/* "<otherend>/state" */
+	uint64_t otherend_events;	/* watch events seen on it (tests, diagnostics) */
+};
+
+/**
+ * xenbus_enumerate() - the entries of device/<type> (device/ itself when @type is NULL: the
+ * device types present), NUL-separated into @buf, *count of them.
+ * Return: 0, -ENOENT when there is no such directory, -E2BIG, or another -errno.
+ */
+int xenbus_enumerate(const char *type, char *buf, size_t size, unsigned int *count);
+
+/**
+ * xenbus_device_init() - find device/<type>/<id>: read "backend-id" and "backend" and check
+ * them (backend-id a domain id; backend exactly /local/domain/<backend-id>/backend/<kind>/
+ * <our domid>/<id>, plain path components only), then both ends' states.
+ * Return: 0; -ENOENT (no such device), -EPROTO (backend details wrong), -ENAMETOOLONG,
+ * -EINVAL (bad type or id), or a xenstore -errno. Nothing to undo on failure.
+ */
+int xenbus_device_init(struct xenbus_device *dev, const char *type, const char *id);
+/** Drop the watch on the other end, if any. */
+void xenbus_device_release(struct xenbus_device *dev);
+
+/** Read <dir>/state. Return: 0, -ENOENT, -EPROTO (not a XenbusState number), -errno. */
+int xenbus_read_state(xs_transaction_t t, const char *dir, XenbusState *state);
+/** The backend's state now (also kept in dev->otherend_state). */
+int xenbus_read_otherend_state(struct xenbus_device *dev, XenbusState *state);
+
+/**
+ * xenbus_switch_state() - set our state node to @state, in a transaction that first checks
+ * that the node still exists (a device being torn down is not brought back). No write when
+ * it already holds @state. Return: 0, -ENOENT, -EINVAL (not a state), or a xenstore -errno.
+ */
+int xenbus_switch_state(struct xenbus_device *dev, XenbusState state);
+
+/** Call @fn (may be NULL) from xs_poll() whenever the backend's state node changes. */
+int xenbus_watch_otherend(struct xenbus_device *dev, xenbus_otherend_fn fn);
+int xenbus_unwatch_otherend(struct xenbus_device *dev);
+
+/**
+ * xenbus_wait_otherend() - sleep until the backend's state is one of @mask (XENBUS_STATE_BIT),
+ * using a watch (its own unless xenbus_watch_otherend() set one). Other watches' callbacks may
+ * run meanwhile (it waits with xs_wait_event()). *got (may be NULL) gets the last state read.
+ * Return: 0; -EPIPE when the backend went Closing or Closed and @mask has neither (waiting
+ * for it to come up: fail at once, not at the timeout); -ETIMEDOUT; or a xenstore -errno.
+ */
+int xenbus_wait_otherend(struct xenbus_device *dev, unsigned int mask, uint64_t timeout_ns,
+			 XenbusState *got);
+
+/** Read <dir>/<node> as a decimal number (a backend's feature flags, ring-page-order...). */
+int xenbus_read_ulong(xs_transaction_t t, const char *dir, const char *node, unsigned long *v);
+/** Write <dir>/<node> (a frontend's ring-ref, event-channel...). */
+int xenbus_printf(xs_transaction_t t, const char *dir, const char *node, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/** "Initialising", "Connected"...; "invalid" outside the enum. */
+const char *xenbus_strstate(XenbusState state);
+
+#endif /* PVKIT_XEN_XENBUS_H */

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: MIT
+/* xen-guest/gnttab.c against a fake Xen (query_size, setup_table, add_to_physmap,
+ * update_va_mapping), a fake mm, and a fake backend that maps and unmaps our grants the way
+ * Xen's map_grant_ref does (GTF_reading/GTF_writing set while mapped). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pvkit/compiler.h>
+#include <pvkit/errno.h>
+#include <pvkit/idle.h>
+#include <pvkit/mm.h>
+#include <pvkit/xen/gnttab.h>
+#include <pvkit/xen/pv.h>
+#include <xen/grant_table.h>
+#include <xen/memory.h>
+#include "unit.h"
+
+#define PER_FRAME	512
+#define MFN_XOR		0x7000ul	/* fake p2m: PV machine frame = pfn ^ this */
+#define XEN_MFN(i)	(0x900000ul + (i))	/* the fake's machine frames of the table */
+#define MAX_PAGES	1024
+
+start_info_t xen_start_info;
+void gnttab_test_reset(void);
+
+static struct {
+	uint32_t max_frames;		/* query_size's max_nr_frames */
+	int query_err;			/* query_size fails with it */
+	int alloc_fail_at;		/* page_alloc number that fails (1-based), 0: none */
+	grant_entry_v1_t *frame[256];	/* where the table's frames are, as Xen sees them */
+	uint32_t nr_frames;		/* grown to */
+	unsigned int setup_calls, physmap_calls, uva_calls, vm_maps, vm_unmaps;
+	uint64_t last_pte;		/* update_va_mapping's */
+	uint64_t physmap_gpfn[256];	/* add_to_physmap's gpfn per index */
+	void *pages[MAX_PAGES];		/* every page_alloc, in order */
+	unsigned int nr_alloc, nr_free;
+	void *vmap;			/* vmap_reserve's region */
+	size_t vmap_len;
+	unsigned int printks;
+} fx;
+
+int printk(const char *fmt, ...);
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	fx.printks++;
+	printf("#   printk: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* ---- fake mm ---- */
+
+int page_alloc(uint64_t *pa)
+{
+	void *p;
+
+	if (fx.nr_alloc >= MAX_PAGES || (fx.alloc_fail_at && fx.nr_alloc + 1 == (unsigned)fx.alloc_fail_at))
+		return -ENOMEM;
+	p = aligned_alloc(4096, 4096);
+	if (!p)
+		return -ENOMEM;
+	memset(p, 0, 4096);
+	fx.pages[fx.nr_alloc++] = p;
+	*pa = (uint64_t)(uintptr_t)p - KERNEL_VIRT_BASE;	/* phys_to_virt(pa) == p */
+	return 0;
+}
+
+void page_free(uint64_t pa)
+{
+	void *p = phys_to_virt(pa);
+
+	for (unsigned int i = 0; i < fx.nr_alloc; i++)
+		if (fx.pages[i] == p) {
+			fx.pages[i] = NULL;
+			fx.nr_free++;
+			free(p);
+			return;
+		}
+	CHECK(!"page_free of a page not allocated");
+}
+
+void *vmap_reserve(size_t len)
+{
+	CHECK(!fx.vmap);
+	fx.vmap = aligned_alloc(4096, len);
+	fx.vmap_len = len;
+	return fx.vmap;
+}
+
+void vmap_free(void *va, size_t len)
+{
+	CHECK(va == fx.vmap && len == fx.vmap_len);
+	free(fx.vmap);
+	fx.vmap = NULL;
+}
+
+int vm_map(uintptr_t va, uint64_t pa, size_t len, unsigned int flags)
+{
+	CHECK(fx.vmap && va >= (uintptr_t)fx.vmap && va + len <= (uintptr_t)fx.vmap + fx.vmap_len);
+	CHECK(len == 4096 && (flags & VM_WRITE));
+	fx.vm_maps++;
+	return 0;
+}
+
+int vm_unmap(uintptr_t va, size_t len)
+{
+	fx.vm_unmaps++;
+	return 0;
+}
+
+/* kernel/idle.c: gnttab registers its deferred-end retry; the test runs it by hand. */
+static struct idle_poller *fx_poller;
+
+void idle_register(struct idle_poller *p)
+{
+	fx_poller = p;
+}
+
+unsigned long xen_pv_pfn_to_mfn(unsigned long pfn)
+{
+	return pfn ^ MFN_XOR;
+}
+
+/* ---- fake Xen ---- */
+
+int HYPERVISOR_grant_table_op(unsigned int cmd, void *uop, unsigned int count);
+int HYPERVISOR_grant_table_op(unsigned int cmd, void *uop, unsigned int count)
+{
+	CHECK(count == 1);
+	if (cmd == GNTTABOP_query_size) {
+		struct gnttab_query_size *q = uop;
+
+		if (fx.query_err)
+			return fx.query_err;
+		CHECK(q->dom == DOMID_SELF);
+		q->nr_frames = 1;
+		q->max_nr_frames = fx.max_frames;
+		q->status = GNTST_okay;
+		return 0;
+	}
+	if (cmd == GNTTABOP_setup_table) {
+		struct gnttab_setup_table *st = uop;
+		xen_pfn_t *list;
+
+		fx.setup_calls++;
+		if (st->nr_frames > fx.max_frames) {
+			st->status = GNTST_general_error;
+			return 0;
+		}
+		list = st->frame_list.p;
+		for (uint32_t i = 0; i < st->nr_frames; i++)
+			list[i] = XEN_MFN(i);
+		fx.nr_frames = MAX(fx.nr_frames, st->nr_frames);
+		st->status = GNTST_okay;
+		return 0;
+	}
+	return -ENOSYS;
+}
+
+int HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags);
+int HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long flags)
+{
+	uint64_t mfn = (pte & PTE_ADDR_MASK) >> 12;
+
+	fx.uva_calls++;
+	fx.last_pte = pte;
+	if (mfn < XEN_MFN(0) || mfn >= XEN_MFN(fx.nr_frames) || !(pte & PTE_P) ||
+	    !(pte & PTE_W) || (va & 4095))
+		return -EINVAL;
+	/* From now on "frame i" is whatever memory va reaches. */
+	fx.frame[mfn - XEN_MFN(0)] = (grant_entry_v1_t *)va;
+	return 0;
+}
+
+int HYPERVISOR_memory_op(unsigned int cmd, void *arg);
+int HYPERVISOR_memory_op(unsigned int cmd, void *arg)
+{
+	struct xen_add_to_physmap *x = arg;
+
+	if (cmd != XENMEM_add_to_physmap)
+		return -ENOSYS;
+	fx.physmap_calls++;
+	if (x->domid != DOMID_SELF || x->space != XENMAPSPACE_grant_table ||
+	    x->idx >= fx.max_frames)
+		return -EINVAL;
+	fx.physmap_gpfn[x->idx] = x->gpfn;
+	fx.frame[x->idx] = phys_to_virt(x->gpfn << 12);
+	fx.nr_frames = MAX(fx.nr_frames, (uint32_t)x->idx + 1);
+	return 0;
+}
+
+static grant_entry_v1_t *fx_entry(grant_ref_t ref)
+{
+	return &fx.frame[ref / PER_FRAME][ref % PER_FRAME];
+}
+
+/* The backend (domain @domid) maps @ref as Xen's _set_status_v1 does; false if refused. */
+static bool fx_backend_map(grant_ref_t ref, domid_t domid, bool readonly)
+{
+	grant_entry_v1_t *e = fx_entry(ref);
+
+	if ((e->flags & GTF_type_mask) != GTF_permit_access || e->domid != domid ||
+	    (!readonly && (e->flags & GTF_readonly)))
+		return false;
+	e->flags |= GTF_reading | (readonly ? 0 : GTF_writing);
+	return true;
+}
+
+static void fx_backend_unmap(grant_ref_t ref)
+{
+	fx_entry(ref)->flags &= ~(GTF_reading | GTF_writing);
+}
+
+static void fx_release(void)
+{
+	for (unsigned int i = 0; i < fx.nr_alloc; i++)
+		free(fx.pages[i]);
+	free(fx.vmap);
+	memset(&fx, 0, sizeof(fx));
+	gnttab_test_reset();
+}
+
+static struct boot_info bi_pv = { .env = BOOT_XEN_PV }, bi_pvh = { .env = BOOT_XEN_PVH };
+
+static void setup_with(const struct boot_info *bi, uint32_t max_frames)
+{
+	fx_release();
+	fx.max_frames = max_frames;
+	xen_start_info.nr_pages = ~0ul;		/* every fake page_alloc page counts as ours */
+	CHECK(gnttab_init(bi) == 0);
+}
+
+/* A page of ours to grant (any page: only its frame number goes into the entry). */
+static uint64_t some_pa(unsigned int i)
+{
+	return (uint64_t)(0x100000 + i) << 12;
+}
+
+static void init_pvh(void)
+{
+	struct gnttab_stats st;
+
+	setup_with(&bi_pvh, 32);
+	gnttab_get_stats(&st);
+	CHECK(st.frames == 1 && st.max_frames == 32 && st.nr_refs == PER_FRAME);
+	CHECK(st.free == PER_FRAME - GNTTAB_NR_RESERVED_ENTRIES && st.in_use == 0);
+	CHECK(fx.physmap_calls == 1 && fx.setup_calls == 0 && fx.uva_calls == 0);
+	/* The table frame sits on a page of ours, never given back. */
+	CHECK(fx.physmap_gpfn[0] << 12 == virt_to_phys(fx.frame[0]));
+	CHECK(fx.nr_free == 0);
+	CHECK(gnttab_verify() == 0);
+	CHECK(gnttab_init(&bi_pvh) == 0 && fx.physmap_calls == 1);	/* once */
+}
+
+static void init_pv(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t r;
+
+	setup_with(&bi_pv, 8);
+	gnttab_get_stats(&st);
+	CHECK(st.frames == 1 && st.max_frames == 8);
+	CHECK(fx.setup_calls == 1 && fx.uva_calls == 1 && fx.physmap_calls == 0);
+	CHECK(fx.vmap_len == 8 * 4096);			/* room for every frame we may use */
+	CHECK(fx.frame[0] == fx.vmap);			/* frame 0 mapped at the reservation */
+	CHECK((fx.last_pte & PTE_ADDR_MASK) == XEN_MFN(0) << 12);
+	CHECK(fx.vm_maps == 1 && fx.nr_alloc - fx.nr_free == 1);	/* placeholder back */
+	/* PV entries hold machine frames. */
+	CHECK(gnttab_grant_access(0, some_pa(1), false, &r) == 0);
+	CHECKF(fx_entry(r)->frame == ((0x100001 ^ MFN_XOR)), "frame %#x", fx_entry(r)->frame);
+	/* A frame beyond our p2m is refused before anything changes. */
+	xen_start_info.nr_pages = 0x100000;
+	CHECK(gnttab_grant_access(0, some_pa(1), false, &r) == -EINVAL);
+	gnttab_get_stats(&st);
+	CHECK(st.in_use == 1 && st.granted == 1);
+	/* Growth maps the next frame right after the first. */
+	xen_start_info.nr_pages = ~0ul;
+	for (unsigned int i = 0; i < PER_FRAME; i++)
+		CHECK(gnttab_grant_access(0, some_pa(2), true, &r) == 0);
+	CHECK(fx.setup_calls == 2 && fx.frame[1] == (grant_entry_v1_t *)((char *)fx.vmap + 4096));
+	CHECK(gnttab_verify() == 0);
+}
+
+/* Entries as Xen reads them; refs from 8 up, lowest first; reserved ones never handed out. */
+static void entries_and_reserved(void)
+{
+	grant_ref_t r, first = 0;
+	bool seen[PER_FRAME] = { false };
+
+	setup_with(&bi_pvh, 1);
+	for (unsigned int i = 0; i < PER_FRAME - GNTTAB_NR_RESERVED_ENTRIES; i++) {
+		CHECK(gnttab_grant_access(i % 3, some_pa(i), i & 1, &r) == 0);
+		if (!i)
+			first = r;
+		CHECKF(r >= GNTTAB_NR_RESERVED_ENTRIES && r < PER_FRAME && !seen[r % PER_FRAME],
+		       "ref %u", r);
+		seen[r % PER_FRAME] = true;
+		CHECK(fx_entry(r)->domid == i % 3 && fx_entry(r)->frame == 0x100000 + i);
+		CHECK(fx_entry(r)->flags == (GTF_permit_access | ((i & 1) ? GTF_readonly : 0)));
+	}
+	CHECK(first == GNTTAB_NR_RESERVED_ENTRIES);
+	/* The toolstack's reserved entries were not touched. */
+	for (grant_ref_t i = 0; i < GNTTAB_NR_RESERVED_ENTRIES; i++)
+		CHECK(fx_entry(i)->flags == 0 && gnttab_end_access(i) == -EINVAL);
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == -ENOSPC);
+	CHECK(gnttab_verify() == 0);
+}
+
+static void end_frees_and_reuses(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t a, b, c;
+
+	setup_with(&bi_pvh, 4);
+	CHECK(gnttab_grant_access(1, some_pa(1), false, &a) == 0);
+	CHECK(gnttab_grant_access(1, some_pa(2), false, &b) == 0);
+	CHECK(fx_backend_map(a, 1, false));
+	fx_backend_unmap(a);
+	CHECK(gnttab_end_access(a) == 0);
+	CHECK(fx_entry(a)->flags == 0);			/* Xen refuses to map it now */
+	CHECK(!fx_backend_map(a, 1, true));
+	CHECK(gnttab_end_access(a) == -EINVAL);		/* twice */
+	CHECK(gnttab_end_access(~0u) == -EINVAL && gnttab_end_access(PER_FRAME) == -EINVAL);
+	CHECK(gnttab_grant_access(2, some_pa(3), true, &c) == 0 && c == a);	/* reused */
+	/* Read-only grants cannot be mapped writable. */
+	CHECK(!fx_backend_map(c, 2, false) && fx_backend_map(c, 2, true));
+	fx_backend_unmap(c);
+	CHECK(gnttab_end_access(c) == 0 && gnttab_end_access(b) == 0);
+	gnttab_get_stats(&st);
+	CHECK(st.in_use == 0 && st.granted == 3 && st.ended == 3 && st.deferred_total == 0);
+	CHECK(st.free == PER_FRAME - GNTTAB_NR_RESERVED_ENTRIES);
+	CHECK(gnttab_verify() == 0);
+}
+
+/* The backend still maps it: the end is deferred, the ref never reused while mapped, retried
+ * by later calls and gnttab_poll(), free once the backend lets go. */
+static void end_deferred_while_mapped(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t live, ro, r;
+
+	setup_with(&bi_pvh, 8);
+	CHECK(gnttab_grant_access(5, some_pa(1), false, &live) == 0);
+	CHECK(gnttab_grant_access(5, some_pa(2), true, &ro) == 0);
+	CHECK(fx_backend_map(live, 5, false));		/* GTF_reading | GTF_writing */
+	CHECK(fx_backend_map(ro, 5, true));		/* GTF_reading only */
+	CHECK(gnttab_end_access(live) == -EBUSY);
+	CHECK(gnttab_end_access(ro) == -EBUSY);
+	CHECK(fx_entry(live)->flags & GTF_permit_access);	/* still valid for the backend */
+	gnttab_get_stats(&st);
+	CHECK(st.deferred == 2 && st.in_use == 2 && st.deferred_total == 2);
+	for (unsigned int i = 0; i < 2000; i++) {	/* grows to 4+ frames, never reusing them */
+		CHECK(gnttab_grant_access(0, some_pa(i), false, &r) == 0);
+		CHECK(r != live && r != ro);
+	}
+	CHECK(gnttab_poll() == 2);
+	fx_backend_unmap(ro);
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == 0);	/* retries on the way */
+	gnttab_get_stats(&st);
+	CHECK(st.deferred == 1 && st.ended == 1);
+	CHECK(gnttab_end_access(live) == -EBUSY);	/* its owner asks again: still mapped */
+	fx_backend_unmap(live);
+	CHECK(gnttab_end_access(live) == 0);		/* and again once unmapped */
+	gnttab_get_stats(&st);
+	CHECK(st.deferred == 0 && st.in_use == 2001 && st.ended == 2);
+	CHECK(gnttab_poll() == 0);
+	CHECK(gnttab_verify() == 0);
+	/* poll alone frees one too */
+	CHECK(fx_backend_map(r, 0, false));
+	CHECK(gnttab_end_access(r) == -EBUSY && gnttab_poll() == 1);
+	fx_backend_unmap(r);
+	CHECK(gnttab_poll() == 0);
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &live) == 0 && live == r);
+	/* and so does the idle loop, reporting work only when it freed something */
+	CHECK(fx_poller && !strcmp(fx_poller->name, "gnttab"));
+	CHECK(fx_backend_map(r, 0, false));
+	CHECK(gnttab_end_access(r) == -EBUSY);
+	CHECK(fx_poller->poll() == 0);			/* still mapped: no work, idle may halt */
+	fx_backend_unmap(r);
+	CHECK(fx_poller->poll() == 1);
+	CHECK(fx_poller->poll() == 0);
+	gnttab_get_stats(&st);
+	CHECK(st.deferred == 0);
+}
+
+/* Up to the maximum and no further: -ENOSPC at once (no hang), usable again after an end. */
+static void grows_then_exhausts(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t r, last = 0;
+	unsigned int n = 0;
+	int err;
+
+	setup_with(&bi_pvh, 3);
+	while ((err = gnttab_grant_access(0, some_pa(n), false, &r)) == 0 && n < 10000) {
+		last = r;
+		n++;
+	}
+	CHECKF(err == -ENOSPC && n == 3 * PER_FRAME - GNTTAB_NR_RESERVED_ENTRIES, "%d after %u",
+	       err, n);
+	gnttab_get_stats(&st);
+	CHECK(st.frames == 3 && st.nr_refs == 3 * PER_FRAME && st.free == 0);
+	CHECK(fx.physmap_calls == 3);
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == -ENOSPC && fx.physmap_calls == 3);
+	CHECK(gnttab_end_access(last) == 0);
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == 0 && r == last);
+	CHECK(gnttab_verify() == 0);
+	/* Xen's maximum above ours: ours wins. */
+	setup_with(&bi_pvh, 100000);
+	gnttab_get_stats(&st);
+	CHECK(st.max_frames == GNTTAB_MAX_FRAMES);
+}
+
+/* Growing fails (no memory for the bookkeeping or the frame): the error, nothing changed. */
+static void grow_failure_changes_nothing(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t r;
+
+	setup_with(&bi_pvh, 4);
+	for (unsigned int i = 0; i < PER_FRAME - GNTTAB_NR_RESERVED_ENTRIES; i++)
+		CHECK(gnttab_grant_access(0, some_pa(i), false, &r) == 0);
+	fx.alloc_fail_at = fx.nr_alloc + 2;		/* the frame's page, after the info page */
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == -ENOMEM);
+	CHECK(fx.nr_alloc - fx.nr_free == 2);		/* the info page given back */
+	gnttab_get_stats(&st);
+	CHECK(st.frames == 1 && st.free == 0 && st.in_use == PER_FRAME - 8);
+	CHECK(gnttab_verify() == 0);
+	fx.alloc_fail_at = 0;
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == 0 && r == PER_FRAME);
+}
+
+static void bad_arguments(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t r = 77;
+
+	fx_release();
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == -ENODEV);
+	CHECK(gnttab_end_access(8) == -EINVAL && gnttab_poll() == 0);
+	CHECK(gnttab_verify() == -ENODEV);
+	CHECK(gnttab_init(NULL) == -ENODEV);
+	fx.query_err = -ENOSYS;
+	CHECK(gnttab_init(&bi_pvh) == -ENOSYS);
+	setup_with(&bi_pvh, 2);
+	CHECK(gnttab_grant_access(0, some_pa(0) + 8, false, &r) == -EINVAL);
+	CHECK(gnttab_grant_access(0, 1ull << 45, false, &r) == -ERANGE);	/* > 32-bit frame */
+	CHECK(gnttab_grant_access(0, some_pa(0), false, NULL) == -EINVAL);
+	CHECK(r == 77);
+	gnttab_get_stats(&st);
+	CHECK(st.in_use == 0 && st.granted == 0 && st.free == PER_FRAME - 8);
+}
+
+/* gnttab_verify() notices broken bookkeeping (it must be able to fail). */
+static void verify_catches_corruption(void)
+{
+	uint8_t *info;
+	grant_ref_t r;
+
+	setup_with(&bi_pvh, 2);
+	CHECK(gnttab_grant_access(0, some_pa(0), false, &r) == 0);
+	CHECK(gnttab_verify() == 0);
+	info = fx.pages[0];				/* frame 0's bookkeeping: first page */
+	info[8 * 100 + 4] = 2;				/* ref 100: "granted" while on the free list */
+	CHECK(gnttab_verify() == -EIO);
+	info[8 * 100 + 4] = 1;
+	CHECK(gnttab_verify() == 0);
+	info[8 * 300 + 0] = 300 & 0xff;			/* ref 300's next: itself, a cycle */
+	info[8 * 300 + 1] = 300 >> 8;
+	CHECK(gnttab_verify() == -EIO);
+}
+
+/* 100,000 grant + end cycles: nothing leaks, the free list is whole. */
+static void hundred_thousand_cycles(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t refs[64];
+
+	setup_with(&bi_pvh, 4);
+	for (unsigned int i = 0; i < 100000 / 64 + 1; i++) {
+		unsigned int n = MIN(64u, 100000 - i * 64);
+
+		for (unsigned int j = 0; j < n; j++)
+			CHECK(gnttab_grant_access(0, some_pa(j), j & 1, &refs[j]) == 0);
+		for (unsigned int j = 0; j < n; j++)
+			CHECK(gnttab_end_access(refs[j]) == 0);
+	}
+	gnttab_get_stats(&st);
+	CHECKF(st.granted == 100000 && st.ended == 100000 && st.in_use == 0, "%lu %lu %u",
+	       st.granted, st.ended, st.in_use);
+	CHECK(st.frames == 1 && st.free == PER_FRAME - 8);
+	CHECK(gnttab_verify() == 0);
+	fx_release();
+}
+
+UNIT_CASES(
+	{ init_pvh, "gnttab: PVH maps frame 0 over a page of ours with add_to_physmap" },
+	{ init_pv, "gnttab: PV maps setup_table's machine frames; entries hold mfns" },
+	{ entries_and_reserved, "gnttab: entries written; refs 0-7 never handed out" },
+	{ end_frees_and_reuses, "gnttab: end clears the flags, the ref is reused" },
+	{ end_deferred_while_mapped, "gnttab: end deferred while mapped, retried, never reused" },
+	{ grows_then_exhausts, "gnttab: grows frame by frame, then -ENOSPC without a hang" },
+	{ grow_failure_changes_nothing, "gnttab: a failed growth changes nothing" },
+	{ bad_arguments, "gnttab: bad arguments refused before anything changes" },
+	{ verify_catches_corruption, "gnttab: verify finds a broken free list" },
+	{ hundred_thousand_cycles, "gnttab: 100,000 grant/end cycles leak nothing" },
+);
