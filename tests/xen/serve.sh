@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Hook for serve-mode DomUs (pvkit.serve=1): a line typed on the guest's console is echoed
-# back, and `xl shutdown` powers the guest off within 10 s. Runs in dom0 (see README.md).
+# back, xl sysrq is acknowledged, an unknown control request is ignored with a log line, and
+# `xl shutdown` powers the guest off within 10 s. Runs in dom0 (see README.md).
 set -u
 . ./hooklib.sh
 
@@ -11,6 +12,14 @@ running)
 	printf 'echo hello from dom0\r' >"$tty" || fail "cannot write to $tty"
 	wait_console "pvkit: echo echo hello from dom0" 20 || fail "console input not echoed"
 	echo "console input echoed"
+	xl sysrq "$DOMID" h || fail "xl sysrq failed"
+	wait_console "pvkit: control: sysrq 'h' acknowledged" 20 || fail "sysrq not acknowledged"
+	echo "sysrq acknowledged"
+	xenstore-write "/local/domain/$DOMID/control/shutdown" "hibernate-please" ||
+		fail "cannot write control/shutdown"
+	wait_console "request \"hibernate-please\" not supported; ignored" 20 ||
+		fail "an unknown control request was not reported"
+	echo "unknown control request ignored with a log line"
 	uptime_cs >"/run/pvkit/$CASE.shutdown-at"
 	xl shutdown "$DOMID" || fail "xl shutdown failed"
 	;;
