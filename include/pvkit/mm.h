@@ -45,7 +45,8 @@ static inline uint64_t virt_to_phys(const void *va)
  */
 int mm_init(const struct boot_info *bi);
 
-/** One zeroed 4 KiB frame: *pa gets its physical address. Return: 0 or -ENOMEM. */
+/** One zeroed 4 KiB frame: *pa gets its physical address. Return: 0 or -ENOMEM.
+ * page_alloc and page_free may be called from interrupt handlers; the vm_* calls may not. */
 int page_alloc(uint64_t *pa);
 /** Give a frame back. Freeing a frame that is not allocated is reported and ignored. */
 void page_free(uint64_t pa);

@@ -10,6 +10,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
+#include <pvkit/pv.h>
 #include <string.h>
 #include "mm_internal.h"
 
@@ -115,7 +116,10 @@ int page_alloc_raw(uint64_t *pa)
 
 int page_alloc(uint64_t *pa)
 {
+	unsigned long fl = pv_irq_save();	/* drivers allocate from interrupt handlers too */
 	int err = page_alloc_raw(pa);
+
+	pv_irq_restore(fl);
 
 	if (!err)
 		memset(phys_to_virt(*pa), 0, PAGE_SIZE);
@@ -125,15 +129,18 @@ int page_alloc(uint64_t *pa)
 void page_free(uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT;
+	unsigned long fl;
 
 	if (!IS_ALIGNED(pa, PAGE_SIZE) || f >= nr_frames || !bit_test(frame_managed, f) ||
 	    !bit_test(frame_used, f)) {
 		printk("pvkit: mm: page_free(%#lx): not an allocated frame; ignored\n", pa);
 		return;
 	}
+	fl = pv_irq_save();
 	bit_clear(frame_used, f);
 	nr_free++;
 	search_hint = MIN(search_hint, f / WORD_BITS);
+	pv_irq_restore(fl);
 }
 
 bool page_is_free(uint64_t pa)
