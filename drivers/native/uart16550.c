@@ -62,13 +62,12 @@ int uart16550_init(void)
 	outb(COM1 + UART_THR, 1);		/* divisor 1 = 115200 baud */
 	outb(COM1 + UART_IER, 0);
 	outb(COM1 + UART_LCR, LCR_8N1);
-	/* Turning the FIFO on empties the receiver: keep what was typed before boot. */
-	for (unsigned int i = 0; i < RX_SPIN_MAX && (inb(COM1 + UART_LSR) & LSR_DR); i++) {
-		char c = inb(COM1 + UART_THR);
-
-		console_in_push(&c, 1);
-	}
-	outb(COM1 + UART_FCR, 0xc7);		/* FIFOs on, cleared, 14-byte threshold */
+	/*
+	 * No FIFOs: switching them on empties the receiver, and a byte the host sends while we
+	 * do it (QEMU feeds the next one as soon as RBR is read) would be lost. One byte per
+	 * interrupt is plenty for a console; writing FCR = 0 over FCR = 0 clears nothing.
+	 */
+	outb(COM1 + UART_FCR, 0);
 	outb(COM1 + UART_MCR, 0x03);		/* DTR, RTS */
 	outb(COM1 + UART_SCR, 0x5a);		/* is anything there? */
 	if (inb(COM1 + UART_SCR) != 0x5a)
