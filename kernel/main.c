@@ -9,7 +9,9 @@
 #include <pvkit/desc.h>
 #include <pvkit/harness.h>
 #include <pvkit/kernel.h>
+#include <pvkit/bench.h>
 #include <pvkit/mm.h>
+#include <pvkit/net.h>
 #include <pvkit/pci.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
@@ -17,6 +19,7 @@
 #include <pvkit/selftest.h>
 #include <pvkit/serve.h>
 #include <pvkit/timer.h>
+#include <pvkit/xen/blkfront.h>	/* issue 6: blkfront_init */
 #include <pvkit/xen/control.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
@@ -80,10 +83,15 @@ void start_kernel(struct boot_info *bi)
 	if (bi->env != BOOT_NATIVE && xen_control_init(xen_control_request))
 		printk("pvkit: warning: xl shutdown/reboot will not reach us\n");
 #endif
+#ifdef CONFIG_XEN_BLKFRONT	/* issue 6: xenbus vbd disks now, and a watch for later ones */
+	if (bi->env != BOOT_NATIVE && blkfront_init())
+		printk("pvkit: warning: no Xen disks\n");
+#endif
 #ifdef CONFIG_PCI
 	if (bi->env == BOOT_NATIVE && pci_init(bi))	/* PCI devices and their drivers (disks) */
 		printk("pvkit: warning: no PCI bus\n");
 #endif
+	net_init(bi);			/* IP stack: ip= addresses, idle poller, UDP services */
 
 	if (machine_console_input_init(bi))	/* native: the UART's receive interrupt */
 		printk("pvkit: warning: no console input\n");
@@ -91,6 +99,7 @@ void start_kernel(struct boot_info *bi)
 #ifdef CONFIG_SELFTEST
 	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */
 #endif
+	bench_init(bi);			/* "bench ..." console commands for make bench */
 	if (cmdline_has(bi->cmdline, HARNESS_SERVE) && serve(bi) == SERVE_REBOOT)
 		machine_shutdown(MACHINE_REBOOT);	/* serve until asked to stop */
 	machine_shutdown(failed ? MACHINE_FAIL : MACHINE_OK);

@@ -61,6 +61,8 @@ uint64_t page_total_count(void);
 int vm_map(uintptr_t va, uint64_t pa, size_t len, unsigned int flags);
 /** Map the frames @pas[0..n) (RAM from page_alloc) at consecutive pages from @va. */
 int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags);
+/** The same, every update issued on its own (no lazy section): for measuring batching. */
+int vm_map_pages_eager(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags);
 /** Unmap; page-table pages left empty are released and their frames freed. */
 int vm_unmap(uintptr_t va, size_t len);
 /** Change the protection of a mapped range. Return: 0, -EINVAL, -ENOENT if a page is unmapped. */

@@ -96,7 +96,8 @@ int vm_map(uintptr_t va, uint64_t pa, size_t len, unsigned int flags)
 	return err;
 }
 
-int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
+static int vm_map_pages_batched(uintptr_t va, const uint64_t *pas, size_t n,
+				unsigned int flags, bool batched)
 {
 	size_t i;
 	int err;
@@ -109,7 +110,8 @@ int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags
 	err = vm_check_unmapped(va, n * PAGE_SIZE);
 	if (err)
 		return err;
-	pv_enter_lazy_mmu();
+	if (batched)
+		pv_enter_lazy_mmu();
 	for (i = 0; i < n; i++) {
 		pte_t *l1e;
 
@@ -118,10 +120,21 @@ int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags
 			break;
 		pv_set_pte(l1e, pt_leaf(pas[i], flags));
 	}
-	pv_leave_lazy_mmu();
+	if (batched)
+		pv_leave_lazy_mmu();
 	if (err)
 		vm_clear(va, i * PAGE_SIZE);
 	return err;
+}
+
+int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
+{
+	return vm_map_pages_batched(va, pas, n, flags, true);
+}
+
+int vm_map_pages_eager(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
+{
+	return vm_map_pages_batched(va, pas, n, flags, false);
 }
 
 int vm_unmap(uintptr_t va, size_t len)
