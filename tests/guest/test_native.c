@@ -469,8 +469,12 @@ static int test_native_rtc(const struct boot_info *bi)
 	s2 = s1;
 	ST_CHECK(!rtc_next_second(&s2, &t2), "RTC stuck at %lu for 2.5 s", s1);
 	ST_CHECK(s1 == s0 + 1 && s2 == s1 + 1, "RTC went %lu -> %lu -> %lu", s0, s1, s2);
-	/* One RTC second in TSC time: the calibration against a third clock. 2 ms of polling. */
-	ST_CHECK(t2 - t1 > 980 * MS && t2 - t1 < 1020 * MS, "an RTC second took %lu us",
+	/*
+	 * One RTC second in TSC time: a coarse cross-check against a third clock (the TSC's
+	 * rate itself is checked to 0.5% above). Each edge is found by polling; on a busy TCG
+	 * host a preempted vCPU sees an edge tens of ms late (978 ms was seen), hence 10%.
+	 */
+	ST_CHECK(t2 - t1 > 900 * MS && t2 - t1 < 1100 * MS, "an RTC second took %lu us",
 		 (t2 - t1) / 1000);
 	printk("#   wall clock %lu; one RTC second = %lu us of clock_ns\n", s2, (t2 - t1) / 1000);
 	return 0;
