@@ -33,39 +33,11 @@ END(xen_pv_trap_\v)
 
 	.p2align 4
 ENTRY(xen_pv_trap_common)
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	SAVE_GPRS
 	cld
 	movq	%rsp, %rdi
 	call	trap_handle
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	RESTORE_GPRS
 	addq	$16, %rsp		/* vector, error code */
 	pushq	$0			/* iret_context.flags: not returning from a syscall */
 	jmp	hypercall_page + __HYPERVISOR_iret * 32
@@ -96,39 +68,11 @@ END(xen_pv_event_callback)
 ENTRY(xen_pv_failsafe_callback)
 	popq	%rcx
 	popq	%r11
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	SAVE_GPRS
 	cld
 	movq	%rsp, %rdi		/* struct xen_pv_failsafe_frame */
 	call	xen_pv_failsafe
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	RESTORE_GPRS
 	addq	$32, %rsp		/* DS, ES, FS, GS: the selectors stay as now loaded */
 	pushq	$0			/* iret_context.flags */
 	jmp	hypercall_page + __HYPERVISOR_iret * 32
