@@ -348,6 +348,262 @@ def boot_virtio(r, elf):
              % name, problems, log)
 
 
+# ---- native boot with virtio-net (issue 7) -----------------------------------------------
+
+def boot_virtio_net(r, elf):
+    """Issue 7, acceptance 4: serve mode with a virtio-net on QEMU user networking (guest
+    10.0.2.15/24, gateway 10.0.2.2) and a UDP host forward to the guest's echo port. The
+    guest's own net tests run first (ARP and ping of 10.0.2.2, hostile frames); then the host
+    sends PVKIT_NET_ECHO_MIB (default 4) MiB in datagrams of mixed sizes to the echo service
+    (a window of 32, lost ones resent) and checks every echoed byte (md5), measures the echo
+    round trip, has the guest ping the gateway and send 1 MiB to a host UDP sink (checked),
+    reads the guest's counters and powers it off from the console."""
+    import hashlib
+    import random
+    import socket
+    import threading
+
+    name = 'pvh-virtio-net'
+    log = r.log_path('boot', name)
+    mib = float(os.environ.get('PVKIT_NET_ECHO_MIB', '4'))
+    net_re = re.compile(r'pvkit: net (eth\d+) mac=([0-9a-f:]{17}) mtu=(\d+) features: '
+                        r'sg=(\d) csum=(\d) queues=(\d+) split-evtchn=(\d)')
+    ping_re = re.compile(r'pvkit: ping (\S+) sent=(\d+) received=(\d+) corrupt=(\d+) '
+                         r'duplicate=(\d+) size=(\d+) rtt_min_us=(\d+) rtt_avg_us=(\d+) '
+                         r'rtt_max_us=(\d+) error=(\S+)')
+    send_re = re.compile(r'pvkit: udp send (\S+) bytes=(\d+) datagrams=(\d+) waits=(\d+) '
+                         r'time_us=(\d+) kbit_s=(\d+) error=(\S+)')
+    svc_re = re.compile(r'pvkit: net stats services: echo_datagrams=(\d+) echo_bytes=(\d+) '
+                        r'echo_errors=(\d+)')
+
+    def udp_socket(port=0, rcvbuf=None):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.bind(('127.0.0.1', port))
+        return s
+
+    probe = udp_socket()
+    echo_port = probe.getsockname()[1]      # free now; QEMU binds it for the forward
+    probe.close()
+    sink = udp_socket(rcvbuf=8 << 20)
+    sink_port = sink.getsockname()[1]
+    append = '%s=1 ip=10.0.2.15/24 gw=10.0.2.2' % harness.SERVE_PARAM
+    cmd = qemu_native('pvh', elf, append) + [
+        '-netdev', 'user,id=n0,hostfwd=udp:127.0.0.1:%d-10.0.2.15:7' % echo_port,
+        '-device', 'virtio-net-pci,netdev=n0,disable-legacy=on']
+    lines, notes, problems = [], [], []
+    cond = threading.Condition()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=SRC, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+    def reader():
+        for raw in proc.stdout:
+            with cond:
+                lines.append(raw.decode('utf-8', 'replace').rstrip('\r\n'))
+                cond.notify_all()
+        with cond:
+            lines.append(None)              # end of output
+            cond.notify_all()
+
+    def wait_for(pattern, timeout, start=0):
+        """The first match of @pattern (regex) in lines[start:], or None."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        end = time.monotonic() + timeout
+        seen = start
+        with cond:
+            while True:
+                for i in range(seen, len(lines)):
+                    if lines[i] is None:
+                        return None
+                    m = rx.search(lines[i])
+                    if m:
+                        return m
+                seen = len(lines)
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                cond.wait(left)
+
+    def command(text, reply, timeout=60):
+        with cond:
+            start = len(lines)
+        proc.stdin.write((text + '\n').encode())
+        proc.stdin.flush()
+        m = wait_for(reply, timeout, start)
+        if not m:
+            problems.append('no answer to "%s"' % text)
+        return m
+
+    def echo_test(sock):
+        """Every byte of @mib MiB comes back intact; returns a summary."""
+        rnd = random.Random(20240607)
+        total, payloads = int(mib * (1 << 20)), []
+        choices = [4, 5, 17, 64, 100, 511, 512, 1000, 1471, 1472]
+        while sum(map(len, payloads)) < total:
+            n = rnd.choice(choices) if len(payloads) % 2 else rnd.randint(4, 1472)
+            seq = len(payloads).to_bytes(4, 'big')
+            payloads.append(seq + rnd.randbytes(n - 4))
+        got, sent_at = {}, {}
+        resent = corrupt = dup = 0
+        nxt, window, rto = 0, 32, 0.5
+        sock.settimeout(0.02)
+        start = time.monotonic()
+        deadline = start + 60 + 30 * mib
+        while len(got) < len(payloads) and time.monotonic() < deadline:
+            while len(sent_at) < window and nxt < len(payloads):
+                sock.sendto(payloads[nxt], ('127.0.0.1', echo_port))
+                sent_at[nxt] = time.monotonic()
+                nxt += 1
+            try:
+                data = sock.recv(4096)
+                seq = int.from_bytes(data[:4], 'big')
+                if seq >= len(payloads) or data != payloads[seq]:
+                    corrupt += 1
+                elif seq in got:
+                    dup += 1
+                else:
+                    got[seq] = data
+                    sent_at.pop(seq, None)
+            except socket.timeout:
+                pass
+            now = time.monotonic()
+            for seq, t in list(sent_at.items()):
+                if now - t > rto:
+                    sock.sendto(payloads[seq], ('127.0.0.1', echo_port))
+                    sent_at[seq] = now
+                    resent += 1
+        secs = time.monotonic() - start
+        want = hashlib.md5(b''.join(payloads)).hexdigest()
+        have = hashlib.md5(b''.join(got.get(i, b'') for i in range(len(payloads)))).hexdigest()
+        nbytes = sum(map(len, payloads))
+        if have != want or len(got) != len(payloads):
+            problems.append('echo: %d of %d datagrams back, md5 %s, sent %s'
+                            % (len(got), len(payloads), have, want))
+        if corrupt:
+            problems.append('echo: %d datagrams came back different' % corrupt)
+        notes.append('echo: %d bytes in %d datagrams (4-1472 B) back intact in %.1f s = '
+                     '%.0f KiB/s each way, %d resent, %d duplicates, md5 %s'
+                     % (nbytes, len(payloads), secs, nbytes / secs / 1024, resent, dup, have))
+        return len(payloads), nbytes
+
+    def echo_rtt(sock, count=200):
+        sock.settimeout(1.0)
+        rtts, lost = [], 0
+        for i in range(count):
+            d = b'rtt' + i.to_bytes(4, 'big') + bytes(57)
+            t = time.monotonic()
+            sock.sendto(d, ('127.0.0.1', echo_port))
+            try:
+                while sock.recv(4096) != d:
+                    pass
+                rtts.append((time.monotonic() - t) * 1e6)
+            except socket.timeout:
+                lost += 1
+        rtts.sort()
+        if rtts:
+            notes.append('echo round trip, 64 B, %d in turn: median %.0f us, p99 %.0f us, '
+                         'min %.0f us, %d lost' % (count, rtts[len(rtts) // 2],
+                                                  rtts[min(len(rtts) - 1, count * 99 // 100)],
+                                                  rtts[0], lost))
+        if lost > count // 10:
+            problems.append('echo round trips: %d of %d lost' % (lost, count))
+
+    sink_got, sink_bad = {}, [0]
+
+    def sink_reader():
+        sink.settimeout(0.2)
+        while not sink_stop.is_set():
+            try:
+                d = sink.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            off = int.from_bytes(d[:8], 'big')
+            if len(d) < 8 or d[8:] != bytes(((off + i) * 131 >> 3) & 0xff
+                                            for i in range(8, len(d))):
+                sink_bad[0] += 1
+            else:
+                sink_got[off] = len(d)
+
+    sink_stop = threading.Event()
+    threading.Thread(target=reader, daemon=True).start()
+    sink_thread = threading.Thread(target=sink_reader, daemon=True)
+    sink_thread.start()
+    status = None
+    try:
+        if not wait_for(re.escape(harness.READY_LINE), BOOT_TIMEOUT):
+            problems.append('no "%s" line' % harness.READY_LINE)
+        else:
+            sock = udp_socket()
+            try:
+                echo_rtt(sock)
+                n, nbytes = echo_test(sock)
+            finally:
+                sock.close()
+            for size in (56, 1472):
+                m = command('ping 10.0.2.2 20 %d' % size, ping_re)
+                if m and (m.group(3) != '20' or m.group(4) != '0' or m.group(10) != 'none'):
+                    problems.append('guest ping of 10.0.2.2 (%d B): %s' % (size, m.group(0)))
+                elif m:
+                    notes.append('guest ping 10.0.2.2, %d B: rtt min %s avg %s max %s us'
+                                 % (size, m.group(7), m.group(8), m.group(9)))
+            src_bytes = 1 << 20
+            m = command('udp send 10.0.2.2 %d %d 1472' % (sink_port, src_bytes), send_re, 120)
+            time.sleep(1.0)                 # what is on its way to the sink
+            if m:
+                got = sum(sink_got.values())
+                if m.group(7) != 'none' or int(m.group(2)) != src_bytes:
+                    problems.append('guest source: %s' % m.group(0))
+                if got != src_bytes or sink_bad[0]:
+                    problems.append('host sink: %d of %d bytes, %d datagrams wrong'
+                                    % (got, src_bytes, sink_bad[0]))
+                notes.append('guest source: %s bytes to a host socket in %s us = %s kbit/s '
+                             '(%s waits for ring space); host got %d bytes intact'
+                             % (m.group(2), m.group(5), m.group(6), m.group(4), got))
+            m = command('net', svc_re)
+            if m and int(m.group(1)) < n:
+                problems.append('echo service counted %s datagrams, %d were echoed'
+                                % (m.group(1), n))
+        proc.stdin.write(b'poweroff\n')
+        proc.stdin.flush()
+        status = proc.wait(timeout=60)
+    except (subprocess.TimeoutExpired, BrokenPipeError, OSError) as e:
+        problems.append('QEMU: %s' % e)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sink_stop.set()
+        sink_thread.join(5)
+        sink.close()
+    with cond:
+        text = '\n'.join(l for l in lines if l is not None)
+    with open(log, 'w') as f:
+        f.write('$ %s\n%s\n' % (' '.join(cmd), text))
+        f.write(''.join('# %s\n' % n for n in notes))
+        f.write('# status %s after %.1f s\n' % (status, time.monotonic() - t0))
+    rep = harness.parse_console(text)
+    problems = harness.judge(rep, entry='pvh', env='native') + \
+        harness.judge_qemu_exit(status) + problems
+    for t in rep.tests:
+        skip = ' (skipped: %s)' % t.skip if t.skip else ''
+        # The interface is there: a net test that skipped did not test.
+        bad = not t.ok or (t.skip and t.name.split(':')[0] in ('net', 'virtio-net'))
+        r.record('boot/%s: guest: %s%s' % (name, t.name, skip), ['failed'] if bad else [], log)
+    m = net_re.search(text)
+    if not m:
+        problems.append('no "pvkit: net eth0 mac=..." line')
+    elif m.group(2) != '52:54:00:12:34:56' or m.group(3) != '1500' or m.group(6) != '1':
+        problems.append('interface line: %s' % m.group(0))
+    for n in notes:
+        print('      %s' % n, flush=True)
+    r.record('boot/%s: virtio-net, UDP echo of %g MiB from the host intact (md5), guest '
+             'ping and UDP source' % (name, mib), problems, log)
+
+
 def suite_boot(r):
     elf = os.path.join(r.build, 'pvkit.elf')
     iso = os.path.join(r.build, 'pvkit.iso')
@@ -357,6 +613,7 @@ def suite_boot(r):
                 append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
     boot_serve(r, elf)
     boot_virtio(r, elf)     # issue 6: PCI + virtio-blk
+    boot_virtio_net(r, elf)     # issue 7: virtio-net, UDP echo from the host
 
 
 # ---- build ------------------------------------------------------------------------------

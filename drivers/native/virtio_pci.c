@@ -37,6 +37,9 @@ static const struct virtio_driver *const virtio_drivers[] = {
 #ifdef CONFIG_VIRTIO_BLK
 	&virtio_blk_driver,
 #endif
+#ifdef CONFIG_VIRTIO_NET			/* issue 7 */
+	&virtio_net_driver,
+#endif
 	NULL,
 };
 

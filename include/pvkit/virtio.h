@@ -264,6 +264,9 @@ extern const struct pci_driver virtio_pci_driver;
 #ifdef CONFIG_VIRTIO_BLK
 extern const struct virtio_driver virtio_blk_driver;
 #endif
+#ifdef CONFIG_VIRTIO_NET			/* issue 7 */
+extern const struct virtio_driver virtio_net_driver;
+#endif
 
 /**
  * virtio_negotiate() - offer the device's features masked by @wanted (VIRTIO_F_VERSION_1 is

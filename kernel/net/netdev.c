@@ -195,18 +195,19 @@ void netdev_rx(struct netdev *dev, struct netbuf *nb)
 
 int netdev_tx(struct netdev *dev, struct netbuf *nb)
 {
+	uint32_t len = nb->len;		/* issue 7: once tx() took nb, a completion may free it */
 	int err;
 
 	if (dev->gone)
 		return -ENODEV;
 	if (!dev->carrier)
 		return -ENETDOWN;
-	if (nb->len < ETH_HLEN || (nb->len > dev->mtu + ETH_HLEN + 4 && !dev->features.sg))
+	if (len < ETH_HLEN || (len > dev->mtu + ETH_HLEN + 4 && !dev->features.sg))
 		return -EMSGSIZE;
 	err = dev->ops->tx(dev, nb);
 	if (!err) {
 		dev->stats.tx_frames++;
-		dev->stats.tx_bytes += nb->len;
+		dev->stats.tx_bytes += len;
 	} else if (err != -EBUSY) {
 		dev->stats.tx_dropped++;
 	}
