@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: MIT
+/*
+ * blkfront's ring engine, the blkif protocol (xen/io/blkif.h): request slots, the bounce
+ * pool and its grants, building direct, indirect, flush/barrier and discard requests, and
+ * taking responses off the ring, each copied out once and then checked (docs/blkfront.md).
+ */
+#include <pvkit/errno.h>
+#include <pvkit/mm.h>
+#include <pvkit/printk.h>
+#include <pvkit/pv.h>
+#include "blkfront.h"
+
+#define BLKFRONT_GRAVEYARD_MAX	4096	/* pages waiting for a backend to unmap them */
+#define BLKFRONT_COMPLETE_PASSES 16	/* ring sweeps per event; the idle poller does the rest */
+
+/* Kinds of rejected responses, each with its own log budget. */
+enum { LOG_BAD_ID, LOG_NOT_IN_FLIGHT, LOG_BAD_OP, LOG_BAD_STATUS, LOG_RING };
+
+static unsigned int blkfront_handler_depth;	/* > 0 while blkfront_ring_event runs */
+
+/* Pages whose grant end was deferred: still mapped by a backend, so neither ours to reuse
+ * nor free. They go back to the allocator once gnttab has no deferred end left at all. */
+static struct {
+	uint64_t pa[BLKFRONT_GRAVEYARD_MAX];	/* the pages */
+	unsigned int n;				/* pa[0..n) in use */
+	unsigned int leaked;			/* did not fit: never freed */
+} graveyard;
+
+bool blkfront_in_handler(void)
+{
+	return blkfront_handler_depth != 0;
+}
+
+void blkfront_graveyard_add(uint64_t pa)
+{
+	if (graveyard.n < BLKFRONT_GRAVEYARD_MAX)
+		graveyard.pa[graveyard.n++] = pa;
+	else
+		graveyard.leaked++;
+}
+
+unsigned int blkfront_graveyard_count(void)
+{
+	return graveyard.n + graveyard.leaked;
+}
+
+unsigned int blkfront_graveyard_poll(void)
+{
+	unsigned int n = graveyard.n;
+
+	if (!n || gnttab_poll())
+		return 0;		/* some end is still deferred: it may be one of ours */
+	for (unsigned int i = 0; i < n; i++)
+		page_free(graveyard.pa[i]);
+	graveyard.n = 0;
+	return n;
+}
+
+/* ---- the bounce pool ------------------------------------------------------------------ */
+
+static void blkfront_pg_push(struct blkfront_dev *d, uint16_t *head, unsigned int *count,
+			     uint16_t i, enum blkfront_page_state state)
+{
+	d->pool[i].next = *head;
+	d->pool[i].state = state;
+	*head = i;
+	(*count)++;
+}
+
+static uint16_t blkfront_pg_pop(struct blkfront_dev *d, uint16_t *head, unsigned int *count)
+{
+	uint16_t i = *head;
+
+	if (i == BLKFRONT_NIL)
+		return i;
+	*head = d->pool[i].next;
+	d->pool[i].next = BLKFRONT_NIL;
+	(*count)--;
+	return i;
+}
+
+/* A completed request's pages (a chain): persistent grants stay, others wait for their end. */
+static void blkfront_pages_put(struct blkfront_dev *d, uint16_t first)
+{
+	for (unsigned int n = 0; first != BLKFRONT_NIL && n < d->pool_size; n++) {
+		uint16_t next = d->pool[first].next;
+
+		if (d->persistent)
+			blkfront_pg_push(d, &d->ready, &d->nr_ready, first, BLKFRONT_PG_READY);
+		else
+			blkfront_pg_push(d, &d->done, &d->nr_done, first, BLKFRONT_PG_DONE);
+		first = next;
+	}
+}
+
+/* End the grant of used page @i (task context). Returns whether it is free to grant again. */
+static bool blkfront_pg_end(struct blkfront_dev *d, uint16_t i)
+{
+	struct blkfront_page *p = &d->pool[i];
+	int err = gnttab_end_access(p->ref);
+
+	p->granted = false;
+	if (err == -EBUSY) {		/* still mapped: the reference is gnttab's now */
+		p->state = BLKFRONT_PG_LOST;
+		d->nr_lost++;
+		d->grant_deferred++;
+		return false;
+	}
+	d->grant_ends++;
+	return true;
+}
+
+void blkfront_pool_upkeep(struct blkfront_dev *d)
+{
+	unsigned long fl;
+	uint16_t i;
+
+	for (unsigned int n = 0; n < d->pool_size; n++) {
+		fl = pv_irq_save();
+		i = blkfront_pg_pop(d, &d->done, &d->nr_done);
+		pv_irq_restore(fl);
+		if (i == BLKFRONT_NIL)
+			break;
+		if (!blkfront_pg_end(d, i))
+			continue;
+		fl = pv_irq_save();
+		blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
+		pv_irq_restore(fl);
+	}
+	for (unsigned int n = 0; n < d->pool_size && !d->dead; n++) {
+		struct blkfront_page *p;
+
+		fl = pv_irq_save();
+		i = blkfront_pg_pop(d, &d->unused, &d->nr_unused);
+		pv_irq_restore(fl);
+		if (i == BLKFRONT_NIL)
+			break;
+		p = &d->pool[i];
+		if (gnttab_grant_access(d->xb.otherend_id, p->pa, false, &p->ref)) {
+			fl = pv_irq_save();	/* table full: try again next time */
+			blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
+			pv_irq_restore(fl);
+			break;
+		}
+		p->granted = true;
+		d->grants++;
+		fl = pv_irq_save();
+		blkfront_pg_push(d, &d->ready, &d->nr_ready, i, BLKFRONT_PG_READY);
+		pv_irq_restore(fl);
+	}
+}
+
+int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min)
+{
+	unsigned int i;
+
+	d->ready = d->done = d->unused = BLKFRONT_NIL;
+	d->nr_ready = d->nr_done = d->nr_unused = d->nr_lost = 0;
+	for (i = 0; i < BLKFRONT_POOL_PAGES; i++) {
+		memset(&d->pool[i], 0, sizeof(d->pool[i]));
+		if (page_alloc(&d->pool[i].pa))
+			break;
+		blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
+	}
+	d->pool_size = i;
+	if (i >= min)
+		blkfront_pool_upkeep(d);	/* grant them all */
+	if (d->nr_ready < min) {
+		blkfront_pool_release(d);
+		return i < min ? -ENOMEM : -ENOSPC;
+	}
+	return 0;
+}
+
+void blkfront_pool_release(struct blkfront_dev *d)
+{
+	for (unsigned int i = 0; i < d->pool_size; i++) {
+		struct blkfront_page *p = &d->pool[i];
+		bool mapped = p->state == BLKFRONT_PG_LOST;
+
+		if (p->granted) {
+			mapped = gnttab_end_access(p->ref) == -EBUSY;
+			p->granted = false;
+		}
+		if (mapped)
+			blkfront_graveyard_add(p->pa);
+		else
+			page_free(p->pa);
+		p->pa = 0;
+		p->state = BLKFRONT_PG_FREE;
+	}
+	d->pool_size = 0;
+	d->ready = d->done = d->unused = BLKFRONT_NIL;
+	d->nr_ready = d->nr_done = d->nr_unused = d->nr_lost = 0;
+}
+
+/* ---- rings ---------------------------------------------------------------------------- */
+
+void blkfront_queue_release(struct blkfront_queue *q)
+{
+	bool mapped[BLKFRONT_MAX_RING_PAGES] = { false };
+
+	if (q->port_open) {
+		evtchn_close(q->port);		/* masks it and drops the handler */
+		q->port_open = false;
+	}
+	for (unsigned int k = 0; k < q->nr_granted; k++)
+		mapped[k] = gnttab_end_access(q->ring_ref[k]) == -EBUSY;
+	q->nr_granted = 0;
+	if (q->map_va) {
+		vm_unmap((uintptr_t)q->map_va, q->nr_pages * PAGE_SIZE);
+		vmap_free(q->map_va, q->nr_pages * PAGE_SIZE);
+		q->map_va = NULL;
+	}
+	for (unsigned int k = 0; k < BLKFRONT_MAX_RING_PAGES; k++) {
+		if (!q->ring_pa[k])
+			continue;
+		if (mapped[k])
+			blkfront_graveyard_add(q->ring_pa[k]);
+		else
+			page_free(q->ring_pa[k]);
+		q->ring_pa[k] = 0;
+	}
+	q->sring = NULL;
+	q->nr_pages = 0;
+}
+
+/* The pages of a ring, one contiguous shared ring: the window for one page, a run-time
+ * mapping for several (page_alloc frames are not contiguous). */
+static int blkfront_queue_map(struct blkfront_queue *q)
+{
+	size_t len = q->nr_pages * PAGE_SIZE;
+	int err;
+
+	if (q->nr_pages == 1) {
+		q->sring = phys_to_virt(q->ring_pa[0]);
+		return 0;
+	}
+	q->map_va = vmap_reserve(len);
+	if (!q->map_va)
+		return -ENOMEM;
+	err = vm_map_pages((uintptr_t)q->map_va, q->ring_pa, q->nr_pages, VM_WRITE);
+	if (err) {
+		vmap_free(q->map_va, len);
+		q->map_va = NULL;
+		return err;
+	}
+	q->sring = q->map_va;
+	return 0;
+}
+
+int blkfront_queue_setup(struct blkfront_dev *d, unsigned int i)
+{
+	struct blkfront_queue *q = &d->queues[i];
+	int err;
+
+	memset(q, 0, offsetof(struct blkfront_queue, shadow));
+	q->dev = d;
+	q->index = i;
+	q->nr_pages = 1u << d->ring_order;
+	for (unsigned int k = 0; k < q->nr_pages; k++) {
+		err = page_alloc(&q->ring_pa[k]);
+		if (err)
+			goto out_release;
+	}
+	err = blkfront_queue_map(q);
+	if (err)
+		goto out_release;
+	SHARED_RING_INIT(q->sring);
+	FRONT_RING_INIT(&q->ring, q->sring, q->nr_pages * PAGE_SIZE);
+	q->nr_shadow = MIN(RING_SIZE(&q->ring), (unsigned int)BLKFRONT_SHADOW_MAX);
+	q->free_shadow = BLKFRONT_NIL;
+	for (unsigned int s = q->nr_shadow; s-- > 0;) {
+		memset(&q->shadow[s], 0, sizeof(q->shadow[s]));
+		q->shadow[s].next_free = q->free_shadow;
+		q->free_shadow = s;
+	}
+	for (unsigned int k = 0; k < q->nr_pages; k++) {
+		err = gnttab_grant_access(d->xb.otherend_id, q->ring_pa[k], false, &q->ring_ref[k]);
+		if (err)
+			goto out_release;
+		q->nr_granted++;
+	}
+	err = evtchn_alloc_unbound(d->xb.otherend_id, &q->port);
+	if (err)
+		goto out_release;
+	q->port_open = true;
+	err = evtchn_set_handler(q->port, blkfront_ring_event, q);
+	if (err)
+		goto out_release;
+	return 0;
+
+out_release:
+	blkfront_queue_release(q);
+	return err;
+}
+
+/* ---- requests ------------------------------------------------------------------------- */
+
+/* The ring operation for @rq, after the checks the driver owes itself (blkdev_submit made
+ * them too, but blkfront_submit_unchecked skips the layer and the copies rely on them).
+ * *pages: bounce pages of data. Return: 0; 1 for a flush with nothing to flush; -errno. */
+static int blkfront_classify(const struct blkfront_dev *d, const struct blk_request *rq,
+			     bool check_ro, uint8_t *op, unsigned int *pages)
+{
+	const struct blkdev *dev = &d->blk;
+	uint64_t bytes = 0;
+
+	if (!rq->done || rq->nr_segs > dev->max_segs)
+		return -EINVAL;
+	if (check_ro && dev->readonly && rq->op != BLK_READ && rq->op != BLK_FLUSH)
+		return -EROFS;
+	if (rq->op != BLK_FLUSH && (rq->sector >= dev->sectors ||
+				    rq->nr_sectors > dev->sectors - rq->sector))
+		return -EINVAL;
+	for (uint32_t i = 0; i < rq->nr_segs; i++) {
+		const struct blk_seg *s = &rq->segs[i];
+
+		if (!s->len || s->len % 512 || s->offset % 512 || s->offset + s->len > PAGE_SIZE)
+			return -EINVAL;
+		bytes += s->len;
+	}
+	*pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	switch (rq->op) {
+	case BLK_READ:
+	case BLK_WRITE:
+	case BLK_WRITE_BARRIER:
+		if (!rq->nr_segs || bytes != rq->nr_sectors * 512ull)
+			return -EINVAL;
+		if (rq->op == BLK_WRITE_BARRIER) {
+			if (!d->barrier)
+				return -EOPNOTSUPP;
+			if (*pages > BLKFRONT_DIRECT_SEGS)	/* indirect: reads and writes only */
+				return -EINVAL;
+		}
+		*op = rq->op == BLK_READ ? BLKIF_OP_READ :
+		      rq->op == BLK_WRITE ? BLKIF_OP_WRITE : BLKIF_OP_WRITE_BARRIER;
+		return 0;
+	case BLK_FLUSH:
+		if (rq->nr_segs || rq->nr_sectors)
+			return -EINVAL;
+		/* No flush: a barrier without data flushes too (old backends); neither: the
+		 * backend has no volatile cache, completed writes are durable. */
+		*op = d->flush ? BLKIF_OP_FLUSH_DISKCACHE : BLKIF_OP_WRITE_BARRIER;
+		return d->flush || d->barrier ? 0 : 1;
+	case BLK_DISCARD:
+	case BLK_DISCARD_SECURE:
+		if (rq->nr_segs || !rq->nr_sectors)
+			return -EINVAL;
+		if (!d->discard || (rq->op == BLK_DISCARD_SECURE && !d->discard_secure))
+			return -EOPNOTSUPP;
+		*op = BLKIF_OP_DISCARD;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* @n READY pages as a chain in order (first page first). */
+static uint16_t blkfront_pages_take(struct blkfront_dev *d, unsigned int n)
+{
+	uint16_t first = BLKFRONT_NIL, last = BLKFRONT_NIL;
+
+	for (unsigned int k = 0; k < n; k++) {
+		uint16_t i = blkfront_pg_pop(d, &d->ready, &d->nr_ready);
+
+		d->pool[i].state = BLKFRONT_PG_BUSY;
+		if (last == BLKFRONT_NIL)
+			first = i;
+		else
+			d->pool[last].next = i;
+		last = i;
+	}
+	return first;
+}
+
+/* Between the caller's segments and the bounce chain at @pg, packed densely: byte b of the
+ * request is at offset b % 4096 of page b / 4096 of the chain. */
+static void blkfront_copy(struct blkfront_dev *d, const struct blk_request *rq, uint16_t pg,
+			  bool to_pool)
+{
+	uint32_t off = 0;
+
+	for (uint32_t i = 0; i < rq->nr_segs; i++) {
+		uint8_t *buf = (uint8_t *)phys_to_virt(rq->segs[i].pa) + rq->segs[i].offset;
+		uint32_t left = rq->segs[i].len;
+
+		while (left && pg != BLKFRONT_NIL) {
+			uint32_t n = MIN(left, (uint32_t)PAGE_SIZE - off);
+			uint8_t *p = (uint8_t *)phys_to_virt(d->pool[pg].pa) + off;
+
+			if (to_pool)
+				memcpy(p, buf, n);
+			else
+				memcpy(buf, p, n);
+			buf += n;
+			left -= n;
+			off += n;
+			d->bytes_copied += n;
+			if (off == PAGE_SIZE) {
+				pg = d->pool[pg].next;
+				off = 0;
+			}
+		}
+	}
+}
+
+/* Segment descriptors for the data chain at @pg: whole pages, the last one partly. */
+static void blkfront_fill_segs(struct blkfront_dev *d, struct blkif_request_segment *seg,
+			       uint16_t pg, unsigned int pages, uint64_t bytes)
+{
+	for (unsigned int k = 0; k < pages; k++, pg = d->pool[pg].next) {
+		uint64_t here = MIN(bytes - (uint64_t)k * PAGE_SIZE, (uint64_t)PAGE_SIZE);
+
+		seg[k].gref = d->pool[pg].ref;
+		seg[k].first_sect = 0;
+		seg[k].last_sect = here / 512 - 1;
+	}
+}
+
+/* The ring request for @s (built in private memory, then copied to the ring in one go). */
+static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
+			   const struct blk_request *rq, unsigned int pages, unsigned int nind,
+			   union blkfront_ring_req *r)
+{
+	uint64_t bytes = rq->nr_sectors * 512ull;
+
+	memset(r, 0, sizeof(*r));
+	if (s->op == BLKIF_OP_DISCARD) {
+		r->discard.operation = BLKIF_OP_DISCARD;
+		r->discard.flag = rq->op == BLK_DISCARD_SECURE ? BLKIF_DISCARD_SECURE : 0;
+		r->discard.handle = d->handle;
+		r->discard.id = s->id;
+		r->discard.sector_number = rq->sector;
+		r->discard.nr_sectors = rq->nr_sectors;
+	} else if (s->op == BLKIF_OP_INDIRECT) {
+		uint16_t ip = s->ind;
+
+		r->ind.operation = BLKIF_OP_INDIRECT;
+		r->ind.indirect_op = s->data_op;
+		r->ind.nr_segments = pages;
+		r->ind.id = s->id;
+		r->ind.sector_number = rq->sector;
+		r->ind.handle = d->handle;
+		/* The segments go straight into the indirect pages: written once, never read. */
+		for (unsigned int k = 0; k < nind; k++, ip = d->pool[ip].next) {
+			struct blkif_request_segment *seg = phys_to_virt(d->pool[ip].pa);
+			unsigned int first = k * BLKFRONT_SEGS_PER_IND;
+			uint16_t pg = s->pages;
+
+			for (unsigned int j = 0; j < first; j++)
+				pg = d->pool[pg].next;
+			blkfront_fill_segs(d, seg, pg, MIN(pages - first, BLKFRONT_SEGS_PER_IND),
+					   bytes - (uint64_t)first * PAGE_SIZE);
+			r->ind.indirect_grefs[k] = d->pool[ip].ref;
+		}
+	} else {
+		r->rw.operation = s->op;
+		r->rw.nr_segments = pages;
+		r->rw.handle = d->handle;
+		r->rw.id = s->id;
+		r->rw.sector_number = pages ? rq->sector : 0;	/* a flush has no position */
+		blkfront_fill_segs(d, r->rw.seg, s->pages, pages, bytes);
+	}
+}
+
+/* A ring with a free slot, round robin from the last one used; NULL when all are full. */
+static struct blkfront_queue *blkfront_pick_queue(struct blkfront_dev *d)
+{
+	for (unsigned int k = 0; k < d->nr_queues; k++) {
+		unsigned int n = (d->next_queue + k) % d->nr_queues;
+		struct blkfront_queue *q = &d->queues[n];
+
+		if (q->free_shadow != BLKFRONT_NIL && !RING_FULL(&q->ring)) {
+			d->next_queue = (n + 1) % d->nr_queues;
+			return q;
+		}
+	}
+	return NULL;
+}
+
+/* Interrupts off. */
+static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uint8_t op,
+			     unsigned int pages)
+{
+	union blkfront_ring_req r;
+	unsigned int nind = pages > BLKFRONT_DIRECT_SEGS ?
+			    DIV_ROUND_UP(pages, BLKFRONT_SEGS_PER_IND) : 0;
+	struct blkfront_queue *q;
+	struct blkfront_shadow *s;
+	uint16_t slot;
+	bool notify;
+
+	BUILD_BUG_ON(sizeof(r) != sizeof(struct blkif_request));
+	if (d->dead)
+		return -EIO;
+	if (nind && (!d->indirect_segs || pages > d->indirect_segs))
+		return -EINVAL;
+	if (d->nr_ready < pages + nind)		/* pages come back with completions */
+		return d->pool_size - d->nr_lost < pages + nind ? -ENOSPC : -EBUSY;
+	q = blkfront_pick_queue(d);
+	if (!q)
+		return -EBUSY;
+	slot = q->free_shadow;
+	s = &q->shadow[slot];
+	q->free_shadow = s->next_free;
+	s->id = (q->gen++ << BLKFRONT_ID_SLOT_BITS) | slot;
+	s->rq = rq;
+	s->nr_pages = pages;
+	s->data_op = op;
+	s->op = nind ? BLKIF_OP_INDIRECT : op;
+	s->pages = pages ? blkfront_pages_take(d, pages) : BLKFRONT_NIL;
+	s->ind = nind ? blkfront_pages_take(d, nind) : BLKFRONT_NIL;
+	if (pages && op != BLKIF_OP_READ)
+		blkfront_copy(d, rq, s->pages, true);
+	blkfront_build(d, s, rq, pages, nind, &r);
+	memcpy(RING_GET_REQUEST(&q->ring, q->ring.req_prod_pvt), &r, sizeof(r));
+	q->ring.req_prod_pvt++;
+	s->in_flight = true;
+	q->in_flight++;
+	q->submitted++;
+	d->in_flight++;
+	d->max_in_flight = MAX(d->max_in_flight, (uint64_t)d->in_flight);
+	if (op == BLKIF_OP_DISCARD)
+		d->discards++;
+	else if (op == BLKIF_OP_FLUSH_DISKCACHE || (op == BLKIF_OP_WRITE_BARRIER && !pages))
+		d->flushes++;
+	else if (op == BLKIF_OP_WRITE_BARRIER)
+		d->barriers++;
+	else if (nind)
+		d->indirect++;
+	else
+		d->direct++;
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->ring, notify);
+	if (notify) {
+		evtchn_send(q->port);
+		q->notifies++;
+	}
+	return 0;
+}
+
+int blkfront_ring_submit(struct blkfront_dev *d, struct blk_request *rq, bool check_ro)
+{
+	unsigned int pages = 0;
+	unsigned long fl;
+	uint8_t op = 0;
+	int err = blkfront_classify(d, rq, check_ro, &op, &pages);
+
+	if (err < 0)
+		return err;
+	if (d->dead)
+		return -EIO;
+	if (err == 1) {
+		d->flushes_local++;
+		rq->done(rq, 0);
+		return 0;
+	}
+	if (!blkfront_in_handler() && d->nr_done)
+		blkfront_pool_upkeep(d);		/* end used grants, grant them again */
+	fl = pv_irq_save();
+	err = blkfront_queue_rq(d, rq, op, pages);
+	pv_irq_restore(fl);
+	return err;
+}
+
+/* ---- responses ------------------------------------------------------------------------ */
+
+static bool blkfront_log_ok(struct blkfront_dev *d, unsigned int kind)
+{
+	if (!d->log_budget[kind])
+		return false;
+	d->log_budget[kind]--;
+	return true;
+}
+
+/* Request @slot of @q is over: data out (reads), pages back, slot free, caller told. */
+static void blkfront_finish(struct blkfront_queue *q, uint16_t slot, int err)
+{
+	struct blkfront_dev *d = q->dev;
+	struct blkfront_shadow *s = &q->shadow[slot];
+	struct blk_request *rq = s->rq;
+
+	if (!err && s->data_op == BLKIF_OP_READ && s->nr_pages)
+		blkfront_copy(d, rq, s->pages, false);
+	blkfront_pages_put(d, s->pages);
+	blkfront_pages_put(d, s->ind);
+	s->in_flight = false;
+	s->rq = NULL;
+	s->pages = s->ind = BLKFRONT_NIL;
+	s->next_free = q->free_shadow;
+	q->free_shadow = slot;
+	q->in_flight--;
+	d->in_flight--;
+	if (err)
+		d->failed++;
+	rq->done(rq, err);		/* last: it may submit again */
+}
+
+static bool blkfront_op_matches(const struct blkfront_shadow *s, uint8_t op)
+{
+	/* blkback answers an indirect request with the operation inside it; accept both. */
+	return op == s->op || (s->op == BLKIF_OP_INDIRECT && op == s->data_op);
+}
+
+/* The backend says it cannot do this kind of request after all: stop asking. */
+static void blkfront_unsupported(struct blkfront_dev *d, uint8_t op)
+{
+	if (op == BLKIF_OP_FLUSH_DISKCACHE)
+		d->flush = d->blk.features.flush = false;
+	else if (op == BLKIF_OP_WRITE_BARRIER)
+		d->barrier = d->blk.features.barrier = false;
+	else if (op == BLKIF_OP_DISCARD)
+		d->discard = d->blk.features.discard = false;
+}
+
+/* One response, already copied out of the ring. Returns whether it completed a request. */
+static bool blkfront_response(struct blkfront_queue *q, const struct blkif_response *rsp)
+{
+	struct blkfront_dev *d = q->dev;
+	uint64_t slot = rsp->id & ((1u << BLKFRONT_ID_SLOT_BITS) - 1);
+	struct blkfront_shadow *s;
+	int err;
+
+	if (slot >= q->nr_shadow) {
+		d->bad_id++;
+		if (blkfront_log_ok(d, LOG_BAD_ID))
+			printk("pvkit: blkfront %s: rejected response: id %#lx names no request "
+			       "slot (queue %u)\n", d->blk.name, rsp->id, q->index);
+		blkfront_mark_broken(d, "response with an impossible id");
+		return false;
+	}
+	s = &q->shadow[slot];
+	if (!s->in_flight || s->id != rsp->id) {
+		d->not_in_flight++;
+		if (blkfront_log_ok(d, LOG_NOT_IN_FLIGHT))
+			printk("pvkit: blkfront %s: rejected response: id %#lx is not in flight "
+			       "(duplicate or stale; queue %u)\n", d->blk.name, rsp->id, q->index);
+		blkfront_mark_broken(d, "response for no request in flight");
+		return false;
+	}
+	if (!blkfront_op_matches(s, rsp->operation)) {
+		d->bad_op++;
+		if (blkfront_log_ok(d, LOG_BAD_OP))
+			printk("pvkit: blkfront %s: rejected response: id %#lx has operation %u, "
+			       "the request %u\n", d->blk.name, rsp->id, rsp->operation, s->op);
+		blkfront_mark_broken(d, "response with the wrong operation");
+		return false;
+	}
+	switch (rsp->status) {
+	case BLKIF_RSP_OKAY:
+		err = 0;
+		break;
+	case BLKIF_RSP_ERROR:
+		err = -EIO;
+		break;
+	case BLKIF_RSP_EOPNOTSUPP:
+		err = -EOPNOTSUPP;
+		if (s->data_op == BLKIF_OP_READ || s->data_op == BLKIF_OP_WRITE)
+			err = -EIO;		/* blkif: only the optional operations may say it */
+		else
+			blkfront_unsupported(d, s->op);
+		break;
+	default:
+		d->bad_status++;
+		if (blkfront_log_ok(d, LOG_BAD_STATUS))
+			printk("pvkit: blkfront %s: response id %#lx: unknown status %d: the "
+			       "request fails with -EIO\n", d->blk.name, rsp->id, rsp->status);
+		err = -EIO;
+		break;
+	}
+	q->completed++;
+	blkfront_finish(q, slot, err);
+	return true;
+}
+
+unsigned int blkfront_ring_complete(struct blkfront_queue *q)
+{
+	struct blkfront_dev *d = q->dev;
+	unsigned int done = 0;
+
+	if (!q->sring)
+		return 0;
+	for (unsigned int pass = 0; pass < BLKFRONT_COMPLETE_PASSES && !d->dead; pass++) {
+		RING_IDX cons = q->ring.rsp_cons;
+		RING_IDX rp = READ_ONCE(q->sring->rsp_prod);
+
+		xen_rmb();			/* the responses, after the index that covers them */
+		/* Responses answer requests: never more than we produced and did not take. */
+		if (rp - cons > q->ring.req_prod_pvt - cons) {
+			d->ring_errors++;
+			if (blkfront_log_ok(d, LOG_RING))
+				printk("pvkit: blkfront %s: queue %u: rsp_prod %u jumped past what "
+				       "we produced (rsp_cons %u, req_prod %u)\n", d->blk.name,
+				       q->index, rp, cons, q->ring.req_prod_pvt);
+			blkfront_mark_broken(d, "ring index jumped");
+			return done;
+		}
+		while (cons != rp) {
+			struct blkif_response rsp;
+
+			RING_COPY_RESPONSE(&q->ring, cons, &rsp);	/* once; then only the copy */
+			q->ring.rsp_cons = ++cons;
+			done += blkfront_response(q, &rsp);
+			if (d->dead)
+				return done;	/* broken: read nothing more from this backend */
+		}
+		/* Ask for an event at the next response, then look once more: none is lost. */
+		q->sring->rsp_event = cons + 1;
+		xen_mb();
+		if (READ_ONCE(q->sring->rsp_prod) == cons)
+			break;
+	}
+	return done;
+}
+
+void blkfront_ring_event(evtchn_port_t port, void *ctx)
+{
+	struct blkfront_queue *q = ctx;
+
+	q->events++;
+	blkfront_handler_depth++;
+	blkfront_ring_complete(q);
+	blkfront_handler_depth--;
+}
+
+unsigned int blkfront_fail_all(struct blkfront_dev *d, int err)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < d->nr_queues; i++) {
+		struct blkfront_queue *q = &d->queues[i];
+
+		for (uint16_t slot = 0; slot < q->nr_shadow; slot++) {
+			if (!q->shadow[slot].in_flight)
+				continue;
+			d->failed_in_flight++;
+			blkfront_finish(q, slot, err);
+			n++;
+		}
+	}
+	return n;
+}
+
+void blkfront_mark_broken(struct blkfront_dev *d, const char *why)
+{
+	unsigned int n;
+
+	if (d->dead)
+		return;
+	d->dead = true;			/* first: completions below may submit again */
+	d->broken = true;
+	d->why = why;
+	for (unsigned int i = 0; i < d->nr_queues; i++)
+		if (d->queues[i].port_open)
+			evtchn_mask(d->queues[i].port);
+	n = blkfront_fail_all(d, -EIO);
+	printk("pvkit: blkfront %s: %s: backend abandoned, %u in-flight requests failed with "
+	       "-EIO\n", d->blk.name, why, n);
+	d->teardown = true;		/* the rest (xenstore, grants) in task context */
+}

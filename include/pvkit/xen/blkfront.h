@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Xen virtual block devices: the frontend of the blkif protocol, xen/io/blkif.h, on xenbus
+ * (device/vbd/<id>). Each disk becomes a struct blkdev named from its virtual-device number
+ * (xvda, xvdb, ...) and is used through include/pvkit/blkdev.h; this header is for bring-up,
+ * hot-plug, diagnostics and tests. The device itself stays opaque (struct blkfront_dev).
+ */
+#ifndef PVKIT_XEN_BLKFRONT_H
+#define PVKIT_XEN_BLKFRONT_H
+
+#include <pvkit/blkdev.h>
+#include <pvkit/types.h>
+#include <pvkit/xen/xenbus.h>	/* XENBUS_PATH_MAX */
+
+#define BLKFRONT_MAX_DEVS	8	/* disks at once (hot-plugged ones included) */
+#define BLKFRONT_MAX_QUEUES	4	/* rings per disk we ask for at most (even on 1 vCPU) */
+#define BLKFRONT_MAX_RING_ORDER	4	/* 16 pages a ring: Linux's XENBUS_MAX_RING_GRANT_ORDER */
+#define BLKFRONT_POOL_PAGES	576	/* bounce pages per disk (2.25 MiB): two 1 MiB requests */
+#define BLKFRONT_CONNECT_NS	(10ull * 1000000000)	/* boot: wait this long for the disks */
+
+/* Opaque: the driver's per-disk state. */
+struct blkfront_dev;
+
+/**
+ * blkfront_init() - watch device/vbd (disks present now and those attached later with
+ * `xl block-attach`), connect every disk found, and wait (bounded by BLKFRONT_CONNECT_NS)
+ * until each is connected or has failed, so that they exist when the boot goes on. Later
+ * changes (attach, detach, backend closing) are handled from the idle loop. Task context.
+ * Return: 0, or -errno when the watch could not be set up (disks then never appear).
+ */
+int blkfront_init(void);
+
+/**
+ * blkfront_vdev_name() - the guest name of virtual-device number @vdev, following Xen's
+ * docs/misc/vbd-interface.txt: xvd/hd/sd encodings and the extended (1 << 28) one all give
+ * xvd<letters>[<partition>] (disk 0 = xvda, 26 = xvdaa). Return: 0; -EINVAL for a reserved
+ * or meaningless number; -ENAMETOOLONG if @size is too small.
+ */
+int blkfront_vdev_name(uint32_t vdev, char *name, size_t size);
+
+/* Per-disk counters and what was negotiated, for tests, the console and the docs. */
+struct blkfront_stats {
+	uint32_t vdev;			/* the virtual-device number */
+	char nodename[XENBUS_PATH_MAX];	/* "device/vbd/51712" (relative to our domain) */
+	char backend[XENBUS_PATH_MAX];	/* the backend's xenstore directory */
+	uint32_t queues;		/* rings in use */
+	uint32_t ring_pages;		/* pages per ring */
+	uint32_t ring_size;		/* request slots per ring */
+	uint32_t max_in_flight_per_queue;	/* requests we put on one ring at most */
+	uint32_t pool_pages;		/* bounce pages (all granted once when persistent) */
+	bool persistent;		/* grants kept for the disk's lifetime */
+	uint32_t indirect_segs;		/* segments per indirect request (0: direct only) */
+	uint64_t submitted[BLKFRONT_MAX_QUEUES];	/* requests put on each ring */
+	uint64_t completed[BLKFRONT_MAX_QUEUES];	/* responses accepted from each ring */
+	uint64_t events[BLKFRONT_MAX_QUEUES];	/* event-channel upcalls per ring */
+	uint64_t notifies[BLKFRONT_MAX_QUEUES];	/* kicks we sent (the backend asked) */
+	uint64_t direct, indirect;	/* reads and writes by request form */
+	uint64_t flushes, barriers, discards;	/* requests of those kinds put on a ring */
+	uint64_t flushes_local;		/* flushes completed at once: no volatile cache */
+	uint64_t failed;		/* requests completed with an error */
+	uint64_t failed_in_flight;	/* of those, failed by a close or a broken ring */
+	uint64_t grants, grant_ends;	/* per-request data grants made / ended (not persistent) */
+	uint64_t grant_deferred;	/* ends the backend held up (page then never reused) */
+	uint64_t bytes_copied;		/* through the bounce pages, both ways */
+	uint64_t max_in_flight;		/* most requests in flight at once, all rings */
+	/* Responses rejected (docs/blkfront.md, "Hardening"): */
+	uint64_t bad_id;		/* id out of range */
+	uint64_t not_in_flight;		/* id of no request in flight (duplicate, stale) */
+	uint64_t bad_op;		/* operation other than the request's */
+	uint64_t bad_status;		/* status none of OKAY/ERROR/EOPNOTSUPP */
+	uint64_t ring_errors;		/* rsp_prod beyond what we produced: ring abandoned */
+	bool broken;			/* the backend broke the protocol; the disk is gone */
+};
+
+/** Counters of blkfront disk @dev. Return: 0, or -ENODEV if @dev is not a blkfront disk. */
+int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st);
+
+/**
+ * blkfront_submit_unchecked() - submit @rq to @dev like blkdev_submit(), but without the
+ * read-only checks (the block layer's and the driver's), so a test can show that the backend
+ * refuses a write to a read-only disk by itself (the request fails with -EIO). Everything
+ * else is checked as usual. For tests only. Return: as blkdev_ops.submit.
+ */
+int blkfront_submit_unchecked(struct blkdev *dev, struct blk_request *rq);
+
+/** Disks found, connected and removed since boot (tests, diagnostics). */
+struct blkfront_global_stats {
+	uint32_t probed;		/* device/vbd entries taken on */
+	uint32_t rejected;		/* refused: bad virtual-device, no slot, bad backend */
+	uint32_t connected;		/* reached Connected (a blkdev registered) */
+	uint32_t failed;		/* gave up before connecting */
+	uint32_t removed;		/* connected disks torn down again */
+	uint32_t graveyard;		/* pages kept because the backend still maps them */
+	uint64_t watch_events;		/* device/vbd watch callbacks */
+};
+void blkfront_get_global_stats(struct blkfront_global_stats *st);
+
+#endif /* PVKIT_XEN_BLKFRONT_H */

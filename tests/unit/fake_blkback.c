@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fake blkback and fake kernel of tests/unit/fake_blkback.h. The backend is strict about
+ * the frontend (every request, segment and grant is checked; a mistake is a "violation" the
+ * tests assert on) and honest unless told otherwise (fbk.fault, hold, reverse).
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <pvkit/compiler.h>
+#include <pvkit/errno.h>
+#include <pvkit/mm.h>
+#include <pvkit/pv.h>
+#include <pvkit/xen/evtchn.h>
+#include <pvkit/xen/gnttab.h>
+#define xen_mb()	__sync_synchronize()
+#define xen_rmb()	__sync_synchronize()
+#define xen_wmb()	__sync_synchronize()
+#include <xen/io/blkif.h>
+#include <xen/io/protocols.h>
+#include "fake_blkback.h"
+#include "fake_xenstored.h"
+
+#define ARENA_PAGES	8192		/* 32 MiB of "RAM" */
+#define PORT_BASE	100
+#define NR_PORTS	64
+
+struct fbk fbk;
+unsigned int fake_pages_in_use, fake_page_fail_after, fake_bad_frees;
+
+/* ---- pages: a memfd arena, so a page can be mapped a second time elsewhere ------------ */
+
+static int arena_fd = -1;
+static uint8_t *arena;
+static uint8_t page_used[ARENA_PAGES];
+static unsigned int page_next;
+
+static long arena_index(uint64_t pa)
+{
+	uint8_t *va = phys_to_virt(pa);
+
+	if (va < arena || va >= arena + ARENA_PAGES * 4096ul || (va - arena) % 4096)
+		return -1;
+	return (va - arena) / 4096;
+}
+
+int page_alloc(uint64_t *pa)
+{
+	if (fake_page_fail_after && !--fake_page_fail_after)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < ARENA_PAGES; k++) {
+		unsigned int i = (page_next + k) % ARENA_PAGES;
+
+		if (page_used[i])
+			continue;
+		page_used[i] = 1;
+		page_next = i + 1;
+		memset(arena + i * 4096ul, 0, 4096);
+		*pa = (uint64_t)(uintptr_t)(arena + i * 4096ul) - KERNEL_VIRT_BASE;
+		fake_pages_in_use++;
+		return 0;
+	}
+	return -ENOMEM;
+}
+
+void page_free(uint64_t pa)
+{
+	long i = arena_index(pa);
+
+	if (i < 0 || !page_used[i]) {
+		fake_bad_frees++;
+		return;
+	}
+	page_used[i] = 0;
+	memset(arena + i * 4096ul, 0x6b, 4096);		/* use after free shows */
+	fake_pages_in_use--;
+}
+
+void *vmap_reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void vmap_free(void *va, size_t len)
+{
+	munmap(va, len);
+}
+
+int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
+{
+	for (size_t i = 0; i < n; i++) {
+		long idx = arena_index(pas[i]);
+
+		if (idx < 0 || !page_used[idx])
+			return -EINVAL;
+		if (mmap((void *)(va + i * 4096), 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, arena_fd, idx * 4096) == MAP_FAILED)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int vm_unmap(uintptr_t va, size_t len)
+{
+	return mmap((void *)va, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+	       MAP_FAILED ? -EINVAL : 0;
+}
+
+/* ---- grant table ---------------------------------------------------------------------- */
+
+static struct fgnt {
+	bool used;			/* granted (or ended but still mapped: deferred) */
+	bool deferred;			/* ended while mapped */
+	bool ro;
+	uint64_t pa;
+	uint32_t gen;			/* a new number at each grant */
+	unsigned int maps;		/* the backend's mappings */
+} gnt[FBK_REFS];
+static uint32_t gnt_gen;
+static struct fgnt_stats gst;
+
+int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
+{
+	if (arena_index(pa) < 0)
+		return -EINVAL;
+	for (uint32_t r = 8; r < FBK_REFS; r++) {	/* 0-7: the toolstack's */
+		if (gnt[r].used)
+			continue;
+		gnt[r] = (struct fgnt){ .used = true, .ro = readonly, .pa = pa, .gen = ++gnt_gen };
+		*ref = r;
+		gst.granted++;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int gnttab_end_access(grant_ref_t ref)
+{
+	struct fgnt *g = ref < FBK_REFS ? &gnt[ref] : NULL;
+
+	if (!g || !g->used) {
+		gst.bad_ends++;
+		return -EINVAL;
+	}
+	if (g->maps) {
+		g->deferred = true;
+		return -EBUSY;
+	}
+	g->used = g->deferred = false;
+	gst.ended++;
+	return 0;
+}
+
+unsigned int gnttab_poll(void)
+{
+	unsigned int left = 0;
+
+	for (uint32_t r = 0; r < FBK_REFS; r++) {
+		if (!gnt[r].used || !gnt[r].deferred)
+			continue;
+		if (gnt[r].maps)
+			left++;
+		else
+			gnt[r].used = gnt[r].deferred = false;
+	}
+	return left;
+}
+
+void fgnt_stats(struct fgnt_stats *s)
+{
+	*s = gst;
+	s->live = s->deferred = 0;
+	for (uint32_t r = 0; r < FBK_REFS; r++) {
+		s->live += gnt[r].used && !gnt[r].deferred;
+		s->deferred += gnt[r].used && gnt[r].deferred;
+	}
+}
+
+bool fgnt_is_live(uint32_t ref, uint32_t gen)
+{
+	return ref < FBK_REFS && gnt[ref].used && !gnt[ref].deferred && gnt[ref].gen == gen;
+}
+
+unsigned int fgnt_backend_maps(void)
+{
+	unsigned int n = 0;
+
+	for (uint32_t r = 0; r < FBK_REFS; r++)
+		n += gnt[r].maps;
+	return n;
+}
+
+static void fbk_violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fbk_violation(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(fbk.violation, sizeof(fbk.violation), fmt, ap);
+	va_end(ap);
+	fbk.violations++;
+	printf("#   fake blkback: violation: %s\n", fbk.violation);
+}
+
+/* The backend maps @ref (writable if it will write into the page). */
+static uint8_t *fgnt_map(uint32_t ref, bool write)
+{
+	struct fgnt *g = ref < FBK_REFS ? &gnt[ref] : NULL;
+
+	if (!g || !g->used || g->deferred) {
+		fbk_violation("grant ref %u is not granted (ended, or never)", ref);
+		return NULL;
+	}
+	if (write && g->ro) {
+		fbk_violation("grant ref %u is read-only", ref);
+		return NULL;
+	}
+	g->maps++;
+	return phys_to_virt(g->pa);
+}
+
+static void fgnt_unmap(uint32_t ref)
+{
+	if (ref < FBK_REFS && gnt[ref].maps)
+		gnt[ref].maps--;
+}
+
+/* ---- event channels of the rings (blkfront's evtchn_* are renamed to these) ------------ */
+
+static struct {
+	bool open, masked, pending;
+	evtchn_handler_t fn;
+	void *ctx;
+} ports[NR_PORTS];
+
+static int port_ok(evtchn_port_t p)
+{
+	return p >= PORT_BASE && p < PORT_BASE + NR_PORTS && ports[p - PORT_BASE].open;
+}
+
+int fbk_evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
+int fbk_evtchn_set_handler(evtchn_port_t port, evtchn_handler_t fn, void *ctx);
+void fbk_evtchn_clear_handler(evtchn_port_t port);
+int fbk_evtchn_unmask(evtchn_port_t port);
+int fbk_evtchn_mask(evtchn_port_t port);
+int fbk_evtchn_send(evtchn_port_t port);
+int fbk_evtchn_close(evtchn_port_t port);
+
+int fbk_evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port)
+{
+	for (unsigned int i = 0; i < NR_PORTS; i++) {
+		if (ports[i].open)
+			continue;
+		memset(&ports[i], 0, sizeof(ports[i]));
+		ports[i].open = ports[i].masked = true;
+		*port = PORT_BASE + i;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int fbk_evtchn_set_handler(evtchn_port_t port, evtchn_handler_t fn, void *ctx)
+{
+	if (!port_ok(port) || !fn)
+		return -EINVAL;
+	ports[port - PORT_BASE].fn = fn;
+	ports[port - PORT_BASE].ctx = ctx;
+	return 0;
+}
+
+void fbk_evtchn_clear_handler(evtchn_port_t port)
+{
+	if (port_ok(port))
+		ports[port - PORT_BASE].fn = NULL;
+}
+
+static void fbk_deliver(unsigned int i)
+{
+	ports[i].pending = false;
+	if (!ports[i].fn)
+		return;
+	fake_irqs_on = false;		/* handlers run with interrupts off */
+	ports[i].fn(PORT_BASE + i, ports[i].ctx);
+	fake_irqs_on = true;
+}
+
+/* Events raised while masked or with interrupts off arrive later (here). */
+static void fbk_deliver_pending(void)
+{
+	for (unsigned int i = 0; i < NR_PORTS && fake_irqs_on; i++)
+		if (ports[i].open && ports[i].pending && !ports[i].masked)
+			fbk_deliver(i);
+}
+
+int fbk_evtchn_unmask(evtchn_port_t port)
+{
+	if (!port_ok(port))
+		return -EINVAL;
+	ports[port - PORT_BASE].masked = false;
+	fbk_deliver_pending();
+	return 0;
+}
+
+int fbk_evtchn_mask(evtchn_port_t port)
+{
+	if (!port_ok(port))
+		return -EINVAL;
+	ports[port - PORT_BASE].masked = true;
+	return 0;
+}
+
+int fbk_evtchn_send(evtchn_port_t port)
+{
+	if (!port_ok(port))
+		return -EINVAL;
+	fbk.kicks++;
+	return 0;
+}
+
+int fbk_evtchn_close(evtchn_port_t port)
+{
+	if (!port_ok(port))
+		return -EINVAL;
+	memset(&ports[port - PORT_BASE], 0, sizeof(ports[0]));
+	return 0;
+}
+
+unsigned int fbk_ports_open(void)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < NR_PORTS; i++)
+		n += ports[i].open;
+	return n;
+}
+
+static void fbk_raise(evtchn_port_t port)
+{
+	unsigned int i = port - PORT_BASE;
+
+	if (!port_ok(port))
+		return;
+	fbk.events++;
+	ports[i].pending = true;
+	if (!ports[i].masked && fake_irqs_on)
+		fbk_deliver(i);
+}
+
+/* ---- the backend -------------------------------------------------------------------------- */
+
+struct fbk_ring {
+	blkif_back_ring_t ring;		/* rsp_prod_pvt, req_cons */
+	blkif_sring_t *sring;		/* our mapping of the frontend's pages */
+	uint32_t refs[16];		/* the ring grants */
+	unsigned int nr_refs;
+	evtchn_port_t port;		/* the frontend's */
+};
+
+static struct fbk_ring rings[FBK_MAX_RINGS];
+static struct { unsigned int ring; uint64_t id; uint8_t op; int16_t status; }
+	pending[FBK_MAX_PENDING];
+static unsigned int nr_pending;
+static bool pmapped[FBK_REFS];		/* persistently mapped by us */
+static uint32_t pgen[FBK_REFS];		/* the grant generation we mapped */
+
+static void fbk_set(const char *dir, const char *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fbk_set(const char *dir, const char *node, const char *fmt, ...)
+{
+	char path[192], val[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	fxs_set(path, val);
+}
+
+static const char *fbk_get(const char *dir, const char *node)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	return fxs_get(path);
+}
+
+static long fbk_get_num(const char *dir, const char *node, long def)
+{
+	const char *v = fbk_get(dir, node);
+
+	return v ? strtol(v, NULL, 10) : def;
+}
+
+void fbk_reset(void)
+{
+	if (arena_fd < 0) {
+		arena_fd = memfd_create("fbk-arena", 0);
+		if (arena_fd < 0 || ftruncate(arena_fd, ARENA_PAGES * 4096l)) {
+			perror("memfd");
+			exit(2);
+		}
+		arena = mmap(NULL, ARENA_PAGES * 4096ul, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     arena_fd, 0);
+		if (arena == MAP_FAILED) {
+			perror("mmap");
+			exit(2);
+		}
+	}
+	free(fbk.disk);
+	memset(&fbk, 0, sizeof(fbk));
+	memset(gnt, 0, sizeof(gnt));
+	memset(&gst, 0, sizeof(gst));
+	memset(ports, 0, sizeof(ports));
+	memset(rings, 0, sizeof(rings));
+	memset(pmapped, 0, sizeof(pmapped));
+	nr_pending = 0;
+	fbk.offer = (struct fbk_offer){
+		/* 8 pages, not 16: fake_xenstored holds 64 writes a transaction, and 4 rings of
+		 * 16 pages publish 72 (real xenstored takes them: tests/xen). */
+		.max_ring_page_order = 3, .max_ring_pages = -1, .max_queues = 4,
+		.max_indirect = 256, .persistent = true, .flush = true, .barrier = true,
+		.discard = true, .discard_secure = true, .discard_granularity = 4096,
+		.sector_size = 512, .physical_sector_size = 4096, .sectors = 16384,
+	};
+}
+
+void fbk_add(unsigned int vdev)
+{
+	const struct fbk_offer *o = &fbk.offer;
+
+	fbk.vdev = vdev;
+	free(fbk.disk);
+	fbk.disk = calloc(o->sectors ? o->sectors : 1, 512);
+	snprintf(fbk.fe, sizeof(fbk.fe), "/local/domain/%u/device/vbd/%u", FBK_DOMID, vdev);
+	snprintf(fbk.be, sizeof(fbk.be), "/local/domain/0/backend/vbd/%u/%u", FBK_DOMID, vdev);
+	/* The toolstack, in one go (libxl uses a transaction), state last. */
+	fxs_set(fbk.be, "");
+	fbk_set(fbk.be, "frontend", "%s", fbk.fe);
+	fbk_set(fbk.be, "frontend-id", "%u", FBK_DOMID);
+	fbk_set(fbk.be, "mode", "%s", o->readonly ? "r" : "w");
+	fbk_set(fbk.be, "state", "1");
+	fbk_set(fbk.fe, "backend", "%s", fbk.be);
+	fbk_set(fbk.fe, "backend-id", "0");
+	fbk_set(fbk.fe, "virtual-device", "%u", vdev);
+	fbk_set(fbk.fe, "device-type", "disk");
+	fbk_set(fbk.fe, "state", "1");
+	/* blkback's probe: transport parameters, then InitWait. */
+	if (o->max_indirect >= 0)
+		fbk_set(fbk.be, "feature-max-indirect-segments", "%d", o->max_indirect);
+	if (o->max_queues >= 0)
+		fbk_set(fbk.be, "multi-queue-max-queues", "%d", o->max_queues);
+	if (o->max_ring_page_order >= 0)
+		fbk_set(fbk.be, "max-ring-page-order", "%d", o->max_ring_page_order);
+	if (o->max_ring_pages >= 0)
+		fbk_set(fbk.be, "max-ring-pages", "%d", o->max_ring_pages);
+	if (!o->connect_skips_initwait)
+		fbk_set(fbk.be, "state", "2");
+}
+
+/* Map ring @q's pages (as blkback's xenbus_map_ring_valloc: contiguous). */
+static int fbk_map_ring(struct fbk_ring *r, const char *dir, unsigned int pages)
+{
+	uint64_t pas[16];
+	void *va;
+
+	for (unsigned int k = 0; k < pages; k++) {
+		char node[16];
+		const char *v;
+		uint8_t *p;
+
+		snprintf(node, sizeof(node), pages == 1 ? "ring-ref" : "ring-ref%u", k);
+		v = fbk_get(dir, node);
+		if (!v) {
+			fbk_violation("%s/%s missing", dir, node);
+			return -1;
+		}
+		r->refs[k] = strtoul(v, NULL, 10);
+		p = fgnt_map(r->refs[k], true);
+		if (!p)
+			return -1;
+		r->nr_refs++;
+		pas[k] = virt_to_phys(p);
+	}
+	if (pages > 1 && fbk_get(dir, "ring-ref")) {
+		fbk_violation("%s: ring-ref beside ring-refN", dir);
+		return -1;
+	}
+	va = vmap_reserve(pages * 4096);
+	if (!va || vm_map_pages((uintptr_t)va, pas, pages, 0))
+		return -1;
+	r->sring = va;
+	BACK_RING_INIT(&r->ring, r->sring, pages * 4096);
+	r->port = fbk_get_num(dir, "event-channel", 0);
+	if (!port_ok(r->port)) {
+		fbk_violation("%s: event-channel %u is no open port", dir, r->port);
+		return -1;
+	}
+	return 0;
+}
+
+int fbk_connect(void)
+{
+	const struct fbk_offer *o = &fbk.offer;
+	long order = fbk_get_num(fbk.fe, "ring-page-order", 0);
+	long nq = fbk_get_num(fbk.fe, "multi-queue-num-queues", 1);
+	const char *proto = fbk_get(fbk.fe, "protocol");
+	long max_order = o->max_ring_page_order >= 0 ? o->max_ring_page_order : 0;
+
+	if (o->max_ring_pages > 1)					/* the older key */
+		max_order = MAX(max_order, (long)__builtin_ctzl(o->max_ring_pages));
+	if (order && fbk_get_num(fbk.fe, "num-ring-pages", 0) != 1l << order)
+		fbk_violation("num-ring-pages %ld for ring-page-order %ld",
+			      fbk_get_num(fbk.fe, "num-ring-pages", 0), order);
+
+	if (fbk_get_num(fbk.fe, "state", 0) != 3)
+		fbk_violation("frontend state %ld at connect, not Initialised",
+			      fbk_get_num(fbk.fe, "state", 0));
+	if (order < 0 || order > max_order)
+		fbk_violation("ring-page-order %ld, offered %d", order, o->max_ring_page_order);
+	if (nq < 1 || nq > (o->max_queues > 0 ? o->max_queues : 1) || nq > FBK_MAX_RINGS ||
+	    (fbk_get(fbk.fe, "multi-queue-num-queues") && nq < 2))
+		fbk_violation("multi-queue-num-queues %ld, offered %d", nq, o->max_queues);
+	if (!proto || strcmp(proto, XEN_IO_PROTO_ABI_X86_64))
+		fbk_violation("protocol %s", proto ? proto : "(none)");
+	if (fbk.violations)
+		return -1;
+	fbk.nr_rings = nq;
+	fbk.ring_pages = 1u << order;
+	fbk.fe_persistent = fbk_get_num(fbk.fe, "feature-persistent", 0) == 1;
+	fbk.persistent = o->persistent && fbk.fe_persistent;
+	for (unsigned int q = 0; q < nq; q++) {
+		char dir[128];
+
+		if (nq > 1)
+			snprintf(dir, sizeof(dir), "%s/queue-%u", fbk.fe, q);
+		else
+			snprintf(dir, sizeof(dir), "%s", fbk.fe);
+		if (fbk_map_ring(&rings[q], dir, fbk.ring_pages))
+			return -1;
+	}
+	if (nq > 1 && (fbk_get(fbk.fe, "event-channel") || fbk_get(fbk.fe, "ring-ref"))) {
+		fbk_violation("flat ring keys beside queue-N");
+		return -1;
+	}
+	fbk_set(fbk.be, "sectors", "%lu", (unsigned long)o->sectors);
+	fbk_set(fbk.be, "info", "%u", o->readonly ? VDISK_READONLY : 0);
+	if (o->sector_size)
+		fbk_set(fbk.be, "sector-size", "%u", o->sector_size);
+	if (o->physical_sector_size)
+		fbk_set(fbk.be, "physical-sector-size", "%u", o->physical_sector_size);
+	fbk_set(fbk.be, "feature-flush-cache", "%d", o->flush);
+	fbk_set(fbk.be, "feature-barrier", "%d", o->barrier);
+	fbk_set(fbk.be, "feature-persistent", "%d", o->persistent);
+	if (o->discard) {
+		fbk_set(fbk.be, "feature-discard", "1");
+		if (o->discard_granularity >= 0)
+			fbk_set(fbk.be, "discard-granularity", "%d", o->discard_granularity);
+		fbk_set(fbk.be, "discard-alignment", "0");
+		fbk_set(fbk.be, "discard-secure", "%d", o->discard_secure);
+	}
+	fbk_set(fbk.be, "state", "4");
+	return 0;
+}
+
+/* Transfer @n segments of one request between the disk and the pages. */
+static int16_t fbk_rw(uint8_t op, uint64_t sector, const struct blkif_request_segment *seg,
+		      unsigned int n, struct fbk_seen *seen)
+{
+	int16_t status = BLKIF_RSP_OKAY;
+
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int first = seg[i].first_sect, last = seg[i].last_sect, cnt;
+		uint32_t ref = seg[i].gref;
+		uint8_t *page;
+
+		if (first > last || last > 7) {
+			fbk_violation("segment %u: sectors %u..%u", i, first, last);
+			return BLKIF_RSP_ERROR;
+		}
+		cnt = last - first + 1;
+		if (i < ARRAY_SIZE(seen->refs)) {
+			seen->refs[i] = ref;
+			seen->gens[i] = ref < FBK_REFS ? gnt[ref].gen : 0;
+		}
+		if (fbk.persistent && pmapped[ref]) {
+			if (!fgnt_is_live(ref, pgen[ref]))
+				fbk_violation("persistent grant %u was ended or granted again", ref);
+			page = phys_to_virt(gnt[ref].pa);
+		} else {
+			page = fgnt_map(ref, op == BLKIF_OP_READ || fbk.persistent);
+			if (!page)
+				return BLKIF_RSP_ERROR;
+			if (fbk.persistent) {
+				pmapped[ref] = true;
+				pgen[ref] = gnt[ref].gen;
+			}
+		}
+		if (sector + cnt > fbk.offer.sectors || (op != BLKIF_OP_READ && fbk.offer.readonly))
+			status = BLKIF_RSP_ERROR;
+		else if (op == BLKIF_OP_READ)
+			memcpy(page + first * 512, fbk.disk + sector * 512, cnt * 512);
+		else
+			memcpy(fbk.disk + sector * 512, page + first * 512, cnt * 512);
+		if (!fbk.persistent)
+			fgnt_unmap(ref);
+		sector += cnt;
+		seen->nr_sectors += cnt;
+	}
+	return status;
+}
+
+static int16_t fbk_indirect(const struct blkif_request_indirect *req, struct fbk_seen *seen)
+{
+	static struct blkif_request_segment segs[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * 512];
+	unsigned int n = req->nr_segments, pages = DIV_ROUND_UP(n, 512u);
+
+	fbk.indirect++;
+	seen->data_op = req->indirect_op;
+	if (fbk.offer.max_indirect <= 0 || n > (unsigned int)fbk.offer.max_indirect || !n ||
+	    pages > BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST ||
+	    (req->indirect_op != BLKIF_OP_READ && req->indirect_op != BLKIF_OP_WRITE)) {
+		fbk_violation("indirect request: op %u, %u segments (offered %d)",
+			      req->indirect_op, n, fbk.offer.max_indirect);
+		return BLKIF_RSP_ERROR;
+	}
+	for (unsigned int k = 0; k < pages; k++) {
+		uint8_t *p = fgnt_map(req->indirect_grefs[k], false);
+
+		if (!p)
+			return BLKIF_RSP_ERROR;
+		memcpy(&segs[k * 512], p, 4096);
+		fgnt_unmap(req->indirect_grefs[k]);
+	}
+	return fbk_rw(req->indirect_op, req->sector_number, segs, n, seen);
+}
+
+static int16_t fbk_request(const union { blkif_request_t rw;
+					 struct blkif_request_discard discard;
+					 struct blkif_request_indirect ind; } *req,
+			   struct fbk_seen *seen)
+{
+	const struct fbk_offer *o = &fbk.offer;
+	uint8_t op = req->rw.operation;
+
+	memset(seen, 0, sizeof(*seen));
+	seen->op = seen->data_op = op;
+	seen->id = req->rw.id;
+	seen->sector = req->rw.sector_number;
+	switch (op) {
+	case BLKIF_OP_READ:
+	case BLKIF_OP_WRITE:
+	case BLKIF_OP_WRITE_BARRIER:
+		seen->nr_segs = req->rw.nr_segments;
+		if (req->rw.nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST ||
+		    (!req->rw.nr_segments && op != BLKIF_OP_WRITE_BARRIER)) {
+			fbk_violation("%u segments in a direct request", req->rw.nr_segments);
+			return BLKIF_RSP_ERROR;
+		}
+		if (op == BLKIF_OP_WRITE_BARRIER && !o->barrier)
+			fbk_violation("barrier not offered");
+		return fbk_rw(op == BLKIF_OP_READ ? op : BLKIF_OP_WRITE, req->rw.sector_number,
+			      req->rw.seg, req->rw.nr_segments, seen);
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		if (!o->flush || req->rw.nr_segments)
+			fbk_violation("flush: offered %d, %u segments", o->flush,
+				      req->rw.nr_segments);
+		return BLKIF_RSP_OKAY;
+	case BLKIF_OP_DISCARD:
+		seen->id = req->discard.id;
+		seen->sector = req->discard.sector_number;
+		seen->nr_sectors = req->discard.nr_sectors;
+		seen->discard_flag = req->discard.flag;
+		if (!o->discard || ((req->discard.flag & BLKIF_DISCARD_SECURE) && !o->discard_secure))
+			fbk_violation("discard (flag %u) not offered", req->discard.flag);
+		if (seen->sector + seen->nr_sectors > o->sectors)
+			return BLKIF_RSP_ERROR;
+		memset(fbk.disk + seen->sector * 512, 0, seen->nr_sectors * 512);
+		return BLKIF_RSP_OKAY;
+	case BLKIF_OP_INDIRECT:
+		seen->id = req->ind.id;
+		seen->sector = req->ind.sector_number;
+		seen->nr_segs = req->ind.nr_segments;
+		return fbk_indirect(&req->ind, seen);
+	default:
+		fbk_violation("unknown operation %u", op);
+		return BLKIF_RSP_ERROR;
+	}
+}
+
+static void fbk_push(struct fbk_ring *r, uint64_t id, uint8_t op, int16_t status)
+{
+	blkif_response_t *rsp = RING_GET_RESPONSE(&r->ring, r->ring.rsp_prod_pvt);
+	bool notify;
+
+	rsp->id = id;
+	rsp->operation = op;
+	rsp->status = status;
+	r->ring.rsp_prod_pvt++;
+	if (fbk.batch)
+		return;			/* fbk_release publishes them all at once */
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&r->ring, notify);
+	if (notify)
+		fbk_raise(r->port);
+}
+
+static void fbk_respond(unsigned int ring, uint64_t id, uint8_t op, int16_t status)
+{
+	struct fbk_ring *r = &rings[ring];
+	enum fbk_fault f = fbk.fault;
+
+	fbk.fault = FBK_OK;
+	switch (f) {
+	case FBK_BAD_ID:
+		id |= 0xffff;
+		break;
+	case FBK_STALE_ID:
+		id -= 1ull << 16;
+		break;
+	case FBK_WRONG_OP:
+		op = op == BLKIF_OP_READ ? BLKIF_OP_WRITE : op == BLKIF_OP_WRITE ? BLKIF_OP_READ :
+		     op + 1;
+		break;
+	case FBK_BAD_STATUS:
+		status = 7;
+		break;
+	case FBK_ERROR:
+		status = BLKIF_RSP_ERROR;
+		break;
+	case FBK_EOPNOTSUPP:
+		status = BLKIF_RSP_EOPNOTSUPP;
+		break;
+	case FBK_PROD_JUMP:
+	case FBK_PROD_BACK:
+	case FBK_PROD_AHEAD:
+		/* Garbage where no response is, then an impossible producer index. */
+		for (unsigned int k = 0; k < 3; k++)
+			memset(RING_GET_RESPONSE(&r->ring, r->ring.rsp_prod_pvt + k), 0x5a,
+			       sizeof(blkif_response_t));
+		r->sring->rsp_prod = f == FBK_PROD_JUMP ?
+			r->ring.rsp_prod_pvt + RING_SIZE(&r->ring) * 3 / 2 :
+			f == FBK_PROD_AHEAD ? r->ring.rsp_prod_pvt + 3 : r->ring.rsp_prod_pvt - 1;
+		fbk_raise(r->port);
+		return;
+	default:
+		break;
+	}
+	fbk_push(r, id, op, status);
+	if (f == FBK_DUP_ID)
+		fbk_push(r, id, op, status);
+}
+
+unsigned int fbk_release(void)
+{
+	unsigned int n = nr_pending;
+
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = fbk.reverse ? n - 1 - k : k;
+
+		fbk_respond(pending[i].ring, pending[i].id, pending[i].op, pending[i].status);
+	}
+	for (unsigned int q = 0; fbk.batch && q < fbk.nr_rings; q++) {
+		if (!rings[q].sring)
+			continue;
+		RING_PUSH_RESPONSES(&rings[q].ring);
+		fbk_raise(rings[q].port);
+	}
+	nr_pending = 0;
+	fbk_deliver_pending();
+	return n;
+}
+
+unsigned int fbk_step(void)
+{
+	unsigned int taken = 0;
+
+	fbk_deliver_pending();
+	for (unsigned int q = 0; q < fbk.nr_rings; q++) {
+		struct fbk_ring *r = &rings[q];
+		RING_IDX rp;
+
+		if (!r->sring)
+			continue;
+		rp = r->sring->req_prod;
+		xen_rmb();
+		if (rp - r->ring.req_cons > RING_SIZE(&r->ring)) {
+			fbk_violation("ring %u: req_prod %u, req_cons %u", q, rp, r->ring.req_cons);
+			continue;
+		}
+		while (r->ring.req_cons != rp && nr_pending < FBK_MAX_PENDING) {
+			union { blkif_request_t rw; struct blkif_request_discard discard;
+				struct blkif_request_indirect ind; } req;
+			int16_t status;
+
+			memcpy(&req, RING_GET_REQUEST(&r->ring, r->ring.req_cons), sizeof(req));
+			r->ring.req_cons++;
+			status = fbk_request((void *)&req, &fbk.last);
+			fbk.last.ring = q;
+			fbk.requests++;
+			fbk.per_ring[q]++;
+			fbk.by_op[fbk.last.data_op & 7]++;
+			if (fbk.log && fbk.log_n < fbk.log_max)
+				fbk.log[fbk.log_n++] = fbk.last;
+			pending[nr_pending].ring = q;
+			pending[nr_pending].id = fbk.last.id;
+			pending[nr_pending].op = req.rw.operation == BLKIF_OP_INDIRECT ?
+						 req.ind.indirect_op : req.rw.operation;
+			pending[nr_pending].status = status;
+			nr_pending++;
+			taken++;
+		}
+	}
+	if (!fbk.hold)
+		fbk_release();
+	return taken;
+}
+
+void fbk_set_state(unsigned int state)
+{
+	fbk_set(fbk.be, "state", "%u", state);
+}
+
+void fbk_disconnect(void)
+{
+	for (unsigned int q = 0; q < FBK_MAX_RINGS; q++) {
+		struct fbk_ring *r = &rings[q];
+
+		if (r->sring) {
+			vm_unmap((uintptr_t)r->sring, fbk.ring_pages * 4096);
+			vmap_free(r->sring, fbk.ring_pages * 4096);
+		}
+		for (unsigned int k = 0; k < r->nr_refs; k++)
+			fgnt_unmap(r->refs[k]);
+		memset(r, 0, sizeof(*r));
+	}
+	for (uint32_t ref = 0; ref < FBK_REFS; ref++)
+		if (pmapped[ref]) {
+			fgnt_unmap(ref);
+			pmapped[ref] = false;
+		}
+	nr_pending = 0;
+}
+
+void fbk_remove(void)
+{
+	fxs_rm(fbk.fe);
+	fxs_rm(fbk.be);
+}
+
+void fbk_raise_ring(unsigned int ring)
+{
+	fbk_raise(rings[ring].port);
+}
