@@ -235,6 +235,8 @@ $(obj)/pvkit.iso: $(obj)/pvkit.elf scripts/grub.cfg scripts/mkiso.sh
 # Hosted unit tests (host compiler, ASan + UBSan) and fuzzers: see tests/unit/Makefile.
 include tests/unit/Makefile
 include tests/fuzz/Makefile
+# Static helper programs for dom0 (/pvkit/tools on the Xen test host): tests/dom0-tools/Makefile.
+include tests/dom0-tools/Makefile
 
 # ---------------------------------------------------------------------------------------------
 # Entry points.
@@ -248,13 +250,13 @@ run: deps
 	$(Q)$(PYTHON) scripts/run.py --image $(obj)/pvkit.elf
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-build
+	$(Q)$(MAKE) --no-print-directory all unit-build dom0-tools
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) $(TESTS)
 
 check-boot: all
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite boot
 
-check-xen: all
+check-xen: all dom0-tools
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite xen
 
 # The xenstore fuzzer, longer than make check's 60 s: FUZZ_SECONDS (default 600).

@@ -30,6 +30,7 @@ DOM0_CMDLINE = "console=hvc0 earlyprintk=xen"
 DOM0_IMAGE_DIR = "/pvkit/image"
 DOM0_TESTDIR = "/pvkit/tests"
 DOM0_CASEDIR = "/pvkit/cases"
+DOM0_TOOLS_DIR = "/pvkit/tools"  # static helper programs built by `make dom0-tools` (tools/dom0/)
 
 SILENCE_S = 120          # no serial output this long before the plan started = hung boot
 BOOT_TIMEOUT_S = 300     # dom0 not "ready" by then = failed boot (retried once like a hang)
@@ -192,28 +193,51 @@ def newc_archive(entries):
     return bytes(out)
 
 
-def make_overlay(image, plan, cases, watchdog_s, channel="auto"):
-    """Build the overlay cpio: image, the plan directory's files, rendered configs, plan.tsv."""
+def default_tools_dir(image):
+    """Where `make dom0-tools` puts dom0's helper programs: beside the image."""
+    return os.path.join(os.path.dirname(os.path.abspath(image)), "dom0-tools")
+
+
+def _tree_entries(top, base):
+    """Overlay entries for the regular files under 'top' (dot files skipped), placed at 'base'."""
+    entries = []
+    for dirpath, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        rel = os.path.relpath(dirpath, top)
+        where = base if rel == "." else base + "/" + rel
+        if rel != ".":
+            entries.append((where, None, None))
+        for fn in sorted(files):
+            p = os.path.join(dirpath, fn)
+            if fn.startswith(".") or not os.path.isfile(p):
+                continue
+            with open(p, "rb") as f:
+                entries.append((where + "/" + fn, os.stat(p).st_mode & 0o777, f.read()))
+    return entries
+
+
+def make_overlay(image, plan, cases, watchdog_s, channel="auto", tools_dir=None, extra=None):
+    """Build the overlay cpio: image, the plan directory's files, rendered configs, plan.tsv,
+    the static helper programs of 'tools_dir' (as /pvkit/tools, if the directory exists) and
+    'extra' files ({dom0 path under pvkit/: host file}, e.g. a second guest kernel)."""
     plan_dir = os.path.dirname(os.path.abspath(plan))
     image_name = os.path.basename(image)
     entries = [("pvkit", None, None), ("pvkit/image", None, None), ("pvkit/tests", None, None),
                ("pvkit/cases", None, None)]
     with open(image, "rb") as f:
         entries.append(("pvkit/image/" + image_name, 0o644, f.read()))
-    for dirpath, dirs, files in os.walk(plan_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
-        rel = os.path.relpath(dirpath, plan_dir)
-        base = "pvkit/tests" if rel == "." else "pvkit/tests/" + rel
-        if rel != ".":
-            entries.append((base, None, None))
-        for fn in sorted(files):
-            if fn.startswith("."):
-                continue
-            p = os.path.join(dirpath, fn)
-            if not os.path.isfile(p):
-                continue
-            with open(p, "rb") as f:
-                entries.append((base + "/" + fn, os.stat(p).st_mode & 0o777, f.read()))
+    if tools_dir and os.path.isdir(tools_dir):
+        entries.append((DOM0_TOOLS_DIR.lstrip("/"), None, None))
+        entries += _tree_entries(tools_dir, DOM0_TOOLS_DIR.lstrip("/"))
+    for dst, src in sorted((extra or {}).items()):
+        parts = dst.strip("/").split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if not any(e[0] == d for e in entries):
+                entries.append((d, None, None))
+        with open(src, "rb") as f:
+            entries.append(("/".join(parts), os.stat(src).st_mode & 0o777, f.read()))
+    entries += _tree_entries(plan_dir, "pvkit/tests")
     tsv = []
     for c in cases:
         text, dname = render_config(c, plan_dir, image_name)
@@ -500,19 +524,22 @@ def _boot_once(host_dir, initrd, logs, collector, deadline_s, accel, progress):
 # The whole run
 
 def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, retry=True,
-             quiet=False, channel="auto"):
+             quiet=False, channel="auto", tools_dir=None, extra=None):
     """Boot the Xen test host, run every case of 'plan' with 'image' as @KERNEL@, write
     results.json, per-case <case>.console.log and the serial logs under 'logs'. Return the
     results dict; results["harness_ok"] says whether the harness itself worked (not whether the
     guests passed). Raises PlanError for an invalid plan and XenHostError if the host cannot
-    be built. channel ("auto", "com2", "hvc0") forces a slower result channel, for debugging."""
+    be built. channel ("auto", "com2", "hvc0") forces a slower result channel, for debugging.
+    tools_dir (default: dom0-tools beside the image) goes to dom0 as /pvkit/tools; extra maps
+    dom0 paths under /pvkit to host files (make_overlay)."""
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, "run.log"), "w") as run_log:
         return _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel,
-                         run_log)
+                         run_log, tools_dir, extra)
 
 
-def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel, run_log):
+def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel, run_log,
+              tools_dir, extra):
     t_run = time.monotonic()
 
     def progress(msg):
@@ -538,7 +565,9 @@ def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, c
     watchdog = max(60, timeout - WATCHDOG_MARGIN_S)
     if channel not in ("auto", "com2", "hvc0"):
         raise XenHostError("channel must be auto, com2 or hvc0")
-    overlay = make_overlay(image, plan, cases, watchdog, channel)
+    if tools_dir is None:
+        tools_dir = default_tools_dir(image)
+    overlay = make_overlay(image, plan, cases, watchdog, channel, tools_dir, extra)
     accel = "kvm" if kvm_usable() else "tcg"
     host_env = {}
     with open(os.path.join(host_dir, "host.env")) as f:
