@@ -67,6 +67,8 @@ static struct blkfront_dev *blkfront_alloc(void)
 		memset(d, 0, offsetof(struct blkfront_dev, queues));
 		for (unsigned int q = 0; q < BLKFRONT_MAX_QUEUES; q++)
 			memset(&d->queues[q], 0, offsetof(struct blkfront_queue, shadow));
+		/* And what follows the pool: the last disk of this slot's counters. */
+		memset(&d->pool_size, 0, sizeof(*d) - offsetof(struct blkfront_dev, pool_size));
 		for (unsigned int kind = 0; kind < ARRAY_SIZE(d->log_budget); kind++)
 			d->log_budget[kind] = BLKFRONT_LOG_MAX;
 		d->ready = d->done = d->unused = BLKFRONT_NIL;

@@ -822,6 +822,50 @@ static void backend_closes(void)
 	io_free_all();
 }
 
+/* Detach and attach the same disk until its first slot is used again: the new disk starts
+ * with its own counters, not the ones of the disk that had the slot before (a bad status and
+ * a failed request there). Found by tests/fuzz/fuzz_blkfront.c. */
+static void slot_reuse(void)
+{
+	struct blkfront_stats st;
+	struct blkdev *d;
+
+	start();
+	d = bring_up(VDEV_A);
+	if (!d)
+		return;
+	fbk.fault = FBK_BAD_STATUS;
+	io_prep(0, BLK_READ, 0, 8, 0);
+	CHECK(run(d, 0) == -EIO);
+	st = stats(d);
+	CHECK(st.failed == 1 && st.bad_status == 1 && st.grants > 0);
+	for (unsigned int k = 0; k < BLKFRONT_MAX_DEVS; k++) {
+		fbk_set_state(XenbusStateClosing);
+		pump();
+		fbk_disconnect();
+		idle();
+		fbk_set_state(XenbusStateClosed);
+		fbk_remove();
+		pump();
+		fbk_add(VDEV_A);
+		pump();
+		CHECK(fbk_connect() == 0);
+		pump();
+		d = blkdev_find("xvda");
+		CHECK(d != NULL);
+		if (!d)
+			return;
+	}
+	st = stats(d);					/* the first disk's slot again */
+	CHECKF(!st.failed && !st.bad_status && !st.direct && !st.max_in_flight &&
+	       st.grants == st.pool_pages && !st.grant_ends, "failed %lu bad_status %lu direct "
+	       "%lu grants %lu/%lu of %u pages", st.failed, st.bad_status, st.direct, st.grants,
+	       st.grant_ends, st.pool_pages);
+	io_prep(1, BLK_WRITE, 8, 8, 3);
+	CHECK(run(d, 1) == 0 && disk_holds(8, 8, 3));
+	io_free_all();
+}
+
 /* A disk attached after boot is found through the device/vbd watch. */
 static void hotplug(void)
 {
@@ -925,6 +969,7 @@ CHILD(event_storm)
 CHILD(ring_full)
 CHILD(backend_closes)
 CHILD(hotplug)
+CHILD(slot_reuse)
 CHILD(big_sectors)
 
 UNIT_CASES(
@@ -950,6 +995,7 @@ UNIT_CASES(
 	{ ring_full_case, "blkfront: full ring: -EBUSY, then accepts after a completion" },
 	{ backend_closes_case, "blkfront: backend closing: in-flight -EIO, clean teardown, re-attach" },
 	{ hotplug_case, "blkfront: a disk attached later is found through the watch" },
+	{ slot_reuse_case, "blkfront: a disk in a reused slot starts with its own counters" },
 	{ refusals, "blkfront: bad virtual-device or sector size: refused, Closed" },
 	{ big_sectors_case, "blkfront: 4 KiB logical sectors; capacity in 512-byte units" },
 	{ vdev_names, "blkfront: virtual-device numbers to names (xen-vbd-interface)" },

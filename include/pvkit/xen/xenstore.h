@@ -19,7 +19,9 @@
 
 typedef uint32_t xs_transaction_t;
 #define XS_TXN_NONE		0
-#define XS_DEFAULT_TIMEOUT_NS	(10ull * 1000000000)	/* per request */
+/* Per request. xenstored shares dom0's one vCPU with hotplug scripts and, under TCG on a busy
+ * host, a request has taken over 10 s (docs/tcg-quirks.md). A timeout still bounds a dead peer. */
+#define XS_DEFAULT_TIMEOUT_NS	(30ull * 1000000000)
 #define XS_TXN_RETRIES		16			/* transaction() on -EAGAIN */
 
 /** Find the ring (PV: start_info store_mfn/evtchn; PVH: HVM params) and bind its event.

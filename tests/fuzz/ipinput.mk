@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: MIT
+# Issue 7: the IP stack's input path (tests/fuzz/fuzz_ipinput.c, docs/net.md), against the unit
+# tests' fake device layer. Seeds in tests/fuzz/corpus-ipinput (written by its mkseeds.py).
+fuzz-ipinput-src           := tests/fuzz/fuzz_ipinput.c kernel/net/iface.c kernel/net/eth.c \
+                              kernel/net/arp.c kernel/net/ip.c kernel/net/icmp.c \
+                              kernel/net/udp.c kernel/net/services.c lib/cmdline.c \
+                              tests/unit/test_net_fake.c
+fuzz-ipinput-deps          := kernel/net/net_priv.h include/pvkit/net.h include/pvkit/netdev.h \
+                              tests/unit/test_net_fake.h
+fuzz-ipinput-cflags        := -Itests/unit
+fuzz-ipinput-check-seconds := 45
+$(eval $(call fuzz-target,ipinput))
