@@ -20,6 +20,7 @@
 #include <pvkit/serve.h>
 #include <pvkit/timer.h>
 #include <pvkit/xen/blkfront.h>	/* issue 6: blkfront_init */
+#include <pvkit/xen/netfront.h>	/* issue 7: netfront_init */
 #include <pvkit/xen/control.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
@@ -86,6 +87,10 @@ void start_kernel(struct boot_info *bi)
 #ifdef CONFIG_XEN_BLKFRONT	/* issue 6: xenbus vbd disks now, and a watch for later ones */
 	if (bi->env != BOOT_NATIVE && blkfront_init())
 		printk("pvkit: warning: no Xen disks\n");
+#endif
+#ifdef CONFIG_XEN_NETFRONT	/* issue 7: xenbus vifs now, and a watch for later ones */
+	if (bi->env != BOOT_NATIVE && netfront_init(bi))
+		printk("pvkit: warning: no Xen network interfaces\n");
 #endif
 #ifdef CONFIG_PCI
 	if (bi->env == BOOT_NATIVE && pci_init(bi))	/* PCI devices and their drivers (disks) */
