@@ -26,7 +26,12 @@
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
 
-#define XENCONS_WAIT_YIELDS	20000	/* yields to wait for ring space before dropping output */
+/* How long output waits for ring space before it is dropped. xenconsoled runs in dom0 and,
+ * under TCG on a busy host (a domain just rebooted, hotplug scripts running), has left the ring
+ * full for longer than 20000 yields take on PV (~6 ms): lines were lost. Once the clock runs
+ * (xencons_input_init, after pv_time_init) the bound is in time; before, in yields. */
+#define XENCONS_WAIT_YIELDS	20000
+#define XENCONS_WAIT_NS		(5ull * 1000000000)
 
 static struct {
 	struct xencons_interface *intf;	/* the shared ring page */
@@ -37,6 +42,9 @@ static struct {
 	bool broken;			/* the peer's indexes made no sense: stop writing */
 	bool in_broken;			/* ... or reading */
 	bool in_ready;			/* input handler bound (xencons_input_init) */
+	bool clock_ok;			/* pv_clock_ns() usable: the wait for space is timed */
+	bool stalled;			/* a wait for space gave up: until out_cons moves, ... */
+	XENCONS_RING_IDX stalled_cons;	/* ... further output drops at once (never hang) */
 	uint64_t dropped;		/* bytes we gave up on (full ring, broken peer) */
 } xencons;
 
@@ -58,10 +66,31 @@ static long xencons_space(void)
 	return sizeof(xencons.intf->out) - used;
 }
 
+/* The ring is full: kick xenconsoled and wait, bounded, for it to drain some. Return: true
+ * when there is space (or the indexes broke: the caller sees it), false to drop the output. */
+static bool xencons_wait_space(void)
+{
+	uint64_t start = xencons.clock_ok ? pv_clock_ns() : 0;
+
+	if (xencons.stalled && READ_ONCE(xencons.intf->out_cons) == xencons.stalled_cons)
+		return false;			/* it gave up already and nothing moved since */
+	for (unsigned long waited = 0;; waited++) {
+		xencons_notify();
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+		if (xencons_space() != 0)
+			return true;
+		if (xencons.clock_ok ? pv_clock_ns() - start > XENCONS_WAIT_NS :
+				       waited > XENCONS_WAIT_YIELDS)
+			break;
+	}
+	xencons.stalled = true;			/* nobody drains the ring: drop, never hang */
+	xencons.stalled_cons = READ_ONCE(xencons.intf->out_cons);
+	return false;
+}
+
 static void xencons_write(struct console *con, const char *s, size_t n)
 {
 	struct xencons_interface *intf = xencons.intf;
-	unsigned int waited = 0;
 
 	while (n && !xencons.broken) {
 		long space = xencons_space();
@@ -71,12 +100,11 @@ static void xencons_write(struct console *con, const char *s, size_t n)
 			break;
 		}
 		if (space == 0) {
-			xencons_notify();
-			if (++waited > XENCONS_WAIT_YIELDS)
-				break;		/* nobody drains the ring: drop, never hang */
-			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+			if (!xencons_wait_space())
+				break;
 			continue;
 		}
+		xencons.stalled = false;
 		rmb();			/* read out_cons before reusing the slots it freed */
 		for (; space > 0 && n; space--, n--, s++)
 			intf->out[MASK_XENCONS_IDX(xencons.out_prod++, intf->out)] = *s;
@@ -211,6 +239,7 @@ int xencons_input_init(void)
 	if (err)
 		return err;
 	xencons.in_ready = true;
+	xencons.clock_ok = true;	/* services start after pv_time_init (kernel/main.c) */
 	xencons_poll();			/* what arrived before the handler */
 	return 0;
 }
