@@ -11,7 +11,13 @@
 #include "blkfront.h"
 
 #define BLKFRONT_GRAVEYARD_MAX	4096	/* pages waiting for a backend to unmap them */
-#define BLKFRONT_COMPLETE_PASSES 16	/* ring sweeps per event; the idle poller does the rest */
+/* Ring sweeps per call. A call ends when a final check finds the ring quiet (as Linux's
+ * blkif_interrupt does, unbounded): leaving responses behind after setting rsp_event would
+ * lose their event, since the backend notified (or not) when it pushed them, and a waiter
+ * halting outside the idle loop then stalls (seen once in ~45 QD32 bench runs with a bound of
+ * 16). Each response retires one of our requests, so only our own resubmissions keep a sweep
+ * going; the bound is a safety net, and what it leaves the idle poller and blkdev_poll take. */
+#define BLKFRONT_COMPLETE_PASSES 4096
 
 /* Kinds of rejected responses, each with its own log budget. */
 enum { LOG_BAD_ID, LOG_NOT_IN_FLIGHT, LOG_BAD_OP, LOG_BAD_STATUS, LOG_RING };
