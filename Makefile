@@ -6,6 +6,7 @@
 #   make            build build/pvkit.elf and build/pvkit.iso (default config on a fresh tree)
 #   make run        install what is missing, build, boot natively under QEMU, then as a Xen DomU
 #   make check      all tests; the last line is "N passed, M failed"
+#   make bench      pvkit vs a Linux DomU on the Xen test host: table + $(O)/bench/results.json
 #   make V=1        show full command lines
 
 srctree := $(CURDIR)
@@ -240,7 +241,7 @@ include tests/dom0-tools/Makefile
 
 # ---------------------------------------------------------------------------------------------
 # Entry points.
-.PHONY: deps run check check-boot check-xen help clean distclean fuzz
+.PHONY: deps run check check-boot check-xen bench bench_image_defconfig help clean distclean fuzz
 
 deps:
 	$(Q)scripts/install-deps.sh
@@ -259,7 +260,22 @@ check-boot: all
 check-xen: all dom0-tools
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite xen
 
-# The xenstore fuzzer, longer than make check's 60 s: FUZZ_SECONDS (default 600).
+# pvkit vs a Linux DomU on one boot of the Xen test host (docs/benchmarks.md): a table on
+# stdout, $(obj)/bench/results.json. BENCH_RUNS=N (default 5) runs per guest.
+# The guest is the production image (defconfig without the in-guest self-tests, which would
+# run at every boot), built beside the main one in $(obj)/bench/image.
+bench: all dom0-tools
+	$(Q)$(MAKE) --no-print-directory O=$(obj)/bench/image bench_image_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(obj)/bench/image $(obj)/bench/image/pvkit.elf
+	$(Q)$(PYTHON) scripts/bench/bench.py --build $(obj) --image $(obj)/bench/image/pvkit.elf
+
+# make bench's guest configuration: configs/defconfig, self-tests off.
+bench_image_defconfig: | $(KCONFIG_CONF)
+	$(Q)mkdir -p $(obj)
+	$(Q)printf '# CONFIG_SELFTEST is not set\n' >$(obj)/bench.defconfig
+	$(Q)$(conf) -s --defconfig=$(obj)/bench.defconfig Kconfig
+
+# Every fuzz target of tests/fuzz/*.mk, longer than make check: FUZZ_SECONDS each (default 600).
 fuzz: fuzz-run
 
 clean:
@@ -270,4 +286,4 @@ distclean:
 	$(Q)rm -rf $(obj)
 
 help:
-	@sed -n '2,10s/^# \{0,1\}//p' Makefile
+	@sed -n '2,11s/^# \{0,1\}//p' Makefile

@@ -1,27 +1,47 @@
 // SPDX-License-Identifier: MIT
 /*
  * In-guest measurements for `make bench`, as console commands in serve mode:
- *   bench pvops   cycles per hot operation through pv_ops, and (natively) hard-wired
+ *   bench pvops   cycles per hot operation through pv_ops, and hard-wired
  *   bench lazy    hypercalls per 1000 PTE updates with and without lazy batching (Xen PV)
  *   bench mem     image size and memory in use
- * Each prints one machine-readable "pvkit: bench ..." line per figure (bench/bench.py reads
- * them). The loops are long enough that rdtsc's own cost is noise.
+ *   bench blk <disk> seq-read|seq-write|rand-read|rand-write <qd> <bytes> <req> [span]
+ *                 throughput / IOPS with <qd> requests of <req> bytes in flight
+ *   bench udp-recv <port> <bytes> [idle_ms]
+ *                 UDP receive throughput, timed from the first to the last datagram
+ * Each prints one machine-readable "pvkit: bench ..." line per figure (scripts/bench/bench.py
+ * reads them); blk and udp-recv measure exactly as tests/dom0-tools/bench-blk.c and
+ * bench-udp.c do on Linux (same offsets, same request sizes, same end conditions). The
+ * pvops loops are long enough that rdtsc's own cost is noise.
  */
 #include <pvkit/bench.h>
+#include <pvkit/blkdev.h>
+#include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
+#include <pvkit/net.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/serve.h>
+#include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <string.h>
 #ifdef CONFIG_XEN_GUEST
 #include <pvkit/xen/hypercall.h>
 #endif
+#ifdef CONFIG_XEN_PV
+#include <pvkit/xen/pv.h>
+#include <xen/version.h>
+#endif
 
 #define ITERS		20000
 #define LAZY_PTES	1000
+#define BENCH_ARGS_MAX	8		/* words of a bench command */
+#define BENCH_QD_MAX	64		/* requests in flight (bench blk) */
+#define BENCH_REQ_MAX	(1u << 20)	/* bytes per request: 256 segments */
+#define BENCH_IO_TIMEOUT_NS	(120ull * 1000000000)	/* a whole run, then it gives up */
+#define BENCH_POLL_NS		(20ull * 1000000)	/* no completion this long: poll */
+#define BENCH_UDP_FIRST_NS	(30ull * 1000000000)	/* udp-recv: wait for the first */
 
 static const struct boot_info *bench_bi;
 
@@ -77,42 +97,101 @@ static void bench_line(const char *op, uint64_t pv, long direct)
 		printk("pvkit: bench pvops op=%s pv_cycles=%lu direct_cycles=-\n", op, pv);
 }
 
+/*
+ * The hard-wired variant of each op: what a patched call site would run inline in this
+ * environment. Natively and under PVH (ring 0, native CPU and MMU) the instruction itself;
+ * under Xen PV the backend's body without the indirection: the vcpu_info event mask for
+ * the interrupt flag, one direct update_va_mapping / mmuext_op hypercall for set_pte and
+ * flush_tlb_one. clock_read's is rdtsc alone: the raw counter, not a clock (a lower bound).
+ */
+#ifdef CONFIG_XEN_PV
+static struct vcpu_info *bench_vcpu(void)
+{
+	return &READ_ONCE(xen_shared_info)->vcpu_info[0];
+}
+
+static void bench_xen_irq_enable(struct vcpu_info *v)
+{
+	WRITE_ONCE(v->evtchn_upcall_mask, 0);
+	barrier();
+	if (unlikely(READ_ONCE(v->evtchn_upcall_pending)))
+		HYPERVISOR_xen_version(XENVER_version, NULL);
+}
+
+static void bench_pvops_xen_pv(uint64_t *direct, pte_t *ptep, uintptr_t va, pte_t val)
+{
+	struct vcpu_info *v = bench_vcpu();
+	struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL };
+
+	op.arg1.linear_addr = va;
+	TIME_LOOP(direct[0], {
+		unsigned long f = READ_ONCE(v->evtchn_upcall_mask) ? 0 : X86_RFLAGS_IF;
+		WRITE_ONCE(v->evtchn_upcall_mask, 1);
+		barrier();
+		if (f & X86_RFLAGS_IF)
+			bench_xen_irq_enable(v);
+		else
+			WRITE_ONCE(v->evtchn_upcall_mask, 1);
+		barrier(); });
+	TIME_LOOP(direct[1], { WRITE_ONCE(v->evtchn_upcall_mask, 1); barrier();
+			       bench_xen_irq_enable(v);
+			       WRITE_ONCE(v->evtchn_upcall_mask, 1); barrier(); });
+	if (ptep) {
+		TIME_LOOP(direct[2], { HYPERVISOR_update_va_mapping(va, val, 0); });
+		TIME_LOOP(direct[3], { xen_hypercall4(__HYPERVISOR_mmuext_op, &op, 1, NULL,
+						      DOMID_SELF); });
+	}
+}
+#endif
+
+static void bench_pvops_native(uint64_t *direct, pte_t *ptep, uintptr_t va, pte_t val)
+{
+	TIME_LOOP(direct[0], { unsigned long f = native_save_fl(); native_irq_disable();
+			       __asm__ __volatile__("pushq %0; popfq" : : "g"(f) : "memory", "cc"); });
+	TIME_LOOP(direct[1], { native_irq_disable(); native_irq_enable(); native_irq_disable(); });
+	if (ptep) {
+		TIME_LOOP(direct[2], { WRITE_ONCE(*ptep, val); });
+		TIME_LOOP(direct[3], { native_invlpg(va); });
+	}
+}
+
 static void bench_pvops(void)
 {
-	bool native = bench_bi->env == BOOT_NATIVE;
-	uint64_t pv, direct;
+	static const char *const names[] = { "irq_save_restore", "irq_disable_enable", "set_pte",
+					     "flush_tlb_one", "clock_read" };
+	uint64_t pv[5] = { 0 }, direct[5] = { 0 };
+	bool have_direct = true;
 	unsigned long fl = pv_irq_save();
-	uintptr_t va;
+	uintptr_t va = 0;
 	uint64_t pa;
-	pte_t *ptep, val;
+	pte_t *ptep, val = 0;
 
 	/* Interrupts stay off: an interrupt in a loop would be timed too. */
-	TIME_LOOP(pv, { unsigned long f = pv_irq_save(); pv_irq_restore(f); });
-	TIME_LOOP(direct, { unsigned long f = native_save_fl(); native_irq_disable();
-			    __asm__ __volatile__("pushq %0; popfq" : : "g"(f) : "memory", "cc"); });
-	bench_line("irq_save_restore", pv, native ? (long)direct : -1);
-
-	TIME_LOOP(pv, { pv_irq_disable(); pv_irq_enable(); pv_irq_disable(); });
-	if (native)
-		TIME_LOOP(direct, { native_irq_disable(); native_irq_enable(); native_irq_disable(); });
-	bench_line("irq_disable_enable", pv, native ? (long)direct : -1);
-
+	TIME_LOOP(pv[0], { unsigned long f = pv_irq_save(); pv_irq_restore(f); });
+	TIME_LOOP(pv[1], { pv_irq_disable(); pv_irq_enable(); pv_irq_disable(); });
 	ptep = scratch_pte(&va, &pa);
 	if (ptep) {
 		val = READ_ONCE(*ptep);
-		TIME_LOOP(pv, { pv_set_pte(ptep, val); });
-		if (native)
-			TIME_LOOP(direct, { WRITE_ONCE(*ptep, val); });
-		bench_line("set_pte", pv, native ? (long)direct : -1);
-		TIME_LOOP(pv, { pv_flush_tlb_one(va); });
-		if (native)
-			TIME_LOOP(direct, { native_invlpg(va); });
-		bench_line("flush_tlb_one", pv, native ? (long)direct : -1);
+		TIME_LOOP(pv[2], { pv_set_pte(ptep, val); });
+		TIME_LOOP(pv[3], { pv_flush_tlb_one(va); });
 	}
-	TIME_LOOP(pv, { (void)pv_clock_ns(); });
-	TIME_LOOP(direct, { (void)rdtsc(); });
-	bench_line("clock_read", pv, native ? (long)direct : -1);
+	TIME_LOOP(pv[4], { (void)pv_clock_ns(); });
+	if (bench_bi->env == BOOT_XEN_PV) {
+#ifdef CONFIG_XEN_PV
+		bench_pvops_xen_pv(direct, ptep, va, val);
+#else
+		have_direct = false;
+#endif
+	} else {
+		bench_pvops_native(direct, ptep, va, val);
+	}
+	TIME_LOOP(direct[4], { (void)rdtsc(); });
 	pv_irq_restore(fl);
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!ptep && (i == 2 || i == 3))
+			continue;
+		bench_line(names[i], pv[i], have_direct ? (long)direct[i] : -1);
+	}
 }
 
 /* Map LAZY_PTES fresh pages twice: as one batched range, then one page at a time with
@@ -161,20 +240,331 @@ static void bench_mem(void)
 	       (page_total_count() - page_free_count()) * 4, page_total_count() * 4);
 }
 
+/* ---- bench blk: the work of tests/dom0-tools/bench-blk.c, through blkdev_submit --------- */
+
+/* One request slot: a request and its pages. Never freed: a request still in the driver
+ * after a timeout completes into live memory (and bench blk then refuses to run again). */
+struct bench_slot {
+	struct blk_request rq;
+	uint64_t frames[BENCH_REQ_MAX / PAGE_SIZE];	/* its data, one page per segment */
+	unsigned int nframes;			/* frames[0..nframes) allocated */
+	bool busy;				/* submitted, not completed */
+};
+
+static struct {
+	struct bench_slot *slot;		/* [BENCH_QD_MAX], mapped at the first run */
+	struct blkdev *dev;
+	enum blk_op op;
+	bool random;
+	unsigned int qd;
+	uint64_t req, span, ops;		/* request bytes, offset span, requests to do */
+	volatile uint64_t issued, done;		/* requests submitted / completed */
+	volatile int err;			/* the first failure */
+	uint64_t rng;				/* offset generator (bench-blk.c's) */
+	uint64_t drawn;				/* rng holds the draw of request drawn - 1 */
+	bool stale;				/* a timed-out run left requests in the driver */
+} bb;
+
+/* The offset of request number bb.issued, as bench-blk.c draws them: sequential, or 4 KiB
+ * aligned from the same LCG and seed. Drawn once per request: a refused submit keeps it. */
+static uint64_t bench_blk_offset(void)
+{
+	if (!bb.random)
+		return (bb.issued * bb.req) % bb.span;
+	if (bb.drawn != bb.issued + 1) {
+		bb.rng = bb.rng * 6364136223846793005ull + 1442695040888963407ull;
+		bb.drawn = bb.issued + 1;
+	}
+	return ((bb.rng >> 20) % (bb.span / bb.req)) * bb.req;
+}
+
+static void bench_blk_done(struct blk_request *rq, int status);
+
+/* Submit the next request in slot @s. Return: 0, or -errno (-EBUSY: the ring is full). */
+static int bench_blk_submit(unsigned int s)
+{
+	struct bench_slot *sl = &bb.slot[s];
+	struct blk_request *rq = &sl->rq;
+	uint32_t pages = (uint32_t)(bb.req / PAGE_SIZE);
+	int err;
+
+	memset(rq, 0, offsetof(struct blk_request, segs));
+	rq->op = bb.op;
+	rq->sector = bench_blk_offset() / 512;
+	rq->nr_sectors = (uint32_t)(bb.req / 512);
+	rq->nr_segs = pages;
+	rq->done = bench_blk_done;
+	rq->ctx = (void *)(uintptr_t)s;
+	for (uint32_t j = 0; j < pages; j++)
+		rq->segs[j] = (struct blk_seg){ sl->frames[j], 0, PAGE_SIZE };
+	sl->busy = true;
+	err = blkdev_submit(bb.dev, rq);
+	if (err) {
+		sl->busy = false;
+		return err;
+	}
+	bb.issued++;
+	return 0;
+}
+
+/* Completion (interrupt or poll context): count it, free the slot. The waiter refills
+ * every free slot when it wakes, as bench-blk.c's io_submit after io_getevents does. */
+static void bench_blk_done(struct blk_request *rq, int status)
+{
+	unsigned int s = (unsigned int)(uintptr_t)rq->ctx;
+
+	bb.slot[s].busy = false;
+	if (status && !bb.err)
+		bb.err = status;
+	bb.done++;
+}
+
+/* wait_until's condition (interrupts off): fill idle slots, then "finished?". */
+static bool bench_blk_progress(void *ctx)
+{
+	for (unsigned int s = 0; s < bb.qd && bb.issued < bb.ops && !bb.err; s++) {
+		int err;
+
+		if (bb.slot[s].busy)
+			continue;
+		err = bench_blk_submit(s);
+		if (err == -EBUSY) {
+			if (bb.dev->ops->poll)
+				bb.dev->ops->poll(bb.dev);
+			break;
+		}
+		if (err && !bb.err)
+			bb.err = err;
+	}
+	for (unsigned int s = 0; s < bb.qd; s++)
+		if (bb.slot[s].busy)
+			return false;
+	return bb.done >= bb.ops || bb.err;
+}
+
+/* The slots, in run-time mappings rather than in the image's bss: a console command's
+ * buffers should not count as the kernel's size. Kept once made. */
+static int bench_blk_slots(void)
+{
+	size_t pages = DIV_ROUND_UP(BENCH_QD_MAX * sizeof(struct bench_slot), PAGE_SIZE);
+	uint64_t pa;
+	uint8_t *va;
+
+	if (bb.slot)
+		return 0;
+	va = vmap_reserve(pages * PAGE_SIZE);
+	if (!va)
+		return -ENOMEM;
+	for (size_t i = 0; i < pages; i++)
+		if (page_alloc(&pa) || vm_map((uintptr_t)va + i * PAGE_SIZE, pa, PAGE_SIZE, VM_WRITE))
+			return -ENOMEM;		/* kept: the next run finds bb.slot unset again */
+	bb.slot = (struct bench_slot *)va;
+	return 0;
+}
+
+/* Frames for @pages segments in each of the first @qd slots (kept for later runs). */
+static int bench_blk_alloc(unsigned int qd, unsigned int pages)
+{
+	int err = bench_blk_slots();
+
+	if (err)
+		return err;
+	for (unsigned int s = 0; s < qd; s++) {
+		struct bench_slot *sl = &bb.slot[s];
+
+		for (; sl->nframes < pages; sl->nframes++) {
+			unsigned int j = sl->nframes;
+			uint8_t *p;
+
+			if (page_alloc(&sl->frames[j]))
+				return -ENOMEM;
+			p = phys_to_virt(sl->frames[j]);
+			for (unsigned int k = 0; k < PAGE_SIZE; k++)	/* bench-blk.c's pattern */
+				p[k] = (uint8_t)((j * PAGE_SIZE + k) * 131 >> 3);
+		}
+	}
+	return 0;
+}
+
+static void bench_blk(char **w, unsigned int n)
+{
+	unsigned long qd, bytes, req, span = 0;
+	uint64_t t0, us, done_bytes, polled = 0;
+	struct blkdev *dev;
+	const char *op;
+	int err;
+
+	if (n < 5 || parse_ulong(w[2], &qd) || parse_ulong(w[3], &bytes) ||
+	    parse_ulong(w[4], &req) || (n > 5 && parse_ulong(w[5], &span)) || !qd ||
+	    qd > BENCH_QD_MAX || !req || req % PAGE_SIZE || req > BENCH_REQ_MAX || bytes % req) {
+		printk("pvkit: bench blk: usage: bench blk <disk> seq-read|seq-write|rand-read|"
+		       "rand-write <qd 1-%u> <bytes> <req: 4 KiB multiple, max 1 MiB> [span]\n",
+		       BENCH_QD_MAX);
+		return;
+	}
+	op = w[1];
+	dev = blkdev_find(w[0]);
+	if (!dev || bb.stale) {
+		printk("pvkit: bench blk dev=%s op=%s error=%s\n", w[0], op,
+		       dev ? "EBUSY" : "ENODEV");
+		return;
+	}
+	memset(&bb.dev, 0, sizeof(bb) - offsetof(typeof(bb), dev));	/* keeps the slots */
+	bb.dev = dev;
+	bb.random = !strncmp(op, "rand-", 5);
+	if (!strcmp(op, "seq-read") || !strcmp(op, "rand-read")) {
+		bb.op = BLK_READ;
+	} else if (!strcmp(op, "seq-write") || !strcmp(op, "rand-write")) {
+		bb.op = BLK_WRITE;
+	} else {
+		printk("pvkit: bench blk dev=%s op=%s error=EINVAL\n", w[0], op);
+		return;
+	}
+	bb.qd = (unsigned int)qd;
+	bb.req = req;
+	bb.span = (span && span < dev->sectors * 512 ? span : dev->sectors * 512);
+	bb.span -= bb.span % req;
+	bb.ops = bytes / req;
+	bb.rng = 0x9e3779b97f4a7c15ull;
+	err = req / PAGE_SIZE > dev->max_segs ? -E2BIG : bb.span < req ? -ERANGE :
+	      bench_blk_alloc(bb.qd, (unsigned int)(req / PAGE_SIZE));
+	t0 = pv_clock_ns();
+	/* A window without any completion: poll the driver (as the idle loop would) and count
+	 * it when that found completions no event had announced ("polled="). */
+	while (!err && wait_until(bench_blk_progress, NULL, BENCH_POLL_NS)) {
+		uint64_t before = bb.done;
+		unsigned long fl;
+
+		if (dev->ops->poll) {
+			fl = pv_irq_save();
+			dev->ops->poll(dev);
+			pv_irq_restore(fl);
+		}
+		polled += bb.done != before;
+		if (pv_clock_ns() - t0 > BENCH_IO_TIMEOUT_NS) {
+			for (unsigned int s = 0; s < bb.qd; s++)
+				bb.stale |= bb.slot[s].busy;
+			err = -ETIMEDOUT;
+		}
+	}
+	if (!err)
+		err = bb.err;
+	/* Writes end durable, as bench-blk.c's fdatasync (a cache flush through blkfront). */
+	if (!err && bb.op == BLK_WRITE && dev->features.flush)
+		err = blkdev_flush(dev);
+	us = MAX((pv_clock_ns() - t0) / 1000, 1ul);
+	done_bytes = bb.done * req;
+	printk("pvkit: bench blk dev=%s op=%s qd=%lu req=%lu bytes=%lu ops=%lu time_us=%lu "
+	       "MBps=%lu iops=%lu polled=%lu error=%s\n", dev->name, op, qd, req, done_bytes,
+	       bb.done, us, done_bytes / us, bb.done * 1000000 / us, polled,
+	       err ? strerror_name(err) : "none");
+}
+
+/* ---- bench udp-recv: the receiving half of tests/dom0-tools/bench-udp.c ------------------ */
+
+static struct {
+	uint64_t bytes, datagrams;		/* received */
+	uint64_t first_len;			/* the first datagram's bytes (not timed) */
+	uint64_t t_first, t_last;		/* pv_clock_ns of the first and last */
+	uint64_t want;				/* stop at this many bytes */
+} ur;
+
+static void bench_udp_rx(struct udp_sock *s, const struct udp_meta *m, const uint8_t *data,
+			 size_t len, void *ctx)
+{
+	uint64_t now = pv_clock_ns();
+
+	if (!ur.datagrams) {
+		ur.t_first = now;
+		ur.first_len = len;
+	}
+	ur.t_last = now;
+	ur.bytes += len;
+	ur.datagrams++;
+}
+
+static bool bench_udp_enough(void *ctx)
+{
+	return ur.bytes >= ur.want;
+}
+
+static void bench_udp_recv(char **w, unsigned int n)
+{
+	unsigned long port, bytes, idle_ms = 2000;
+	struct udp_sock *s;
+	uint64_t seen, us, t0;
+	int err;
+
+	if (n < 2 || parse_ulong(w[0], &port) || !port || port > 65535 ||
+	    parse_ulong(w[1], &bytes) || (n > 2 && parse_ulong(w[2], &idle_ms))) {
+		printk("pvkit: bench udp-recv: usage: bench udp-recv <port> <bytes> [idle_ms]\n");
+		return;
+	}
+	memset(&ur, 0, sizeof(ur));
+	ur.want = bytes;
+	err = udp_bind((uint16_t)port, bench_udp_rx, NULL, &s);
+	if (err) {
+		printk("pvkit: bench udp-recv port=%lu error=%s\n", port, strerror_name(err));
+		return;
+	}
+	printk("pvkit: bench udp-recv listening port=%lu\n", port);
+	/* Until the bytes arrived, or idle_ms passed without a datagram (30 s for the first). */
+	t0 = pv_clock_ns();
+	do {
+		seen = ur.datagrams;
+		err = net_wait(bench_udp_enough, NULL, (seen ? idle_ms : 100) * 1000000);
+	} while (err == -ETIMEDOUT && (seen ? ur.datagrams != seen :
+				       pv_clock_ns() - t0 < BENCH_UDP_FIRST_NS));
+	udp_close(s);
+	us = (ur.t_last - ur.t_first) / 1000;
+	printk("pvkit: bench udp-recv port=%lu bytes=%lu datagrams=%lu time_us=%lu kbit_s=%lu "
+	       "lost_pct=%lu error=%s\n", port, ur.bytes, ur.datagrams, us,
+	       us ? (ur.bytes - ur.first_len) * 8000 / us : 0,
+	       bytes > ur.bytes ? (bytes - ur.bytes) * 100 / bytes : 0,
+	       ur.datagrams ? "none" : "ETIMEDOUT");
+}
+
+/* Split @args into at most @max words (in @buf). Return: how many. */
+static unsigned int bench_words(const char *args, char *buf, size_t size, char **w,
+				unsigned int max)
+{
+	unsigned int n = 0;
+
+	strlcpy(buf, args, size);
+	for (char *p = buf; *p && n < max;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		w[n++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return n;
+}
+
 static void bench_cmd(const char *args)
 {
-	if (!strcmp(args, "pvops"))
+	char buf[128], *w[BENCH_ARGS_MAX];
+	unsigned int n = bench_words(args, buf, sizeof(buf), w, BENCH_ARGS_MAX);
+
+	if (n == 1 && !strcmp(w[0], "pvops"))
 		bench_pvops();
-	else if (!strcmp(args, "lazy"))
+	else if (n == 1 && !strcmp(w[0], "lazy"))
 		bench_lazy();
-	else if (!strcmp(args, "mem"))
+	else if (n == 1 && !strcmp(w[0], "mem"))
 		bench_mem();
+	else if (n >= 1 && !strcmp(w[0], "blk"))
+		bench_blk(w + 1, n - 1);
+	else if (n >= 1 && !strcmp(w[0], "udp-recv"))
+		bench_udp_recv(w + 1, n - 1);
 	else
-		printk("pvkit: bench: pvops | lazy | mem\n");
+		printk("pvkit: bench: pvops | lazy | mem | blk <disk> <op> <qd> <bytes> <req> [span]"
+		       " | udp-recv <port> <bytes> [idle_ms]\n");
 }
 
 static struct serve_command bench_command = {
-	.name = "bench", .help = "bench pvops | lazy | mem: in-guest measurements",
+	.name = "bench", .help = "bench pvops | lazy | mem | blk ... | udp-recv ...: measurements",
 	.fn = bench_cmd,
 };
 
