@@ -148,12 +148,8 @@ static void blk_sync_done(struct blk_request *rq, int status)
 	sync_state.stale = false;
 }
 
-/* Called with interrupts off by wait_until. Each wake-up also polls the device: a completion
- * whose event a driver could not take in its handler is not left waiting for the timeout. */
 static bool blk_sync_finished(void *ctx)
 {
-	if (!sync_state.done && sync_state.dev->ops->poll)
-		sync_state.dev->ops->poll(sync_state.dev);
 	return sync_state.done;
 }
 
