@@ -5,6 +5,7 @@
  * registers) followed by panic for everything else.
  */
 #include <pvkit/irq.h>
+#include <pvkit/native.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/traps.h>
@@ -101,6 +102,10 @@ void trap_handle(struct trap_frame *f)
 	uint64_t cr2, fixup;
 
 	if (vector >= IRQ_VECTOR_FIRST) {
+		/* Taken in front of safe_halt's hlt (the sti shadow was lost): this interrupt
+		 * is the wakeup the halt waits for, so do not go back to sleep on it. */
+		if (f->rip == (uint64_t)(uintptr_t)native_safe_halt_hlt)
+			f->rip = (uint64_t)(uintptr_t)native_safe_halt_done;
 		irq_dispatch(vector);
 		return;
 	}

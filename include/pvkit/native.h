@@ -20,6 +20,8 @@ void native_irq_restore_fl(unsigned long fl);
 void native_irq_off(void);
 void native_irq_on(void);
 void native_irq_safe_halt(void);
+/* The hlt of native_irq_safe_halt() and the instruction after it (see trap_handle()). */
+extern const char native_safe_halt_hlt[], native_safe_halt_done[];
 
 /**
  * native_intc_init() - native interrupt controllers (drivers/native/): legacy PIC remapped and
