@@ -17,6 +17,7 @@
  *	Sends BYTES to HOST:PORT as fast as the socket takes them (to the guest's sink).
  * Exit status 0 when result=ok.
  */
+#include <pvkit/md5.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -33,109 +34,13 @@
 #define RESEND_MS	400
 #define GIVE_UP_MS	20000		/* no progress at all for this long: fail */
 
-/* ---- MD5 (RFC 1321) ------------------------------------------------------------------- */
-
-struct md5 {
-	uint32_t h[4];
-	uint64_t len;
-	uint8_t buf[64];
-};
-
-static const uint32_t md5_k[64] = {
-	0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
-	0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
-	0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
-	0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
-	0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
-	0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
-	0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
-	0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-	0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
-	0xeb86d391,
-};
-static const uint8_t md5_r[64] = {
-	7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20,
-	5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-	6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-};
-
-static void md5_init(struct md5 *m)
+/* MD5: the kernel's own lib/md5.c, linked in (tests/dom0-tools/Makefile). */
+static void md5_hex_of(struct md5_ctx *m, char out[33])
 {
-	m->h[0] = 0x67452301;
-	m->h[1] = 0xefcdab89;
-	m->h[2] = 0x98badcfe;
-	m->h[3] = 0x10325476;
-	m->len = 0;
-}
+	uint8_t d[16];
 
-static void md5_block(struct md5 *m, const uint8_t *p)
-{
-	uint32_t w[16], a = m->h[0], b = m->h[1], c = m->h[2], d = m->h[3];
-
-	for (int i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-		       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
-	for (int i = 0; i < 64; i++) {
-		uint32_t f, g, t;
-
-		if (i < 16) {
-			f = (b & c) | (~b & d);
-			g = i;
-		} else if (i < 32) {
-			f = (d & b) | (~d & c);
-			g = (5 * i + 1) % 16;
-		} else if (i < 48) {
-			f = b ^ c ^ d;
-			g = (3 * i + 5) % 16;
-		} else {
-			f = c ^ (b | ~d);
-			g = (7 * i) % 16;
-		}
-		t = d;
-		d = c;
-		c = b;
-		f += a + md5_k[i] + w[g];
-		b += (f << md5_r[i]) | (f >> (32 - md5_r[i]));
-		a = t;
-	}
-	m->h[0] += a;
-	m->h[1] += b;
-	m->h[2] += c;
-	m->h[3] += d;
-}
-
-static void md5_update(struct md5 *m, const uint8_t *p, size_t n)
-{
-	size_t have = m->len % 64;
-
-	m->len += n;
-	while (n) {
-		size_t k = 64 - have < n ? 64 - have : n;
-
-		memcpy(m->buf + have, p, k);
-		have += k;
-		p += k;
-		n -= k;
-		if (have == 64) {
-			md5_block(m, m->buf);
-			have = 0;
-		}
-	}
-}
-
-static void md5_hex(struct md5 *m, char out[33])
-{
-	uint64_t bits = m->len * 8;
-	uint8_t pad = 0x80, zero = 0, len[8];
-
-	md5_update(m, &pad, 1);
-	while (m->len % 64 != 56)
-		md5_update(m, &zero, 1);
-	for (int i = 0; i < 8; i++)
-		len[i] = (uint8_t)(bits >> (8 * i));
-	md5_update(m, len, 8);
-	for (int i = 0; i < 16; i++)
-		sprintf(out + 2 * i, "%02x", (uint8_t)(m->h[i / 4] >> (8 * (i % 4))));
+	md5_final(m, d);
+	md5_hex(d, out);
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -212,7 +117,7 @@ static int echo(const char *host, int port, uint64_t bytes, size_t size, unsigne
 	uint64_t total = (bytes + size - 1) / size, next = 0, base = 0, resent = 0, dup = 0;
 	uint64_t bad = 0, back = 0, t0 = now_ms(), last = t0, t;
 	struct sockaddr_in to;
-	struct md5 ms, mb;
+	struct md5_ctx ms, mb;
 	uint8_t buf[MAX_SIZE + 64];
 	char hs[33], hb[33];
 	int s = udp_socket(host, port, &to), ok;
@@ -287,8 +192,8 @@ static int echo(const char *host, int port, uint64_t bytes, size_t size, unsigne
 			break;
 	}
 	t = now_ms() - t0;
-	md5_hex(&ms, hs);
-	md5_hex(&mb, hb);
+	md5_hex_of(&ms, hs);
+	md5_hex_of(&mb, hb);
 	ok = base == total && !strcmp(hs, hb);
 	printf("net-udp: echo bytes=%llu datagrams=%llu retransmits=%llu dup=%llu bad=%llu "
 	       "time_ms=%llu kbit_s=%llu md5_sent=%s md5_back=%s result=%s\n",
