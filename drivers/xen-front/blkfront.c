@@ -331,6 +331,7 @@ static void blkfront_teardown(struct blkfront_dev *d)
 	d->dead = true;
 	d->teardown = false;
 	pv_irq_restore(fl);
+	blkfront_watchdog_stop(d);
 	if (d->registered) {
 		blkdev_unregister(&d->blk);	/* the block layer answers -ENODEV from now on */
 		d->registered = false;
@@ -656,6 +657,8 @@ int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st)
 	st->bad_op = d->bad_op;
 	st->bad_status = d->bad_status;
 	st->ring_errors = d->ring_errors;
+	st->timeouts = d->timeouts;
+	st->late_responses = d->late_responses;
 	st->broken = d->broken;
 	return 0;
 }

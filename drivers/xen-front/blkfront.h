@@ -14,6 +14,7 @@
 #include <string.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
+#include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/blkfront.h>
 #include <pvkit/xen/evtchn.h>
@@ -36,6 +37,7 @@
 #define BLKFRONT_NIL		0xffff	/* end of a page or shadow list */
 #define BLKFRONT_ID_SLOT_BITS	16	/* response id = generation << 16 | shadow slot */
 #define BLKFRONT_LOG_MAX	8	/* log lines per disk and kind of bad response */
+#define BLKFRONT_LOG_KINDS	7	/* kinds with a budget (blkfront_ring.c) */
 
 BUILD_BUG_ON(BLKFRONT_POOL_PAGES >= BLKFRONT_NIL);
 BUILD_BUG_ON(BLKFRONT_SHADOW_MAX > (1u << BLKFRONT_ID_SLOT_BITS));
@@ -78,6 +80,10 @@ struct blkfront_shadow {
 	uint8_t op;			/* BLKIF_OP_* put on the ring */
 	uint8_t data_op;		/* for BLKIF_OP_INDIRECT: the READ/WRITE inside */
 	bool in_flight;			/* on the ring, no response accepted yet */
+	bool abandoned;			/* timed out: the caller was told -ETIMEDOUT; the slot
+					 * and its pages wait for the late response (or the end
+					 * of the disk), since the backend may still use them */
+	uint64_t deadline;		/* pv_clock_ns() past which the watchdog fails it */
 };
 
 struct blkfront_queue {
@@ -136,11 +142,15 @@ struct blkfront_dev {
 	uint16_t ready, done, unused;	/* list heads: READY (LIFO), DONE, FREE */
 	unsigned int nr_ready, nr_done, nr_unused, nr_lost;	/* list lengths; LOST pages */
 	uint32_t in_flight;		/* all rings */
-	unsigned int log_budget[5];	/* log lines left per kind of bad response */
+	unsigned int log_budget[BLKFRONT_LOG_KINDS];	/* log lines left per kind */
+	/* Fires at the oldest deadline of the requests in flight: a backend that stays
+	 * Connected but never answers fails each request with -ETIMEDOUT, not the guest. */
+	struct timer watchdog;
 	/* Counters (struct blkfront_stats): */
 	uint64_t direct, indirect, flushes, barriers, discards, flushes_local;
 	uint64_t failed, failed_in_flight, grants, grant_ends, grant_deferred, bytes_copied;
 	uint64_t max_in_flight, bad_id, not_in_flight, bad_op, bad_status, ring_errors;
+	uint64_t timeouts, late_responses;
 };
 
 /* ---- blkfront_ring.c: rings, bounce pool, requests, responses ------------------------- */
@@ -180,7 +190,9 @@ unsigned int blkfront_fail_all(struct blkfront_dev *d, int err);
 /** The backend broke the protocol: refuse requests, fail what is in flight with -EIO, mask
  * the rings and leave the rest of the teardown to task context (blkfront_upkeep). */
 void blkfront_mark_broken(struct blkfront_dev *d, const char *why);
-/** Are we inside blkfront_ring_event (interrupt context)? */
+/** Stop @d's request watchdog (teardown; task context). */
+void blkfront_watchdog_stop(struct blkfront_dev *d);
+/** Are we inside blkfront_ring_event or the watchdog (interrupt context)? */
 bool blkfront_in_handler(void);
 
 /* ---- blkfront.c ------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
+#include <pvkit/timer.h>
 #include "blkfront.h"
 
 #define BLKFRONT_GRAVEYARD_MAX	4096	/* pages waiting for a backend to unmap them */
@@ -20,9 +21,14 @@
 #define BLKFRONT_COMPLETE_PASSES 4096
 
 /* Kinds of rejected responses, each with its own log budget. */
-enum { LOG_BAD_ID, LOG_NOT_IN_FLIGHT, LOG_BAD_OP, LOG_BAD_STATUS, LOG_RING };
+enum { LOG_BAD_ID, LOG_NOT_IN_FLIGHT, LOG_BAD_OP, LOG_BAD_STATUS, LOG_RING, LOG_TIMEOUT,
+       LOG_LATE, LOG_KINDS };
+BUILD_BUG_ON(LOG_KINDS != BLKFRONT_LOG_KINDS);
 
-static unsigned int blkfront_handler_depth;	/* > 0 while blkfront_ring_event runs */
+/* > 0 while blkfront_ring_event or the watchdog runs (interrupt context: no grant calls) */
+static unsigned int blkfront_handler_depth;
+
+static void blkfront_watchdog(struct timer *t);
 
 /* Pages whose grant end was deferred: still mapped by a backend, so neither ours to reuse
  * nor free. They go back to the allocator once gnttab has no deferred end left at all. */
@@ -512,6 +518,10 @@ static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uin
 	q->free_shadow = s->next_free;
 	s->id = (q->gen++ << BLKFRONT_ID_SLOT_BITS) | slot;
 	s->rq = rq;
+	s->abandoned = false;
+	s->deadline = pv_clock_ns() + BLKFRONT_REQUEST_TIMEOUT_NS;
+	if (!d->watchdog.pending)		/* else it fires first, and re-arms for this */
+		timer_add(&d->watchdog, s->deadline, blkfront_watchdog, d);
 	s->nr_pages = pages;
 	s->data_op = op;
 	s->op = nind ? BLKIF_OP_INDIRECT : op;
@@ -579,27 +589,63 @@ static bool blkfront_log_ok(struct blkfront_dev *d, unsigned int kind)
 	return true;
 }
 
-/* Request @slot of @q is over: data out (reads), pages back, slot free, caller told. */
+/* Request @slot of @q is over: data out (reads), pages back, slot free, caller told. A
+ * request that timed out has no caller left (it was told): only its slot and pages return. */
 static void blkfront_finish(struct blkfront_queue *q, uint16_t slot, int err)
 {
 	struct blkfront_dev *d = q->dev;
 	struct blkfront_shadow *s = &q->shadow[slot];
-	struct blk_request *rq = s->rq;
+	struct blk_request *rq = s->abandoned ? NULL : s->rq;
 
-	if (!err && s->data_op == BLKIF_OP_READ && s->nr_pages)
+	if (rq && !err && s->data_op == BLKIF_OP_READ && s->nr_pages)
 		blkfront_copy(d, rq, s->pages, false);
 	blkfront_pages_put(d, s->pages);
 	blkfront_pages_put(d, s->ind);
 	s->in_flight = false;
+	s->abandoned = false;
 	s->rq = NULL;
 	s->pages = s->ind = BLKFRONT_NIL;
 	s->next_free = q->free_shadow;
 	q->free_shadow = slot;
 	q->in_flight--;
 	d->in_flight--;
+	if (!rq)
+		return;			/* counted as failed when it timed out */
 	if (err)
 		d->failed++;
 	rq->done(rq, err);		/* last: it may submit again */
+}
+
+static const char *blkfront_op_name(uint8_t op)
+{
+	switch (op) {
+	case BLKIF_OP_READ:		return "read";
+	case BLKIF_OP_WRITE:		return "write";
+	case BLKIF_OP_WRITE_BARRIER:	return "barrier";
+	case BLKIF_OP_FLUSH_DISKCACHE:	return "flush";
+	case BLKIF_OP_DISCARD:		return "discard";
+	default:			return "?";
+	}
+}
+
+/* Nothing came for request @slot of @q in time: its caller gets -ETIMEDOUT now. The slot
+ * and the pages stay on the ring's books until the backend answers or the disk goes. */
+static void blkfront_time_out(struct blkfront_queue *q, uint16_t slot)
+{
+	struct blkfront_dev *d = q->dev;
+	struct blkfront_shadow *s = &q->shadow[slot];
+	struct blk_request *rq = s->rq;
+
+	s->abandoned = true;
+	d->timeouts++;
+	d->failed++;
+	if (blkfront_log_ok(d, LOG_TIMEOUT))
+		printk("pvkit: blkfront %s: request id %#lx (%s, sector %lu) unanswered after "
+		       "%lu s: failed with -ETIMEDOUT (queue %u; its slot waits for the answer)\n",
+		       d->blk.name, s->id, blkfront_op_name(s->data_op), rq->sector,
+		       (unsigned long)(BLKFRONT_REQUEST_TIMEOUT_NS / 1000000000), q->index);
+	s->rq = NULL;
+	rq->done(rq, -ETIMEDOUT);	/* last: it may submit again */
 }
 
 static bool blkfront_op_matches(const struct blkfront_shadow *s, uint8_t op)
@@ -675,6 +721,12 @@ static bool blkfront_response(struct blkfront_queue *q, const struct blkif_respo
 		break;
 	}
 	q->completed++;
+	if (s->abandoned) {
+		d->late_responses++;
+		if (blkfront_log_ok(d, LOG_LATE))
+			printk("pvkit: blkfront %s: response id %#lx came after its request timed "
+			       "out: slot freed, result (%d) dropped\n", d->blk.name, rsp->id, err);
+	}
 	blkfront_finish(q, slot, err);
 	return true;
 }
@@ -719,6 +771,47 @@ unsigned int blkfront_ring_complete(struct blkfront_queue *q)
 	return done;
 }
 
+/*
+ * The timer at the oldest deadline (interrupt context). The rings are swept first, so an
+ * answer whose event was lost is taken, not timed out; then every request past its deadline
+ * fails with -ETIMEDOUT, and the timer moves to the next deadline.
+ */
+static void blkfront_watchdog(struct timer *t)
+{
+	struct blkfront_dev *d = t->ctx;
+	uint64_t now, next = UINT64_MAX;
+	unsigned long fl = pv_irq_save();
+
+	blkfront_handler_depth++;
+	for (unsigned int i = 0; i < d->nr_queues && !d->dead; i++)
+		blkfront_ring_complete(&d->queues[i]);
+	now = pv_clock_ns();
+	for (unsigned int i = 0; i < d->nr_queues && !d->dead; i++) {
+		struct blkfront_queue *q = &d->queues[i];
+
+		for (uint16_t slot = 0; slot < q->nr_shadow && !d->dead; slot++) {
+			struct blkfront_shadow *s = &q->shadow[slot];
+
+			if (!s->in_flight || s->abandoned)
+				continue;
+			if (s->deadline <= now)
+				blkfront_time_out(q, slot);
+			else
+				next = MIN(next, s->deadline);
+		}
+	}
+	blkfront_handler_depth--;
+	/* A completion above may have submitted and armed it already: the earlier one wins. */
+	if (!d->dead && next != UINT64_MAX && (!t->pending || next < t->deadline))
+		timer_add(t, next, blkfront_watchdog, d);
+	pv_irq_restore(fl);
+}
+
+void blkfront_watchdog_stop(struct blkfront_dev *d)
+{
+	timer_cancel(&d->watchdog);
+}
+
 void blkfront_ring_event(evtchn_port_t port, void *ctx)
 {
 	struct blkfront_queue *q = ctx;
@@ -737,10 +830,14 @@ unsigned int blkfront_fail_all(struct blkfront_dev *d, int err)
 		struct blkfront_queue *q = &d->queues[i];
 
 		for (uint16_t slot = 0; slot < q->nr_shadow; slot++) {
+			bool told = q->shadow[slot].abandoned;	/* -ETIMEDOUT already */
+
 			if (!q->shadow[slot].in_flight)
 				continue;
-			d->failed_in_flight++;
 			blkfront_finish(q, slot, err);
+			if (told)
+				continue;
+			d->failed_in_flight++;
 			n++;
 		}
 	}

@@ -6,18 +6,21 @@
  * brings a disk up with the features its first bytes choose, then runs a script in which the
  * guest submits requests and a hostile backend writes raw responses (ids, operations,
  * statuses of its choice) and raw rsp_prod values into the shared rings, raises events, lets
- * the honest fake backend serve, or closes. After every step:
+ * the honest fake backend serve, lets time pass (the request watchdog), or closes. After
+ * every step:
  *   - each response the driver took, replayed against a snapshot of the ring from before
  *     the step, was valid (slot in flight with that very id, operation matching) and
  *     completed its request with the status it carried, or was the first invalid one and
  *     the disk is now dead; no more were taken than requests were out, none from a ring
  *     whose rsp_prod is beyond them, and an index error was counted only for such a ring;
  *   - no request completed more than once;
+ *   - once time passed, no request is past its deadline without having completed (answered,
+ *     or failed with -ETIMEDOUT), and the late answer of a timed-out one completes nothing;
  *   - a disk that rejected a response (bad id, not in flight, wrong operation, ring index)
  *     is dead, and then every request it accepted has completed;
  * and at the end, once the backend closed and let go of its mappings, every request has
- * completed exactly once, the disk is gone, no grant is live or deferred, no port is open and
- * every page is back. ASan/UBSan catch the rest.
+ * completed exactly once, the disk is gone, no grant is live or deferred, no port is open, no
+ * timer is armed and every page is back. ASan/UBSan catch the rest.
  *
  * Input: 3 bytes of offer (ring order and queues; indirect segments; persistent, flush,
  * barrier, discard, secure discard) and a reserved byte, then steps: a ring byte (while the
@@ -94,7 +97,8 @@ struct fz_slot {
 	bool in_flight;			/* a response may complete it */
 	uint64_t id;			/* ... if it carries this id */
 	uint8_t op, data_op;		/* ... and this operation (or, indirect, data_op) */
-	struct fz_io *io;		/* the request in it */
+	bool abandoned;			/* timed out: its answer completes nothing */
+	struct fz_io *io;		/* the request in it (NULL once timed out) */
 };
 
 /* A ring as it was before a step: what the driver must make of the responses it takes. */
@@ -305,7 +309,8 @@ static void fz_snapshot(void)
 			sn->slot[i].id = sh->id;
 			sn->slot[i].op = sh->op;
 			sn->slot[i].data_op = sh->data_op;
-			sn->slot[i].io = sh->in_flight ? sh->rq->ctx : NULL;
+			sn->slot[i].abandoned = sh->abandoned;
+			sn->slot[i].io = sh->in_flight && !sh->abandoned ? sh->rq->ctx : NULL;
 		}
 	}
 }
@@ -361,11 +366,42 @@ static bool fz_verify(unsigned int k, bool strict)
 			break;
 		}
 		ss->in_flight = false;		/* a second one for it is invalid */
+		if (ss->abandoned)
+			continue;		/* its caller was told -ETIMEDOUT; nothing more */
 		if (ss->io->done != 1 || !fz_status_ok(r.status, ss->data_op, ss->io->status))
 			fz_fail("a valid response did not complete its request as it said",
 				(unsigned long)r.status, (unsigned long)ss->io->status);
 	}
 	return over;
+}
+
+/* @secs seconds pass and the timers due run (the watchdog sweeps the rings, then fails what
+ * is past its deadline). Every request past its deadline has completed; those that were
+ * waiting before and are timed out now completed with -ETIMEDOUT. */
+static void fz_time(unsigned int secs)
+{
+	struct blkfront_dev *d;
+
+	fake_now_ns += secs * 1000000000ull;
+	fbk_run_timers();
+	d = fz_dev();
+	if (!d)
+		return;				/* dead: fz_check looks at it */
+	for (unsigned int k = 0; k < d->nr_queues; k++) {
+		struct blkfront_queue *q = &d->queues[k];
+
+		for (unsigned int i = 0; i < q->nr_shadow; i++) {
+			const struct blkfront_shadow *s = &q->shadow[i];
+			const struct fz_slot *ss = &snaps[k].slot[i];
+
+			if (s->in_flight && !s->abandoned && s->deadline <= fake_now_ns)
+				fz_fail("a request past its deadline still waits", k, i);
+			if (s->abandoned && ss->in_flight && !ss->abandoned && s->id == ss->id &&
+			    (ss->io->done != 1 || ss->io->status != -ETIMEDOUT))
+				fz_fail("a timed-out request did not complete with -ETIMEDOUT",
+					ss->io->done, (unsigned long)ss->io->status);
+		}
+	}
 }
 
 static void fz_step(struct fz_in *in)
@@ -410,13 +446,18 @@ static void fz_step(struct fz_in *in)
 		else if (disk && !disk->gone)
 			disk->ops->poll(disk);
 		break;
-	default:			/* the backend goes away (xl block-detach) */
-		if (fz_byte(in) % 4 == 0) {
+	default: {			/* the backend goes away (xl block-detach) */
+		unsigned int b = fz_byte(in);
+
+		if (b % 4 == 0) {
 			closed = true;
 			fbk_set_state(XenbusStateClosing);
 			fz_pump();
+		} else if (b % 4 == 1) {	/* time passes: 0 to 126 s */
+			fz_time((b >> 2) * 2);
 		}
 		break;
+	}
 	}
 	fz_check();
 	for (unsigned int k = 0; k < BLKFRONT_MAX_QUEUES && !closed; k++)
@@ -473,6 +514,8 @@ static void fz_tear_down(void)
 		fz_fail("grants left", gs.live, gs.deferred + gs.bad_ends * 1000);
 	if (fbk_ports_open())
 		fz_fail("ports left open", fbk_ports_open(), 0);
+	if (fbk_timers_pending())
+		fz_fail("a timer left armed", fbk_timers_pending(), 0);
 	if (fake_pages_in_use != pages_base || fake_bad_frees)
 		fz_fail("pages leaked", fake_pages_in_use, pages_base);
 }

@@ -391,6 +391,8 @@ static int test_accounting(const struct boot_info *bi)
 		ST_CHECK(!st.bad_id && !st.not_in_flight && !st.bad_op && !st.bad_status &&
 			 !st.ring_errors && !st.broken, "%s: blkback's responses rejected",
 			 d->name);
+		ST_CHECK(!st.timeouts && !st.late_responses, "%s: %lu requests timed out, %lu "
+			 "answers came late", d->name, st.timeouts, st.late_responses);
 		ST_CHECK(!st.indirect_segs || st.indirect, "%s: no indirect request", d->name);
 		if (st.persistent)
 			ST_CHECK(!st.grant_ends && st.grants == st.pool_pages, "%s: persistent, "
@@ -635,11 +637,12 @@ static void cmd_stats(struct blkdev *dev)
 		return;
 	}
 	printk("pvkit: blk stats %s queues=%u ring-pages=%u persistent=%d indirect=%u "
-	       "submitted=%lu failed=%lu failed-in-flight=%lu rejected=%lu grants=%lu/%lu\n",
+	       "submitted=%lu failed=%lu failed-in-flight=%lu rejected=%lu timeouts=%lu "
+	       "grants=%lu/%lu\n",
 	       dev->name, st.queues, st.ring_pages, st.persistent, st.indirect_segs,
 	       st.submitted[0] + st.submitted[1] + st.submitted[2] + st.submitted[3], st.failed,
 	       st.failed_in_flight, st.bad_id + st.not_in_flight + st.bad_op + st.bad_status +
-	       st.ring_errors, st.grants, st.grant_ends);
+	       st.ring_errors, st.timeouts, st.grants, st.grant_ends);
 }
 
 static void cmd_blk(const char *args)

@@ -15,6 +15,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/pv.h>
+#include <pvkit/timer.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/gnttab.h>
 #define xen_mb()	__sync_synchronize()
@@ -331,6 +332,64 @@ int fbk_evtchn_close(evtchn_port_t port)
 	return 0;
 }
 
+/* ---- kernel timers: a list the test runs with fbk_run_timers() ----------------------- */
+
+static struct timer *timers;		/* pending, unsorted */
+
+bool timer_cancel(struct timer *t)
+{
+	for (struct timer **pp = &timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			t->next = NULL;
+			t->pending = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+void timer_add(struct timer *t, uint64_t deadline, timer_fn_t fn, void *ctx)
+{
+	timer_cancel(t);
+	t->deadline = deadline;
+	t->fn = fn;
+	t->ctx = ctx;
+	t->pending = true;
+	t->next = timers;
+	timers = t;
+}
+
+unsigned int fbk_run_timers(void)
+{
+	unsigned int n = 0;
+
+	for (bool again = true; again;) {
+		again = false;
+		for (struct timer *t = timers; t; t = t->next) {
+			if (t->deadline > fake_now_ns)
+				continue;
+			timer_cancel(t);
+			fake_irqs_on = false;	/* interrupt context */
+			t->fn(t);
+			fake_irqs_on = true;
+			n++;
+			again = true;		/* the list changed under us */
+			break;
+		}
+	}
+	return n;
+}
+
+unsigned int fbk_timers_pending(void)
+{
+	unsigned int n = 0;
+
+	for (struct timer *t = timers; t; t = t->next)
+		n++;
+	return n;
+}
+
 unsigned int fbk_ports_open(void)
 {
 	unsigned int n = 0;
@@ -346,6 +405,10 @@ static void fbk_raise(evtchn_port_t port)
 
 	if (!port_ok(port))
 		return;
+	if (fbk.lose_events) {
+		fbk.events_lost++;
+		return;
+	}
 	fbk.events++;
 	ports[i].pending = true;
 	if (!ports[i].masked && fake_irqs_on)
@@ -421,6 +484,7 @@ void fbk_reset(void)
 	memset(rings, 0, sizeof(rings));
 	memset(pmapped, 0, sizeof(pmapped));
 	nr_pending = 0;
+	timers = NULL;
 	fbk.offer = (struct fbk_offer){
 		/* 8 pages, not 16: fake_xenstored holds 64 writes a transaction, and 4 rings of
 		 * 16 pages publish 72 (real xenstored takes them: tests/xen). */

@@ -81,6 +81,7 @@ struct fbk {
 	bool hold;			/* take requests, answer none (fbk_release answers) */
 	bool reverse;			/* answer a batch last-first (out of order) */
 	bool batch;			/* fbk_release: all responses, then one event per ring */
+	bool lose_events;		/* responses go out, their events never arrive */
 	/* Observation. */
 	unsigned int requests;		/* taken off the rings */
 	unsigned int per_ring[FBK_MAX_RINGS];
@@ -90,6 +91,7 @@ struct fbk {
 	char violation[160];		/* the last one, said */
 	unsigned int kicks;		/* fbk_evtchn_send() on a ring port */
 	unsigned int events;		/* events raised to the frontend */
+	unsigned int events_lost;	/* dropped by lose_events */
 	struct fbk_seen last;		/* the last request taken */
 	struct fbk_seen *log;		/* every request taken, if set (fbk_log_max entries) */
 	unsigned int log_n, log_max;
@@ -134,5 +136,9 @@ bool fgnt_is_live(uint32_t ref, uint32_t gen);
 unsigned int fgnt_backend_maps(void);	/* mappings the backend holds */
 /* Ports. */
 unsigned int fbk_ports_open(void);
+/* Kernel timers (timer_add/timer_cancel): they fire only when the test says. */
+/** Run every timer due at fake_now_ns (as the timer interrupt would). Returns how many ran. */
+unsigned int fbk_run_timers(void);
+unsigned int fbk_timers_pending(void);
 
 #endif /* TESTS_UNIT_FAKE_BLKBACK_H */

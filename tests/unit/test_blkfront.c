@@ -456,6 +456,91 @@ static void mixed_io(void)
 	free(fbk.log);
 }
 
+/*
+ * A backend that stays Connected and answers nothing: each request fails with -ETIMEDOUT
+ * BLKFRONT_REQUEST_TIMEOUT_NS after its submission (not before, and once); its slot stays
+ * reserved until the late answer, which completes nothing twice and copies no data into a
+ * buffer the caller has back; the disk goes on. An answer whose event was lost is taken by
+ * the watchdog's sweep: late, but not a timeout.
+ */
+static void silent_backend(void)
+{
+	const uint64_t to = BLKFRONT_REQUEST_TIMEOUT_NS;
+	struct blkfront_stats st;
+	struct blkdev *d;
+	uint8_t *rbuf;
+	uint64_t t0;
+
+	start();
+	d = bring_up(VDEV_A);
+	if (!d)
+		return;
+	fbk.hold = true;
+	io_prep(0, BLK_WRITE, 0, 8, 1);
+	io_prep(1, BLK_READ, 64, 16, 0);
+	io_prep(2, BLK_WRITE, 256, 8, 2);
+	io_prep(3, BLK_WRITE, 512, 8, 3);
+	CHECK(submit(d, &ios[2].rq) == 0);	/* a baseline write, answered */
+	fbk_step();
+	fbk_release();
+	CHECK(ios[2].done == 1 && ios[2].status == 0);
+	t0 = fake_now_ns;
+	CHECK(submit(d, &ios[0].rq) == 0);
+	fake_now_ns += 1000000000;
+	CHECK(submit(d, &ios[1].rq) == 0);
+	fbk_step();				/* taken off the ring, not answered */
+	CHECK(fbk_timers_pending() == 1);
+	fake_now_ns = t0 + to - 1;
+	fbk_run_timers();
+	CHECKF(!ios[0].done && !ios[1].done, "completed before the timeout: %u %u", ios[0].done,
+	       ios[1].done);
+	fake_now_ns = t0 + to;
+	CHECK(fbk_run_timers() == 1);
+	CHECKF(ios[0].done == 1 && ios[0].status == -ETIMEDOUT, "write: %u, %d", ios[0].done,
+	       ios[0].status);
+	CHECK(!ios[1].done);
+	CHECK(logged("unanswered after 60 s: failed with -ETIMEDOUT"));
+	CHECK(fbk_timers_pending() == 1);	/* moved to the read's deadline */
+	fake_now_ns = t0 + 1000000000 + to;
+	fbk_run_timers();
+	CHECKF(ios[1].done == 1 && ios[1].status == -ETIMEDOUT, "read: %u, %d", ios[1].done,
+	       ios[1].status);
+	CHECK(fbk_timers_pending() == 0);
+	st = stats(d);
+	CHECKF(st.timeouts == 2 && st.late_responses == 0 && st.failed == 2, "%lu %lu %lu",
+	       st.timeouts, st.late_responses, st.failed);
+	/* The caller has its read buffer back: a late answer must not write into it. */
+	rbuf = phys_to_virt(ios[1].frames[0]);
+	memset(rbuf, 0xa5, 4096);
+	fbk_release();
+	CHECKF(ios[0].done == 1 && ios[1].done == 1, "late answers completed again: %u %u",
+	       ios[0].done, ios[1].done);
+	CHECK(rbuf[0] == 0xa5 && rbuf[4095] == 0xa5);
+	st = stats(d);
+	CHECKF(st.late_responses == 2 && st.not_in_flight == 0 && !st.broken && st.timeouts == 2,
+	       "late %lu, not in flight %lu, broken %d", st.late_responses, st.not_in_flight,
+	       st.broken);
+	CHECK(logged("came after its request timed out"));
+	/* Lost event: the answer is on the ring, no upcall; the watchdog takes it at the
+	 * deadline and it completes with its real status. */
+	fbk.hold = false;
+	fbk.lose_events = true;
+	CHECK(submit(d, &ios[3].rq) == 0);
+	fbk_step();
+	CHECK(!ios[3].done && fbk.events_lost > 0);
+	fake_now_ns += to;
+	fbk_run_timers();
+	CHECKF(ios[3].done == 1 && ios[3].status == 0, "%u, %d", ios[3].done, ios[3].status);
+	CHECK(disk_holds(512, 8, 3));
+	fbk.lose_events = false;
+	/* The disk carries on; nothing is left in flight, no timer armed for it. */
+	io_prep(2, BLK_READ, 256, 8, 0);
+	CHECK(run(d, 2) == 0 && io_holds(2, 2));
+	st = stats(d);
+	CHECK(st.timeouts == 2 && fbk.violations == 0);
+	io_free_all();
+}
+
 /* The backend does not do persistent grants: each request's grants are ended after it
  * completed (before their pages carry another request), and no ended grant is ever used. */
 static void per_request_grants(void)
@@ -971,6 +1056,7 @@ CHILD(backend_closes)
 CHILD(hotplug)
 CHILD(slot_reuse)
 CHILD(big_sectors)
+CHILD(silent_backend)
 
 UNIT_CASES(
 	{ everything_offered_case, "blkfront: every feature offered is negotiated and published" },
@@ -991,6 +1077,7 @@ UNIT_CASES(
 	{ prod_back_case, "blkfront: rsp_prod goes back: nothing read, disk abandoned" },
 	{ prod_ahead_case, "blkfront: rsp_prod past the requests out: nothing read, abandoned" },
 	{ bad_status_case, "blkfront: unknown status fails that request only" },
+	{ silent_backend_case, "blkfront: silent backend: -ETIMEDOUT once, late answer dropped" },
 	{ event_storm_case, "blkfront: 100000 events without responses: bounded, harmless" },
 	{ ring_full_case, "blkfront: full ring: -EBUSY, then accepts after a completion" },
 	{ backend_closes_case, "blkfront: backend closing: in-flight -EIO, clean teardown, re-attach" },

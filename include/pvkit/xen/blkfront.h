@@ -20,6 +20,11 @@
  * InitWait; under TCG with a loaded host three disks took more than 10 s (docs/tcg-quirks.md).
  * A disk that connects later still arrives, through the idle loop, like a hot-plugged one. */
 #define BLKFRONT_CONNECT_NS	(60ull * 1000000000)
+/* A request the backend has not answered after this long fails with -ETIMEDOUT; its ring
+ * slot and bounce pages stay reserved until the answer comes (the backend may still be
+ * using them). Longer than BLK_SYNC_TIMEOUT_NS: the synchronous helpers give up first, and
+ * the driver's timeout then frees them for the next request. Linux waits forever. */
+#define BLKFRONT_REQUEST_TIMEOUT_NS	(60ull * 1000000000)
 
 /* Opaque: the driver's per-disk state. */
 struct blkfront_dev;
@@ -72,6 +77,8 @@ struct blkfront_stats {
 	uint64_t bad_op;		/* operation other than the request's */
 	uint64_t bad_status;		/* status none of OKAY/ERROR/EOPNOTSUPP */
 	uint64_t ring_errors;		/* rsp_prod beyond what we produced: ring abandoned */
+	uint64_t timeouts;		/* requests failed with -ETIMEDOUT (no answer in time) */
+	uint64_t late_responses;	/* answers that came after their request timed out */
 	bool broken;			/* the backend broke the protocol; the disk is gone */
 };
 

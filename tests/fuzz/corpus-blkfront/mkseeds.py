@@ -65,6 +65,11 @@ def close(q=0):
     return bytes([q, 7, 0])
 
 
+def wait(secs, q=0):
+    """secs (even, up to 126) seconds pass; due timers (the request watchdog) run."""
+    return bytes([q, 7, 1 | (secs // 2) << 2])
+
+
 def held(n, op=WRITE, pages=1):
     """n requests, taken by the backend and held (one per ring, round robin)."""
     return b''.join(submit(i, op, pages, 8 * i) for i in range(n)) + serve(hold=1)
@@ -98,6 +103,9 @@ SEEDS = {
     'close-in-flight': offer() + held(6) + close() + idle(),
     'storm': offer(queues=1) + held(1) + b''.join(prod(0, 0) for _ in range(40)) +
     response(0, 0) + idle(),
+    'timeout': offer() + held(3) + wait(30) + submit(3, READ, 2, 0) + serve(hold=1) +
+    wait(32) + response(0, 0) + response(1, 0) + submit(0, WRITE, 1, 0) + wait(120) +
+    serve() + idle(),
     'ring-full': offer(order=0, queues=1, indirect=0) +
     b''.join(submit(i, WRITE, 11, 0) for i in range(24)) + serve(hold=1) +
     b''.join(response(0, s) for s in range(24)) + idle(),
