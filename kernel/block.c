@@ -148,8 +148,13 @@ static void blk_sync_done(struct blk_request *rq, int status)
 	sync_state.stale = false;
 }
 
+/* Called with interrupts off by wait_until. Each wake-up also sweeps the device: a
+ * completion whose event was lost is taken at the next interrupt of any kind, not only when
+ * the driver's own watchdog or the timeout comes. */
 static bool blk_sync_finished(void *ctx)
 {
+	if (!sync_state.done && sync_state.dev->ops->poll)
+		sync_state.dev->ops->poll(sync_state.dev);
 	return sync_state.done;
 }
 

@@ -198,7 +198,48 @@ static int submit_chunk(struct blkdev *dev, struct slot *s, struct chunk c, bool
 	return err;
 }
 
-static int verify_slot(struct slot *s, uint64_t seed, uint64_t *bad_sector)
+/*
+ * What a sector that did not read back holds instead, for the log: another sector's pattern
+ * (misdirected I/O, or a buffer mixed up), this sector's with another seed (stale data),
+ * zeros (never written), or something else (torn or foreign). With the slot and the run of
+ * bad sectors around it, a failure says where to look; dom0 prints the image's copy too.
+ */
+static void report_mismatch(const struct blkdev *dev, struct slot *s, uint32_t first,
+			    uint64_t seed)
+{
+	const uint8_t *p = slot_sector(s, first);
+	uint64_t sector, sseed;
+	uint32_t bad = 0, zero = 1, last = first;
+	static uint8_t want[512];
+
+	for (uint32_t i = first; i < s->chunk.count; i++) {
+		pattern(want, s->chunk.sector + i, seed);
+		if (memcmp(slot_sector(s, i), want, 512)) {
+			bad++;
+			last = i;
+		}
+	}
+	for (unsigned int i = 0; i < 512 && zero; i++)
+		zero = !p[i];
+	memcpy(&sector, p + 8, 8);
+	memcpy(&sseed, p + 16, 8);
+	printk("pvkit: blk %s mismatch sector=%lu seed=%lu chunk=%u+%u slot=%ld page=%u "
+	       "offset=%u bad=%u last_bad=%u\n", dev->name, (unsigned long)s->chunk.sector + first,
+	       (unsigned long)seed, s->chunk.sector, s->chunk.count, (long)(s - slots),
+	       first / SECTORS_PER_PAGE, first % SECTORS_PER_PAGE * 512, bad,
+	       s->chunk.sector + last);
+	if (zero)
+		printk("#   it holds zeros\n");
+	else if (!memcmp(p, MAGIC, 8))
+		printk("#   it holds the pattern of sector %lu, seed %lu%s\n", (unsigned long)sector,
+		       (unsigned long)sseed, sseed == seed ? "" : " (another seed)");
+	else
+		printk("#   it holds no pattern header: %02x %02x %02x %02x %02x %02x %02x %02x\n",
+		       p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+}
+
+static int verify_slot(const struct blkdev *dev, struct slot *s, uint64_t seed,
+		       uint64_t *bad_sector)
 {
 	static uint8_t want[512];
 
@@ -206,6 +247,7 @@ static int verify_slot(struct slot *s, uint64_t seed, uint64_t *bad_sector)
 		pattern(want, s->chunk.sector + i, seed);
 		if (memcmp(slot_sector(s, i), want, 512)) {
 			*bad_sector = s->chunk.sector + i;
+			report_mismatch(dev, s, i, seed);
 			return -EIO;
 		}
 	}
@@ -225,7 +267,7 @@ static int run_pass(struct blkdev *dev, uint32_t n, bool write, uint64_t seed,
 		if (wait_until(slot_free, &s, IO_TIMEOUT_NS))
 			return -ETIMEDOUT;
 		if (!write && s->chunk.count && s->status == 0 && s->rq.op == BLK_READ)
-			err = verify_slot(s, seed, bad_sector);
+			err = verify_slot(dev, s, seed, bad_sector);
 		if (!err && s->status)
 			err = s->status;
 		if (!err)
@@ -239,7 +281,7 @@ static int run_pass(struct blkdev *dev, uint32_t n, bool write, uint64_t seed,
 		if (s->status)
 			err = s->status;
 		else if (!write && s->chunk.count && s->rq.op == BLK_READ)
-			err = verify_slot(s, seed, bad_sector);
+			err = verify_slot(dev, s, seed, bad_sector);
 		s->chunk.count = 0;
 	}
 	return err;

@@ -28,7 +28,9 @@ post)
 	blk_check_layout $VDEV_A "$SW" || rc=1
 	blk_check_layout $VDEV_B "$SW" || rc=1
 	blk_destroy || rc=1
+	blk_report_mismatch xvda "$BLK_RW"
 	blk_check_md5 xvda "$BLK_RW" || rc=1
+	[ "$SW" = default ] && { blk_check_ooo xvda || rc=1; }
 	blk_check_ro xvdb || rc=1
 	blk_check_features xvda "$SW" || rc=1
 	blk_check_features xvdb "$SW" ro || rc=1

@@ -112,6 +112,35 @@ blk_check_md5() {
 	echo "$1: the image's first $n sectors have md5 $got, as the guest wrote them"
 }
 
+# blk_check_ooo DISK: the integrity workload saw requests complete out of order (ooo=N > 0 on
+# its line): with several rings and up to 8 requests in flight blkback answers them out of
+# submission order, and the data check is only worth something if that really happened.
+blk_check_ooo() {
+	local n
+	n=$(grep -o "pvkit: blk $1 integrity seed=.* ooo=[0-9]*" "$CONSOLE_LOG" | tail -n 1)
+	n=${n##*ooo=}
+	[ -n "$n" ] || { echo "FAIL: $1: no integrity line"; return 1; }
+	[ "$n" -gt 0 ] || { echo "FAIL: $1: every request completed in order (ooo=0)"; return 1; }
+	echo "$1: $n requests completed out of submission order"
+}
+
+# blk_report_mismatch DISK IMAGE: for each sector the guest says did not read back, what the
+# image holds there: its pattern header (magic, sector, seed) or its first bytes. The guest
+# printed what it read; the two together say whether the write or the read went wrong.
+blk_report_mismatch() {
+	local s magic
+	for s in $(sed -n "s/.*pvkit: blk $1 mismatch sector=\([0-9]*\) .*/\1/p" "$CONSOLE_LOG"); do
+		magic=$(dd if="$2" bs=512 skip="$s" count=1 2>/dev/null | head -c 8)
+		if [ "$magic" = PVKITBLK ]; then
+			echo "$1: image sector $s holds the pattern of sector/seed" \
+			     $(dd if="$2" bs=512 skip="$s" count=1 2>/dev/null | od -A n -t u8 -j 8 -N 16)
+		else
+			echo "$1: image sector $s starts with" \
+			     $(dd if="$2" bs=512 skip="$s" count=1 2>/dev/null | od -A n -t x1 -N 16)
+		fi
+	done
+}
+
 # blk_check_ro DISK: the read-only image unchanged, and the guest read exactly it.
 blk_check_ro() {
 	local want got line
