@@ -85,7 +85,7 @@ void start_kernel(struct boot_info *bi)
 		printk("pvkit: warning: xl shutdown/reboot will not reach us\n");
 #endif
 #ifdef CONFIG_XEN_BLKFRONT	/* issue 6: xenbus vbd disks now, and a watch for later ones */
-	if (bi->env != BOOT_NATIVE && blkfront_init())
+	if (bi->env != BOOT_NATIVE && blkfront_init(bi))
 		printk("pvkit: warning: no Xen disks\n");
 #endif
 #ifdef CONFIG_XEN_NETFRONT	/* issue 7: xenbus vifs now, and a watch for later ones */

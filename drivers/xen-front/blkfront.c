@@ -7,6 +7,8 @@
  * are blkfront_ring.c's. How it works and what was measured: docs/blkfront.md.
  */
 #include <limits.h>
+#include <pvkit/bootinfo.h>
+#include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
 #include <pvkit/idle.h>
 #include <pvkit/mm.h>
@@ -20,6 +22,7 @@
 
 static struct blkfront_dev blkfront_devs[BLKFRONT_MAX_DEVS];
 static unsigned int blkfront_next_slot;		/* slots handed out round robin */
+static unsigned int blkfront_split_pages = BLKFRONT_SPLIT_KIB / 4;	/* for new disks */
 static struct blkfront_global_stats blkfront_gstats;
 static bool blkfront_scanned;			/* the first scan of device/vbd ran */
 static const struct blkdev_ops blkfront_ops;
@@ -276,7 +279,12 @@ static int blkfront_connect(struct blkfront_dev *d)
 		return err;
 	blkfront_features(d);
 	max_segs = d->indirect_segs ? d->indirect_segs : BLKFRONT_DIRECT_SEGS;
-	err = blkfront_pool_setup(d, max_segs + (d->indirect_segs ? BLKFRONT_MAX_IND_PAGES : 0));
+	/* Parts need indirect requests too; without them a request is 11 pages at most. */
+	d->split_pages = d->indirect_segs ? MIN(blkfront_split_pages, d->indirect_segs) : 0;
+	/* The pool holds the largest request: its data and each part's indirect page. */
+	err = blkfront_pool_setup(d, max_segs + (d->indirect_segs ?
+			DIV_ROUND_UP(max_segs, d->split_pages ? d->split_pages : max_segs) *
+			BLKFRONT_MAX_IND_PAGES : 0));
 	if (err) {
 		printk("pvkit: blkfront %s: no bounce pages (%d)\n", b->name, err);
 		return err;
@@ -659,6 +667,8 @@ int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st)
 	st->ring_errors = d->ring_errors;
 	st->timeouts = d->timeouts;
 	st->late_responses = d->late_responses;
+	st->split_pages = d->split_pages;
+	st->split = d->split;
 	st->broken = d->broken;
 	return 0;
 }
@@ -680,12 +690,27 @@ static bool blkfront_connecting(void)
 	return false;
 }
 
-int blkfront_init(void)
+void blkfront_set_split(unsigned int kib)
+{
+	blkfront_split_pages = kib / 4;
+}
+
+int blkfront_init(const struct boot_info *bi)
 {
 	uint64_t deadline = pv_clock_ns() + BLKFRONT_CONNECT_NS, now;
 	unsigned int up = 0, waiting = 0;
+	unsigned long kib;
 	int err;
 
+	if (bi && !cmdline_get_ulong(bi->cmdline, BLKFRONT_CMDLINE_SPLIT, &kib)) {
+		blkfront_set_split(kib > UINT_MAX ? UINT_MAX : (unsigned int)kib);
+		if (blkfront_split_pages)
+			printk("pvkit: blkfront: reads above %u KiB go in parts ("
+			       BLKFRONT_CMDLINE_SPLIT ")\n", blkfront_split_pages * 4);
+		else
+			printk("pvkit: blkfront: requests go whole (" BLKFRONT_CMDLINE_SPLIT
+			       "=0)\n");
+	}
 	idle_register(&blkfront_poller);
 	err = xs_watch(&blkfront_vbd_watch);	/* fires once at once: the first scan */
 	if (err) {

@@ -84,6 +84,7 @@ struct blkfront_shadow {
 					 * and its pages wait for the late response (or the end
 					 * of the disk), since the backend may still use them */
 	uint64_t deadline;		/* pv_clock_ns() past which the watchdog fails it */
+	uint32_t skip, bytes;		/* the part of rq's data it carries (all, unless split) */
 };
 
 struct blkfront_queue {
@@ -135,6 +136,7 @@ struct blkfront_dev {
 	bool flush, barrier;		/* BLKIF_OP_FLUSH_DISKCACHE / WRITE_BARRIER accepted */
 	bool discard, discard_secure;	/* BLKIF_OP_DISCARD (with BLKIF_DISCARD_SECURE) */
 	unsigned int next_queue;	/* round robin: every ring carries requests */
+	unsigned int split_pages;	/* reads above this go as parts of it (0: never) */
 	struct blkfront_queue queues[BLKFRONT_MAX_QUEUES];	/* [0, nr_queues) set up */
 	/* The bounce pool (blkfront_ring.c): */
 	struct blkfront_page pool[BLKFRONT_POOL_PAGES];	/* [0, pool_size) allocated */
@@ -150,7 +152,7 @@ struct blkfront_dev {
 	uint64_t direct, indirect, flushes, barriers, discards, flushes_local;
 	uint64_t failed, failed_in_flight, grants, grant_ends, grant_deferred, bytes_copied;
 	uint64_t max_in_flight, bad_id, not_in_flight, bad_op, bad_status, ring_errors;
-	uint64_t timeouts, late_responses;
+	uint64_t timeouts, late_responses, split;
 };
 
 /* ---- blkfront_ring.c: rings, bounce pool, requests, responses ------------------------- */

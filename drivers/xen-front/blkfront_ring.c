@@ -386,17 +386,26 @@ static uint16_t blkfront_pages_take(struct blkfront_dev *d, unsigned int n)
 	return first;
 }
 
-/* Between the caller's segments and the bounce chain at @pg, packed densely: byte b of the
- * request is at offset b % 4096 of page b / 4096 of the chain. */
+/* Bytes [@skip, @skip + @len) of the request's data (its segments one after the other),
+ * between the caller's segments and the bounce chain at @pg, packed densely: byte b of the
+ * window is at offset b % 4096 of page b / 4096 of the chain. */
 static void blkfront_copy(struct blkfront_dev *d, const struct blk_request *rq, uint16_t pg,
-			  bool to_pool)
+			  uint64_t skip, uint64_t len, bool to_pool)
 {
 	uint32_t off = 0;
 
-	for (uint32_t i = 0; i < rq->nr_segs; i++) {
-		uint8_t *buf = (uint8_t *)phys_to_virt(rq->segs[i].pa) + rq->segs[i].offset;
-		uint32_t left = rq->segs[i].len;
+	for (uint32_t i = 0; i < rq->nr_segs && len; i++) {
+		uint8_t *buf;
+		uint32_t left;
 
+		if (skip >= rq->segs[i].len) {
+			skip -= rq->segs[i].len;
+			continue;
+		}
+		buf = (uint8_t *)phys_to_virt(rq->segs[i].pa) + rq->segs[i].offset + skip;
+		left = (uint32_t)MIN((uint64_t)rq->segs[i].len - skip, len);
+		skip = 0;
+		len -= left;
 		while (left && pg != BLKFRONT_NIL) {
 			uint32_t n = MIN(left, (uint32_t)PAGE_SIZE - off);
 			uint8_t *p = (uint8_t *)phys_to_virt(d->pool[pg].pa) + off;
@@ -430,12 +439,13 @@ static void blkfront_fill_segs(struct blkfront_dev *d, struct blkif_request_segm
 	}
 }
 
-/* The ring request for @s (built in private memory, then copied to the ring in one go). */
+/* The ring request for @s, the part of @rq at byte @skip of its data, @bytes long (built in
+ * private memory, then copied to the ring in one go). */
 static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
-			   const struct blk_request *rq, unsigned int pages, unsigned int nind,
-			   union blkfront_ring_req *r)
+			   const struct blk_request *rq, uint64_t skip, uint64_t bytes,
+			   unsigned int pages, unsigned int nind, union blkfront_ring_req *r)
 {
-	uint64_t bytes = rq->nr_sectors * 512ull;
+	uint64_t sector = rq->sector + skip / 512;
 
 	memset(r, 0, sizeof(*r));
 	if (s->op == BLKIF_OP_DISCARD) {
@@ -452,7 +462,7 @@ static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
 		r->ind.indirect_op = s->data_op;
 		r->ind.nr_segments = pages;
 		r->ind.id = s->id;
-		r->ind.sector_number = rq->sector;
+		r->ind.sector_number = sector;
 		r->ind.handle = d->handle;
 		/* The segments go straight into the indirect pages: written once, never read. */
 		for (unsigned int k = 0; k < nind; k++, ip = d->pool[ip].next) {
@@ -471,7 +481,7 @@ static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
 		r->rw.nr_segments = pages;
 		r->rw.handle = d->handle;
 		r->rw.id = s->id;
-		r->rw.sector_number = pages ? rq->sector : 0;	/* a flush has no position */
+		r->rw.sector_number = pages ? sector : 0;	/* a flush has no position */
 		blkfront_fill_segs(d, r->rw.seg, s->pages, pages, bytes);
 	}
 }
@@ -491,34 +501,49 @@ static struct blkfront_queue *blkfront_pick_queue(struct blkfront_dev *d)
 	return NULL;
 }
 
-/* Interrupts off. */
-static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uint8_t op,
-			     unsigned int pages)
+/* Indirect pages a ring request of @pages data pages needs. */
+static unsigned int blkfront_nind(unsigned int pages)
 {
+	return pages > BLKFRONT_DIRECT_SEGS ? DIV_ROUND_UP(pages, BLKFRONT_SEGS_PER_IND) : 0;
+}
+
+/* Ring requests the rings can take now: free slots, and room on each ring. */
+static unsigned int blkfront_room(const struct blkfront_dev *d)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < d->nr_queues; k++) {
+		const struct blkfront_queue *q = &d->queues[k];
+		unsigned int ring_free = RING_SIZE(&q->ring) -
+					 (q->ring.req_prod_pvt - q->ring.rsp_cons);
+
+		n += MIN(q->nr_shadow - q->in_flight, ring_free);
+	}
+	return n;
+}
+
+/* Queue one ring request on @q (not yet published: blkfront_push): the part of @rq at byte
+ * @skip of its data, @bytes long (all of it unless the request is split). The caller checked
+ * slots, ring room and pages. Returns @q's index. Interrupts off. */
+static unsigned int blkfront_queue_part(struct blkfront_dev *d, struct blkfront_queue *q,
+				       struct blk_request *rq, uint8_t op, uint64_t skip,
+				       uint64_t bytes)
+{
+	unsigned int pages = DIV_ROUND_UP(bytes, PAGE_SIZE);
+	unsigned int nind = blkfront_nind(pages);
 	union blkfront_ring_req r;
-	unsigned int nind = pages > BLKFRONT_DIRECT_SEGS ?
-			    DIV_ROUND_UP(pages, BLKFRONT_SEGS_PER_IND) : 0;
-	struct blkfront_queue *q;
 	struct blkfront_shadow *s;
 	uint16_t slot;
-	bool notify;
 
 	BUILD_BUG_ON(sizeof(r) != sizeof(struct blkif_request));
-	if (d->dead)
-		return -EIO;
-	if (nind && (!d->indirect_segs || pages > d->indirect_segs))
-		return -EINVAL;
-	if (d->nr_ready < pages + nind)		/* pages come back with completions */
-		return d->pool_size - d->nr_lost < pages + nind ? -ENOSPC : -EBUSY;
-	q = blkfront_pick_queue(d);
-	if (!q)
-		return -EBUSY;
 	slot = q->free_shadow;
 	s = &q->shadow[slot];
 	q->free_shadow = s->next_free;
 	s->id = (q->gen++ << BLKFRONT_ID_SLOT_BITS) | slot;
 	s->rq = rq;
 	s->abandoned = false;
+	s->skip = skip;
+	s->bytes = bytes;
 	s->deadline = pv_clock_ns() + BLKFRONT_REQUEST_TIMEOUT_NS;
 	if (!d->watchdog.pending)		/* else it fires first, and re-arms for this */
 		timer_add(&d->watchdog, s->deadline, blkfront_watchdog, d);
@@ -528,8 +553,8 @@ static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uin
 	s->pages = pages ? blkfront_pages_take(d, pages) : BLKFRONT_NIL;
 	s->ind = nind ? blkfront_pages_take(d, nind) : BLKFRONT_NIL;
 	if (pages && op != BLKIF_OP_READ)
-		blkfront_copy(d, rq, s->pages, true);
-	blkfront_build(d, s, rq, pages, nind, &r);
+		blkfront_copy(d, rq, s->pages, skip, bytes, true);
+	blkfront_build(d, s, rq, skip, bytes, pages, nind, &r);
 	memcpy(RING_GET_REQUEST(&q->ring, q->ring.req_prod_pvt), &r, sizeof(r));
 	q->ring.req_prod_pvt++;
 	s->in_flight = true;
@@ -547,11 +572,61 @@ static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uin
 		d->indirect++;
 	else
 		d->direct++;
+	return q->index;
+}
+
+/* Publish what was queued on @q; kick the backend if it asked to be. */
+static void blkfront_push(struct blkfront_queue *q)
+{
+	bool notify;
+
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->ring, notify);
 	if (notify) {
 		evtchn_send(q->port);
 		q->notifies++;
 	}
+}
+
+/*
+ * Put @rq on the rings, whole or (reads of more than split_pages pages) cut into parts of
+ * split_pages pages, spread round robin over the rings, in flight together and published
+ * with one kick per ring: each part's data is copied out of the bounce pages as soon as it
+ * is answered, while the backend still reads the rest. Writes go whole: their data is copied
+ * in before anything is published, so parts would only add ring requests (measured,
+ * docs/benchmarks.md). All or nothing: -EBUSY unless every part fits now. Interrupts off.
+ */
+static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uint8_t op,
+			     unsigned int pages)
+{
+	uint64_t bytes = pages ? rq->nr_sectors * 512ull : 0;
+	unsigned int per = op == BLKIF_OP_READ && d->split_pages && pages > d->split_pages ?
+			   d->split_pages : pages;
+	unsigned int parts = pages ? DIV_ROUND_UP(pages, per) : 1;
+	unsigned int need = pages + (parts - 1) * blkfront_nind(per) +
+			    blkfront_nind(pages - (parts - 1) * per);
+	unsigned int touched = 0;
+
+	if (d->dead)
+		return -EIO;
+	if (blkfront_nind(per) && (!d->indirect_segs || per > d->indirect_segs))
+		return -EINVAL;
+	if (d->nr_ready < need)			/* pages come back with completions */
+		return d->pool_size - d->nr_lost < need ? -ENOSPC : -EBUSY;
+	if (blkfront_room(d) < parts)
+		return -EBUSY;
+	rq->driver_parts = parts;
+	rq->driver_status = 0;
+	if (parts > 1)
+		d->split++;
+	for (unsigned int k = 0; k < parts; k++) {
+		uint64_t skip = (uint64_t)k * per * PAGE_SIZE;
+
+		touched |= 1u << blkfront_queue_part(d, blkfront_pick_queue(d), rq, op, skip,
+						    MIN(bytes - skip, (uint64_t)per * PAGE_SIZE));
+	}
+	for (unsigned int k = 0; k < d->nr_queues; k++)	/* one kick per ring at most */
+		if (touched & 1u << k)
+			blkfront_push(&d->queues[k]);
 	return 0;
 }
 
@@ -589,16 +664,18 @@ static bool blkfront_log_ok(struct blkfront_dev *d, unsigned int kind)
 	return true;
 }
 
-/* Request @slot of @q is over: data out (reads), pages back, slot free, caller told. A
- * request that timed out has no caller left (it was told): only its slot and pages return. */
-static void blkfront_finish(struct blkfront_queue *q, uint16_t slot, int err)
+/* Ring request @slot of @q is over: data out (reads), pages back, slot free; the caller is
+ * told once the last part of its request is over, with the first error of any part. A
+ * request that timed out has no caller left (it was told): only its slot and pages return.
+ * Returns whether the caller's request completed. */
+static bool blkfront_finish(struct blkfront_queue *q, uint16_t slot, int err)
 {
 	struct blkfront_dev *d = q->dev;
 	struct blkfront_shadow *s = &q->shadow[slot];
 	struct blk_request *rq = s->abandoned ? NULL : s->rq;
 
 	if (rq && !err && s->data_op == BLKIF_OP_READ && s->nr_pages)
-		blkfront_copy(d, rq, s->pages, false);
+		blkfront_copy(d, rq, s->pages, s->skip, s->bytes, false);
 	blkfront_pages_put(d, s->pages);
 	blkfront_pages_put(d, s->ind);
 	s->in_flight = false;
@@ -610,10 +687,16 @@ static void blkfront_finish(struct blkfront_queue *q, uint16_t slot, int err)
 	q->in_flight--;
 	d->in_flight--;
 	if (!rq)
-		return;			/* counted as failed when it timed out */
+		return false;		/* counted as failed when it timed out */
+	if (err && !rq->driver_status)
+		rq->driver_status = err;
+	if (--rq->driver_parts)
+		return false;		/* other parts still in flight */
+	err = rq->driver_status;
 	if (err)
 		d->failed++;
 	rq->done(rq, err);		/* last: it may submit again */
+	return true;
 }
 
 static const char *blkfront_op_name(uint8_t op)
@@ -636,6 +719,17 @@ static void blkfront_time_out(struct blkfront_queue *q, uint16_t slot)
 	struct blkfront_shadow *s = &q->shadow[slot];
 	struct blk_request *rq = s->rq;
 
+	/* Every part of the request: none may copy into the caller's buffer after this. */
+	for (unsigned int k = 0; k < d->nr_queues; k++) {
+		for (uint16_t i = 0; i < d->queues[k].nr_shadow; i++) {
+			struct blkfront_shadow *t = &d->queues[k].shadow[i];
+
+			if (t->in_flight && !t->abandoned && t->rq == rq && t != s) {
+				t->abandoned = true;
+				t->rq = NULL;
+			}
+		}
+	}
 	s->abandoned = true;
 	d->timeouts++;
 	d->failed++;
@@ -830,15 +924,12 @@ unsigned int blkfront_fail_all(struct blkfront_dev *d, int err)
 		struct blkfront_queue *q = &d->queues[i];
 
 		for (uint16_t slot = 0; slot < q->nr_shadow; slot++) {
-			bool told = q->shadow[slot].abandoned;	/* -ETIMEDOUT already */
-
 			if (!q->shadow[slot].in_flight)
 				continue;
-			blkfront_finish(q, slot, err);
-			if (told)
-				continue;
-			d->failed_in_flight++;
-			n++;
+			if (blkfront_finish(q, slot, err)) {	/* its request's last part */
+				d->failed_in_flight++;
+				n++;
+			}
 		}
 	}
 	return n;

@@ -46,6 +46,8 @@ struct blk_request {
 	/* Owned by the driver while the request is in flight: */
 	struct blk_request *next;	/* driver queues */
 	void *driver_priv;		/* e.g. the ring slot */
+	uint32_t driver_parts;		/* blkfront: its ring requests still in flight */
+	int driver_status;		/* blkfront: the first error of any of them */
 };
 
 struct blkdev;

@@ -5,7 +5,8 @@
 fuzz-blkfront-src           := tests/fuzz/fuzz_blkfront.c tests/fuzz/fuzz_blkfront_drv.c \
                                drivers/xen-front/blkfront_vdev.c xen-guest/xs_proto.c \
                                xen-guest/xenstore.c xen-guest/xenbus.c \
-                               tests/unit/fake_xenstored.c tests/unit/fake_blkback.c
+                               tests/unit/fake_xenstored.c tests/unit/fake_blkback.c \
+                               lib/cmdline.c
 fuzz-blkfront-deps          := drivers/xen-front/blkfront.c drivers/xen-front/blkfront_ring.c \
                                drivers/xen-front/blkfront.h include/pvkit/xen/blkfront.h \
                                include/pvkit/blkdev.h xen-guest/xs_proto.h \

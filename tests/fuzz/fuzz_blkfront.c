@@ -11,7 +11,8 @@
  *   - each response the driver took, replayed against a snapshot of the ring from before
  *     the step, was valid (slot in flight with that very id, operation matching) and
  *     completed its request with the status it carried, or was the first invalid one and
- *     the disk is now dead; no more were taken than requests were out, none from a ring
+ *     the disk is now dead (a request cut into parts completes once, after its last part, with
+ *     the first error of any); no more were taken than requests were out, none from a ring
  *     whose rsp_prod is beyond them, and an index error was counted only for such a ring;
  *   - no request completed more than once;
  *   - once time passed, no request is past its deadline without having completed (answered,
@@ -23,7 +24,8 @@
  * timer is armed and every page is back. ASan/UBSan catch the rest.
  *
  * Input: 3 bytes of offer (ring order and queues; indirect segments; persistent, flush,
- * barrier, discard, secure discard) and a reserved byte, then steps: a ring byte (while the
+ * barrier, discard, secure discard) and a byte choosing the split size (128 KiB, never,
+ * 16 KiB, 44 KiB), then steps: a ring byte (while the
  * disk is up), an opcode byte (% 8) and its arguments; see fz_step(). The seeds' generator,
  * tests/fuzz/corpus-blkfront/mkseeds.py, spells the format out.
  */
@@ -90,6 +92,9 @@ struct fz_io {
 	unsigned int done;		/* completions: at most 1, exactly 1 at the end */
 	int status;			/* of the (last) completion */
 	bool accepted;			/* submit returned 0 */
+	unsigned int parts;		/* ring requests it went out as */
+	unsigned int answered;		/* of them, answered validly so far */
+	int want;			/* the status it must complete with: the first error */
 };
 
 /* A request slot of a ring as it was before a step. */
@@ -163,7 +168,7 @@ static void fz_init_once(void)
 	if (xs_init_ring(fxs.ring, FXS_PORT))
 		fz_fail("xenstore ring", 0, 0);
 	fbk_reset();
-	if (blkfront_init())
+	if (blkfront_init(NULL))
 		fz_fail("blkfront_init", 0, 0);
 	for (unsigned int i = 0; i < FZ_FRAMES; i++)
 		if (page_alloc(&frames[i]))
@@ -237,8 +242,17 @@ static void fz_submit(struct fz_in *in)
 	}
 	io->done = 0;
 	io->accepted = false;
+	io->parts = io->answered = 0;
+	io->want = 0;
 	err = disk->gone ? -ENODEV : disk->ops->submit(disk, rq);
 	io->accepted = !err;
+	for (unsigned int k = 0; !err && k < cur->nr_queues; k++)
+		for (unsigned int j = 0; j < cur->queues[k].nr_shadow; j++)
+			io->parts += cur->queues[k].shadow[j].in_flight &&
+				     !cur->queues[k].shadow[j].abandoned &&
+				     cur->queues[k].shadow[j].rq == rq;
+	if (io->parts > 1 && rq->op != BLK_READ)
+		fz_fail("a request other than a read was split", i, io->parts);
 	if (!err && io->done > 1)
 		fz_fail("completed twice at submit", i, 0);
 }
@@ -315,16 +329,16 @@ static void fz_snapshot(void)
 	}
 }
 
-/* The status a request answered with @st must have completed with (blkif.h). */
-static bool fz_status_ok(int16_t st, uint8_t data_op, int got)
+/* The status a request answered with @st must complete with (blkif.h). */
+static int fz_status_err(int16_t st, uint8_t data_op)
 {
 	bool rw = data_op == BLKIF_OP_READ || data_op == BLKIF_OP_WRITE;
 
 	if (st == BLKIF_RSP_OKAY)
-		return got == 0;
+		return 0;
 	if (st == BLKIF_RSP_EOPNOTSUPP && !rw)
-		return got == -EOPNOTSUPP;
-	return got == -EIO;
+		return -EOPNOTSUPP;
+	return -EIO;
 }
 
 /* Replay what ring @k took in the step against its snapshot: each response in order is either
@@ -353,6 +367,8 @@ static bool fz_verify(unsigned int k, bool strict)
 		uint64_t slot;
 		struct fz_slot *ss;
 		blkif_response_t r;
+		struct fz_io *io;
+		int err;
 
 		memcpy(&r, &q->sring->ring[i & (RING_SIZE(&q->ring) - 1)].rsp, sizeof(r));
 		slot = r.id & ((1u << BLKFRONT_ID_SLOT_BITS) - 1);
@@ -368,9 +384,11 @@ static bool fz_verify(unsigned int k, bool strict)
 		ss->in_flight = false;		/* a second one for it is invalid */
 		if (ss->abandoned)
 			continue;		/* its caller was told -ETIMEDOUT; nothing more */
-		if (ss->io->done != 1 || !fz_status_ok(r.status, ss->data_op, ss->io->status))
-			fz_fail("a valid response did not complete its request as it said",
-				(unsigned long)r.status, (unsigned long)ss->io->status);
+		io = ss->io;			/* judged after every ring: fz_check_parts */
+		err = fz_status_err(r.status, ss->data_op);
+		if (err && !io->want)
+			io->want = err;
+		io->answered++;
 	}
 	return over;
 }
@@ -401,6 +419,26 @@ static void fz_time(unsigned int secs)
 				fz_fail("a timed-out request did not complete with -ETIMEDOUT",
 					ss->io->done, (unsigned long)ss->io->status);
 		}
+	}
+}
+
+/* After the rings were replayed: a request all of whose parts were answered validly completed
+ * once, with the first error among them; one with parts still out has not completed, unless
+ * it timed out or the disk died (which fails them). */
+static void fz_check_parts(void)
+{
+	for (unsigned int i = 0; i < FZ_IOS; i++) {
+		const struct fz_io *io = &ios[i];
+
+		if (!io->accepted || !io->parts)
+			continue;
+		if (io->answered == io->parts && (io->done != 1 || io->status != io->want))
+			fz_fail("valid responses did not complete their request as they said",
+				(unsigned long)io->want, (unsigned long)io->status);
+		if (io->answered < io->parts && io->done && !cur->dead &&
+		    io->status != -ETIMEDOUT)
+			fz_fail("a request completed before its last part", io->answered,
+				io->parts);
 	}
 }
 
@@ -462,6 +500,7 @@ static void fz_step(struct fz_in *in)
 	fz_check();
 	for (unsigned int k = 0; k < BLKFRONT_MAX_QUEUES && !closed; k++)
 		over |= fz_verify(k, op != 5);
+	fz_check_parts();
 	if (op != 5 && !closed && snaps_live && cur->ring_errors > ring_errors && !over)
 		fz_fail("an index error with every rsp_prod within the requests out",
 			cur->ring_errors, ring_errors);
@@ -470,8 +509,10 @@ static void fz_step(struct fz_in *in)
 /* The disk, with the offer the input's first 3 bytes choose; NULL if it did not come up. */
 static struct blkdev *fz_bring_up(struct fz_in *in)
 {
-	unsigned int o0 = fz_byte(in), o1 = fz_byte(in), o2 = fz_byte(in);
+	static const unsigned int split_kib[] = { BLKFRONT_SPLIT_KIB, 0, 16, 44 };
+	unsigned int o0 = fz_byte(in), o1 = fz_byte(in), o2 = fz_byte(in), o3 = fz_byte(in);
 
+	blkfront_set_split(split_kib[o3 % 4]);
 	fbk_reset();
 	fbk.offer.max_ring_page_order = o0 % 4;
 	fbk.offer.max_queues = o0 >> 2 & 3 ? (int)(o0 >> 2 & 3) + 1 : -1;
@@ -529,7 +570,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fz_bring_up(&in))
 		fz_fail("the disk did not come up", fbk.violations, 0);
 	cur = disk->priv;
-	fz_byte(&in);				/* reserved */
 	for (unsigned int k = 0; k < FZ_STEPS && in.n; k++)
 		fz_step(&in);
 	fz_tear_down();

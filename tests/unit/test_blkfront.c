@@ -119,8 +119,11 @@ static unsigned int idle(void)
 	return poller ? poller->poll() : 0;
 }
 
+/* Requests go out whole unless a case turns splitting on (split_case): the cases below
+ * count ring requests per block request. */
 static void start(void)
 {
+	blkfront_set_split(0);
 	xs_reset();
 	fxs_init(FBK_DOMID, "guest", 0);
 	CHECK(xs_init_ring(fxs.ring, FXS_PORT) == 0);
@@ -133,7 +136,7 @@ static struct blkdev *bring_up(unsigned int vdev)
 	char name[BLK_NAME_MAX];
 
 	fbk_add(vdev);
-	CHECK(blkfront_init() == 0);
+	CHECK(blkfront_init(NULL) == 0);
 	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
 	pump();
 	CHECK(!blkfront_vdev_name(vdev, name, sizeof(name)));
@@ -268,6 +271,16 @@ static int run(struct blkdev *d, unsigned int i)
 		fbk_step();
 	CHECKF(ios[i].done == 1, "request %u completed %u times", i, ios[i].done);
 	return ios[i].status;
+}
+
+/* Requests 0..@n-1: @op of @sectors each, one after the other from sector 0, taken by the
+ * backend and held there (fbk.hold stays set). */
+static void submit_held(struct blkdev *d, unsigned int n, enum blk_op op, uint32_t sectors)
+{
+	fbk.hold = true;
+	for (unsigned int i = 0; i < n; i++)
+		CHECK(submit(d, io_prep(i, op, i * sectors, sectors, 1)) == 0);
+	fbk_step();
 }
 
 static struct blkfront_stats stats(struct blkdev *d)
@@ -852,6 +865,122 @@ static void ring_full(void)
 	io_free_all();
 }
 
+/*
+ * Large reads are cut (BLKFRONT_SPLIT_KIB): a 1 MiB read goes out as 8 indirect requests of
+ * 32 pages at consecutive sectors over every ring, completes once after its last part with
+ * the data in place whatever the answer order. One failed part fails the whole request with
+ * that error, once. Writes (copied in before anything is published), flushes, discards and
+ * reads of 128 KiB or less go whole.
+ */
+static void split(void)
+{
+	struct blkfront_stats st;
+	struct blkdev *d;
+	unsigned int before;
+
+	start();
+	blkfront_set_split(BLKFRONT_SPLIT_KIB);
+	fbk.log = calloc(256, sizeof(*fbk.log));
+	fbk.log_max = 256;
+	d = bring_up(VDEV_A);
+	if (!d)
+		return;
+	CHECK(stats(d).split_pages == 32);
+	io_prep(0, BLK_WRITE, 64, 2048, 7);		/* 1 MiB write: one request */
+	CHECK(run(d, 0) == 0 && disk_holds(64, 2048, 7));
+	CHECKF(fbk.log_n == 1 && fbk.log[0].nr_segs == 256, "write: %u ring requests",
+	       fbk.log_n);
+	fbk.hold = true;
+	io_prep(1, BLK_READ, 64, 2048, 0);
+	CHECK(submit(d, &ios[1].rq) == 0);
+	fbk_step();
+	CHECKF(fbk.log_n == 9, "read: %u ring requests", fbk.log_n - 1);
+	/* Taken ring by ring; part k on ring (k + the ring after the write's) % 4. */
+	for (unsigned int i = 1, seen = 0; i < fbk.log_n; i++) {
+		const struct fbk_seen *s = &fbk.log[i];
+		unsigned int part = (unsigned int)(s->sector - 64) / 256;
+
+		CHECKF(s->op == BLKIF_OP_INDIRECT && s->data_op == BLKIF_OP_READ &&
+		       s->nr_segs == 32 && s->nr_sectors == 256 && (s->sector - 64) % 256 == 0 &&
+		       part < 8 && !(seen & 1u << part) &&
+		       s->ring == (part + fbk.log[0].ring + 1) % 4, "request %u: op %u, %u segs, "
+		       "%lu sectors at %lu, ring %u", i, s->op, s->nr_segs, s->nr_sectors,
+		       s->sector, s->ring);
+		seen |= 1u << (part & 31);
+	}
+	fbk.reverse = true;
+	fbk_release();
+	CHECKF(ios[1].done == 1 && ios[1].status == 0 && io_holds(1, 7), "%u, %d",
+	       ios[1].done, ios[1].status);
+	/* An odd size: 1000 sectors = 3 parts of 256 and one of 232 (29 pages). */
+	io_prep(2, BLK_READ, 64, 1000, 0);
+	before = fbk.log_n;
+	CHECK(submit(d, &ios[2].rq) == 0);
+	fbk_step();
+	CHECKF(fbk.log_n - before == 4, "%u parts", fbk.log_n - before);
+	for (unsigned int i = before; i < fbk.log_n; i++)
+		CHECKF(fbk.log[i].nr_sectors == (fbk.log[i].sector == 64 + 768 ? 232u : 256u),
+		       "part at %lu: %lu sectors", fbk.log[i].sector, fbk.log[i].nr_sectors);
+	fbk.reverse = false;
+	fbk_release();
+	CHECK(ios[2].done == 1 && ios[2].status == 0 && io_holds(2, 7));
+	/* The first answer is an error: the request fails with -EIO after its last part. */
+	io_prep(3, BLK_READ, 64, 2048, 0);
+	CHECK(submit(d, &ios[3].rq) == 0);
+	fbk_step();
+	fbk.fault = FBK_ERROR;
+	fbk_release();
+	CHECKF(ios[3].done == 1 && ios[3].status == -EIO, "%u, %d", ios[3].done, ios[3].status);
+	/* Not cut: a 128 KiB read, a flush, a discard. */
+	before = fbk.log_n;
+	io_prep(4, BLK_READ, 4096, 256, 0);
+	io_prep(5, BLK_FLUSH, 0, 0, 0);
+	io_prep(6, BLK_DISCARD, 8192, 4096, 0);
+	CHECK(submit(d, &ios[4].rq) == 0 && submit(d, &ios[5].rq) == 0 &&
+	      submit(d, &ios[6].rq) == 0);
+	fbk_step();
+	fbk_release();
+	CHECKF(fbk.log_n - before == 3, "%u ring requests for 3", fbk.log_n - before);
+	for (unsigned int i = 4; i <= 6; i++)
+		CHECKF(ios[i].done == 1 && !ios[i].status, "%u: %u, %d", i, ios[i].done,
+		       ios[i].status);
+	st = stats(d);
+	CHECKF(st.split == 3 && st.failed == 1, "split %lu, failed %lu", st.split, st.failed);
+	CHECK(fbk.violations == 0);
+	io_free_all();
+	free(fbk.log);
+}
+
+/* All or nothing: on one 1-page ring (32 slots) with 28 taken, an 8-part read is refused
+ * with -EBUSY and puts nothing on the ring; with room again it goes out, all 8 parts. */
+static void split_all_or_nothing(void)
+{
+	struct blkdev *d;
+	unsigned int taken;
+
+	start();
+	blkfront_set_split(BLKFRONT_SPLIT_KIB);
+	fbk.offer.max_ring_page_order = 0;
+	fbk.offer.max_queues = 1;
+	d = bring_up(VDEV_A);
+	if (!d)
+		return;
+	submit_held(d, 28, BLK_READ, 8);
+	taken = fbk.requests;
+	CHECK(submit(d, io_prep(30, BLK_READ, 0, 2048, 0)) == -EBUSY);
+	fbk_step();
+	CHECKF(fbk.requests == taken, "%u ring requests of a refused request went out",
+	       fbk.requests - taken);
+	fbk.hold = false;
+	fbk_release();
+	taken = fbk.requests;
+	CHECK(submit(d, &ios[30].rq) == 0);
+	fbk_step();
+	CHECKF(ios[30].done == 1 && ios[30].status == 0 && fbk.requests - taken == 8,
+	       "%u, %d, %u ring requests", ios[30].done, ios[30].status, fbk.requests - taken);
+	io_free_all();
+}
+
 /* ---- the life cycle ---------------------------------------------------------------------- */
 
 /* The backend closes with requests in flight: they fail with -EIO, new ones too, the disk
@@ -868,10 +997,7 @@ static void backend_closes(void)
 	d = bring_up(VDEV_A);
 	if (!d)
 		return;
-	fbk.hold = true;
-	for (unsigned int i = 0; i < 6; i++)
-		CHECK(submit(d, io_prep(i, BLK_WRITE, i * 16, 16, 1)) == 0);
-	fbk_step();
+	submit_held(d, 6, BLK_WRITE, 16);
 	fbk_set_state(XenbusStateClosing);
 	pump();
 	for (unsigned int i = 0; i < 6; i++)
@@ -957,7 +1083,7 @@ static void hotplug(void)
 	struct blkfront_global_stats g;
 
 	start();
-	CHECK(blkfront_init() == 0);
+	CHECK(blkfront_init(NULL) == 0);
 	CHECK(!blkdev_find("xvdb"));
 	fbk_add(VDEV_B);
 	pump();
@@ -975,7 +1101,7 @@ static void refused_child(unsigned int vdev, unsigned int ss, const char *log)
 	start();
 	fbk.offer.sector_size = ss;
 	fbk_add(vdev);
-	CHECK(blkfront_init() == 0);
+	CHECK(blkfront_init(NULL) == 0);
 	if (fe_key("state") && !strcmp(fe_key("state"), "3")) {
 		fbk_connect();
 		pump();
@@ -1057,6 +1183,8 @@ CHILD(hotplug)
 CHILD(slot_reuse)
 CHILD(big_sectors)
 CHILD(silent_backend)
+CHILD(split)
+CHILD(split_all_or_nothing)
 
 UNIT_CASES(
 	{ everything_offered_case, "blkfront: every feature offered is negotiated and published" },
@@ -1077,6 +1205,8 @@ UNIT_CASES(
 	{ prod_back_case, "blkfront: rsp_prod goes back: nothing read, disk abandoned" },
 	{ prod_ahead_case, "blkfront: rsp_prod past the requests out: nothing read, abandoned" },
 	{ bad_status_case, "blkfront: unknown status fails that request only" },
+	{ split_case, "blkfront: large reads cut in parts over the rings, done once" },
+	{ split_all_or_nothing_case, "blkfront: a read whose parts do not all fit: -EBUSY" },
 	{ silent_backend_case, "blkfront: silent backend: -ETIMEDOUT once, late answer dropped" },
 	{ event_storm_case, "blkfront: 100000 events without responses: bounded, harmless" },
 	{ ring_full_case, "blkfront: full ring: -EBUSY, then accepts after a completion" },

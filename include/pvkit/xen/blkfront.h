@@ -9,6 +9,7 @@
 #define PVKIT_XEN_BLKFRONT_H
 
 #include <pvkit/blkdev.h>
+#include <pvkit/bootinfo.h>
 #include <pvkit/types.h>
 #include <pvkit/xen/xenbus.h>	/* XENBUS_PATH_MAX */
 
@@ -25,6 +26,13 @@
  * using them). Longer than BLK_SYNC_TIMEOUT_NS: the synchronous helpers give up first, and
  * the driver's timeout then frees them for the next request. Linux waits forever. */
 #define BLKFRONT_REQUEST_TIMEOUT_NS	(60ull * 1000000000)
+/* Reads larger than this go to the backend as ring requests of this size, in flight together
+ * over all rings (Linux's blkfront cuts reads and writes at 32 indirect segments, 128 KiB).
+ * Read data goes through bounce pages: a whole 1 MiB read is copied out only once all of it
+ * is read; in 8 parts, copy-out and the backend's I/O overlap (docs/benchmarks.md).
+ * `pvkit.blk_split_kb=<KiB>` at boot, 0 = never split. */
+#define BLKFRONT_SPLIT_KIB	128
+#define BLKFRONT_CMDLINE_SPLIT	"pvkit.blk_split_kb"
 
 /* Opaque: the driver's per-disk state. */
 struct blkfront_dev;
@@ -34,9 +42,14 @@ struct blkfront_dev;
  * `xl block-attach`), connect every disk found, and wait (bounded by BLKFRONT_CONNECT_NS)
  * until each is connected or has failed, so that they exist when the boot goes on. Later
  * changes (attach, detach, backend closing) are handled from the idle loop. Task context.
+ * @bi: the boot command line's BLKFRONT_CMDLINE_SPLIT, if any (NULL: defaults).
  * Return: 0, or -errno when the watch could not be set up (disks then never appear).
  */
-int blkfront_init(void);
+int blkfront_init(const struct boot_info *bi);
+
+/** Reads above @kib KiB (rounded down to pages) are cut into ring requests of that size, on
+ * disks that connect from now on (0: never; tests, boot option). */
+void blkfront_set_split(unsigned int kib);
 
 /**
  * blkfront_vdev_name() - the guest name of virtual-device number @vdev, following Xen's
@@ -79,6 +92,8 @@ struct blkfront_stats {
 	uint64_t ring_errors;		/* rsp_prod beyond what we produced: ring abandoned */
 	uint64_t timeouts;		/* requests failed with -ETIMEDOUT (no answer in time) */
 	uint64_t late_responses;	/* answers that came after their request timed out */
+	uint32_t split_pages;		/* reads above this many pages are cut (0: never) */
+	uint64_t split;			/* reads cut into several ring requests */
 	bool broken;			/* the backend broke the protocol; the disk is gone */
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Write the seed corpus of tests/fuzz/fuzz_blkfront.c next to this script (committed). Each
-seed: 3 bytes of offer and a reserved byte, then steps: a queue byte (while the disk is up),
+seed: 3 bytes of offer and a split byte (% 4: 128 KiB, never, 16 KiB, 44 KiB), then steps: a queue byte (while the disk is up),
 an opcode byte (% 8) and its arguments; see fz_step() there. libFuzzer also reads this file
 as an input: harmless."""
 import os
@@ -13,11 +13,11 @@ INDIRECT = 0x80                         # submit: 1..64 pages instead of 1..12
 
 
 def offer(order=3, queues=4, indirect=256, persistent=1, flush=1, barrier=1, discard=1,
-          secure=1):
+          secure=1, split=0):
     o0 = order | ((queues - 1) << 2 if queues > 1 else 0)
     o1 = (1 | (indirect // 4) << 1) if indirect else 0
     o2 = persistent | flush << 1 | barrier << 2 | discard << 3 | secure << 4
-    return bytes([o0, o1 & 0xff, o2, 0])
+    return bytes([o0, o1 & 0xff, o2, split])
 
 
 def submit(i, op, pages=0, sector=0, q=0):
@@ -106,6 +106,17 @@ SEEDS = {
     'timeout': offer() + held(3) + wait(30) + submit(3, READ, 2, 0) + serve(hold=1) +
     wait(32) + response(0, 0) + response(1, 0) + submit(0, WRITE, 1, 0) + wait(120) +
     serve() + idle(),
+    # 41 pages in 4-page parts: 11 ring requests, slots 0-2 of rings 0-2 and 0-1 of ring 3;
+    # the second answer is an error, the request fails with -EIO once, after the last one.
+    'split-parts': offer(split=2) + submit(0, READ | INDIRECT, 40, 0) + serve(hold=1) +
+    response(0, 0) + response(1, 0, status_sel=2) +
+    b''.join(response(q, s) for q, s in [(2, 0), (3, 0), (0, 1), (1, 1), (2, 1), (3, 1),
+                                          (0, 2), (1, 2), (2, 2)]) + idle() +
+    submit(1, READ | INDIRECT, 63, 0) + serve() + poll(),
+    # One part answered, then the deadline: the request fails with -ETIMEDOUT once; the
+    # late answers of its other parts complete nothing.
+    'split-timeout': offer(split=2) + submit(0, READ | INDIRECT, 40, 0) + serve(hold=1) +
+    response(0, 0) + wait(62) + response(1, 0) + response(2, 0) + idle(),
     'ring-full': offer(order=0, queues=1, indirect=0) +
     b''.join(submit(i, WRITE, 11, 0) for i in range(24)) + serve(hold=1) +
     b''.join(response(0, s) for s in range(24)) + idle(),
