@@ -309,3 +309,90 @@ int xenbus_wait_otherend(struct xenbus_device *dev, unsigned int mask, uint64_t 
 		xenbus_unwatch_otherend(dev);
 	return err;
 }
+
+/* ---- frontend drivers: the devices of one type ------------------------------------------ */
+
+static void xenbus_frontend_scan(struct xenbus_frontend *f)
+{
+	unsigned int count = 0;
+	const char *id = f->list;
+
+	f->scanned = true;
+	if (xenbus_enumerate(f->type, f->list, sizeof(f->list), &count))
+		count = 0;			/* no device/<type>: no devices (yet) */
+	for (unsigned int i = 0; i < count; i++, id += strlen(id) + 1)
+		if (!f->find(id))
+			f->probe(id);
+	f->rescan();
+}
+
+/* Anything under device/<type> changed: the driver's own writes, a device attached, one
+ * removed. */
+static void xenbus_frontend_changed(struct xs_watch *w, const char *path)
+{
+	struct xenbus_frontend *f = w->ctx;
+	size_t n = strlen(f->dir), len;
+	char id[XENBUS_NAME_MAX];
+	void *dev;
+
+	f->events++;
+	if (strncmp(path, f->dir, n) || (path[n] && path[n] != '/'))
+		return;
+	if (!path[n] || !path[n + 1]) {
+		xenbus_frontend_scan(f);	/* the first event, or device/<type> itself */
+		return;
+	}
+	path += n + 1;
+	len = strcspn(path, "/");
+	if (!len || len >= sizeof(id))
+		return;
+	memcpy(id, path, len);
+	id[len] = '\0';
+	dev = f->find(id);
+	if (!dev)
+		f->probe(id);
+	else if (!path[len])
+		f->changed(dev);		/* the directory itself: removed? */
+}
+
+int xenbus_frontend_watch(struct xenbus_frontend *f)
+{
+	if (!f->type || strlen(f->type) >= XENBUS_NAME_MAX)
+		return -EINVAL;
+	snprintf(f->dir, sizeof(f->dir), "device/%s", f->type);
+	f->scanned = false;
+	f->watch.path = f->dir;
+	f->watch.cb = xenbus_frontend_changed;
+	f->watch.ctx = f;
+	return xs_watch(&f->watch);
+}
+
+int xenbus_frontend_pending(struct xenbus_frontend *f, const char *id, char *node,
+			    size_t size)
+{
+	XenbusState st;
+
+	if (strlen(id) >= XENBUS_NAME_MAX ||
+	    (size_t)snprintf(node, size, "%s/%s", f->dir, id) >= size)
+		return -ENAMETOOLONG;		/* no xenbus device name (xenbus_device_init) */
+	if (f->find(id))
+		return -EEXIST;
+	if (xenbus_read_state(XS_TXN_NONE, node, &st) || st != XenbusStateInitialising)
+		return -EAGAIN;
+	return 0;
+}
+
+void xenbus_frontend_refuse(const char *node)
+{
+	char path[XENBUS_PATH_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/state", node);
+	xs_printf(XS_TXN_NONE, path, "%u", XenbusStateClosed);
+}
+
+bool xenbus_device_gone(struct xenbus_device *dev)
+{
+	XenbusState st;
+
+	return xenbus_read_state(XS_TXN_NONE, dev->nodename, &st) == -ENOENT;
+}

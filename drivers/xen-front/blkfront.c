@@ -17,21 +17,24 @@
 #include <pvkit/xen/xenstore.h>
 #include "blkfront.h"
 
-#define BLKFRONT_VBD_DIR	"device/vbd"	/* our disks, relative to our domain's home */
-#define BLKFRONT_LIST_MAX	1024		/* bytes of device/vbd entry names we read */
 
 static struct blkfront_dev blkfront_devs[BLKFRONT_MAX_DEVS];
 static unsigned int blkfront_next_slot;		/* slots handed out round robin */
 static unsigned int blkfront_split_pages = BLKFRONT_SPLIT_KIB / 4;	/* for new disks */
 static struct blkfront_global_stats blkfront_gstats;
-static bool blkfront_scanned;			/* the first scan of device/vbd ran */
 static const struct blkdev_ops blkfront_ops;
 
-static void blkfront_vbd_changed(struct xs_watch *w, const char *path);
+static void *blkfront_find(const char *id);
+static void blkfront_probe(const char *id);
+static void blkfront_check_gone(void *dev);
+static void blkfront_rescan(void);
 static unsigned int blkfront_idle_poll(void);
 
-static struct xs_watch blkfront_vbd_watch = { .path = BLKFRONT_VBD_DIR,
-					      .cb = blkfront_vbd_changed };
+/* Our disks: device/vbd, now and as the toolstack attaches and removes them. */
+static struct xenbus_frontend blkfront_vbds = {
+	.type = "vbd", .find = blkfront_find, .probe = blkfront_probe,
+	.changed = blkfront_check_gone, .rescan = blkfront_rescan,
+};
 static struct idle_poller blkfront_poller = { .name = "blkfront", .poll = blkfront_idle_poll };
 
 /* ---- slots ------------------------------------------------------------------------------ */
@@ -438,21 +441,21 @@ static void blkfront_otherend_changed(struct xenbus_device *xb, XenbusState stat
 	}
 }
 
+static void *blkfront_find(const char *id)
+{
+	return blkfront_find_id(id);
+}
+
 /* Take device/vbd/<id> on if it is new and waiting for a frontend (Initialising). A device
  * in another state is one we gave up on or one being removed: leave it alone. */
 static void blkfront_probe(const char *id)
 {
-	char node[XENBUS_PATH_MAX], state[XENBUS_PATH_MAX + 8], name[BLK_NAME_MAX];
+	char node[XENBUS_PATH_MAX], name[BLK_NAME_MAX];
 	struct blkfront_dev *d;
 	unsigned long vdev;
-	XenbusState st;
 	int err;
 
-	if (strlen(id) >= XENBUS_NAME_MAX)
-		return;				/* no xenbus device name (xenbus_device_init) */
-	snprintf(node, sizeof(node), BLKFRONT_VBD_DIR "/%.*s", XENBUS_NAME_MAX - 1, id);
-	if (blkfront_find_id(id) || xenbus_read_state(XS_TXN_NONE, node, &st) ||
-	    st != XenbusStateInitialising)
+	if (xenbus_frontend_pending(&blkfront_vbds, id, node, sizeof(node)))
 		return;
 	err = xenbus_read_ulong(XS_TXN_NONE, node, "virtual-device", &vdev);
 	if (err == -ENOENT)
@@ -496,64 +499,26 @@ static void blkfront_probe(const char *id)
 	return;
 
 out_refuse:
-	/* Closed: the toolstack sees the refusal, and our own watch never takes it on again. */
 	blkfront_gstats.rejected++;
-	snprintf(state, sizeof(state), "%s/state", node);
-	xs_printf(XS_TXN_NONE, state, "%u", XenbusStateClosed);
+	xenbus_frontend_refuse(node);
 }
 
-/* device/vbd/<id> disappeared: the toolstack finished removing it. */
-static void blkfront_check_gone(struct blkfront_dev *d)
+/* device/vbd/<id> disappeared? Then the toolstack finished removing it. */
+static void blkfront_check_gone(void *dev)
 {
-	XenbusState st;
+	struct blkfront_dev *d = dev;
 
-	if (xenbus_read_state(XS_TXN_NONE, d->xb.nodename, &st) != -ENOENT)
+	if (!xenbus_device_gone(&d->xb))
 		return;
 	blkfront_close(d, "device removed");
 	blkfront_free_slot(d);
 }
 
-static void blkfront_scan(void)
+static void blkfront_rescan(void)
 {
-	static char list[BLKFRONT_LIST_MAX];	/* watch callbacks do not nest: one buffer */
-	unsigned int count = 0;
-	const char *id = list;
-
-	blkfront_scanned = true;
-	if (xenbus_enumerate("vbd", list, sizeof(list), &count))
-		count = 0;			/* no device/vbd: no disks (yet) */
-	for (unsigned int i = 0; i < count; i++, id += strlen(id) + 1)
-		blkfront_probe(id);
 	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++)
 		if (blkfront_devs[i].state != BLKFRONT_FREE)
 			blkfront_check_gone(&blkfront_devs[i]);
-}
-
-/* Anything under device/vbd changed: our own writes, a disk attached, one removed. */
-static void blkfront_vbd_changed(struct xs_watch *w, const char *path)
-{
-	size_t n = strlen(BLKFRONT_VBD_DIR), len;
-	char id[XENBUS_NAME_MAX];
-	struct blkfront_dev *d;
-
-	blkfront_gstats.watch_events++;
-	if (strncmp(path, BLKFRONT_VBD_DIR, n) || (path[n] && path[n] != '/'))
-		return;
-	if (!path[n] || !path[n + 1]) {
-		blkfront_scan();		/* the first event, or device/vbd itself changed */
-		return;
-	}
-	path += n + 1;
-	len = strcspn(path, "/");
-	if (!len || len >= sizeof(id))
-		return;
-	memcpy(id, path, len);
-	id[len] = '\0';
-	d = blkfront_find_id(id);
-	if (!d)
-		blkfront_probe(id);
-	else if (!path[len])
-		blkfront_check_gone(d);		/* the directory itself: removed? */
 }
 
 /* ---- task-context upkeep (the idle loop) ---------------------------------------------- */
@@ -677,6 +642,7 @@ void blkfront_get_global_stats(struct blkfront_global_stats *st)
 {
 	*st = blkfront_gstats;
 	st->graveyard = blkfront_graveyard_count();
+	st->watch_events = blkfront_vbds.events;
 }
 
 /* ---- bring-up ----------------------------------------------------------------------------- */
@@ -712,13 +678,13 @@ int blkfront_init(const struct boot_info *bi)
 			       "=0)\n");
 	}
 	idle_register(&blkfront_poller);
-	err = xs_watch(&blkfront_vbd_watch);	/* fires once at once: the first scan */
+	err = xenbus_frontend_watch(&blkfront_vbds);	/* fires at once: the first scan */
 	if (err) {
-		printk("pvkit: blkfront: cannot watch " BLKFRONT_VBD_DIR " (%d): no disks\n", err);
+		printk("pvkit: blkfront: cannot watch device/vbd (%d): no disks\n", err);
 		return err;
 	}
 	/* Each disk's handshake runs from watch callbacks; wait until none is half-way. */
-	while (!blkfront_scanned || blkfront_connecting()) {
+	while (!blkfront_vbds.scanned || blkfront_connecting()) {
 		now = pv_clock_ns();
 		if (now >= deadline)
 			break;

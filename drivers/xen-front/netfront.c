@@ -17,20 +17,23 @@
 #include <pvkit/xen/xenstore.h>
 #include "netfront.h"
 
-#define NETFRONT_VIF_DIR	"device/vif"	/* our vifs, relative to our domain's home */
-#define NETFRONT_LIST_MAX	512		/* bytes of device/vif entry names we read */
 
 static struct netfront_dev netfront_devs[NETFRONT_MAX_DEVS];
 static unsigned int netfront_next_slot;		/* slots handed out round robin */
 static struct netfront_global_stats netfront_gstats;
-static bool netfront_scanned;			/* the first scan of device/vif ran */
 static const struct netdev_ops netfront_ops;
 
-static void netfront_vif_changed(struct xs_watch *w, const char *path);
+static void *netfront_find(const char *id);
+static void netfront_probe(const char *id);
+static void netfront_check_gone(void *dev);
+static void netfront_rescan(void);
 static unsigned int netfront_idle_poll(void);
 
-static struct xs_watch netfront_vif_watch = { .path = NETFRONT_VIF_DIR,
-					      .cb = netfront_vif_changed };
+/* Our vifs: device/vif, now and as the toolstack attaches and removes them. */
+static struct xenbus_frontend netfront_vifs = {
+	.type = "vif", .find = netfront_find, .probe = netfront_probe,
+	.changed = netfront_check_gone, .rescan = netfront_rescan,
+};
 static struct idle_poller netfront_poller = { .name = "netfront", .poll = netfront_idle_poll };
 
 /* ---- slots ------------------------------------------------------------------------------ */
@@ -387,19 +390,19 @@ static void netfront_otherend_changed(struct xenbus_device *xb, XenbusState stat
 	}
 }
 
+static void *netfront_find(const char *id)
+{
+	return netfront_find_id(id);
+}
+
 /* Take device/vif/<id> on if it is new and waiting for a frontend (Initialising). */
 static void netfront_probe(const char *id)
 {
-	char node[XENBUS_PATH_MAX], state[XENBUS_PATH_MAX + 8];
+	char node[XENBUS_PATH_MAX];
 	struct netfront_dev *d;
-	XenbusState st;
 	int err;
 
-	if (strlen(id) >= XENBUS_NAME_MAX)
-		return;
-	snprintf(node, sizeof(node), NETFRONT_VIF_DIR "/%.*s", XENBUS_NAME_MAX - 1, id);
-	if (netfront_find_id(id) || xenbus_read_state(XS_TXN_NONE, node, &st) ||
-	    st != XenbusStateInitialising)
+	if (xenbus_frontend_pending(&netfront_vifs, id, node, sizeof(node)))
 		return;
 	d = netfront_alloc();
 	if (!d) {
@@ -428,62 +431,25 @@ static void netfront_probe(const char *id)
 
 out_refuse:
 	netfront_gstats.rejected++;
-	snprintf(state, sizeof(state), "%s/state", node);
-	xs_printf(XS_TXN_NONE, state, "%u", XenbusStateClosed);
+	xenbus_frontend_refuse(node);
 }
 
-/* device/vif/<id> disappeared: the toolstack finished removing it. */
-static void netfront_check_gone(struct netfront_dev *d)
+/* device/vif/<id> disappeared? Then the toolstack finished removing it. */
+static void netfront_check_gone(void *dev)
 {
-	XenbusState st;
+	struct netfront_dev *d = dev;
 
-	if (xenbus_read_state(XS_TXN_NONE, d->xb.nodename, &st) != -ENOENT)
+	if (!xenbus_device_gone(&d->xb))
 		return;
 	netfront_close(d, "device removed");
 	netfront_free_slot(d);
 }
 
-static void netfront_scan(void)
+static void netfront_rescan(void)
 {
-	static char list[NETFRONT_LIST_MAX];	/* watch callbacks do not nest: one buffer */
-	unsigned int count = 0;
-	const char *id = list;
-
-	netfront_scanned = true;
-	if (xenbus_enumerate("vif", list, sizeof(list), &count))
-		count = 0;
-	for (unsigned int i = 0; i < count; i++, id += strlen(id) + 1)
-		netfront_probe(id);
 	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++)
 		if (netfront_devs[i].state != NETFRONT_FREE)
 			netfront_check_gone(&netfront_devs[i]);
-}
-
-/* Anything under device/vif changed: our own writes, a vif attached, one removed. */
-static void netfront_vif_changed(struct xs_watch *w, const char *path)
-{
-	size_t n = strlen(NETFRONT_VIF_DIR), len;
-	char id[XENBUS_NAME_MAX];
-	struct netfront_dev *d;
-
-	netfront_gstats.watch_events++;
-	if (strncmp(path, NETFRONT_VIF_DIR, n) || (path[n] && path[n] != '/'))
-		return;
-	if (!path[n] || !path[n + 1]) {
-		netfront_scan();
-		return;
-	}
-	path += n + 1;
-	len = strcspn(path, "/");
-	if (!len || len >= sizeof(id))
-		return;
-	memcpy(id, path, len);
-	id[len] = '\0';
-	d = netfront_find_id(id);
-	if (!d)
-		netfront_probe(id);
-	else if (!path[len])
-		netfront_check_gone(d);
 }
 
 /* ---- task-context upkeep (the idle loop) ---------------------------------------------- */
@@ -613,6 +579,7 @@ int netfront_get_stats(struct netdev *dev, struct netfront_stats *st)
 void netfront_get_global_stats(struct netfront_global_stats *st)
 {
 	*st = netfront_gstats;
+	st->watch_events = netfront_vifs.events;
 	st->graveyard = netfront_graveyard_count();
 }
 
@@ -676,12 +643,12 @@ int netfront_init(const struct boot_info *bi)
 	}
 	idle_register(&netfront_poller);
 	serve_register_command(&netfront_command);
-	err = xs_watch(&netfront_vif_watch);	/* fires once at once: the first scan */
+	err = xenbus_frontend_watch(&netfront_vifs);	/* fires at once: the first scan */
 	if (err) {
-		printk("pvkit: netfront: cannot watch " NETFRONT_VIF_DIR " (%d): no vifs\n", err);
+		printk("pvkit: netfront: cannot watch device/vif (%d): no vifs\n", err);
 		return err;
 	}
-	while (!netfront_scanned || netfront_connecting()) {
+	while (!netfront_vifs.scanned || netfront_connecting()) {
 		now = pv_clock_ns();
 		if (now >= deadline)
 			break;

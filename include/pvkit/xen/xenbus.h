@@ -100,4 +100,54 @@ int xenbus_printf(xs_transaction_t t, const char *dir, const char *node, const c
 /** "Initialising", "Connected"...; "invalid" outside the enum. */
 const char *xenbus_strstate(XenbusState state);
 
+/* ---- frontend drivers: the devices of one type ------------------------------------------ */
+
+#define XENBUS_FRONTEND_LIST_MAX	1024	/* bytes of device/<type> entry names read */
+
+/*
+ * A frontend driver's watch on device/<type> (vbd, vif): devices present at boot and those
+ * the toolstack attaches or removes later. The driver keeps its devices; this finds the ids.
+ * At the first event (and whenever device/<type> itself changes) every listed id the driver
+ * does not have goes to @probe, then @rescan lets it check its own (some may be gone); later an
+ * event under device/<type>/<id> goes to @probe (an id it does not have) or, for the
+ * directory itself, to @changed. Callbacks run from xs_poll(), one at a time.
+ */
+struct xenbus_frontend {
+	const char *type;			/* "vbd", "vif" */
+	/* The driver's device for @id (not free), or NULL. */
+	void *(*find)(const char *id);
+	/* @id is not the driver's: take it on if it waits (xenbus_frontend_pending). */
+	void (*probe)(const char *id);
+	/* The directory of @dev (find's result) changed: removed? (xenbus_device_gone) */
+	void (*changed)(void *dev);
+	/* After a full scan: the same for each of the driver's devices. */
+	void (*rescan)(void);
+	/* Owned by xenbus.c: */
+	char dir[XENBUS_PATH_MAX];		/* "device/<type>" */
+	struct xs_watch watch;			/* on dir */
+	bool scanned;				/* the first scan ran */
+	uint64_t events;			/* watch callbacks (tests, diagnostics) */
+	char list[XENBUS_FRONTEND_LIST_MAX];	/* the scan's entry names */
+};
+
+/** Watch device/<@f->type>; the first scan runs from the first xs_poll(). Return: 0 or
+ * -errno (no watch: devices never appear). */
+int xenbus_frontend_watch(struct xenbus_frontend *f);
+
+/**
+ * xenbus_frontend_pending() - is device/<type>/@id one to take on: a usable id, not the
+ * driver's yet, and its state Initialising (a device in another state is one given up on or
+ * being removed)? Writes its directory into @node.
+ * Return: 0 if so; -ENAMETOOLONG, -EEXIST, -EAGAIN (not Initialising, or not readable).
+ */
+int xenbus_frontend_pending(struct xenbus_frontend *f, const char *id, char *node,
+			    size_t size);
+
+/** Refuse the device at @node: its state goes Closed, so the toolstack sees it and the
+ * driver's own watch never takes it on again. */
+void xenbus_frontend_refuse(const char *node);
+
+/** Has the toolstack removed @dev's directory (its state node reads -ENOENT)? */
+bool xenbus_device_gone(struct xenbus_device *dev);
+
 #endif /* PVKIT_XEN_XENBUS_H */
