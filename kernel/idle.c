@@ -19,8 +19,13 @@ unsigned int idle_poll(void)
 {
 	unsigned int work = 0;
 
-	for (struct idle_poller *p = pollers; p; p = p->next)
+	for (struct idle_poller *p = pollers; p; p = p->next) {
+		if (p->running)
+			continue;		/* it called us, through what it runs */
+		p->running = true;
 		work += p->poll();
+		p->running = false;
+	}
 	return work;
 }
 

@@ -13,11 +13,17 @@ struct idle_poller {
 	const char *name;		/* for diagnostics */
 	unsigned int (*poll)(void);	/* returns how much work it did (0: none) */
 	struct idle_poller *next;	/* registry link, owned by kernel/idle.c */
+	bool running;			/* inside poll (kernel/idle.c): not entered again */
 };
 
 void idle_register(struct idle_poller *p);
 
-/** Run every poller once; returns the total work done. */
+/**
+ * idle_poll() - run every poller once; returns the total work done. A poller already running
+ * further up the stack is skipped, so code a poller runs may call this while it loops (a
+ * console command that sends for a while still lets xenstore watches, device hot-plug and
+ * the drivers' upkeep run; the console itself waits until the command returns).
+ */
 unsigned int idle_poll(void);
 
 /**

@@ -280,7 +280,9 @@ static void cmd_udp_send(char **w, unsigned int n)
 		err = net_arp_resolve(src.dst, mac, 5 * ARP_RETRY_NS);
 	t0 = last = pv_clock_ns();
 	while (!err && !src.err && src.sent < src.bytes) {
-		net_poll_all();			/* completions make room */
+		/* Everything the idle loop does (the net poller: completions make room), so that
+		 * a detach or a watch is not held up by a long send. */
+		idle_poll();
 		if (net_source_burst(&src)) {
 			last = pv_clock_ns();
 		} else if (pv_clock_ns() - last > SOURCE_STALL_NS) {

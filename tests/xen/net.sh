@@ -10,8 +10,10 @@
 #     in its `net` counters, and it still answers pings;
 #   - peer=1: a second pvkit DomU (PVH, 10.0.0.3) on the bridge: the guest's UDP source sends
 #     it 1 MB, counted by its sink; and back the other way;
-#   - detach=1: `xl network-detach` while the guest sends, then `xl network-attach` of a new
-#     vif: the guest survives, the new interface comes up with the address and answers pings.
+#   - detach=1: `xl network-detach` while the guest itself sends (its console command `udp
+#     send` to a dom0 sink: the detach must not wait for the command), then while dom0 makes
+#     it echo; each time `xl network-attach` of a new vif: the guest survives, the new
+#     interface comes up with the address and answers pings.
 # Then `xl shutdown`. Figures are printed for docs/netfront.md. See docs/netfront.md.
 set -u
 . ./hooklib.sh
@@ -27,6 +29,7 @@ MTU=1500
 PEER_NAME=$CASE-peer
 PEER_LOG=/var/log/xen/console/guest-$PEER_NAME.log
 NEW_MAC=00:16:3e:00:07:12
+NEW_MAC2=00:16:3e:00:07:13
 
 # The second DomU: PVH, pvkit in serve mode at 10.0.0.3, default netback switch.
 peer_create() {
@@ -137,32 +140,58 @@ peer_exchange() {
 	xl shutdown "$PEER_NAME" >/dev/null 2>&1
 }
 
+# detach_attach LOAD OLD_MAC NEW_MAC: xl network-detach of the vif OLD_MAC under LOAD, then
+# xl network-attach of a vif NEW_MAC. LOAD guest: the guest's console command `udp send`
+# streams to a dom0 sink, so the guest is inside a command, not its idle loop, when the
+# backend goes: the command must let the xenbus watch run (kernel/idle.c), else libxl waits
+# out its timeout and the guest never follows Closing; the command ends with an error.
+# LOAD dom0: dom0 makes the guest echo (its replies are the tx in flight) while it sits in
+# its idle loop.
 detach_attach() {
-	local t0 t1 out epid
-	# dom0 keeps the guest busy echoing (its replies are the tx in flight); the guest itself
-	# sits in its idle loop, where the xenbus watch sees the backend go.
-	$NET_TOOLS/net-udp echo 10.0.0.2 7 1000000000 1472 64 >"$NET_DIR/$CASE.echo" 2>&1 &
-	epid=$!
+	local t0 t1 out pid cmd="udp send 10.0.0.1 5001 1000000000 1472" removed addrs
+	removed=$(grep -c "pvkit: net eth0 removed" "$CONSOLE_LOG")
+	if [ "$1" = guest ]; then
+		$NET_TOOLS/net-udp sink 5001 60 >"$NET_DIR/$CASE.sink" 2>&1 &
+		pid=$!
+		sleep 1
+		send_to "$TTY" "$CONSOLE_LOG" "$cmd"
+	else
+		$NET_TOOLS/net-udp echo 10.0.0.2 7 1000000000 1472 64 >"$NET_DIR/$CASE.echo" 2>&1 &
+		pid=$!
+	fi
 	sleep 3
 	t0=$(uptime_cs)
-	xl network-detach "$DOMID" 0 || rfail "xl network-detach failed"
+	xl network-detach "$DOMID" "$2" || rfail "xl network-detach failed"
 	t1=$(uptime_cs)
-	echo "xl network-detach under load took $(( (t1 - t0) * 10 )) ms"
-	wait_console "pvkit: net eth0 removed" 30 || rfail "eth0 was not removed"
-	kill "$epid" 2>/dev/null
-	wait "$epid" 2>/dev/null
+	echo "xl network-detach under $1 load took $(( (t1 - t0) * 10 )) ms"
+	wait_count "pvkit: net eth0 removed" $((removed + 1)) 30 || rfail "eth0 was not removed"
+	if [ "$1" = guest ]; then
+		wait_after "$CONSOLE_LOG" "$cmd" "pvkit: udp send 10.0.0.1:5001" 30 ||
+			rfail "udp send did not end when its interface went"
+		out=$(after_echo "$CONSOLE_LOG" "$cmd" "pvkit: udp send 10.0.0.1:5001")
+		echo "$out"
+		# Ended by the interface going (ENODEV), not by its own 10 s stall timeout after
+		# the detach went ahead without the guest (seen before kernel/idle.c let it run).
+		case $out in
+		*error=none*|*error=ETIMEDOUT*) rfail "udp send did not stop at the detach" ;;
+		esac
+	fi
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 	grep -h "pvkit: netfront eth0" "$CONSOLE_LOG" | tail -n 3
 	grep -q "pvkit: netfront eth0: backend closing: carrier down" "$CONSOLE_LOG" ||
 		rfail "the guest did not follow the backend's Closing"
 	send_to "$TTY" "$CONSOLE_LOG" "help"
 	echo "the guest answers its console after the detach"
+	addrs=$(grep -c "pvkit: net eth0 addr=10.0.0.2/24" "$CONSOLE_LOG")
 	t0=$(uptime_cs)
-	xl network-attach "$DOMID" bridge=xenbr0 "mac=$NEW_MAC" || rfail "xl network-attach failed"
-	wait_console "pvkit: net eth0 mac=$NEW_MAC" 30 || rfail "the new vif did not come up"
+	xl network-attach "$DOMID" bridge=xenbr0 "mac=$3" || rfail "xl network-attach failed"
+	wait_console "pvkit: net eth0 mac=$3" 30 || rfail "the new vif did not come up"
 	t1=$(uptime_cs)
-	grep -h "pvkit: net eth0 mac=$NEW_MAC" "$CONSOLE_LOG"
+	grep -h "pvkit: net eth0 mac=$3" "$CONSOLE_LOG"
 	echo "xl network-attach -> interface up in $(( (t1 - t0) * 10 )) ms"
-	wait_console "pvkit: net eth0 addr=10.0.0.2/24" 10 || rfail "no address on the new interface"
+	wait_count "pvkit: net eth0 addr=10.0.0.2/24" $((addrs + 1)) 10 ||
+		rfail "no address on the new interface"
 	out=$(ping -c 10 -A -W 3 10.0.0.2 2>&1 | grep "packets received")
 	echo "new interface: $out"
 	echo "$out" | grep -q "10 packets received" || rfail "the new interface does not answer"
@@ -190,7 +219,8 @@ running)
 	[ "$PEER" = 1 ] && { peer_create || rfail "xl create of the peer failed"; }
 	malformed
 	[ "$PEER" = 1 ] && peer_exchange
-	[ "$DETACH" = 1 ] && detach_attach
+	[ "$DETACH" = 1 ] && detach_attach guest "$MAC" "$NEW_MAC"
+	[ "$DETACH" = 1 ] && detach_attach dom0 "$NEW_MAC" "$NEW_MAC2"
 	net_stats "$TTY" "$CONSOLE_LOG" | tr -s ' ' | sed 's/ pvkit: /\n/g'
 	echo
 	send_to "$TTY" "$CONSOLE_LOG" "netfront"
