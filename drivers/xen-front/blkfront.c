@@ -282,8 +282,12 @@ static int blkfront_connect(struct blkfront_dev *d)
 		return err;
 	blkfront_features(d);
 	max_segs = d->indirect_segs ? d->indirect_segs : BLKFRONT_DIRECT_SEGS;
-	/* Parts need indirect requests too; without them a request is 11 pages at most. */
+	/* Parts need indirect requests too; without them a request is 11 pages at most. And
+	 * the largest request's parts must fit the rings at once, or it would never go. */
 	d->split_pages = d->indirect_segs ? MIN(blkfront_split_pages, d->indirect_segs) : 0;
+	if (d->split_pages)
+		d->split_pages = MAX(d->split_pages, DIV_ROUND_UP(max_segs, d->nr_queues *
+								  d->queues[0].nr_shadow));
 	/* The pool holds the largest request: its data and each part's indirect page. */
 	err = blkfront_pool_setup(d, max_segs + (d->indirect_segs ?
 			DIV_ROUND_UP(max_segs, d->split_pages ? d->split_pages : max_segs) *

@@ -981,6 +981,28 @@ static void split_all_or_nothing(void)
 	io_free_all();
 }
 
+/* A split size so small that a 1 MiB read would need more parts than the rings have slots
+ * (4 KiB parts, one 1-page ring of 32): the parts grow until they fit, and the read goes. */
+static void split_tiny(void)
+{
+	struct blkdev *d;
+
+	start();
+	blkfront_set_split(4);
+	fbk.offer.max_ring_page_order = 0;
+	fbk.offer.max_queues = 1;
+	d = bring_up(VDEV_A);
+	if (!d)
+		return;
+	CHECKF(stats(d).split_pages == 8, "%u pages a part", stats(d).split_pages);
+	io_prep(0, BLK_WRITE, 0, 2048, 6);
+	CHECK(run(d, 0) == 0);
+	io_prep(1, BLK_READ, 0, 2048, 0);
+	CHECK(run(d, 1) == 0 && io_holds(1, 6));
+	CHECK(stats(d).split == 1 && fbk.requests == 1 + 32);
+	io_free_all();
+}
+
 /* ---- the life cycle ---------------------------------------------------------------------- */
 
 /* The backend closes with requests in flight: they fail with -EIO, new ones too, the disk
@@ -1185,6 +1207,7 @@ CHILD(big_sectors)
 CHILD(silent_backend)
 CHILD(split)
 CHILD(split_all_or_nothing)
+CHILD(split_tiny)
 
 UNIT_CASES(
 	{ everything_offered_case, "blkfront: every feature offered is negotiated and published" },
@@ -1207,6 +1230,7 @@ UNIT_CASES(
 	{ bad_status_case, "blkfront: unknown status fails that request only" },
 	{ split_case, "blkfront: large reads cut in parts over the rings, done once" },
 	{ split_all_or_nothing_case, "blkfront: a read whose parts do not all fit: -EBUSY" },
+	{ split_tiny_case, "blkfront: parts too small for the rings grow until they fit" },
 	{ silent_backend_case, "blkfront: silent backend: -ETIMEDOUT once, late answer dropped" },
 	{ event_storm_case, "blkfront: 100000 events without responses: bounded, harmless" },
 	{ ring_full_case, "blkfront: full ring: -EBUSY, then accepts after a completion" },
