@@ -524,29 +524,10 @@ static void bench_udp_recv(char **w, unsigned int n)
 	       ur.datagrams ? "none" : "ETIMEDOUT");
 }
 
-/* Split @args into at most @max words (in @buf). Return: how many. */
-static unsigned int bench_words(const char *args, char *buf, size_t size, char **w,
-				unsigned int max)
-{
-	unsigned int n = 0;
-
-	strlcpy(buf, args, size);
-	for (char *p = buf; *p && n < max;) {
-		while (*p == ' ')
-			*p++ = '\0';
-		if (!*p)
-			break;
-		w[n++] = p;
-		while (*p && *p != ' ')
-			p++;
-	}
-	return n;
-}
-
 static void bench_cmd(const char *args)
 {
 	char buf[128], *w[BENCH_ARGS_MAX];
-	unsigned int n = bench_words(args, buf, sizeof(buf), w, BENCH_ARGS_MAX);
+	unsigned int n = serve_words(args, buf, sizeof(buf), w, BENCH_ARGS_MAX);
 
 	if (n == 1 && !strcmp(w[0], "pvops"))
 		bench_pvops();

@@ -46,6 +46,23 @@ static void cmd_stats(void)
 static void cmd_poweroff(const char *args) { serve_request_stop(SERVE_POWEROFF); }
 static void cmd_reboot(const char *args) { serve_request_stop(SERVE_REBOOT); }
 static void cmd_stats_fn(const char *args) { cmd_stats(); }
+unsigned int serve_words(const char *args, char *buf, size_t size, char **w, unsigned int max)
+{
+	unsigned int n = 0;
+
+	strlcpy(buf, args, size);
+	for (char *p = buf; *p && n < max;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		w[n++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return n;
+}
+
 static void cmd_help(const char *args);
 
 static struct serve_command builtin[] = {

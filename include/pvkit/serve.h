@@ -30,6 +30,10 @@ struct serve_command {
 /** Make @cmd available on the console (before or during serve()). */
 void serve_register_command(struct serve_command *cmd);
 
+/** Split a command's @args at spaces into at most @max words, copied into @buf (@size
+ * bytes, truncated to fit); @w points into it. Return: how many words. */
+unsigned int serve_words(const char *args, char *buf, size_t size, char **w, unsigned int max);
+
 /** Ask serve() to return (from pollers, watch callbacks, console commands). */
 void serve_request_stop(enum serve_stop why);
 

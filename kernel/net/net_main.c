@@ -155,31 +155,12 @@ int net_udp_recv_wait(struct udp_sock *s, void *buf, size_t size, size_t *len,
 
 /* ---- console commands -------------------------------------------------------------------- */
 
-/* Split @args into at most @max words (in @buf). Return: how many. */
-static unsigned int net_words(const char *args, char *buf, size_t size, char **w,
-			      unsigned int max)
-{
-	unsigned int n = 0;
-
-	strlcpy(buf, args, size);
-	for (char *p = buf; *p && n < max;) {
-		while (*p == ' ')
-			*p++ = '\0';
-		if (!*p)
-			break;
-		w[n++] = p;
-		while (*p && *p != ' ')
-			p++;
-	}
-	return n;
-}
-
 static void cmd_ping(const char *args)
 {
 	char buf[80], *w[NET_ARG_MAX], a[IP4_STR_MAX];
 	unsigned long count = 4, size = 56;
 	struct net_ping_result r;
-	unsigned int n = net_words(args, buf, sizeof(buf), w, NET_ARG_MAX);
+	unsigned int n = serve_words(args, buf, sizeof(buf), w, NET_ARG_MAX);
 	uint32_t dst;
 	int err;
 
@@ -304,7 +285,7 @@ static void cmd_udp_send(char **w, unsigned int n)
 static void cmd_udp(const char *args)
 {
 	char buf[96], *w[NET_ARG_MAX + 1];	/* "send" and four arguments */
-	unsigned int n = net_words(args, buf, sizeof(buf), w, ARRAY_SIZE(w));
+	unsigned int n = serve_words(args, buf, sizeof(buf), w, ARRAY_SIZE(w));
 
 	if (n && !strcmp(w[0], "send")) {
 		cmd_udp_send(w, n);

@@ -550,20 +550,27 @@ static void tx_bad_ids(void)
 	check_abandoned(dev, "tx response with a bad id");
 }
 
-static void tx_dup_id(void)
+/* Two frames sent, taken by the backend and held; returns the first one's tx id. */
+static int hold_two_frames(struct netdev *dev)
 {
-	struct netdev *dev = hostile_setup();
 	uint8_t f[200];
 	uint32_t len = udp_frame(f, 100, 1, false);
-	int id;
 
-	if (!dev)
-		return;
 	fnb.hold_tx = true;
 	CHECK(send_frame(dev, f, len, false) == 0);
 	CHECK(send_frame(dev, f, len, false) == 0);
 	fnb_tx_step();
-	id = fnb_tx_held_id();
+	return fnb_tx_held_id();
+}
+
+static void tx_dup_id(void)
+{
+	struct netdev *dev = hostile_setup();
+	int id;
+
+	if (!dev)
+		return;
+	id = hold_two_frames(dev);
 	fnb_tx_raw(0, (uint16_t)id, NETIF_RSP_OKAY);
 	fnb_tx_raw(0, (uint16_t)id, NETIF_RSP_OKAY);	/* the same slot answered twice */
 	poll_dev(dev);
@@ -574,17 +581,11 @@ static void tx_dup_id(void)
 static void tx_status(void)
 {
 	struct netdev *dev = hostile_setup();
-	uint8_t f[200];
-	uint32_t len = udp_frame(f, 100, 1, false);
 	int id;
 
 	if (!dev)
 		return;
-	fnb.hold_tx = true;
-	CHECK(send_frame(dev, f, len, false) == 0);
-	CHECK(send_frame(dev, f, len, false) == 0);
-	fnb_tx_step();
-	id = fnb_tx_held_id();
+	id = hold_two_frames(dev);
 	fnb_tx_raw(0, (uint16_t)id, NETIF_RSP_ERROR);
 	fnb_tx_raw(0, (uint16_t)(id + 1), 77);	/* the second frame's slot */
 	poll_dev(dev);
