@@ -1117,6 +1117,38 @@ static void hotplug(void)
 	CHECK(g.probed == 1 && g.connected == 1 && g.watch_events > 0);
 }
 
+/*
+ * device/vbd edges the xenbus frontend watch owns: an entry not in Initialising (one given up
+ * on, or being torn down: Closed here) is left alone, scan or event; and a disk whose own
+ * directory the toolstack removes while its backend stays is closed and its slot freed.
+ */
+static void vbd_edges(void)
+{
+	struct blkfront_global_stats g;
+	struct blkdev *d;
+
+	start();
+	/* Complete but Closed, its backend still waiting: taking it on would be wrong. */
+	fxs_set("/local/domain/0/backend/vbd/3/51728/state", "2");
+	fxs_set("/local/domain/3/device/vbd/51728/backend", "/local/domain/0/backend/vbd/3/51728");
+	fxs_set("/local/domain/3/device/vbd/51728/backend-id", "0");
+	fxs_set("/local/domain/3/device/vbd/51728/virtual-device", "51728");
+	fxs_set("/local/domain/3/device/vbd/51728/state", "6");
+	d = bring_up(VDEV_A);
+	CHECK(d != NULL);
+	fxs_set("/local/domain/3/device/vbd/51728/state", "6");	/* an event on it */
+	pump();
+	blkfront_get_global_stats(&g);
+	CHECKF(g.probed == 1 && !blkdev_find("xvdb"), "probed %u", g.probed);
+	CHECK(!strcmp(fxs_get("/local/domain/3/device/vbd/51728/state"), "6"));
+	fxs_rm(fbk.fe);				/* our directory only: blkback stays */
+	pump();
+	CHECK(logged("device removed"));
+	CHECK(!blkdev_find("xvda") && unregistered == 1);
+	blkfront_get_global_stats(&g);
+	CHECKF(g.removed == 1, "removed %u", g.removed);
+}
+
 /* Nonsense from the toolstack or the backend: refused with a line, the device Closed. */
 static void refused_child(unsigned int vdev, unsigned int ss, const char *log)
 {
@@ -1208,6 +1240,7 @@ CHILD(silent_backend)
 CHILD(split)
 CHILD(split_all_or_nothing)
 CHILD(split_tiny)
+CHILD(vbd_edges)
 
 UNIT_CASES(
 	{ everything_offered_case, "blkfront: every feature offered is negotiated and published" },
@@ -1237,6 +1270,7 @@ UNIT_CASES(
 	{ backend_closes_case, "blkfront: backend closing: in-flight -EIO, clean teardown, re-attach" },
 	{ hotplug_case, "blkfront: a disk attached later is found through the watch" },
 	{ slot_reuse_case, "blkfront: a disk in a reused slot starts with its own counters" },
+	{ vbd_edges_case, "blkfront: a vbd not Initialising is left alone; ours removed: closed" },
 	{ refusals, "blkfront: bad virtual-device or sector size: refused, Closed" },
 	{ big_sectors_case, "blkfront: 4 KiB logical sectors; capacity in 512-byte units" },
 	{ vdev_names, "blkfront: virtual-device numbers to names (xen-vbd-interface)" },
