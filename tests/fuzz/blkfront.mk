@@ -7,7 +7,8 @@ fuzz-blkfront-src           := tests/fuzz/fuzz_blkfront.c tests/fuzz/fuzz_blkfro
                                xen-guest/xenstore.c xen-guest/xenbus.c \
                                tests/unit/fake_xenstored.c tests/unit/fake_blkback.c \
                                lib/cmdline.c
-fuzz-blkfront-deps          := drivers/xen-front/blkfront.c drivers/xen-front/blkfront_ring.c \
+fuzz-blkfront-deps          := tests/fuzz/fuzz_input.h \
+                               drivers/xen-front/blkfront.c drivers/xen-front/blkfront_ring.c \
                                drivers/xen-front/blkfront.h include/pvkit/xen/blkfront.h \
                                include/pvkit/blkdev.h xen-guest/xs_proto.h \
                                tests/unit/fake_blkback.h tests/unit/fake_xenstored.h

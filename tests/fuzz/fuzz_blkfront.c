@@ -41,6 +41,7 @@
 #include <pvkit/xen/xenstore.h>
 #include "../../drivers/xen-front/blkfront.h"	/* the rings, to play the backend on them */
 #include "../../xen-guest/xs_proto.h"		/* xs_init_ring, xs_reset */
+#include "fuzz_input.h"
 #include "fake_blkback.h"
 #include "fake_xenstored.h"
 
@@ -174,28 +175,6 @@ static void fz_init_once(void)
 		if (page_alloc(&frames[i]))
 			fz_fail("no page", i, 0);
 	pages_base = fake_pages_in_use;
-}
-
-struct fz_in {
-	const uint8_t *p;		/* script */
-	size_t n;			/* bytes left */
-};
-
-static unsigned int fz_byte(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t fz_u64(struct fz_in *in)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < 8; i++)
-		v |= (uint64_t)fz_byte(in) << (8 * i);
-	return v;
 }
 
 /* The driver's state of the disk, while its rings exist. */

@@ -22,6 +22,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/net.h>
 #include "test_net_fake.h"
+#include "fuzz_input.h"
 
 #define US		IP4(10, 0, 2, 15)
 #define FZ_FRAME_MAX	1600		/* longer frames than an MTU-1500 device delivers */
@@ -31,26 +32,6 @@ static const uint8_t fz_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static struct netdev *fz_dev;
 static struct udp_sock *fz_qsock;	/* a queueing socket on port 5000 */
 static struct udp_sock *fz_tsock;	/* what the "guest" sends from */
-
-struct fz_in {
-	const uint8_t *p;		/* script */
-	size_t n;			/* bytes left */
-};
-
-static unsigned int fz_byte(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static unsigned int fz_u16(struct fz_in *in)
-{
-	unsigned int lo = fz_byte(in);
-
-	return lo | fz_byte(in) << 8;
-}
 
 static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t g32(const uint8_t *p) { return (uint32_t)g16(p) << 16 | g16(p + 2); }

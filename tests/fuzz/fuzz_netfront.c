@@ -30,6 +30,7 @@
 #include <pvkit/xen/xenstore.h>
 #include "../../drivers/xen-front/netfront.h"	/* ring structures, to play the backend */
 #include "../../xen-guest/xs_proto.h"		/* xs_init_ring, xs_reset */
+#include "fuzz_input.h"
 #include "fake_netback.h"
 #include "fake_xenstored.h"
 
@@ -39,7 +40,7 @@
 
 static struct netdev *vif;		/* the registered interface, NULL when none */
 static struct idle_poller *poller;
-static unsigned int netbufs_live, pages_base;
+static unsigned int pages_base;
 
 static void fz_fail(const char *what, unsigned long a, unsigned long b)
 {
@@ -50,28 +51,6 @@ static void fz_fail(const char *what, unsigned long a, unsigned long b)
 int printk(const char *fmt, ...)
 {
 	return 0;
-}
-
-struct netbuf *netbuf_alloc(uint32_t len, uint32_t headroom)
-{
-	struct netbuf *nb = calloc(1, sizeof(*nb) + headroom + len);
-
-	if (!nb)
-		return NULL;
-	nb->head = (uint8_t *)(nb + 1);
-	nb->data = nb->head + headroom;
-	nb->size = len;
-	nb->head_pages = 1;
-	netbufs_live++;
-	return nb;
-}
-
-void netbuf_free(struct netbuf *nb)
-{
-	if (nb) {
-		netbufs_live--;
-		free(nb);
-	}
 }
 
 int netdev_register(struct netdev *dev)
@@ -114,26 +93,6 @@ void serve_register_command(struct serve_command *cmd)
 }
 
 /* ---- script ----------------------------------------------------------------------------- */
-
-struct fz_in {
-	const uint8_t *p;		/* script */
-	size_t n;			/* bytes left */
-};
-
-static unsigned int fz_byte(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static unsigned int fz_u16(struct fz_in *in)
-{
-	unsigned int v = fz_byte(in);
-
-	return v | fz_byte(in) << 8;
-}
 
 static void fz_pump(void)
 {
@@ -350,8 +309,8 @@ static void fz_tear_down(void)
 		fz_fail("ports left open", fnb_ports_open(), 0);
 	if (fake_pages_in_use != pages_base || fake_bad_frees)
 		fz_fail("pages leaked", fake_pages_in_use, pages_base);
-	if (netbufs_live)
-		fz_fail("netbufs leaked", netbufs_live, 0);
+	if (fake_netbufs_live)
+		fz_fail("netbufs leaked", fake_netbufs_live, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

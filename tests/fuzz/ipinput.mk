@@ -5,7 +5,8 @@ fuzz-ipinput-src           := tests/fuzz/fuzz_ipinput.c kernel/net/iface.c kerne
                               kernel/net/arp.c kernel/net/ip.c kernel/net/icmp.c \
                               kernel/net/udp.c kernel/net/services.c lib/cmdline.c \
                               tests/unit/test_net_fake.c
-fuzz-ipinput-deps          := kernel/net/net_priv.h include/pvkit/net.h include/pvkit/netdev.h \
+fuzz-ipinput-deps          := tests/fuzz/fuzz_input.h \
+                              kernel/net/net_priv.h include/pvkit/net.h include/pvkit/netdev.h \
                               tests/unit/test_net_fake.h
 fuzz-ipinput-cflags        := -Itests/unit
 fuzz-ipinput-check-seconds := 45

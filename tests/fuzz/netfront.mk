@@ -6,7 +6,8 @@ fuzz-netfront-src           := tests/fuzz/fuzz_netfront.c tests/fuzz/fuzz_netfro
                                xen-guest/xs_proto.c xen-guest/xenstore.c xen-guest/xenbus.c \
                                lib/cmdline.c tests/unit/fake_xenstored.c \
                                tests/unit/fake_netback.c
-fuzz-netfront-deps          := drivers/xen-front/netfront.c drivers/xen-front/netfront_ring.c \
+fuzz-netfront-deps          := tests/fuzz/fuzz_input.h \
+                               drivers/xen-front/netfront.c drivers/xen-front/netfront_ring.c \
                                drivers/xen-front/netfront.h include/pvkit/xen/netfront.h \
                                include/pvkit/netdev.h xen-guest/xs_proto.h \
                                tests/unit/fake_netback.h tests/unit/fake_xenstored.h

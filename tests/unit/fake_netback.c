@@ -11,6 +11,7 @@
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
+#include <pvkit/netdev.h>
 #include <pvkit/pv.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/gnttab.h>
@@ -28,6 +29,7 @@
 
 struct fnb fnb;
 unsigned int fake_pages_in_use, fake_bad_frees;
+unsigned int fake_netbufs_live;
 
 /* ---- pages ---------------------------------------------------------------------------- */
 
@@ -72,6 +74,29 @@ void page_free(uint64_t pa)
 	page_used[i] = 0;
 	memset(arena + i * 4096ul, 0x6b, 4096);		/* use after free shows */
 	fake_pages_in_use--;
+}
+
+/* Frame buffers as the IP stack would hand them out (kernel/net/netdev.c), counted. */
+struct netbuf *netbuf_alloc(uint32_t len, uint32_t headroom)
+{
+	struct netbuf *nb = calloc(1, sizeof(*nb) + headroom + len);
+
+	if (!nb)
+		return NULL;
+	nb->head = (uint8_t *)(nb + 1);
+	nb->data = nb->head + headroom;
+	nb->size = len;
+	nb->head_pages = 1;
+	fake_netbufs_live++;
+	return nb;
+}
+
+void netbuf_free(struct netbuf *nb)
+{
+	if (nb) {
+		fake_netbufs_live--;
+		free(nb);
+	}
 }
 
 /* ---- grant table ---------------------------------------------------------------------- */

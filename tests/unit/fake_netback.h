@@ -104,6 +104,7 @@ int fnb_tx_held_id(void);
 
 /* The fake kernel around netfront. */
 extern unsigned int fake_pages_in_use;	/* page_alloc - page_free */
+extern unsigned int fake_netbufs_live;	/* netbuf_alloc - netbuf_free */
 extern unsigned int fake_bad_frees;	/* page_free of a page not allocated */
 struct fgnt_stats {
 	unsigned int live;		/* granted, not ended */

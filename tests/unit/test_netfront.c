@@ -40,7 +40,6 @@ static char log_lines[256][320];
 static unsigned int nr_log;
 static struct netbuf *rxq[512];		/* frames handed up, in order */
 static unsigned int nr_rx;
-static unsigned int netbufs_live;
 
 int printk(const char *fmt, ...)
 {
@@ -61,28 +60,6 @@ static bool logged(const char *what)
 		if (strstr(log_lines[i], what))
 			return true;
 	return false;
-}
-
-struct netbuf *netbuf_alloc(uint32_t len, uint32_t headroom)
-{
-	struct netbuf *nb = calloc(1, sizeof(*nb) + headroom + len);
-
-	if (!nb)
-		return NULL;
-	nb->head = (uint8_t *)(nb + 1);
-	nb->data = nb->head + headroom;
-	nb->size = len;
-	nb->head_pages = 1;
-	netbufs_live++;
-	return nb;
-}
-
-void netbuf_free(struct netbuf *nb)
-{
-	if (nb) {
-		netbufs_live--;
-		free(nb);
-	}
 }
 
 int netdev_register(struct netdev *dev)
@@ -500,7 +477,7 @@ static void check_abandoned(struct netdev *dev, const char *why)
 	CHECKF(fake_pages_in_use == 0, "%u pages", fake_pages_in_use);
 	CHECK(fnb_ports_open() == 0 && fake_bad_frees == 0);
 	drop_rx();
-	CHECK(netbufs_live == 0);
+	CHECK(fake_netbufs_live == 0);
 }
 
 static void rx_bad_id(void)
