@@ -131,6 +131,7 @@ static struct idle_poller uart_poller = { .name = "uart16550", .poll = uart_poll
 
 int uart16550_input_init(void)
 {
+	unsigned long fl;
 	unsigned int gsi;
 	int err;
 
@@ -142,8 +143,13 @@ int uart16550_input_init(void)
 	if (err)
 		return err;
 	idle_register(&uart_poller);
+	/* Interrupts off around the drain: an RX interrupt between our LSR check and our RBR
+	 * read would take the byte, and our read would then get QEMU's stale RBR again (a
+	 * duplicated character: "eccho", 1 boot in 5 with input queued at boot). */
+	fl = pv_irq_save();
 	outb(COM1 + UART_MCR, 0x03 | MCR_OUT2);
 	outb(COM1 + UART_IER, IER_RDA);
 	uart_rx();			/* anything typed before */
+	pv_irq_restore(fl);
 	return 0;
 }
