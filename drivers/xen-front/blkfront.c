@@ -21,6 +21,7 @@
 static struct blkfront_dev blkfront_devs[BLKFRONT_MAX_DEVS];
 static unsigned int blkfront_next_slot;		/* slots handed out round robin */
 static unsigned int blkfront_split_pages = BLKFRONT_SPLIT_KIB / 4;	/* for new disks */
+static uint64_t blkfront_timeout_ns = BLKFRONT_REQUEST_TIMEOUT_NS;	/* for new disks */
 static struct blkfront_global_stats blkfront_gstats;
 static const struct blkdev_ops blkfront_ops;
 
@@ -284,6 +285,7 @@ static int blkfront_connect(struct blkfront_dev *d)
 	max_segs = d->indirect_segs ? d->indirect_segs : BLKFRONT_DIRECT_SEGS;
 	/* Parts need indirect requests too; without them a request is 11 pages at most. And
 	 * the largest request's parts must fit the rings at once, or it would never go. */
+	d->timeout_ns = blkfront_timeout_ns;
 	d->split_pages = d->indirect_segs ? MIN(blkfront_split_pages, d->indirect_segs) : 0;
 	if (d->split_pages)
 		d->split_pages = MAX(d->split_pages, DIV_ROUND_UP(max_segs, d->nr_queues *
@@ -638,6 +640,7 @@ int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st)
 	st->late_responses = d->late_responses;
 	st->split_pages = d->split_pages;
 	st->split = d->split;
+	st->timeout_ns = d->timeout_ns;
 	st->broken = d->broken;
 	return 0;
 }
@@ -665,11 +668,19 @@ void blkfront_set_split(unsigned int kib)
 	blkfront_split_pages = kib / 4;
 }
 
+int blkfront_set_timeout(unsigned long seconds)
+{
+	if (seconds < BLKFRONT_TIMEOUT_MIN_S || seconds > BLKFRONT_TIMEOUT_MAX_S)
+		return -EINVAL;
+	blkfront_timeout_ns = seconds * 1000000000ull;
+	return 0;
+}
+
 int blkfront_init(const struct boot_info *bi)
 {
 	uint64_t deadline = pv_clock_ns() + BLKFRONT_CONNECT_NS, now;
 	unsigned int up = 0, waiting = 0;
-	unsigned long kib;
+	unsigned long kib, secs;
 	int err;
 
 	if (bi && !cmdline_get_ulong(bi->cmdline, BLKFRONT_CMDLINE_SPLIT, &kib)) {
@@ -681,6 +692,14 @@ int blkfront_init(const struct boot_info *bi)
 			printk("pvkit: blkfront: requests go whole (" BLKFRONT_CMDLINE_SPLIT
 			       "=0)\n");
 	}
+	err = bi ? cmdline_get_ulong(bi->cmdline, BLKFRONT_CMDLINE_TIMEOUT, &secs) : -ENOENT;
+	if (!err && !blkfront_set_timeout(secs))
+		printk("pvkit: blkfront: requests time out after %lu s (" BLKFRONT_CMDLINE_TIMEOUT
+		       ")\n", secs);
+	else if (err != -ENOENT)
+		printk("pvkit: blkfront: " BLKFRONT_CMDLINE_TIMEOUT " ignored: not a number in "
+		       "%u..%u; requests time out after %lu s\n", BLKFRONT_TIMEOUT_MIN_S,
+		       BLKFRONT_TIMEOUT_MAX_S, (unsigned long)(blkfront_timeout_ns / 1000000000));
 	idle_register(&blkfront_poller);
 	err = xenbus_frontend_watch(&blkfront_vbds);	/* fires at once: the first scan */
 	if (err) {

@@ -137,6 +137,7 @@ struct blkfront_dev {
 	bool discard, discard_secure;	/* BLKIF_OP_DISCARD (with BLKIF_DISCARD_SECURE) */
 	unsigned int next_queue;	/* round robin: every ring carries requests */
 	unsigned int split_pages;	/* reads above this go as parts of it (0: never) */
+	uint64_t timeout_ns;		/* a request unanswered this long fails (fixed at connect) */
 	struct blkfront_queue queues[BLKFRONT_MAX_QUEUES];	/* [0, nr_queues) set up */
 	/* The bounce pool (blkfront_ring.c): */
 	struct blkfront_page pool[BLKFRONT_POOL_PAGES];	/* [0, pool_size) allocated */

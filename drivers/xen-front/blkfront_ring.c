@@ -544,7 +544,7 @@ static unsigned int blkfront_queue_part(struct blkfront_dev *d, struct blkfront_
 	s->abandoned = false;
 	s->skip = skip;
 	s->bytes = bytes;
-	s->deadline = pv_clock_ns() + BLKFRONT_REQUEST_TIMEOUT_NS;
+	s->deadline = pv_clock_ns() + d->timeout_ns;
 	if (!d->watchdog.pending)		/* else it fires first, and re-arms for this */
 		timer_add(&d->watchdog, s->deadline, blkfront_watchdog, d);
 	s->nr_pages = pages;
@@ -737,7 +737,7 @@ static void blkfront_time_out(struct blkfront_queue *q, uint16_t slot)
 		printk("pvkit: blkfront %s: request id %#lx (%s, sector %lu) unanswered after "
 		       "%lu s: failed with -ETIMEDOUT (queue %u; its slot waits for the answer)\n",
 		       d->blk.name, s->id, blkfront_op_name(s->data_op), rq->sector,
-		       (unsigned long)(BLKFRONT_REQUEST_TIMEOUT_NS / 1000000000), q->index);
+		       (unsigned long)(d->timeout_ns / 1000000000), q->index);
 	s->rq = NULL;
 	rq->done(rq, -ETIMEDOUT);	/* last: it may submit again */
 }

@@ -24,8 +24,13 @@
 /* A request the backend has not answered after this long fails with -ETIMEDOUT; its ring
  * slot and bounce pages stay reserved until the answer comes (the backend may still be
  * using them). Longer than BLK_SYNC_TIMEOUT_NS: the synchronous helpers give up first, and
- * the driver's timeout then frees them for the next request. Linux waits forever. */
+ * the driver's timeout then frees them for the next request. Linux waits forever.
+ * `pvkit.blk_timeout_s=<s>` at boot (BLKFRONT_TIMEOUT_MIN_S..MAX_S) sets it for the disks
+ * that connect from then on: the Xen case pv-blk-silent uses 5 s. */
 #define BLKFRONT_REQUEST_TIMEOUT_NS	(60ull * 1000000000)
+#define BLKFRONT_CMDLINE_TIMEOUT	"pvkit.blk_timeout_s"
+#define BLKFRONT_TIMEOUT_MIN_S		1	/* below that, a busy TCG host fails good requests */
+#define BLKFRONT_TIMEOUT_MAX_S		3600
 /* Reads larger than this go to the backend as ring requests of this size, in flight together
  * over all rings (Linux's blkfront cuts reads and writes at 32 indirect segments, 128 KiB).
  * Read data goes through bounce pages: a whole 1 MiB read is copied out only once all of it
@@ -42,7 +47,8 @@ struct blkfront_dev;
  * `xl block-attach`), connect every disk found, and wait (bounded by BLKFRONT_CONNECT_NS)
  * until each is connected or has failed, so that they exist when the boot goes on. Later
  * changes (attach, detach, backend closing) are handled from the idle loop. Task context.
- * @bi: the boot command line's BLKFRONT_CMDLINE_SPLIT, if any (NULL: defaults).
+ * @bi: the boot command line's BLKFRONT_CMDLINE_SPLIT and BLKFRONT_CMDLINE_TIMEOUT, if any
+ * (NULL: defaults).
  * Return: 0, or -errno when the watch could not be set up (disks then never appear).
  */
 int blkfront_init(const struct boot_info *bi);
@@ -50,6 +56,10 @@ int blkfront_init(const struct boot_info *bi);
 /** Reads above @kib KiB (rounded down to pages) are cut into ring requests of that size, on
  * disks that connect from now on (0: never; tests, boot option). */
 void blkfront_set_split(unsigned int kib);
+
+/** Requests of disks that connect from now on time out after @seconds (tests, boot option).
+ * Return: 0; -EINVAL outside BLKFRONT_TIMEOUT_MIN_S..BLKFRONT_TIMEOUT_MAX_S (unchanged). */
+int blkfront_set_timeout(unsigned long seconds);
 
 /**
  * blkfront_vdev_name() - the guest name of virtual-device number @vdev, following Xen's
@@ -92,6 +102,7 @@ struct blkfront_stats {
 	uint64_t ring_errors;		/* rsp_prod beyond what we produced: ring abandoned */
 	uint64_t timeouts;		/* requests failed with -ETIMEDOUT (no answer in time) */
 	uint64_t late_responses;	/* answers that came after their request timed out */
+	uint64_t timeout_ns;		/* this disk's request timeout */
 	uint32_t split_pages;		/* reads above this many pages are cut (0: never) */
 	uint64_t split;			/* reads cut into several ring requests */
 	bool broken;			/* the backend broke the protocol; the disk is gone */
