@@ -14,9 +14,10 @@ XEN_PKGS=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-uti
 	libxencall1 libxendevicemodel1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenhypfs1
 	libxenstore4 libxentoolcore1 libxentoollog1 libyajl2)
 BASE_PKGS=(libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 bash libtinfo6 busybox-static util-linux)
-# Loaded in this order by dom0's /init; depends= of each .ko is added before it.
+# Loaded in this order by dom0's /init; depends= of each .ko is added before it. dm-mod: the
+# silent-backend case holds blkback's I/O in a suspended device-mapper disk (dom0-tools/dm-hold).
 MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback llc stp bridge
-	loop tun virtio_pci virtio_console)
+	loop dm-mod tun virtio_pci virtio_console)
 # Xen tools shipped from /usr/lib/xen-4.17/bin (xl is reached through Debian's /usr/sbin wrapper).
 XEN_BINS=(xl libxl-save-helper xen-init-dom0 oxenstored xenstored xenconsoled xenconsole
 	xenstore-control lsevtchn)

@@ -470,7 +470,7 @@ out:
 	return err;
 }
 
-/* ---- serve mode: blk stress|verify|stats|list ------------------------------------------ */
+/* ---- serve mode: blk stress|stop|verify|stats|list -------------------------------------- */
 
 #define STRESS_SLOTS	8
 #define STRESS_PAGES	16			/* 64 KiB a request */
@@ -480,14 +480,15 @@ static const struct boot_info *bf_bi;		/* for "blk verify" */
 static struct {
 	struct blkdev *dev;			/* the disk under load; NULL: none */
 	char name[BLK_NAME_MAX];
-	bool stopping;				/* no more submits: the disk went away */
+	bool stopping;				/* no more submits: the disk went, or `blk stop` */
+	bool asked;				/* `blk stop` asked for it (else the disk went) */
 	uint64_t rng;
 	struct {
 		struct blk_request rq;		/* in flight or idle */
 		uint64_t frames[STRESS_PAGES];
 		volatile bool busy;
 	} slot[STRESS_SLOTS];
-	volatile uint64_t ok, eio, enodev, other;	/* completions by status */
+	volatile uint64_t ok, eio, enodev, timedout, other;	/* completions by status */
 	uint64_t refused, submitted;		/* submits that failed / passed */
 } stress;
 
@@ -505,6 +506,8 @@ static void stress_done(struct blk_request *rq, int status)
 		stress.eio++;
 	else if (status == -ENODEV)
 		stress.enodev++;
+	else if (status == -ETIMEDOUT)
+		stress.timedout++;	/* the backend went silent: submitted again, as any user would */
 	else
 		stress.other++;
 	if (status || stress.stopping || stress_submit(i))
@@ -552,7 +555,8 @@ static int stress_submit(unsigned int i)
 	return err;
 }
 
-/* The idle loop fills idle slots, and reports once the disk went and nothing is in flight. */
+/* The idle loop fills idle slots, and reports once stopped (the disk went, or `blk stop`) and
+ * nothing is in flight. */
 static unsigned int stress_poll(void)
 {
 	unsigned int work = 0, busy = 0;
@@ -572,10 +576,10 @@ static unsigned int stress_poll(void)
 	}
 	if (stress.stopping && !busy) {
 		printk("pvkit: blk stress %s stopped: completed=%lu failed-eio=%lu "
-		       "failed-enodev=%lu other=%lu refused=%lu: %lu requests in flight when the "
-		       "disk went away completed with errors\n", stress.name, stress.ok,
-		       stress.eio, stress.enodev, stress.other, stress.refused,
-		       stress.eio + stress.enodev + stress.other);
+		       "failed-enodev=%lu timed-out=%lu other=%lu refused=%lu: %s\n", stress.name,
+		       stress.ok, stress.eio, stress.enodev, stress.timedout, stress.other,
+		       stress.refused, stress.asked ? "as asked" :
+		       "requests in flight when the disk went away completed with errors");
 		stress_free();
 		stress.dev = NULL;
 		work++;
@@ -611,6 +615,22 @@ static void cmd_stress(struct blkdev *dev)
 	       STRESS_SLOTS, STRESS_PAGES * 4);
 }
 
+/* No more submits on the stressed disk; the idle loop reports once the last one is back. */
+static void cmd_stop(struct blkdev *dev)
+{
+	unsigned long fl;
+
+	if (!stress.dev || stress.dev != dev) {
+		printk("pvkit: blk stop: no stress running on %s\n", dev->name);
+		return;
+	}
+	fl = pv_irq_save();
+	stress.asked = !stress.stopping;
+	stress.stopping = true;
+	pv_irq_restore(fl);
+	printk("pvkit: blk stress %s stopping\n", dev->name);
+}
+
 /* The shared integrity workload (test_blk.c) on every writable disk, the new ones too. */
 static void cmd_verify(void)
 {
@@ -641,11 +661,12 @@ static void cmd_stats(struct blkdev *dev)
 	}
 	printk("pvkit: blk stats %s queues=%u ring-pages=%u persistent=%d indirect=%u "
 	       "submitted=%lu failed=%lu failed-in-flight=%lu rejected=%lu timeouts=%lu "
-	       "grants=%lu/%lu\n",
+	       "late=%lu timeout-s=%lu broken=%d grants=%lu/%lu\n",
 	       dev->name, st.queues, st.ring_pages, st.persistent, st.indirect_segs,
 	       st.submitted[0] + st.submitted[1] + st.submitted[2] + st.submitted[3], st.failed,
 	       st.failed_in_flight, st.bad_id + st.not_in_flight + st.bad_op + st.bad_status +
-	       st.ring_errors, st.timeouts, st.grants, st.grant_ends);
+	       st.ring_errors, st.timeouts, st.late_responses,
+	       (unsigned long)(st.timeout_ns / 1000000000), st.broken, st.grants, st.grant_ends);
 }
 
 static void cmd_blk(const char *args)
@@ -675,15 +696,17 @@ static void cmd_blk(const char *args)
 	}
 	if (!strcmp(verb, "stress"))
 		cmd_stress(dev);
+	else if (!strcmp(verb, "stop"))
+		cmd_stop(dev);
 	else if (!strcmp(verb, "stats"))
 		cmd_stats(dev);
 	else
-		printk("pvkit: blk: stress <disk> | verify | stats <disk> | list\n");
+		printk("pvkit: blk: stress <disk> | stop <disk> | verify | stats <disk> | list\n");
 }
 
 static struct serve_command blk_command = {
 	.name = "blk",
-	.help = "stress <disk> | verify | stats <disk> | list",
+	.help = "stress <disk> | stop <disk> | verify | stats <disk> | list",
 	.fn = cmd_blk,
 };
 
@@ -691,7 +714,7 @@ static int test_commands(const struct boot_info *bi)
 {
 	bf_bi = bi;
 	serve_register_command(&blk_command);
-	printk("#   console: blk stress <disk> | verify | stats <disk> | list\n");
+	printk("#   console: blk stress <disk> | stop <disk> | verify | stats <disk> | list\n");
 	return 0;
 }
 
