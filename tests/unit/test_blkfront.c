@@ -39,8 +39,6 @@
 static struct blkdev *disks[8];
 static unsigned int nr_disks, unregistered;
 static struct idle_poller *poller;
-static char log_lines[128][256];
-static unsigned int nr_log;
 
 int blkdev_register(struct blkdev *dev)
 {
@@ -78,27 +76,6 @@ static int submit(struct blkdev *dev, struct blk_request *rq)
 void idle_register(struct idle_poller *p)
 {
 	poller = p;
-}
-
-int printk(const char *fmt, ...)
-{
-	va_list ap;
-	char *l = log_lines[nr_log % 128];
-
-	va_start(ap, fmt);
-	vsnprintf(l, 256, fmt, ap);
-	va_end(ap);
-	nr_log++;
-	printf("#   printk: %s", l);
-	return 0;
-}
-
-static bool logged(const char *what)
-{
-	for (unsigned int i = 0; i < MIN(nr_log, 128u); i++)
-		if (strstr(log_lines[i], what))
-			return true;
-	return false;
 }
 
 /* ---- fixture ------------------------------------------------------------------------------ */
@@ -512,7 +489,7 @@ static void silent_backend(void)
 	CHECKF(ios[0].done == 1 && ios[0].status == -ETIMEDOUT, "write: %u, %d", ios[0].done,
 	       ios[0].status);
 	CHECK(!ios[1].done);
-	CHECK(logged("unanswered after 60 s: failed with -ETIMEDOUT"));
+	CHECK(unit_logged("unanswered after 60 s: failed with -ETIMEDOUT"));
 	CHECK(fbk_timers_pending() == 1);	/* moved to the read's deadline */
 	fake_now_ns = t0 + 1000000000 + to;
 	fbk_run_timers();
@@ -533,7 +510,7 @@ static void silent_backend(void)
 	CHECKF(st.late_responses == 2 && st.not_in_flight == 0 && !st.broken && st.timeouts == 2,
 	       "late %lu, not in flight %lu, broken %d", st.late_responses, st.not_in_flight,
 	       st.broken);
-	CHECK(logged("came after its request timed out"));
+	CHECK(unit_logged("came after its request timed out"));
 	/* Lost event: the answer is on the ring, no upcall; the watchdog takes it at the
 	 * deadline and it completes with its real status. */
 	fbk.hold = false;
@@ -586,7 +563,7 @@ static void timeout_option(void)
 	d = bring_up_cmdline(VDEV_A, "console=x " BLKFRONT_CMDLINE_TIMEOUT "=5 quiet");
 	if (!d)
 		return;
-	CHECK(logged("requests time out after 5 s (" BLKFRONT_CMDLINE_TIMEOUT ")"));
+	CHECK(unit_logged("requests time out after 5 s (" BLKFRONT_CMDLINE_TIMEOUT ")"));
 	CHECK(blkfront_set_timeout(BLKFRONT_TIMEOUT_MAX_S) == 0);
 	st = stats(d);
 	CHECKF(st.timeout_ns == to, "%lu", st.timeout_ns);
@@ -602,7 +579,7 @@ static void timeout_option(void)
 	fbk_run_timers();
 	CHECKF(ios[0].done == 1 && ios[0].status == -ETIMEDOUT, "%u, %d", ios[0].done,
 	       ios[0].status);
-	CHECK(logged("unanswered after 5 s: failed with -ETIMEDOUT"));
+	CHECK(unit_logged("unanswered after 5 s: failed with -ETIMEDOUT"));
 	fbk_release();
 	st = stats(d);
 	CHECK(st.timeouts == 1 && st.late_responses == 1 && !st.broken);
@@ -616,7 +593,7 @@ static void timeout_option_bad(void)
 
 	start();
 	d = bring_up_cmdline(VDEV_A, BLKFRONT_CMDLINE_TIMEOUT "=5s");
-	CHECK(logged(BLKFRONT_CMDLINE_TIMEOUT " ignored: not a number in 1..3600; requests time "
+	CHECK(unit_logged(BLKFRONT_CMDLINE_TIMEOUT " ignored: not a number in 1..3600; requests time "
 		     "out after 60 s"));
 	CHECK(d && stats(d).timeout_ns == BLKFRONT_REQUEST_TIMEOUT_NS);
 }
@@ -794,7 +771,7 @@ static struct blkfront_stats hostile(enum fbk_fault fault, const char *log, int 
 	fbk_step();
 	fbk.fault = fault;
 	fbk_release();
-	CHECKF(logged(log), "no log line \"%s\"", log);
+	CHECKF(unit_logged(log), "no log line \"%s\"", log);
 	CHECKF(ios[0].done == 1 && ios[0].status == first_status, "first: %u, %d", ios[0].done,
 	       ios[0].status);
 	for (unsigned int i = 1; i < 8; i++)
@@ -878,7 +855,7 @@ static void bad_status(void)
 		return;
 	fbk.fault = FBK_BAD_STATUS;
 	io_prep(0, BLK_READ, 0, 8, 0);
-	CHECK(run(d, 0) == -EIO && logged("unknown status 7"));
+	CHECK(run(d, 0) == -EIO && unit_logged("unknown status 7"));
 	fbk.fault = FBK_ERROR;
 	io_prep(1, BLK_READ, 0, 8, 0);
 	CHECK(run(d, 1) == -EIO);
@@ -1092,7 +1069,7 @@ static void backend_closes(void)
 	for (unsigned int i = 0; i < 6; i++)
 		CHECKF(ios[i].done == 1 && ios[i].status == -EIO, "request %u: %u, %d", i,
 		       ios[i].done, ios[i].status);
-	CHECK(logged("backend closing: 6 in-flight requests failed with -EIO"));
+	CHECK(unit_logged("backend closing: 6 in-flight requests failed with -EIO"));
 	CHECK(d->gone && unregistered == 1 && submit(d, io_prep(7, BLK_READ, 0, 8, 0)) == -ENODEV);
 	CHECK(d->ops->submit(d, &ios[7].rq) == -EIO);
 	CHECK(!strcmp(fe_key("state"), "6") && fbk_ports_open() == 0);
@@ -1210,7 +1187,7 @@ static void vbd_edges(void)
 	CHECK(!strcmp(fxs_get("/local/domain/3/device/vbd/51728/state"), "6"));
 	fxs_rm(fbk.fe);				/* our directory only: blkback stays */
 	pump();
-	CHECK(logged("device removed"));
+	CHECK(unit_logged("device removed"));
 	CHECK(!blkdev_find("xvda") && unregistered == 1);
 	blkfront_get_global_stats(&g);
 	CHECKF(g.removed == 1, "removed %u", g.removed);
@@ -1227,7 +1204,7 @@ static void refused_child(unsigned int vdev, unsigned int ss, const char *log)
 		fbk_connect();
 		pump();
 	}
-	CHECKF(logged(log), "no log line \"%s\"", log);
+	CHECKF(unit_logged(log), "no log line \"%s\"", log);
 	CHECK(nr_disks == 0 && fe_key("state") && !strcmp(fe_key("state"), "6"));
 }
 

@@ -36,31 +36,8 @@
 static struct netdev *devs[8];
 static unsigned int nr_devs, unregistered;
 static struct idle_poller *poller;
-static char log_lines[256][320];
-static unsigned int nr_log;
 static struct netbuf *rxq[512];		/* frames handed up, in order */
 static unsigned int nr_rx;
-
-int printk(const char *fmt, ...)
-{
-	va_list ap;
-	char *l = log_lines[nr_log % 256];
-
-	va_start(ap, fmt);
-	vsnprintf(l, 320, fmt, ap);
-	va_end(ap);
-	nr_log++;
-	printf("#   printk: %s", l);
-	return 0;
-}
-
-static bool logged(const char *what)
-{
-	for (unsigned int i = 0; i < MIN(nr_log, 256u); i++)
-		if (strstr(log_lines[i], what))
-			return true;
-	return false;
-}
 
 int netdev_register(struct netdev *dev)
 {
@@ -270,7 +247,7 @@ static void everything_offered(void)
 	CHECK(dev != NULL);
 	if (!dev)
 		return;
-	CHECK(logged("pvkit: net eth0 mac=00:16:3e:aa:bb:cc mtu=1500 features: sg=1 csum=1 "
+	CHECK(unit_logged("pvkit: net eth0 mac=00:16:3e:aa:bb:cc mtu=1500 features: sg=1 csum=1 "
 		     "queues=4 split-evtchn=1"));
 	CHECK(dev->carrier);
 	CHECK(fnb.nr_queues == 4 && fnb.fe_split && fnb.fe_rx_copy && fnb.fe_rx_notify &&
@@ -297,7 +274,7 @@ static void nothing_offered(void)
 	CHECK(dev != NULL);
 	if (!dev)
 		return;
-	CHECK(logged("features: sg=0 csum=0 queues=1 split-evtchn=0"));
+	CHECK(unit_logged("features: sg=0 csum=0 queues=1 split-evtchn=0"));
 	CHECK(fe_key("event-channel") && fe_key("tx-ring-ref") && !fe_key("queue-0/tx-ring-ref") &&
 	      !fe_key("event-channel-tx") && !fe_key("multi-queue-num-queues"));
 	/* No offload at the backend: a partial checksum is completed here. */
@@ -332,7 +309,7 @@ static void refusals(void)
 	CHECK(netfront_init(NULL) == 0);
 	pump();
 	CHECK(!netdev_find("eth0"));
-	CHECK(logged("no feature-rx-copy"));
+	CHECK(unit_logged("no feature-rx-copy"));
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "6"));
 	netfront_get_global_stats(&g);
 	CHECK(g.failed == 1 && g.connected == 0);
@@ -346,7 +323,7 @@ static void bad_mac(void)
 	fnb_add(0);
 	CHECK(netfront_init(NULL) == 0);
 	pump();
-	CHECK(!netdev_find("eth0") && logged("no usable MAC address"));
+	CHECK(!netdev_find("eth0") && unit_logged("no usable MAC address"));
 }
 
 /* ---- traffic ------------------------------------------------------------------------------- */
@@ -467,7 +444,7 @@ static void check_abandoned(struct netdev *dev, const char *why)
 	upkeep();
 	pump();
 	CHECK(dev->gone && unregistered == 1);
-	CHECKF(logged(why), "no log line \"%s\"", why);
+	CHECKF(unit_logged(why), "no log line \"%s\"", why);
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "6"));
 	fnb_disconnect();
 	upkeep();
@@ -591,7 +568,7 @@ static void rx_spoiled(const struct netif_rx_response *bad, uint64_t *counter_a,
 	st = stats(dev);
 	CHECKF(nr_rx == 1 && rxq[0]->len == len, "%u frames", nr_rx);
 	CHECK(st.rx_dropped == 1 && !st.broken && dev->carrier);
-	CHECKF(logged(what), "no log \"%s\"", what);
+	CHECKF(unit_logged(what), "no log \"%s\"", what);
 	CHECK(fnb_rx_posted(0) == 128);		/* both buffers reposted */
 	(void)counter_a;
 	drop_rx();
@@ -648,7 +625,7 @@ static void rx_long_chain(void)
 	poll_dev(dev);
 	CHECKF(nr_rx == 1 && stats(dev).long_chain == 1 && stats(dev).rx_dropped == 1,
 	       "%u frames, long %lu", nr_rx, stats(dev).long_chain);
-	CHECK(logged("rx frame of more than 18 slots") && !stats(dev).broken);
+	CHECK(unit_logged("rx frame of more than 18 slots") && !stats(dev).broken);
 	drop_rx();
 }
 
@@ -740,8 +717,8 @@ static void closing_during_traffic(void)
 	fnb_set_state(XenbusStateClosing);
 	pump();
 	CHECK(dev->gone && !dev->carrier && unregistered == 1);
-	CHECK(logged("pvkit: netfront eth0: 10 tx slots in flight failed"));
-	CHECK(logged("eth0: backend closing: carrier down"));
+	CHECK(unit_logged("pvkit: netfront eth0: 10 tx slots in flight failed"));
+	CHECK(unit_logged("eth0: backend closing: carrier down"));
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "6"));
 	CHECK(stats(dev).tx_failed == 10);
 	fgnt_stats(&g);

@@ -8,6 +8,8 @@
 #ifndef TESTS_UNIT_UNIT_H
 #define TESTS_UNIT_UNIT_H
 
+#include <stdbool.h>
+
 #include <stdio.h>
 
 struct unit_case {
@@ -38,6 +40,16 @@ extern int unit_failed_checks;		/* failed CHECKs in the current case */
 			unit_failed_checks++;					\
 		}								\
 	} while (0)
+
+/*
+ * The runner's printk (weak: a test with its own wins): each line is echoed as a TAP comment
+ * and the last UNIT_LOG_LINES are kept, so a test can ask whether the code under test said
+ * something. unit_log_reset() forgets them.
+ */
+#define UNIT_LOG_LINES	256
+int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool unit_logged(const char *what);
+void unit_log_reset(void);
 
 #define UNIT_CASES(...)								\
 	const struct unit_case unit_cases[] = { __VA_ARGS__ };			\
