@@ -28,6 +28,7 @@ ifeq ($(origin LD),default)
 LD      := ld
 endif
 OBJCOPY ?= objcopy
+OBJDUMP ?= objdump
 HOSTCC  ?= gcc
 PYTHON  ?= python3
 # Debian's python3-kconfiglib lives in the system interpreter's dist-packages.
@@ -223,7 +224,8 @@ lds := $(obj)/arch/x86/pvkit.lds
 $(obj)/pvkit.elf: $(all-objs) $(lds) $(obj)/.flags scripts/check-image.py
 	$(call say,LD,$@)
 	$(Q)$(LD) $(KLDFLAGS) -T $(lds) -Map $(obj)/pvkit.map -o $@.tmp $(all-objs)
-	$(Q)$(PYTHON) scripts/check-image.py $@.tmp $(obj)/.config
+	$(Q)OBJDUMP=$(OBJDUMP) $(PYTHON) scripts/check-image.py $@.tmp $(obj)/.config \
+	   $(obj)/pv_patch_sites.txt
 	$(Q)mv $@.tmp $@
 
 $(obj)/pvkit.iso: $(obj)/pvkit.elf scripts/grub.cfg scripts/mkiso.sh

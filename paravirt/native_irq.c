@@ -37,6 +37,7 @@ __noinline void native_irq_safe_halt(void)	/* one copy: the labels are global */
 #ifdef CONFIG_NATIVE
 const struct pv_irq_ops native_irq_ops = {
 	.name        = "native",
+	.patch       = PV_IRQ_INLINE_NATIVE,	/* pushf/pop, push/popf, cli, sti inline */
 	.init        = native_intc_init,	/* PIC masked, LAPIC on, IOAPIC programmed */
 	.save_fl     = native_irq_save_fl,
 	.restore_fl  = native_irq_restore_fl,

@@ -4,6 +4,7 @@
  * every member of every table is present (a missing one would be a call through NULL deep in
  * some later subsystem), and route the timer interrupt to the one registered handler.
  */
+#include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/native.h>
@@ -91,6 +92,14 @@ int pv_check_tables(const struct pv_cpu_ops *cpu, const struct pv_irq_ops *irq,
 	return err;
 }
 
+/* `pvkit.pv_patch=0`: leave every site an indirect call (bench pvops, debugging). */
+static bool pv_patch_disabled(const struct boot_info *bi)
+{
+	unsigned long v;
+
+	return !cmdline_get_ulong(bi->cmdline, PV_PATCH_CMDLINE, &v) && v == 0;
+}
+
 int pv_init(const struct boot_info *bi)
 {
 	const struct pv_cpu_ops *cpu = NULL;
@@ -137,6 +146,14 @@ int pv_init(const struct boot_info *bi)
 	pv_time = time;
 	printk("pvkit: pv_ops cpu=%s irq=%s mmu=%s time=%s\n", cpu->name, irq->name, mmu->name,
 	       time->name);
+	/* The unpatched sites call through these; then the sites are patched (the text is still
+	 * writable: mm_init has not yet mapped it read-only). */
+	pv_patch_target[PV_PATCH_SAVE_FL] = (void *)irq->save_fl;
+	pv_patch_target[PV_PATCH_RESTORE_FL] = (void *)irq->restore_fl;
+	pv_patch_target[PV_PATCH_IRQ_DISABLE] = (void *)irq->irq_disable;
+	pv_patch_target[PV_PATCH_IRQ_ENABLE] = (void *)irq->irq_enable;
+	pv_patch_stats.enabled = !pv_patch_disabled(bi);
+	pv_patch_apply(irq);		/* a refused site stays indirect and works: go on */
 	return 0;
 }
 

@@ -3,9 +3,19 @@
 # Post-link checks of the one image (DESIGN.md §1): ELF64 x86-64; a multiboot2 header in the
 # first 32 KiB, 8-byte aligned, checksum right; no multiboot(1) header in the first 8 KiB (QEMU
 # -kernel would take it over the PVH note); the Xen notes the configuration promises, read
-# from PT_NOTE segments by type number (binutils' readelf mislabels Xen notes).
+# from PT_NOTE segments by type number (binutils' readelf mislabels Xen notes); and the
+# call-site patching records (paravirt/patch.c): every record names a real unpatched site, and
+# every `call *pv_patch_target+N(%rip)` in the disassembly has a record. The list of sites is
+# written out (third argument) for the self-test and the boot checks to compare with.
+import os
+import re
 import struct
+import subprocess
 import sys
+
+# PV_PATCH_LEN_<op> of include/pvkit/pv.h, by op number; and the op names.
+PATCH_LEN = {0: 18, 1: 6, 2: 11, 3: 6}
+PATCH_OPS = {0: "save_fl", 1: "restore_fl", 2: "irq_disable", 3: "irq_enable"}
 
 
 def fail(msg):
@@ -43,6 +53,93 @@ def xen_notes(data):
     return notes
 
 
+def sections(data):
+    """{name: (addr, offset, size)} of the ELF's sections."""
+    shoff, = struct.unpack_from('<Q', data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from('<HHH', data, 0x3a)
+    hdrs = [struct.unpack_from('<IIQQQQIIQQ', data, shoff + i * shentsize) for i in range(shnum)]
+    stroff = hdrs[shstrndx][4]
+    out = {}
+    for h in hdrs:
+        name = data[stroff + h[0]:data.index(b'\0', stroff + h[0])].decode()
+        out[name] = (h[3], h[4], h[5])
+    return out
+
+
+def symbol(data, secs, want):
+    """The value of symbol 'want' (from .symtab/.strtab), or None."""
+    if '.symtab' not in secs or '.strtab' not in secs:
+        return None
+    _, off, size = secs['.symtab']
+    _, stroff, _ = secs['.strtab']
+    for o in range(off, off + size, 24):
+        name, _, _, _, value, _ = struct.unpack_from('<IBBHQQ', data, o)
+        if data[stroff + name:data.index(b'\0', stroff + name)] == want.encode():
+            return value
+    return None
+
+
+def check_patch_sites(elf, data, out):
+    secs = sections(data)
+    if '.pv_patch' not in secs:
+        fail("no .pv_patch section (the linker script keeps it)")
+    target = symbol(data, secs, 'pv_patch_target')
+    if target is None:
+        fail("no symbol pv_patch_target")
+    taddr, toff, tsize = secs['.text']
+    paddr, poff, psize = secs['.pv_patch']
+    if psize % 16:
+        fail(".pv_patch is %d bytes, not a whole number of 16-byte records" % psize)
+    records = {}
+    for o in range(poff, poff + psize, 16):
+        addr, op, ln = struct.unpack_from('<QBB', data, o)
+        if op not in PATCH_LEN or ln != PATCH_LEN[op]:
+            fail("record at %#x: op %d len %d" % (paddr + o - poff, op, ln))
+        if not taddr <= addr <= taddr + tsize - ln:
+            fail("record at %#x: site %#x outside .text" % (paddr + o - poff, addr))
+        b = data[toff + addr - taddr:toff + addr - taddr + ln]
+        rel, = struct.unpack_from('<i', b, 2)
+        if b[:2] != b'\xff\x15' or addr + 6 + rel != target + 8 * op or \
+                b[6:] != b'\x90' * (ln - 6):
+            fail("site %#x does not hold call *pv_patch_target+%d(%%rip) and nops" %
+                 (addr, 8 * op))
+        if addr in records:
+            fail("site %#x has two records" % addr)
+        records[addr] = op
+    objdump = os.environ.get('OBJDUMP', 'objdump')
+    try:
+        dis = subprocess.run([objdump, '-d', '-j', '.text', elf], stdout=subprocess.PIPE,
+                             check=True, universal_newlines=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        fail("%s -d: %s" % (objdump, e))
+    func, calls = '?', []
+    for line in dis.splitlines():
+        m = re.match(r'^[0-9a-f]+ <([^>]+)>:$', line)
+        if m:
+            func = m.group(1)
+            continue
+        m = re.match(r'^\s*([0-9a-f]+):.*call\s+\*0x[0-9a-f]+\(%rip\)\s+# ([0-9a-f]+) '
+                     r'<pv_patch_target', line)
+        if m:
+            calls.append((int(m.group(1), 16), int(m.group(2), 16), func))
+    for addr, dest, fn in calls:
+        if addr not in records:
+            fail("call *pv_patch_target at %#x (in %s) has no .pv_patch record" % (addr, fn))
+        if dest != target + 8 * records[addr]:
+            fail("site %#x (in %s) calls slot %#x, its record says op %d" %
+                 (addr, fn, dest, records[addr]))
+    if len(calls) != len(records):
+        fail("%d records but %d sites in the disassembly" % (len(records), len(calls)))
+    if out:
+        with open(out, 'w') as f:
+            f.write("# call sites of the hot irq ops: address op length function "
+                    "(scripts/check-image.py)\n")
+            for addr, _, fn in sorted(calls):
+                op = records[addr]
+                f.write("%#x %s %d %s\n" % (addr, PATCH_OPS[op], PATCH_LEN[op], fn))
+            f.write("# %d sites\n" % len(calls))
+
+
 def main():
     elf = sys.argv[1]
     config = sys.argv[2] if len(sys.argv) > 2 else None
@@ -71,6 +168,7 @@ def main():
         fail("Xen note types %s missing (have %s)" % (missing, sorted(notes)))
     if 18 in notes and len(notes[18]) != 4:
         fail("PHYS32_ENTRY must be 4 bytes: QEMU reads it as a 32-bit value")
+    check_patch_sites(elf, data, sys.argv[3] if len(sys.argv) > 3 else None)
 
 
 if __name__ == '__main__':

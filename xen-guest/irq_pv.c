@@ -168,6 +168,7 @@ out_clear_handler:
 
 const struct pv_irq_ops xen_pv_irq_ops = {
 	.name        = "xen-pv",
+	.patch       = PV_IRQ_INLINE_XEN_PV,	/* save_fl, irq_disable inline; the rest direct */
 	.init        = xen_pv_irq_init,		/* evtchn, upcall + failsafe callbacks */
 	.save_fl     = xen_pv_save_fl,		/* !vcpu_info->evtchn_upcall_mask as IF */
 	.restore_fl  = xen_pv_restore_fl,

@@ -94,6 +94,7 @@ out_clear_handler:
 
 const struct pv_irq_ops xen_pvh_irq_ops = {
 	.name        = "xen-pvh",
+	.patch       = PV_IRQ_INLINE_NATIVE,	/* the four ops are the native ones */
 	.init        = xen_pvh_irq_init,	/* shared_info, evtchn, HVM callback vector */
 	.save_fl     = native_irq_save_fl,	/* ring 0: RFLAGS.IF is ours */
 	.restore_fl  = native_irq_restore_fl,

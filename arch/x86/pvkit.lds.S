@@ -60,6 +60,11 @@ SECTIONS
 		KEEP(*(SORT_BY_NAME(.selftest_tables.*)))
 		__selftest_tables_end = .;
 	} :rodata
+	.pv_patch : AT(ADDR(.pv_patch) - KERNEL_VIRT_BASE) ALIGN(8) {
+		__pv_patch_start = .;	/* call sites of the hot irq ops (paravirt/patch.c) */
+		KEEP(*(.pv_patch))
+		__pv_patch_end = .;
+	} :rodata
 	__ex_table : AT(ADDR(__ex_table) - KERNEL_VIRT_BASE) ALIGN(8) {
 		__ex_table_start = .;
 		KEEP(*(__ex_table))

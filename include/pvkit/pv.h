@@ -10,6 +10,7 @@
 #define PVKIT_PV_H
 
 #include <pvkit/bootinfo.h>
+#include <pvkit/compiler.h>
 #include <pvkit/types.h>
 
 typedef uint64_t pte_t;			/* one entry of any page-table level */
@@ -48,8 +49,20 @@ struct pv_cpu_ops {
 	void (*halt)(void);
 };
 
+/*
+ * What a patched call site of the hot interrupt ops (save_fl, restore_fl, irq_disable,
+ * irq_enable; paravirt/patch.c) may run in place of the call. The table's functions must do
+ * exactly what the inline form does: the inline form is an optimisation, never a behaviour.
+ */
+enum pv_irq_inline {
+	PV_IRQ_INLINE_NONE,		/* a direct call to the table's function */
+	PV_IRQ_INLINE_NATIVE,		/* pushf/pop, push/popf, cli, sti: RFLAGS.IF is ours */
+	PV_IRQ_INLINE_XEN_PV,		/* vcpu_info[0].evtchn_upcall_mask through xen_shared_info */
+};
+
 struct pv_irq_ops {
 	const char *name;
+	enum pv_irq_inline patch;	/* how call sites are patched for this backend */
 	/* Bring up interrupt delivery (native: mask the PIC, enable the LAPIC, program the
 	 * IOAPIC; Xen: event channels and the upcall). Interrupts stay disabled. */
 	int (*init)(const struct boot_info *bi);
@@ -146,11 +159,133 @@ static inline void pv_io_delay(void) { pv_cpu->io_delay(); }
 static inline void pv_wbinvd(void) { pv_cpu->wbinvd(); }
 static inline void pv_halt(void) { pv_cpu->halt(); }
 
+/*
+ * The hot interrupt ops go through patchable call sites in the kernel (DESIGN.md §3): each is
+ * `call *pv_patch_target[op]` padded to PV_PATCH_LEN_<op> bytes, listed in section .pv_patch.
+ * pv_init() copies the chosen backend's functions into pv_patch_target (so an unpatched site
+ * works) and then rewrites every site into the backend's inline form or a direct call
+ * (pv_patch_apply; `pvkit.pv_patch=0` leaves them indirect). Each site clobbers what a C call
+ * does. Hosted builds (unit tests, fuzzers) call through the table: no sites.
+ */
+enum pv_patch_op {
+	PV_PATCH_SAVE_FL,		/* unsigned long (void), result in %rax */
+	PV_PATCH_RESTORE_FL,		/* void (unsigned long fl), argument in %rdi */
+	PV_PATCH_IRQ_DISABLE,		/* void (void) */
+	PV_PATCH_IRQ_ENABLE,		/* void (void) */
+	PV_PATCH_NR
+};
+#define PV_PATCH_CMDLINE		"pvkit.pv_patch"	/* =0: sites stay indirect */
+/* Bytes per site: room for the longest inline form (Xen PV's), at least the 6-byte call. */
+#define PV_PATCH_LEN_SAVE_FL		18
+#define PV_PATCH_LEN_RESTORE_FL		6
+#define PV_PATCH_LEN_IRQ_DISABLE	11
+#define PV_PATCH_LEN_IRQ_ENABLE		6
+
+/* One record of .pv_patch (written by PV_PATCH_SITE; read by paravirt/patch.c and
+ * scripts/pv-patch-sites.py). */
+struct pv_patch_site {
+	uint64_t addr;			/* first byte of the site */
+	uint8_t op;			/* enum pv_patch_op */
+	uint8_t len;			/* bytes of the site: PV_PATCH_LEN_<op> */
+	uint8_t pad[6];
+};
+
+/* What the unpatched sites call: the backend's save_fl, restore_fl, irq_disable, irq_enable. */
+extern void *pv_patch_target[PV_PATCH_NR];
+
+#ifdef __PVKIT_KERNEL__
+/* Named as an operand of every site: the compiler sets up the frame before the call. */
+register unsigned long pv_current_sp __asm__("rsp");
+
+/* The call, padded with one-byte nops to @len, and its record. @op is the enum's number
+ * (an asm string cannot name an enum constant; patch.c checks they agree). */
+#define PV_PATCH_SITE(op, len)							\
+	"771:\n\t"								\
+	"call *pv_patch_target+8*" STRINGIFY(op) "(%%rip)\n"			\
+	"772:\n\t"								\
+	".skip " STRINGIFY(len) " - (772b - 771b), 0x90\n\t"			\
+	".pushsection .pv_patch, \"a\"\n\t"					\
+	".balign 8\n\t"							\
+	".quad 771b\n\t"							\
+	".byte " STRINGIFY(op) ", " STRINGIFY(len) ", 0, 0, 0, 0, 0, 0\n\t"	\
+	".popsection"
+/* A C call's clobbers, less the registers a site names as its input or output. */
+#define PV_PATCH_CLOBBERS	"rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc"
+
+static inline unsigned long pv_save_fl(void)
+{
+	unsigned long fl, rdi;
+
+	__asm__ __volatile__(PV_PATCH_SITE(0, PV_PATCH_LEN_SAVE_FL)
+			     : "=a"(fl), "=D"(rdi), "+r"(pv_current_sp) : : PV_PATCH_CLOBBERS);
+	return fl;
+}
+static inline void pv_restore_fl(unsigned long fl)
+{
+	unsigned long rax;
+
+	__asm__ __volatile__(PV_PATCH_SITE(1, PV_PATCH_LEN_RESTORE_FL)
+			     : "+D"(fl), "=a"(rax), "+r"(pv_current_sp) : : PV_PATCH_CLOBBERS);
+}
+static inline void pv_irq_disable(void)
+{
+	unsigned long rax, rdi;
+
+	__asm__ __volatile__(PV_PATCH_SITE(2, PV_PATCH_LEN_IRQ_DISABLE)
+			     : "=a"(rax), "=D"(rdi), "+r"(pv_current_sp) : : PV_PATCH_CLOBBERS);
+}
+static inline void pv_irq_enable(void)
+{
+	unsigned long rax, rdi;
+
+	__asm__ __volatile__(PV_PATCH_SITE(3, PV_PATCH_LEN_IRQ_ENABLE)
+			     : "=a"(rax), "=D"(rdi), "+r"(pv_current_sp) : : PV_PATCH_CLOBBERS);
+}
+#else
 static inline unsigned long pv_save_fl(void) { return pv_irq->save_fl(); }
 static inline void pv_restore_fl(unsigned long fl) { pv_irq->restore_fl(fl); }
 static inline void pv_irq_disable(void) { pv_irq->irq_disable(); }
 static inline void pv_irq_enable(void) { pv_irq->irq_enable(); }
+#endif
 static inline void pv_safe_halt(void) { pv_irq->safe_halt(); }
+
+/* The indirect call a site makes before it is patched, for `bench pvops` and the tests. */
+static inline unsigned long pv_save_fl_indirect(void) { return pv_irq->save_fl(); }
+static inline void pv_restore_fl_indirect(unsigned long fl) { pv_irq->restore_fl(fl); }
+static inline void pv_irq_disable_indirect(void) { pv_irq->irq_disable(); }
+static inline void pv_irq_enable_indirect(void) { pv_irq->irq_enable(); }
+
+/**
+ * pv_patch_apply() - rewrite every site of .pv_patch for backend @irq (its inline form, or a
+ * direct call to its function). A record that is out of range or whose site does not hold
+ * the unpatched call is refused, with a line, and left as it is (it still works, indirectly).
+ * Return: sites patched, or -EINVAL when any was refused. Called by pv_init with the text
+ * still writable; one CPU, interrupts off.
+ */
+int pv_patch_apply(const struct pv_irq_ops *irq);
+
+/* What pv_patch_apply did, for the boot line, the self-tests and `bench pvops`. */
+struct pv_patch_stats {
+	unsigned int sites;		/* records in .pv_patch */
+	unsigned int patched;		/* sites rewritten */
+	unsigned int inlined;		/* of those, into an inline form (the rest: direct calls) */
+	unsigned int refused;		/* records refused (bad record or unexpected bytes) */
+	unsigned int per_op[PV_PATCH_NR];	/* sites per op */
+	bool enabled;			/* false with pvkit.pv_patch=0: sites stay indirect */
+};
+extern struct pv_patch_stats pv_patch_stats;
+
+/* The records (linker script). */
+extern const struct pv_patch_site __pv_patch_start[], __pv_patch_end[];
+
+/** pv_patch_apply() on the records [@begin, @end) with sites inside [@text_lo, @text_hi)
+ * (exported for the hosted tests, which patch a buffer of their own). Adds to
+ * pv_patch_stats; patches only when pv_patch_stats.enabled. */
+int pv_patch_apply_range(const struct pv_patch_site *begin, const struct pv_patch_site *end,
+			 const struct pv_irq_ops *irq, uintptr_t text_lo, uintptr_t text_hi);
+
+/** "save_fl", "restore_fl", "irq_disable", "irq_enable"; "?" for anything else. */
+const char *pv_patch_op_name(unsigned int op);
 
 /* Disable interrupts and return the previous state, for pv_irq_restore(). */
 static inline unsigned long pv_irq_save(void)

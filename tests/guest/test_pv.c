@@ -2,8 +2,8 @@
 /*
  * pv_ops tests, the same code in every environment: the right backends, interrupt-state
  * nesting that really holds interrupts off, a timer firing 20 times at its period, a clock that
- * never goes backwards, a plausible wall clock, and safe_halt never sleeping through an
- * interrupt that was already pending.
+ * never goes backwards, a plausible wall clock, safe_halt never sleeping through an
+ * interrupt that was already pending, and every patchable call site patched.
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
@@ -13,6 +13,9 @@
 #include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <string.h>
+#ifdef CONFIG_XEN_PV
+#include <pvkit/xen/pv.h>
+#endif
 
 #define MS			1000000ul
 #define TIMER_PERIOD		(10 * MS)
@@ -183,8 +186,79 @@ static int test_safe_halt_wakeup(const struct boot_info *bi)
 	return 0;
 }
 
+/* Where the rel32 of an instruction ending at @end points. */
+static uintptr_t rel32_target(const uint8_t *rel, uintptr_t end)
+{
+	int32_t r;
+
+	memcpy(&r, rel, 4);
+	return end + (int64_t)r;
+}
+
+/*
+ * Every record of .pv_patch (scripts/check-image.py checked at link time that there is one
+ * for each `call *pv_patch_target` in the text) now holds, at its site, the backend's inline
+ * form or a direct call to the backend's own function, then nops; none was refused. With
+ * pvkit.pv_patch=0 every site still holds the indirect call. The nesting and halt tests run
+ * through the patched sites.
+ */
+static int test_patch_sites(const struct boot_info *bi)
+{
+	const void *fn[PV_PATCH_NR] = { (void *)pv_irq->save_fl, (void *)pv_irq->restore_fl,
+					(void *)pv_irq->irq_disable, (void *)pv_irq->irq_enable };
+	static const uint8_t native_first[PV_PATCH_NR] = { 0x9c, 0x57, 0xfa, 0xfb };
+	unsigned int n = __pv_patch_end - __pv_patch_start, inlined = 0, direct = 0;
+	const struct pv_patch_stats *st = &pv_patch_stats;
+
+	ST_CHECK(n > 0 && st->sites == n, "%u records, %u seen at boot", n, st->sites);
+	ST_CHECK(st->refused == 0, "%u sites refused", st->refused);
+	for (const struct pv_patch_site *s = __pv_patch_start; s < __pv_patch_end; s++) {
+		const uint8_t *p = (const uint8_t *)(uintptr_t)s->addr;
+
+		ST_CHECK(s->op < PV_PATCH_NR, "site %#lx: op %u", (unsigned long)s->addr, s->op);
+		if (!st->enabled) {
+			ST_CHECK(p[0] == 0xff && p[1] == 0x15 &&
+				 rel32_target(p + 2, s->addr + 6) == (uintptr_t)&pv_patch_target[s->op],
+				 "pvkit.pv_patch=0 but site %#lx (%s) changed", (unsigned long)s->addr,
+				 pv_patch_op_name(s->op));
+			continue;
+		}
+		if (p[0] == 0xe8) {
+			ST_CHECK(rel32_target(p + 1, s->addr + 5) == (uintptr_t)fn[s->op],
+				 "site %#lx (%s) calls %#lx, not the backend's %p",
+				 (unsigned long)s->addr, pv_patch_op_name(s->op),
+				 (unsigned long)rel32_target(p + 1, s->addr + 5), fn[s->op]);
+			direct++;
+		} else if (pv_irq->patch == PV_IRQ_INLINE_NATIVE) {
+			ST_CHECK(p[0] == native_first[s->op], "site %#lx (%s) starts with %#x",
+				 (unsigned long)s->addr, pv_patch_op_name(s->op), p[0]);
+			inlined++;
+#ifdef CONFIG_XEN_PV
+		} else if (pv_irq->patch == PV_IRQ_INLINE_XEN_PV) {
+			ST_CHECK(p[0] == 0x48 && p[1] == 0x8b && p[2] == 0x05 &&
+				 rel32_target(p + 3, s->addr + 7) == (uintptr_t)&xen_shared_info,
+				 "site %#lx (%s) does not load xen_shared_info", (unsigned long)s->addr,
+				 pv_patch_op_name(s->op));
+			inlined++;
+#endif
+		} else {
+			ST_CHECK(false, "site %#lx (%s) not patched: starts with %#x",
+				 (unsigned long)s->addr, pv_patch_op_name(s->op), p[0]);
+		}
+	}
+	if (st->enabled)
+		ST_CHECK(inlined == st->inlined && inlined + direct == n,
+			 "%u inline + %u direct of %u; boot said %u inline", inlined, direct, n,
+			 st->inlined);
+	printk("#   %u sites: %u inline, %u direct calls%s\n", n, inlined, direct,
+	       st->enabled ? "" : " (pvkit.pv_patch=0: all indirect)");
+	(void)bi;
+	return 0;
+}
+
 static const struct selftest pv_tests[] = {
 	{ test_backends, "pv_ops: the backends match the environment", ST_ALL },
+	{ test_patch_sites, "pv_ops: every irq call site patched for this backend", ST_ALL },
 	{ test_irq_nesting, "irq: save/restore nests and holds interrupts back", ST_ALL },
 	{ test_safe_halt_wakeup, "irq: safe_halt never sleeps through a pending interrupt", ST_ALL },
 	{ test_timer_period, "timer: 20 shots at a 10 ms period, none early or 10x late", ST_ALL },
