@@ -143,6 +143,8 @@ def parse_case(case):
             fig["pvops_%s_pv_cycles" % op] = num(k.get("pv_cycles"))
             if k.get("direct_cycles") not in (None, "-"):
                 fig["pvops_%s_direct_cycles" % op] = num(k.get("direct_cycles"))
+            if k.get("indirect_cycles") not in (None, "-"):
+                fig["pvops_%s_indirect_cycles" % op] = num(k.get("indirect_cycles"))
         elif l.startswith("bench udp-recv port="):      # the guest received (dom0 -> guest)
             k = kv(l)
             fig["udp_dom0_to_guest_mbit_s"] = num(k.get("kbit_s")) / 1000
@@ -196,6 +198,8 @@ FIGURES = [
     ("udp_dom0_to_guest_lost_pct", "udp dom0->guest lost", "%", "lower"),
     ("ping_rtt_avg_us", "ping dom0->guest rtt avg", "us", "lower"),
 ] + [("pvops_%s_pv_cycles" % op, "pv_ops %s via pv_ops" % op, "cycles", "lower") for op in PVOPS] + [
+    ("pvops_%s_indirect_cycles" % op, "pv_ops %s unpatched" % op, "cycles", "lower")
+    for op in PVOPS[:2]] + [
     ("pvops_%s_direct_cycles" % op, "pv_ops %s hard-wired" % op, "cycles", "lower") for op in PVOPS] + [
     ("hypercalls_per_1000_ptes_lazy", "hypercalls/1000 PTEs lazy", "", "lower"),
     ("hypercalls_per_1000_ptes_eager", "hypercalls/1000 PTEs eager", "", "lower"),
@@ -226,6 +230,8 @@ def na_reason(key, guest, notes):
         return NA_LINUX["pvops"]
     if guest == "linux" and key.startswith("hypercalls_"):
         return NA_LINUX["hypercalls"]
+    if guest == "pvkit" and key.startswith("pvops_") and key.endswith("_indirect_cycles"):
+        return "pvkit.pv_patch=0 or an image from before call-site patching"
     if guest == "pvkit" and key.startswith("pvops_") and key.endswith("_direct_cycles"):
         return "no hard-wired variant in this mode: see bench pvops in docs/benchmarks.md"
     if key.startswith(("udp_", "ping_")):
