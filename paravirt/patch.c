@@ -5,7 +5,8 @@
  * indirect `call *pv_patch_target[op](%rip)` padded with nops to a fixed length, with a
  * record in section .pv_patch. Once pv_init has chosen the backend, each site is rewritten
  * into what that backend's function does, inline (natively and under PVH the instruction
- * itself; under Xen PV the event-mask load or store), or else into a direct call. The
+ * itself; under Xen PV the event-mask load or store, and on unmasking the pending check with
+ * a call to xen_pv_force_upcall), or else into a direct call. The
  * indirection costs 9-14x the operation itself under Xen PV on TCG (docs/benchmarks.md).
  *
  * Before writing, each record is checked: a known op, its length, a site inside the kernel
@@ -25,7 +26,7 @@
 void *pv_patch_target[PV_PATCH_NR];
 struct pv_patch_stats pv_patch_stats;
 
-#define PV_PATCH_MAX_LEN	18	/* the longest site */
+#define PV_PATCH_MAX_LEN	29	/* the longest site */
 #define PV_PATCH_LOG_MAX	8	/* refusal lines, then only the count */
 
 static const uint8_t pv_patch_len[PV_PATCH_NR] = {
@@ -104,28 +105,47 @@ static unsigned int pv_patch_inline(enum pv_irq_inline kind, unsigned int op, ui
 #ifdef CONFIG_XEN_PV
 	case PV_IRQ_INLINE_XEN_PV: {
 		/* movq xen_shared_info(%rip), %rax: shared_info is re-mapped by mm_init, so the
-		 * pointer is read each time, as xen_pv_vcpu() does. vcpu_info[0] is at 0. */
+		 * pointer is read each time, as xen_pv_vcpu() does. vcpu_info[0] is at 0: its
+		 * evtchn_upcall_pending at 0(%rax), evtchn_upcall_mask at 1(%rax). */
 		static const uint8_t load[7] = { 0x48, 0x8b, 0x05, 0, 0, 0, 0 };
 		/* cmpb $1, 1(%rax); sbb %eax, %eax; and $0x200, %eax: IF iff the mask is 0 */
 		static const uint8_t save[11] = { 0x80, 0x78, 0x01, 0x01, 0x19, 0xc0,
 						  0x25, 0x00, 0x02, 0x00, 0x00 };
 		static const uint8_t mask[4] = { 0xc6, 0x40, 0x01, 0x01 };	/* movb $1, 1(%rax) */
+		/* movb $0, 1(%rax); cmpb $0, (%rax); je 1f; call xen_pv_force_upcall; 1: */
+		static const uint8_t enable[14] = { 0xc6, 0x40, 0x01, 0x00, 0x80, 0x38, 0x00,
+						    0x74, 0x05, 0xe8, 0, 0, 0, 0 };
+		/* test $0x200, %edi; sete 1(%rax); je 1f; then as enable from the cmpb: the mask
+		 * is set exactly when fl has no IF, and unmasking looks for a pending event. */
+		static const uint8_t restore[22] = { 0xf7, 0xc7, 0x00, 0x02, 0x00, 0x00,
+						     0x0f, 0x94, 0x40, 0x01, 0x74, 0x0a,
+						     0x80, 0x38, 0x00, 0x74, 0x05,
+						     0xe8, 0, 0, 0, 0 };
+		const uint8_t *tail;
+		unsigned int n;
 
+		BUILD_BUG_ON(offsetof(shared_info_t, vcpu_info[0].evtchn_upcall_pending) != 0);
 		BUILD_BUG_ON(offsetof(shared_info_t, vcpu_info[0].evtchn_upcall_mask) != 1);
-		BUILD_BUG_ON(sizeof(load) + sizeof(save) > PV_PATCH_LEN_SAVE_FL);
-		BUILD_BUG_ON(sizeof(load) + sizeof(mask) > PV_PATCH_LEN_IRQ_DISABLE);
-		if (op != PV_PATCH_SAVE_FL && op != PV_PATCH_IRQ_DISABLE)
-			return 0;	/* restore and enable check for pending events: a call */
-		if (!rel32_reaches(site + 7, (uintptr_t)&xen_shared_info))
+		BUILD_BUG_ON(sizeof(load) + sizeof(save) != PV_PATCH_LEN_SAVE_FL);
+		BUILD_BUG_ON(sizeof(load) + sizeof(mask) != PV_PATCH_LEN_IRQ_DISABLE);
+		BUILD_BUG_ON(sizeof(load) + sizeof(enable) != PV_PATCH_LEN_IRQ_ENABLE);
+		BUILD_BUG_ON(sizeof(load) + sizeof(restore) != PV_PATCH_LEN_RESTORE_FL);
+		switch (op) {
+		case PV_PATCH_SAVE_FL:		tail = save;	n = sizeof(save);	break;
+		case PV_PATCH_RESTORE_FL:	tail = restore;	n = sizeof(restore);	break;
+		case PV_PATCH_IRQ_DISABLE:	tail = mask;	n = sizeof(mask);	break;
+		case PV_PATCH_IRQ_ENABLE:	tail = enable;	n = sizeof(enable);	break;
+		default:			return 0;
+		}
+		if (!rel32_reaches(site + 7, (uintptr_t)&xen_shared_info) ||
+		    !rel32_reaches(site + 7 + n, (uintptr_t)xen_pv_force_upcall))
 			return 0;
 		memcpy(buf, load, sizeof(load));
 		put_rel32(buf + 3, site + 7, (uintptr_t)&xen_shared_info);
-		if (op == PV_PATCH_SAVE_FL) {
-			memcpy(buf + 7, save, sizeof(save));
-			return 7 + sizeof(save);
-		}
-		memcpy(buf + 7, mask, sizeof(mask));
-		return 7 + sizeof(mask);
+		memcpy(buf + 7, tail, n);
+		if (op == PV_PATCH_RESTORE_FL || op == PV_PATCH_IRQ_ENABLE)	/* the call ends it */
+			put_rel32(buf + 7 + n - 4, site + 7 + n, (uintptr_t)xen_pv_force_upcall);
+		return 7 + n;
 	}
 #endif
 	default:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 # PV_PATCH_LEN_<op> of include/pvkit/pv.h, by op number; and the op names.
-PATCH_LEN = {0: 18, 1: 6, 2: 11, 3: 6}
+PATCH_LEN = {0: 18, 1: 29, 2: 11, 3: 21}
 PATCH_OPS = {0: "save_fl", 1: "restore_fl", 2: "irq_disable", 3: "irq_enable"}
 
 

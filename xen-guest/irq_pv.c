@@ -54,11 +54,16 @@ static void xen_pv_irq_disable(void)
 	barrier();
 }
 
+/* Any hypercall returns through Xen's event check; xen_version is the cheapest. */
+void xen_pv_force_upcall(void)
+{
+	HYPERVISOR_xen_version(XENVER_version, NULL);
+}
+
 /*
  * Unmask, then look: an event raised before the unmask left upcall_pending set and is seen
  * here; one raised after finds the mask clear and Xen delivers it on its own. A pending one
- * needs a trip through Xen to be delivered now: any hypercall returns through Xen's event
- * check, xen_version is the cheapest.
+ * needs a trip through Xen to be delivered now. (paravirt/patch.c inlines exactly this.)
  */
 static void xen_pv_irq_enable(void)
 {
@@ -67,7 +72,7 @@ static void xen_pv_irq_enable(void)
 	WRITE_ONCE(v->evtchn_upcall_mask, 0);
 	barrier();
 	if (unlikely(READ_ONCE(v->evtchn_upcall_pending)))
-		HYPERVISOR_xen_version(XENVER_version, NULL);
+		xen_pv_force_upcall();
 }
 
 static void xen_pv_restore_fl(unsigned long fl)
@@ -168,7 +173,7 @@ out_clear_handler:
 
 const struct pv_irq_ops xen_pv_irq_ops = {
 	.name        = "xen-pv",
-	.patch       = PV_IRQ_INLINE_XEN_PV,	/* save_fl, irq_disable inline; the rest direct */
+	.patch       = PV_IRQ_INLINE_XEN_PV,	/* all four inline (paravirt/patch.c) */
 	.init        = xen_pv_irq_init,		/* evtchn, upcall + failsafe callbacks */
 	.save_fl     = xen_pv_save_fl,		/* !vcpu_info->evtchn_upcall_mask as IF */
 	.restore_fl  = xen_pv_restore_fl,

@@ -57,7 +57,9 @@ struct pv_cpu_ops {
 enum pv_irq_inline {
 	PV_IRQ_INLINE_NONE,		/* a direct call to the table's function */
 	PV_IRQ_INLINE_NATIVE,		/* pushf/pop, push/popf, cli, sti: RFLAGS.IF is ours */
-	PV_IRQ_INLINE_XEN_PV,		/* vcpu_info[0].evtchn_upcall_mask through xen_shared_info */
+	PV_IRQ_INLINE_XEN_PV,		/* vcpu_info[0]'s event mask through xen_shared_info, and
+					 * a call of xen_pv_force_upcall when unmasking finds an
+					 * event pending */
 };
 
 struct pv_irq_ops {
@@ -177,9 +179,9 @@ enum pv_patch_op {
 #define PV_PATCH_CMDLINE		"pvkit.pv_patch"	/* =0: sites stay indirect */
 /* Bytes per site: room for the longest inline form (Xen PV's), at least the 6-byte call. */
 #define PV_PATCH_LEN_SAVE_FL		18
-#define PV_PATCH_LEN_RESTORE_FL		6
+#define PV_PATCH_LEN_RESTORE_FL		29
 #define PV_PATCH_LEN_IRQ_DISABLE	11
-#define PV_PATCH_LEN_IRQ_ENABLE		6
+#define PV_PATCH_LEN_IRQ_ENABLE		21
 
 /* One record of .pv_patch (written by PV_PATCH_SITE; read by paravirt/patch.c and
  * scripts/pv-patch-sites.py). */

@@ -23,6 +23,13 @@
 
 shared_info_t *xen_shared_info;		/* what the Xen PV inline forms read */
 static shared_info_t fake_shared;
+static unsigned int upcalls_forced;	/* calls of xen_pv_force_upcall */
+
+/* What the Xen PV unmasking forms call when an event is pending: here, count. */
+void xen_pv_force_upcall(void)
+{
+	upcalls_forced++;
+}
 
 /* Fake backend functions: they count their calls and keep what they were given. */
 static unsigned int calls[PV_PATCH_NR];
@@ -81,6 +88,7 @@ static void setup(const struct pv_irq_ops *ops)
 	memset(&pv_patch_stats, 0, sizeof(pv_patch_stats));
 	pv_patch_stats.enabled = true;
 	memset(calls, 0, sizeof(calls));
+	upcalls_forced = 0;
 	memset(&fake_shared, 0, sizeof(fake_shared));
 	xen_shared_info = &fake_shared;
 	unit_log_reset();
@@ -155,25 +163,59 @@ static void native_forms(void)
 	CHECK(calls[0] + calls[1] + calls[2] + calls[3] == 0);
 }
 
+/* Set the fake vcpu_info's mask and pending bytes. */
+static void vcpu(uint8_t mask, uint8_t pending)
+{
+	fake_shared.vcpu_info[0].evtchn_upcall_mask = mask;
+	fake_shared.vcpu_info[0].evtchn_upcall_pending = pending;
+}
+
 static void xen_pv_forms(void)
 {
 	struct pv_irq_ops ops = fake_ops;
+	struct vcpu_info *v = &fake_shared.vcpu_info[0];
 
 	ops.patch = PV_IRQ_INLINE_XEN_PV;
 	setup(&ops);
 	CHECK(apply(4, &ops) == 4);
-	CHECKF(pv_patch_stats.inlined == 2 && pv_patch_stats.patched == 4, "%u %u",
+	CHECKF(pv_patch_stats.inlined == 4 && pv_patch_stats.patched == 4, "%u %u",
 	       pv_patch_stats.inlined, pv_patch_stats.patched);
-	CHECK(site(0)[0] == 0x48 && site(0)[1] == 0x8b && site(0)[2] == 0x05);
-	CHECK(nops_fill(0, 18) && nops_fill(2, 11));
-	CHECK(site(1)[0] == 0xe8 && nops_fill(1, 5) && site(3)[0] == 0xe8 && nops_fill(3, 5));
+	for (unsigned int op = 0; op < PV_PATCH_NR; op++)
+		CHECKF(site(op)[0] == 0x48 && site(op)[1] == 0x8b && site(op)[2] == 0x05 &&
+		       nops_fill(op, site_len[op]), "op %u", op);
 	/* save_fl: IF exactly when the mask is 0, whatever else the byte holds. */
-	fake_shared.vcpu_info[0].evtchn_upcall_mask = 0;
+	vcpu(0, 0);
 	CHECKF(run_save(0) == 0x200, "%#lx", run_save(0));
-	fake_shared.vcpu_info[0].evtchn_upcall_mask = 1;
+	vcpu(1, 0);
 	CHECK(run_save(0) == 0);
-	fake_shared.vcpu_info[0].evtchn_upcall_mask = 0xff;
+	vcpu(0xff, 0);
 	CHECK(run_save(0) == 0);
+	/* irq_disable: the mask set, pending untouched. */
+	vcpu(0, 1);
+	run_arg(2, 0);
+	CHECK(v->evtchn_upcall_mask == 1 && v->evtchn_upcall_pending == 1);
+	/* irq_enable: unmask; Xen asked to deliver only when something is pending. */
+	vcpu(1, 0);
+	run_arg(3, 0);
+	CHECK(v->evtchn_upcall_mask == 0 && upcalls_forced == 0);
+	vcpu(1, 1);
+	run_arg(3, 0);
+	CHECK(v->evtchn_upcall_mask == 0 && upcalls_forced == 1);
+	/* restore_fl: fl without IF masks (no upcall even with one pending); with IF unmasks
+	 * and forces a pending upcall; other flag bits do not matter. */
+	upcalls_forced = 0;
+	vcpu(0, 1);
+	run_arg(1, 0x46);
+	CHECK(v->evtchn_upcall_mask == 1 && upcalls_forced == 0);
+	vcpu(1, 0);
+	run_arg(1, 0x246);
+	CHECK(v->evtchn_upcall_mask == 0 && upcalls_forced == 0);
+	vcpu(1, 1);
+	run_arg(1, 0x200);
+	CHECK(v->evtchn_upcall_mask == 0 && upcalls_forced == 1);
+	vcpu(0xff, 1);
+	run_arg(1, 0);
+	CHECK(v->evtchn_upcall_mask == 1 && upcalls_forced == 1);
 	/* The pointer is read at each run: a re-mapped shared_info is followed. */
 	{
 		static shared_info_t other;
@@ -182,19 +224,13 @@ static void xen_pv_forms(void)
 		CHECK(run_save(0) == 0x200);
 		run_arg(2, 0);
 		CHECK(other.vcpu_info[0].evtchn_upcall_mask == 1);
+		run_arg(1, 0x200);
+		CHECK(other.vcpu_info[0].evtchn_upcall_mask == 0);
 		xen_shared_info = &fake_shared;
 	}
-	fake_shared.vcpu_info[0].evtchn_upcall_mask = 0;
-	fake_shared.vcpu_info[0].evtchn_upcall_pending = 1;
-	run_arg(2, 0);
-	CHECK(fake_shared.vcpu_info[0].evtchn_upcall_mask == 1 &&
-	      fake_shared.vcpu_info[0].evtchn_upcall_pending == 1);
-	/* restore_fl and irq_enable: direct calls to the backend's own functions. */
-	run_arg(1, 0x200);
-	CHECK(calls[PV_PATCH_RESTORE_FL] == 1 && restored == 0x200);
-	run_arg(3, 0);
-	CHECK(calls[PV_PATCH_IRQ_ENABLE] == 1);
-	CHECK(calls[PV_PATCH_SAVE_FL] == 0 && calls[PV_PATCH_IRQ_DISABLE] == 0);
+	/* The backend's own functions are never called: everything ran inline. */
+	for (unsigned int op = 0; op < PV_PATCH_NR; op++)
+		CHECKF(calls[op] == 0, "op %u: %u calls", op, calls[op]);
 }
 
 static void direct_calls(void)
@@ -246,7 +282,12 @@ static void refusals(void)
 	emit(5, PV_PATCH_IRQ_DISABLE);
 	rec[5].len = 6;				/* wrong length for its op */
 	emit(6, PV_PATCH_RESTORE_FL);
-	rec[6].op = PV_PATCH_IRQ_ENABLE;	/* calls another op's slot */
+	{					/* its call goes to another op's slot */
+		int32_t rel = (int32_t)((intptr_t)&pv_patch_target[PV_PATCH_IRQ_ENABLE] -
+					(intptr_t)(site(6) + 6));
+
+		memcpy(site(6) + 2, &rel, 4);
+	}
 	emit(7, PV_PATCH_IRQ_ENABLE);
 	rec[7].addr = (uintptr_t)buf + BUF_SIZE - 2;	/* runs past the text */
 	memcpy(before, buf, BUF_SIZE);
@@ -310,7 +351,7 @@ static void refusals_case(void) { with_buffer(refusals); }
 
 UNIT_CASES(
 	{ native_forms_case, "pv_patch: native: pushf/pop, push/popf, cli, sti, padded with nops" },
-	{ xen_pv_forms_case, "pv_patch: Xen PV: event mask inline (run), restore/enable direct" },
+	{ xen_pv_forms_case, "pv_patch: Xen PV: all four inline, pending events forced (run)" },
 	{ direct_calls_case, "pv_patch: no inline form: direct calls to the backend (run)" },
 	{ disabled_case, "pv_patch: pvkit.pv_patch=0: sites untouched, still call through the slot" },
 	{ refusals_case, "pv_patch: bad records and unexpected bytes refused, site untouched" },

@@ -13,6 +13,11 @@ extern start_info_t xen_start_info;
  * physical map). Valid once the early boot has mapped it. */
 extern shared_info_t *xen_shared_info;
 
+/** PV: an event is pending and we just unmasked: have Xen deliver it now (any hypercall
+ * returns through Xen's event check). Called by xen_pv_irq_enable and by the patched
+ * restore_fl / irq_enable sites (paravirt/patch.c). */
+void xen_pv_force_upcall(void);
+
 /** PV: (re)map shared_info at its page in our image (again after a page-table switch). */
 int xen_pv_map_shared_info(void);
 
