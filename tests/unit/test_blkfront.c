@@ -586,17 +586,23 @@ static void timeout_option(void)
 	io_free_all();
 }
 
-/* A bad pvkit.blk_timeout_s is refused with a line saying what holds instead. */
-static void timeout_option_bad(void)
+/* A bad pvkit.blk_timeout_s (@value) is refused with a line saying what holds instead. */
+static void timeout_refused(const char *value)
 {
+	char cmdline[64];
 	struct blkdev *d;
 
 	start();
-	d = bring_up_cmdline(VDEV_A, BLKFRONT_CMDLINE_TIMEOUT "=5s");
-	CHECK(unit_logged(BLKFRONT_CMDLINE_TIMEOUT " ignored: not a number in 1..3600; requests time "
-		     "out after 60 s"));
-	CHECK(d && stats(d).timeout_ns == BLKFRONT_REQUEST_TIMEOUT_NS);
+	snprintf(cmdline, sizeof(cmdline), BLKFRONT_CMDLINE_TIMEOUT "=%s", value);
+	d = bring_up_cmdline(VDEV_A, cmdline);
+	CHECKF(unit_logged(BLKFRONT_CMDLINE_TIMEOUT " ignored: not a number in 1..3600; requests "
+			   "time out after 60 s"), "%s", value);
+	CHECKF(d && stats(d).timeout_ns == BLKFRONT_REQUEST_TIMEOUT_NS, "%s", value);
 }
+
+static void timeout_option_bad(void) { timeout_refused("5s"); }
+static void timeout_option_zero(void) { timeout_refused("0"); }
+static void timeout_option_big(void) { timeout_refused("3601"); }
 
 /* The backend does not do persistent grants: each request's grants are ended after it
  * completed (before their pages carry another request), and no ended grant is ever used. */
@@ -1283,6 +1289,8 @@ CHILD(big_sectors)
 CHILD(silent_backend)
 CHILD(timeout_option)
 CHILD(timeout_option_bad)
+CHILD(timeout_option_zero)
+CHILD(timeout_option_big)
 CHILD(split)
 CHILD(split_all_or_nothing)
 CHILD(split_tiny)
@@ -1312,7 +1320,9 @@ UNIT_CASES(
 	{ split_tiny_case, "blkfront: parts too small for the rings grow until they fit" },
 	{ silent_backend_case, "blkfront: silent backend: -ETIMEDOUT once, late answer dropped" },
 	{ timeout_option_case, "blkfront: pvkit.blk_timeout_s=5: requests fail after 5 s" },
-	{ timeout_option_bad_case, "blkfront: pvkit.blk_timeout_s out of range: refused, 60 s" },
+	{ timeout_option_bad_case, "blkfront: pvkit.blk_timeout_s=5s: not a number, refused, 60 s" },
+	{ timeout_option_zero_case, "blkfront: pvkit.blk_timeout_s=0: out of range, refused, 60 s" },
+	{ timeout_option_big_case, "blkfront: pvkit.blk_timeout_s=3601: out of range, refused" },
 	{ event_storm_case, "blkfront: 100000 events without responses: bounded, harmless" },
 	{ ring_full_case, "blkfront: full ring: -EBUSY, then accepts after a completion" },
 	{ backend_closes_case, "blkfront: backend closing: in-flight -EIO, clean teardown, re-attach" },
