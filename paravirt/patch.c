@@ -6,8 +6,8 @@
  * record in section .pv_patch. Once pv_init has chosen the backend, each site is rewritten
  * into what that backend's function does, inline (natively and under PVH the instruction
  * itself; under Xen PV the event-mask load or store, and on unmasking the pending check with
- * a call to xen_pv_force_upcall), or else into a direct call. The
- * indirection costs 9-14x the operation itself under Xen PV on TCG (docs/benchmarks.md).
+ * a call to xen_pv_force_upcall), or else into a direct call. Under Xen PV on TCG that
+ * makes irq save/restore about 5x faster than the indirect call (docs/benchmarks.md).
  *
  * Before writing, each record is checked: a known op, its length, a site inside the kernel
  * text that holds exactly the unpatched call and padding. A record that fails is refused with
@@ -78,8 +78,9 @@ static bool rel32_reaches(uintptr_t insn_end, uintptr_t target)
 	return d == (int32_t)d;
 }
 
-/* The inline form of @op for @kind into @buf (at most @len bytes) as it will sit at @site.
- * Return: its length, or 0 when there is none (a direct call then). */
+/* The inline form of @op for @kind into @buf as it will sit at @site (never longer than the
+ * op's site: BUILD_BUG_ON below). Return: its length, or 0 when there is none (a direct
+ * call then). */
 static unsigned int pv_patch_inline(enum pv_irq_inline kind, unsigned int op, uintptr_t site,
 				    uint8_t buf[PV_PATCH_MAX_LEN])
 {
@@ -192,7 +193,10 @@ int pv_patch_apply_range(const struct pv_patch_site *begin, const struct pv_patc
 	BUILD_BUG_ON(sizeof(struct pv_patch_site) != 16);
 	BUILD_BUG_ON(PV_PATCH_SAVE_FL != 0 || PV_PATCH_RESTORE_FL != 1 ||
 		     PV_PATCH_IRQ_DISABLE != 2 || PV_PATCH_IRQ_ENABLE != 3);	/* PV_PATCH_SITE */
-	BUILD_BUG_ON(PV_PATCH_LEN_SAVE_FL > PV_PATCH_MAX_LEN);
+	BUILD_BUG_ON(PV_PATCH_LEN_SAVE_FL > PV_PATCH_MAX_LEN ||
+		     PV_PATCH_LEN_RESTORE_FL > PV_PATCH_MAX_LEN ||
+		     PV_PATCH_LEN_IRQ_DISABLE > PV_PATCH_MAX_LEN ||
+		     PV_PATCH_LEN_IRQ_ENABLE > PV_PATCH_MAX_LEN);
 	for (const struct pv_patch_site *s = begin; s < end; s++) {
 		uint8_t buf[PV_PATCH_MAX_LEN];
 		const char *why = pv_patch_check(s, text_lo, text_hi);

@@ -92,12 +92,20 @@ int pv_check_tables(const struct pv_cpu_ops *cpu, const struct pv_irq_ops *irq,
 	return err;
 }
 
-/* `pvkit.pv_patch=0`: leave every site an indirect call (bench pvops, debugging). */
+/* `pvkit.pv_patch=0`: leave every site an indirect call (bench pvops, debugging). Any value
+ * but 0 or 1 is refused with a line, and the sites are patched as by default. */
 static bool pv_patch_disabled(const struct boot_info *bi)
 {
 	unsigned long v;
+	int err = cmdline_get_ulong(bi->cmdline, PV_PATCH_CMDLINE, &v);
 
-	return !cmdline_get_ulong(bi->cmdline, PV_PATCH_CMDLINE, &v) && v == 0;
+	if (err == -ENOENT)
+		return false;
+	if (err || v > 1) {
+		printk("pvkit: " PV_PATCH_CMDLINE " ignored: want 0 or 1; call sites are patched\n");
+		return false;
+	}
+	return v == 0;
 }
 
 int pv_init(const struct boot_info *bi)

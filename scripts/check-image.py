@@ -13,9 +13,21 @@ import struct
 import subprocess
 import sys
 
-# PV_PATCH_LEN_<op> of include/pvkit/pv.h, by op number; and the op names.
-PATCH_LEN = {0: 18, 1: 29, 2: 11, 3: 21}
+# The op names by number (enum pv_patch_op); their site lengths come from include/pvkit/pv.h.
 PATCH_OPS = {0: "save_fl", 1: "restore_fl", 2: "irq_disable", 3: "irq_enable"}
+PV_H = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'include', 'pvkit', 'pv.h')
+
+
+def patch_lengths():
+    """{op number: PV_PATCH_LEN_<OP>} from the #defines of include/pvkit/pv.h."""
+    text = open(PV_H).read()
+    lens = {}
+    for op, name in PATCH_OPS.items():
+        m = re.search(r'^#define PV_PATCH_LEN_%s\s+(\d+)\s*$' % name.upper(), text, re.M)
+        if not m:
+            fail("no PV_PATCH_LEN_%s in %s" % (name.upper(), PV_H))
+        lens[op] = int(m.group(1))
+    return lens
 
 
 def fail(msg):
@@ -80,6 +92,7 @@ def symbol(data, secs, want):
 
 
 def check_patch_sites(elf, data, out):
+    patch_len = patch_lengths()
     secs = sections(data)
     if '.pv_patch' not in secs:
         fail("no .pv_patch section (the linker script keeps it)")
@@ -93,7 +106,7 @@ def check_patch_sites(elf, data, out):
     records = {}
     for o in range(poff, poff + psize, 16):
         addr, op, ln = struct.unpack_from('<QBB', data, o)
-        if op not in PATCH_LEN or ln != PATCH_LEN[op]:
+        if op not in patch_len or ln != patch_len[op]:
             fail("record at %#x: op %d len %d" % (paddr + o - poff, op, ln))
         if not taddr <= addr <= taddr + tsize - ln:
             fail("record at %#x: site %#x outside .text" % (paddr + o - poff, addr))
@@ -136,7 +149,7 @@ def check_patch_sites(elf, data, out):
                     "(scripts/check-image.py)\n")
             for addr, _, fn in sorted(calls):
                 op = records[addr]
-                f.write("%#x %s %d %s\n" % (addr, PATCH_OPS[op], PATCH_LEN[op], fn))
+                f.write("%#x %s %d %s\n" % (addr, PATCH_OPS[op], patch_len[op], fn))
             f.write("# %d sites\n" % len(calls))
 
 

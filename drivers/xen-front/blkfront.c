@@ -283,9 +283,9 @@ static int blkfront_connect(struct blkfront_dev *d)
 		return err;
 	blkfront_features(d);
 	max_segs = d->indirect_segs ? d->indirect_segs : BLKFRONT_DIRECT_SEGS;
+	d->timeout_ns = blkfront_timeout_ns;	/* a later pvkit.blk_timeout_s is for later disks */
 	/* Parts need indirect requests too; without them a request is 11 pages at most. And
 	 * the largest request's parts must fit the rings at once, or it would never go. */
-	d->timeout_ns = blkfront_timeout_ns;
 	d->split_pages = d->indirect_segs ? MIN(blkfront_split_pages, d->indirect_segs) : 0;
 	if (d->split_pages)
 		d->split_pages = MAX(d->split_pages, DIV_ROUND_UP(max_segs, d->nr_queues *

@@ -183,8 +183,8 @@ enum pv_patch_op {
 #define PV_PATCH_LEN_IRQ_DISABLE	11
 #define PV_PATCH_LEN_IRQ_ENABLE		21
 
-/* One record of .pv_patch (written by PV_PATCH_SITE; read by paravirt/patch.c and
- * scripts/pv-patch-sites.py). */
+/* One record of .pv_patch (written by PV_PATCH_SITE; read by paravirt/patch.c and, at link
+ * time, scripts/check-image.py, which also reads the PV_PATCH_LEN_* lines above). */
 struct pv_patch_site {
 	uint64_t addr;			/* first byte of the site */
 	uint8_t op;			/* enum pv_patch_op */

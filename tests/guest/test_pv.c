@@ -5,6 +5,7 @@
  * never goes backwards, a plausible wall clock, safe_halt never sleeping through an
  * interrupt that was already pending, and every patchable call site patched.
  */
+#include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/printk.h>
@@ -209,8 +210,12 @@ static int test_patch_sites(const struct boot_info *bi)
 	static const uint8_t native_first[PV_PATCH_NR] = { 0x9c, 0x57, 0xfa, 0xfb };
 	unsigned int n = __pv_patch_end - __pv_patch_start, inlined = 0, direct = 0;
 	const struct pv_patch_stats *st = &pv_patch_stats;
+	unsigned long v;
 
 	ST_CHECK(n > 0 && st->sites == n, "%u records, %u seen at boot", n, st->sites);
+	ST_CHECK(st->enabled == !(!cmdline_get_ulong(bi->cmdline, PV_PATCH_CMDLINE, &v) && !v),
+		 "patching %s, but the command line is \"%s\"", st->enabled ? "on" : "off",
+		 bi->cmdline);
 	ST_CHECK(st->refused == 0, "%u sites refused", st->refused);
 	for (const struct pv_patch_site *s = __pv_patch_start; s < __pv_patch_end; s++) {
 		const uint8_t *p = (const uint8_t *)(uintptr_t)s->addr;
@@ -252,7 +257,6 @@ static int test_patch_sites(const struct boot_info *bi)
 			 st->inlined);
 	printk("#   %u sites: %u inline, %u direct calls%s\n", n, inlined, direct,
 	       st->enabled ? "" : " (pvkit.pv_patch=0: all indirect)");
-	(void)bi;
 	return 0;
 }
 
