@@ -68,10 +68,24 @@ struct blkdev *blkdev_next(struct blkdev *dev)
 	return dev->next;
 }
 
-/* Everything a driver may rely on, checked once here. */
+/*
+ * Does [sector, sector + nr_sectors) lie on @dev? Written as a difference, so that no sum can
+ * wrap: a sector near 2^64 is refused, never taken for a small one.
+ */
+static bool blkdev_in_range(const struct blkdev *dev, uint64_t sector, uint64_t nr_sectors)
+{
+	return sector < dev->sectors && nr_sectors <= dev->sectors - sector;
+}
+
+/*
+ * Everything a driver may rely on, checked once here. Sizes in bytes are 64-bit: a 32-bit
+ * nr_sectors * 512 wraps from 2^23 sectors (4 GiB) on, and a request whose count disagrees
+ * with its segments would pass on a disk that large.
+ */
 static int blkdev_check(const struct blkdev *dev, const struct blk_request *rq)
 {
-	uint32_t bytes = 0, per_sector = dev->sector_size / 512;
+	uint64_t bytes = 0;
+	uint32_t per_sector = dev->sector_size / 512;
 
 	if (dev->gone)
 		return -ENODEV;
@@ -98,12 +112,13 @@ static int blkdev_check(const struct blkdev *dev, const struct blk_request *rq)
 		for (uint32_t i = 0; i < rq->nr_segs; i++) {
 			const struct blk_seg *s = &rq->segs[i];
 
-			if (!s->len || s->len % 512 || s->offset % 512 ||
-			    s->offset + s->len > PAGE_SIZE || !IS_ALIGNED(s->pa, PAGE_SIZE))
+			/* offset + len in 32 bits would wrap (0xfffff000 + 0x1000 is 0) */
+			if (!s->len || s->len % 512 || s->offset % 512 || s->offset >= PAGE_SIZE ||
+			    s->len > PAGE_SIZE - s->offset || !IS_ALIGNED(s->pa, PAGE_SIZE))
 				return -EINVAL;
 			bytes += s->len;
 		}
-		if (bytes != rq->nr_sectors * 512u)
+		if (bytes != (uint64_t)rq->nr_sectors * 512)
 			return -EINVAL;
 		break;
 	default:
@@ -112,7 +127,7 @@ static int blkdev_check(const struct blkdev *dev, const struct blk_request *rq)
 	/* The device's logical sectors: requests start and end on them. */
 	if (rq->sector % per_sector || rq->nr_sectors % per_sector)
 		return -EINVAL;
-	if (rq->sector >= dev->sectors || rq->nr_sectors > dev->sectors - rq->sector)
+	if (!blkdev_in_range(dev, rq->sector, rq->nr_sectors))
 		return -ERANGE;
 	return 0;
 }
@@ -212,6 +227,10 @@ static int blk_rw(struct blkdev *dev, enum blk_op op, uint64_t sector, const voi
 
 	if (sync_state.stale)			/* the driver still holds sync_rq */
 		return -EBUSY;
+	/* The whole range first: a transfer running off the end fails before any part of it
+	 * is done, not after its first requests wrote. */
+	if (nr_sectors && !blkdev_in_range(dev, sector, nr_sectors))
+		return dev->gone ? -ENODEV : -ERANGE;
 	while (nr_sectors && !err) {
 		struct blk_request *rq = &sync_rq;
 		uint32_t n = 0;
@@ -220,9 +239,9 @@ static int blk_rw(struct blkdev *dev, enum blk_op op, uint64_t sector, const voi
 		rq->op = op;
 		rq->sector = sector;
 		while (n < nr_sectors && rq->nr_segs < dev->max_segs) {
-			uintptr_t v = (uintptr_t)p + n * 512u;
+			uintptr_t v = (uintptr_t)p + (uintptr_t)n * 512;
 			uint32_t off = v & (PAGE_SIZE - 1);
-			uint32_t len = MIN((uint32_t)(PAGE_SIZE - off), (nr_sectors - n) * 512u);
+			uint32_t len = MIN((uint64_t)(PAGE_SIZE - off), (uint64_t)(nr_sectors - n) * 512);
 			uint64_t pa;
 
 			if (off % 512)
@@ -239,7 +258,7 @@ static int blk_rw(struct blkdev *dev, enum blk_op op, uint64_t sector, const voi
 		rq->nr_sectors = n;
 		err = blk_sync(dev, rq);
 		sector += n;
-		p += n * 512u;
+		p += (size_t)n * 512;
 		nr_sectors -= n;
 	}
 	return err;

@@ -208,6 +208,27 @@ static int vblk_queue_rq(struct vblk_queue *q, struct blk_request *rq, uint32_t 
 	return 0;
 }
 
+/*
+ * The data of a read or write, checked again here (blkdev_submit did; the descriptor list is
+ * sized from it): whole sectors inside their page, summing to nr_sectors * 512 in 64 bits. A
+ * 32-bit product wraps from 2^23 sectors on, and the device, which sees only the descriptors
+ * and the first sector, would move 4 KiB of a request that claims 4 GiB + 4 KiB.
+ */
+static bool vblk_data_ok(const struct blk_request *rq)
+{
+	uint64_t bytes = 0;
+
+	for (uint32_t i = 0; i < rq->nr_segs; i++) {
+		const struct blk_seg *s = &rq->segs[i];
+
+		if (!s->len || s->len % 512 || s->offset % 512 || s->offset >= PAGE_SIZE ||
+		    s->len > PAGE_SIZE - s->offset)
+			return false;
+		bytes += s->len;
+	}
+	return rq->nr_segs && bytes == (uint64_t)rq->nr_sectors * 512;
+}
+
 /* The virtio request type for @rq on @b, after the checks the driver owes itself. */
 static int vblk_type(const struct vblk *b, const struct blk_request *rq, uint32_t *type)
 {
@@ -223,10 +244,10 @@ static int vblk_type(const struct vblk *b, const struct blk_request *rq, uint32_
 	switch (rq->op) {
 	case BLK_READ:
 		*type = VIRTIO_BLK_T_IN;
-		return rq->nr_segs ? 0 : -EINVAL;
+		return vblk_data_ok(rq) ? 0 : -EINVAL;
 	case BLK_WRITE:
 		*type = VIRTIO_BLK_T_OUT;
-		return rq->nr_segs ? 0 : -EINVAL;
+		return vblk_data_ok(rq) ? 0 : -EINVAL;
 	case BLK_FLUSH:
 		*type = VIRTIO_BLK_T_FLUSH;
 		return 0;
@@ -356,6 +377,7 @@ static int vblk_limits(struct vblk *b, const struct vblk_config *c)
 	uint32_t num = VIRTQ_MAX_SIZE, chain, data;
 	uint32_t pieces = (PAGE_SIZE + b->seg_piece - 1) / b->seg_piece;	/* per page */
 	struct blkdev_features *ft = &b->blk.features;
+	uint64_t granularity = (uint64_t)c->discard[2] * 512;	/* 32 bits wrap from 2^23 */
 
 	for (unsigned int i = 0; i < b->nr_queues; i++)
 		num = MIN(num, (uint32_t)b->queues[i].vq.num);	/* the device may size them apart */
@@ -376,9 +398,14 @@ static int vblk_limits(struct vblk *b, const struct vblk_config *c)
 	ft->queues = b->nr_queues;
 	ft->flush = b->vdev->features & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
 	ft->barrier = false;
+	if (b->discard_sectors[0] && granularity > UINT32_MAX) {
+		printk("pvkit: warning: virtio-blk: discard alignment of %u sectors (%lu bytes) "
+		       "cannot be described; discard off\n", c->discard[2], granularity);
+		b->discard_sectors[0] = 0;
+	}
 	ft->discard = b->discard_sectors[0] != 0;
 	ft->discard_secure = b->discard_sectors[1] != 0;
-	ft->discard_granularity = ft->discard ? MAX(c->discard[2] * 512, b->blk.sector_size) : 0;
+	ft->discard_granularity = ft->discard ? MAX(granularity, b->blk.sector_size) : 0;
 	ft->discard_alignment = 0;
 	return 0;
 }

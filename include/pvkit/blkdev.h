@@ -38,7 +38,8 @@ typedef void (*blk_done_fn)(struct blk_request *rq, int status);
 struct blk_request {
 	enum blk_op op;
 	uint64_t sector;		/* first 512-byte sector (not the device's sector size) */
-	uint32_t nr_sectors;		/* 512-byte sectors (reads/writes: sum of the seg lens) */
+	uint32_t nr_sectors;		/* 512-byte sectors (reads/writes: sum of the seg lens;
+					 * times 512 only in 64 bits: 2^23 sectors are 4 GiB) */
 	uint32_t nr_segs;		/* entries used in segs (0 for flush and discard) */
 	struct blk_seg segs[BLK_MAX_SEGS];
 	blk_done_fn done;		/* called once, from interrupt or poll context */
@@ -100,7 +101,8 @@ struct blkdev *blkdev_next(struct blkdev *dev);
 int blkdev_submit(struct blkdev *dev, struct blk_request *rq);
 
 /* Synchronous helpers: build requests from a contiguous kernel buffer, wait (bounded by
- * BLK_SYNC_TIMEOUT_NS) for completion. Return: 0 or the request's -errno. */
+ * BLK_SYNC_TIMEOUT_NS) for completion. A range that runs off the disk is -ERANGE before any
+ * request is sent. Return: 0 or the request's -errno. */
 #define BLK_SYNC_TIMEOUT_NS	(30ull * 1000000000)
 int blkdev_read(struct blkdev *dev, uint64_t sector, void *buf, uint32_t nr_sectors);
 int blkdev_write(struct blkdev *dev, uint64_t sector, const void *buf, uint32_t nr_sectors);

@@ -555,6 +555,61 @@ ISOLATED(discard_limits_do_not_wrap)
 	CHECK(submit(&t) == 0 && fb_run() == 1 && fb.last.ndwz == 4);
 }
 
+/* Called straight, as blkdev_submit would after its own checks: the driver checks the data
+ * against nr_sectors in 64 bits too (issue 12). One 4 KiB page claiming 8 + k * 2^23 sectors
+ * agrees with it in 32 bits and would reach the device as a 4 KiB read. */
+ISOLATED(data_checked_in_64_bits)
+{
+	static const uint32_t counts[] = { (1u << 23) + 8, (511u << 23) + 8, UINT32_MAX - 7 };
+	uint8_t *p[1] = { page() };
+	struct tio t;
+
+	fake_blk_add(FEAT_QEMU, 1, 256, 2, cfg((1ull << 32) + 4096, 254, 0, 512, 1, 0, 0), 72);
+	fake_blk_probe();
+	for (unsigned int i = 0; i < ARRAY_SIZE(counts); i++) {
+		tio_init(&t, BLK_READ, 0, p, 1, 0, 4096);
+		t.rq.nr_sectors = counts[i];
+		CHECKF(submit(&t) == -EINVAL, "4 KiB read claiming %u sectors taken", counts[i]);
+		t.rq.op = BLK_WRITE;
+		CHECKF(submit(&t) == -EINVAL, "4 KiB write claiming %u sectors taken", counts[i]);
+	}
+	tio_init(&t, BLK_READ, 0, p, 1, 0xfffff000u, 4096);	/* offset + len wraps to 0 */
+	CHECK(submit(&t) == -EINVAL);
+	CHECK(fb_run() == 0 && fb.done == 0);
+	tio_init(&t, BLK_READ, 8, p, 1, 0, 4096);
+	CHECK(submit(&t) == 0 && fb_run() == 1 && t.status == 0 && fb.last.data_len[0] == 4096);
+}
+
+static bool saw_alignment_warning;
+static void alignment_warning_hook(void)
+{
+	if (strstr(fake_last_printk, "discard alignment of 8388608 sectors"))
+		saw_alignment_warning = true;
+}
+
+/* discard_sector_alignment in sectors: 2^22 is 2 GiB of granularity; 2^23 (4 GiB) does not
+ * fit the 32-bit byte figure (a 32-bit product made it 0, i.e. one sector): discard off. */
+ISOLATED(discard_alignment_wide)
+{
+	const uint8_t *c = cfg(1ull << 33, 254, 0, 512, 1, 0xffffffffu, 1);
+
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 1u << 22);
+	fake_blk_add(FEAT_QEMU, 1, 256, 2, c, 72);
+	fake_blk_probe();
+	CHECKF(disk->features.discard && disk->features.discard_granularity == 1u << 31,
+	       "granularity %u", disk->features.discard_granularity);
+	c = cfg(1ull << 33, 254, 0, 512, 1, 0xffffffffu, 1);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 1u << 23);
+	fake_blk_add(FEAT_QEMU, 1, 256, 2, c, 72);
+	fake_printk_hook = alignment_warning_hook;
+	fake_blk_probe();
+	fake_printk_hook = NULL;
+	CHECKF(!disk->features.discard && !disk->features.discard_granularity,
+	       "discard %d granularity %u", disk->features.discard,
+	       disk->features.discard_granularity);
+	CHECK(saw_alignment_warning);
+}
+
 ISOLATED(multiqueue_round_robin)
 {
 	uint8_t *p[1] = { page() };
@@ -794,6 +849,8 @@ UNIT_CASES(
 	{ flush_without_cache, "virtio-blk: no FLUSH feature: a flush completes at once" },
 	{ discard_segments, "virtio-blk: discard split into segments within the limits" },
 	{ discard_limits_do_not_wrap, "virtio-blk: discard limits near 2^32 do not wrap" },
+	{ data_checked_in_64_bits, "virtio-blk: data checked against 2^23+ sector counts in 64 bits" },
+	{ discard_alignment_wide, "virtio-blk: a discard alignment of 4 GiB turns discard off" },
 	{ multiqueue_round_robin, "virtio-blk: requests spread over every queue" },
 	{ full_then_busy, "virtio-blk: queue depth requests, then -EBUSY, then room" },
 	{ polled_without_msix, "virtio-blk: no MSI-X: polled by a timer only while busy" },
