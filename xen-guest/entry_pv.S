@@ -5,10 +5,22 @@
  * top. We pop those two, then build the same struct trap_frame as native entry and share
  * trap_handle(). Return is the iret hypercall: a ring-3 kernel cannot iretq to itself, so we
  * push the flags word and jump (not call) to the iret stub of the hypercall page, which pushes
- * RCX, R11, RAX to complete struct iret_context.
+ * RCX, R11, RAX to complete struct iret_context. Each such jump is counted like any hypercall.
  */
 #include <pvkit/asm.h>
 #include <xen/xen.h>
+
+/*
+ * Jump (not call) into the hypercall page for hypercall \nr, counted in
+ * xen_hypercall_count[\nr] (xen-guest/hypercall.c, 8 bytes a counter) as xen_hypercall5()
+ * counts the calls made from C. One locked increment of memory: no register and no stack slot
+ * is touched (here they hold the iret frame), only the flags, which the iret takes from the
+ * frame; and an upcall cannot tear it.
+ */
+.macro XEN_HYPERCALL_JMP nr
+	lock incq xen_hypercall_count + \nr * 8(%rip)
+	jmp	hypercall_page + \nr * 32
+.endm
 
 .macro XEN_PV_STUB v, err
 	.p2align 4
@@ -40,7 +52,7 @@ ENTRY(xen_pv_trap_common)
 	RESTORE_GPRS
 	addq	$16, %rsp		/* vector, error code */
 	pushq	$0			/* iret_context.flags: not returning from a syscall */
-	jmp	hypercall_page + __HYPERVISOR_iret * 32
+	XEN_HYPERCALL_JMP __HYPERVISOR_iret
 END(xen_pv_trap_common)
 
 /*
@@ -75,5 +87,5 @@ ENTRY(xen_pv_failsafe_callback)
 	RESTORE_GPRS
 	addq	$32, %rsp		/* DS, ES, FS, GS: the selectors stay as now loaded */
 	pushq	$0			/* iret_context.flags */
-	jmp	hypercall_page + __HYPERVISOR_iret * 32
+	XEN_HYPERCALL_JMP __HYPERVISOR_iret
 END(xen_pv_failsafe_callback)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Hypercall bookkeeping: per-number counters, and the PVH way of getting a hypercall page. */
+#include <pvkit/compiler.h>
 #include <pvkit/cpu.h>
 #include <pvkit/errno.h>
 #include <pvkit/printk.h>
@@ -9,6 +10,9 @@
 #include <pvkit/xen/xen.h>
 
 uint64_t xen_hypercall_count[XEN_HYPERCALL_MAX];
+/* entry_pv.S counts its iret jumps here itself: 8 bytes a counter, iret's slot inside. */
+BUILD_BUG_ON(sizeof(xen_hypercall_count[0]) != 8);
+BUILD_BUG_ON(__HYPERVISOR_iret >= XEN_HYPERCALL_MAX);
 
 /* Xen's shared page (event channels, time, vcpu_info), wherever the start of day mapped it. */
 shared_info_t *xen_shared_info;
@@ -41,6 +45,15 @@ static const char *const xen_hypercall_names[XEN_HYPERCALL_MAX] = {
 	[__HYPERVISOR_physdev_op] = "physdev_op", [__HYPERVISOR_hvm_op] = "hvm_op",
 	[__HYPERVISOR_iret] = "iret", [__HYPERVISOR_fpu_taskswitch] = "fpu_taskswitch",
 };
+
+uint64_t xen_hypercall_total(void)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < XEN_HYPERCALL_MAX; i++)
+		total += READ_ONCE(xen_hypercall_count[i]);
+	return total;
+}
 
 void xen_hypercall_print(void)
 {

@@ -3,8 +3,9 @@
  * Hypercalls through the hypercall page (32 bytes per hypercall number), x86-64 ABI: arguments
  * in RDI, RSI, RDX, R10, R8; result in RAX; RCX and R11 clobbered. The page is filled by the PV
  * domain builder (XEN_ELFNOTE_HYPERCALL_PAGE) or, for PVH, through the MSR CPUID names.
- * Every call is counted per number (xen_hypercall_count): cheap, and benchmarks and tests
- * read it to prove batching works.
+ * Every call is counted per number (xen_hypercall_count): here for the calls made from C, in
+ * xen-guest/entry_pv.S for the iret jumps of the PV exception and upcall returns. Cheap, and
+ * benchmarks and tests read it to prove batching works.
  */
 #ifndef PVKIT_XEN_HYPERCALL_H
 #define PVKIT_XEN_HYPERCALL_H
@@ -20,6 +21,8 @@ extern uint64_t xen_hypercall_count[XEN_HYPERCALL_MAX];
 
 /** Print the counters: "pvkit: hypercalls total=N: name=count ...". */
 void xen_hypercall_print(void);
+/** The sum of the counters: every hypercall made since boot. */
+uint64_t xen_hypercall_total(void);
 
 static inline long xen_hypercall5(unsigned int op, unsigned long a1, unsigned long a2,
 				  unsigned long a3, unsigned long a4, unsigned long a5)
