@@ -16,9 +16,7 @@
 #include <pvkit/xen/xen.h>
 #include <xen/callback.h>
 #include <xen/version.h>
-
-/* Failsafe callbacks that found a selector to null before we call it a loop and stop. */
-#define XEN_PV_FAILSAFE_RETRIES	16
+#include "failsafe_pv.h"
 
 /* entry_pv.S */
 extern char xen_pv_event_callback[], xen_pv_failsafe_callback[];
@@ -90,43 +88,59 @@ static void xen_pv_safe_halt(void)
 	HYPERVISOR_sched_op(SCHEDOP_block, NULL);
 }
 
+/* Across callbacks: the last return retried, how often in a row (failsafe_pv.c). */
+static struct xen_pv_failsafe_state xen_pv_failsafe_state;
+
+uint64_t xen_pv_failsafe_count(void)
+{
+	return READ_ONCE(xen_pv_failsafe_state.callbacks);
+}
+
 /*
  * Xen could not restore our context: loading a data selector failed (it loaded a null one
  * instead and tells us what it wanted), or its own iret to us faulted. The first: null every
- * selector that still differs and let the iret hypercall retry, a bounded number of times.
- * The second (all selectors as they should be) has no retry that could work: report, crash.
+ * selector that still differs and let the iret hypercall retry; a return that fails again at
+ * once, XEN_PV_FAILSAFE_RETRIES times in a row, is a loop: crash. The second (all selectors
+ * as they should be) has no retry that could work: report, crash.
  */
 void xen_pv_failsafe(struct xen_pv_failsafe_frame *f)
 {
-	static unsigned int retries;
-	uint16_t ds, es, fs, gs;
-	bool differ;
+	struct xen_pv_failsafe_state *st = &xen_pv_failsafe_state;
+	const struct xen_pv_failsafe_ctx want = {
+		.rip = f->rip, .cs = f->cs, .rsp = f->rsp, .ss = f->ss,
+		.sel = { f->ds, f->es, f->fs, f->gs },
+	};
+	enum xen_pv_failsafe_verdict verdict;
+	const uint16_t null = 0;
+	uint16_t have[4];
 
 	__asm__ __volatile__("movw %%ds, %0; movw %%es, %1; movw %%fs, %2; movw %%gs, %3"
-			     : "=r"(ds), "=r"(es), "=r"(fs), "=r"(gs));
-	differ = ds != (uint16_t)f->ds || es != (uint16_t)f->es || fs != (uint16_t)f->fs ||
-		 gs != (uint16_t)f->gs;
-	printk("pvkit: xen-pv: failsafe callback: wanted ds=%#lx es=%#lx fs=%#lx gs=%#lx, have "
-	       "ds=%#x es=%#x fs=%#x gs=%#x\n", f->ds, f->es, f->fs, f->gs, ds, es, fs, gs);
+			     : "=r"(have[0]), "=r"(have[1]), "=r"(have[2]), "=r"(have[3]));
+	/* Before our own printks, whose hypercalls would look like progress. */
+	verdict = xen_pv_failsafe_decide(st, &want, have, xen_hypercall_total());
+	printk("pvkit: xen-pv: failsafe callback: wanted ds=%#x es=%#x fs=%#x gs=%#x, have "
+	       "ds=%#x es=%#x fs=%#x gs=%#x\n", want.sel[0], want.sel[1], want.sel[2],
+	       want.sel[3], have[0], have[1], have[2], have[3]);
 	printk("pvkit:   returning to rip=%#lx cs=%#lx rflags=%#lx rsp=%#lx ss=%#lx\n",
 	       f->rip, f->cs, f->rflags, f->rsp, f->ss);
-	if (differ && ++retries <= XEN_PV_FAILSAFE_RETRIES) {
-		const uint16_t null = 0;
-
-		if (ds != (uint16_t)f->ds)
-			__asm__ __volatile__("movw %0, %%ds" : : "r"(null));
-		if (es != (uint16_t)f->es)
-			__asm__ __volatile__("movw %0, %%es" : : "r"(null));
-		if (fs != (uint16_t)f->fs)
-			__asm__ __volatile__("movw %0, %%fs" : : "r"(null));
-		if (gs != (uint16_t)f->gs)
-			__asm__ __volatile__("movw %0, %%gs" : : "r"(null));
-		printk("pvkit: xen-pv: null selectors loaded; retrying the return (%u/%u)\n",
-		       retries, XEN_PV_FAILSAFE_RETRIES);
-		return;
-	}
-	panic("xen-pv: failsafe callback: %s", differ ? "bad selectors again and again" :
-	      "Xen cannot return to this context (bad CS/SS/RIP frame)");
+	if (verdict == XEN_PV_FAILSAFE_BAD_FRAME)
+		panic("xen-pv: failsafe callback: Xen cannot return to this context "
+		      "(bad CS/SS/RIP frame)");
+	if (verdict == XEN_PV_FAILSAFE_LOOP)
+		panic("xen-pv: failsafe callback: the same return failed %u times in a row",
+		      st->retries);
+	if (have[0] != want.sel[0])
+		__asm__ __volatile__("movw %0, %%ds" : : "r"(null));
+	if (have[1] != want.sel[1])
+		__asm__ __volatile__("movw %0, %%es" : : "r"(null));
+	if (have[2] != want.sel[2])
+		__asm__ __volatile__("movw %0, %%fs" : : "r"(null));
+	if (have[3] != want.sel[3])
+		__asm__ __volatile__("movw %0, %%gs" : : "r"(null));
+	printk("pvkit: xen-pv: null selectors loaded; retrying the return (%u in a row, at "
+	       "most %u; %lu callbacks since boot)\n", st->retries, XEN_PV_FAILSAFE_RETRIES,
+	       st->callbacks);
+	xen_pv_failsafe_left(st, xen_hypercall_total() + 1);	/* + the iret of our return */
 }
 
 static int xen_pv_register_callback(uint16_t type, const void *entry)

@@ -18,6 +18,9 @@ extern shared_info_t *xen_shared_info;
  * restore_fl / irq_enable sites (paravirt/patch.c). */
 void xen_pv_force_upcall(void);
 
+/** PV: failsafe callbacks taken since boot (Xen could not return to us; irq_pv.c). */
+uint64_t xen_pv_failsafe_count(void);
+
 /** PV: (re)map shared_info at its page in our image (again after a page-table switch). */
 int xen_pv_map_shared_info(void);
 
