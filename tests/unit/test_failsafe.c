@@ -165,8 +165,10 @@ static void any_selector_differing(void)
 
 UNIT_CASES(
 	{ many_contexts_all_retried, "failsafe: 100 failures of different returns all retried" },
-	{ same_context_with_progress_retried, "failsafe: one return failing again after progress retried" },
-	{ same_return_in_a_row_is_a_loop, "failsafe: the same return failing 17 times in a row is a loop" },
+	{ same_context_with_progress_retried,
+	  "failsafe: one return failing again after progress retried" },
+	{ same_return_in_a_row_is_a_loop,
+	  "failsafe: the same return failing 17 times in a row is a loop" },
 	{ count_restarts, "failsafe: another context, stack, selector or a hypercall restarts the count" },
 	{ selectors_fine_is_a_bad_frame, "failsafe: selectors as wanted: the iret failed, no retry" },
 	{ any_selector_differing, "failsafe: DS, ES, FS or GS differing alone is a retry" },
