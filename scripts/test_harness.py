@@ -235,6 +235,64 @@ def xen_devices_from_configs():
         (False, False)
 
 
+# ---- the guest's command-line options -----------------------------------------------------
+
+KERNEL_DIRS = ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'lib', 'tests/guest',
+               'include')
+FILE_NAMES = {'elf', 'iso', 'lds', 'map', 'cfg', 'results', 'pc'}     # pvkit.elf, not options
+
+
+def files_under(tops, exts):
+    for top in tops:
+        path = os.path.join(SRC, top)
+        if os.path.isfile(path):
+            yield path
+            continue
+        for root, _, files in os.walk(path):
+            for f in files:
+                if f.endswith(exts) or f == 'run.plan':
+                    yield os.path.join(root, f)
+
+
+def options_in(paths, pattern, code=False):
+    """{option: first file} of the pvkit.<name> matches of @pattern; @code: C, comments out."""
+    found = {}
+    for p in paths:
+        with open(p, errors='replace') as f:
+            text = f.read()
+        if code:
+            text = re.sub(r'/\*.*?\*/|//[^\n]*', ' ', text, flags=re.S)
+        for m in re.finditer(pattern, text):
+                if m.group(1) not in FILE_NAMES:
+                    found.setdefault('pvkit.' + m.group(1), os.path.relpath(p, SRC))
+    return found
+
+
+@case
+def every_option_given_is_read():
+    """every pvkit.* option scripts, plans, configs and docs give is read by the kernel"""
+    read = options_in(files_under(KERNEL_DIRS, ('.c', '.h', '.S')),
+                      r'"pvkit\.([a-z][a-z0-9_]*)', code=True)
+    given = options_in(files_under(('scripts', 'tests/xen', 'tests/bench', 'docs', 'README.md',
+                                    'Makefile'), ('.py', '.sh', '.txt', '.cfg', '.md')),
+                       r'(?<![\w/.-])pvkit\.([a-z][a-z0-9_]*)\b(?!\.\w)')
+    assert len(read) >= 10, read
+    dead = {o: where for o, where in given.items() if o not in read}
+    assert not dead, 'given but read by nothing: %s' % dead
+
+
+@case
+def readme_option_table_is_true():
+    """README's table of boot options names exactly the pvkit.* options the kernel reads"""
+    read = set(options_in(files_under(KERNEL_DIRS, ('.c', '.h', '.S')),
+                          r'"pvkit\.([a-z][a-z0-9_]*)', code=True))
+    with open(os.path.join(SRC, 'README.md')) as f:
+        rows = [l for l in f.read().splitlines() if l.startswith('| `')]
+    table = set(re.findall(r'`(pvkit\.[a-z0-9_]+)', ' '.join(r.split('|')[1] for r in rows)))
+    assert table == read, 'README only: %s; kernel only: %s' % (sorted(table - read),
+                                                               sorted(read - table))
+
+
 def main():
     failed = 0
     for n, fn in enumerate(CASES, 1):

@@ -777,7 +777,7 @@ def boot_virtio_net(r, elf):
 def suite_boot(r):
     elf = os.path.join(r.build, 'pvkit.elf')
     iso = os.path.join(r.build, 'pvkit.iso')
-    boot_native(r, 'pvh', 'pvh', elf, 'pvh', append='pvkit.test=native-pvh')
+    boot_native(r, 'pvh', 'pvh', elf, 'pvh')
     boot_native(r, 'grub', 'cdrom', iso, 'multiboot2')
     boot_native(r, 'pvh-fail-on-purpose', 'pvh', elf, 'pvh',
                 append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
@@ -799,7 +799,74 @@ def make(args, log, timeout=900):
                       env=env)
 
 
+def build_installs_first(r):
+    """A fresh machine: `make run`, `make check` and `make bench` run scripts/install-deps.sh
+    before anything looks for the compiler or Debian's `conf` (both missing here), so the
+    first line a newcomer sees is the install's, not an error. The install step is a stand-in
+    that says so and fails (make must stop there, having created nothing)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = os.path.join(tmp, 'install-deps')
+        with open(fake, 'w') as f:
+            f.write('#!/bin/sh\necho "install-deps: stand-in ran first"\nexit 1\n')
+        os.chmod(fake, 0o755)
+        for target in ('run', 'check', 'bench'):
+            out = os.path.join(tmp, 'build-' + target)
+            log = r.log_path('build', 'fresh-make-' + target)
+            status, text = make([target, 'O=' + out, 'KCONFIG_CONF=' + os.path.join(tmp, 'conf'),
+                                 'CC=' + os.path.join(tmp, 'gcc'), 'INSTALL_DEPS=' + fake], log)
+            lines = [l for l in text.splitlines() if l.strip()]
+            problems = []
+            if not lines or lines[0] != 'install-deps: stand-in ran first':
+                problems.append('first line %r' % (lines[0] if lines else None))
+            if status == 0:
+                problems.append('make went on after the install failed')
+            if os.path.exists(out):
+                problems.append('%s created before the install' % out)
+            r.record('build: on a fresh machine `make %s` installs before anything else '
+                     '(no error first)' % target, problems, log)
+
+
+def install_deps_quiet(r):
+    """scripts/install-deps.sh with dpkg-query, apt-get and id faked on PATH: packages missing
+    and apt-get working -> one line naming them, nothing else; apt-get failing -> an error
+    with apt's own last lines, status 1; nothing missing -> silence."""
+    import tempfile
+    script = os.path.join(SRC, 'scripts', 'install-deps.sh')
+    cases = [('missing', 'echo "Reading package lists..."; exit 0', 0),
+             ('failing', 'echo "Reading package lists..."; [ "$1" = update ] && exit 0; '
+              'echo "E: Unable to locate package gcc" >&2; exit 100', 1),
+             ('installed', 'exit 0', 0)]
+    for what, apt, want_rc in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            status_line = 'install ok installed' if what == 'installed' else 'unknown'
+            for name, body in (('dpkg-query', 'printf "%s"' % status_line),
+                               ('apt-get', apt), ('id', 'echo 0')):
+                with open(os.path.join(tmp, name), 'w') as f:
+                    f.write('#!/bin/sh\n%s\n' % body)
+                os.chmod(os.path.join(tmp, name), 0o755)
+            env = dict(os.environ, PATH=tmp + ':' + os.environ.get('PATH', ''))
+            log = r.log_path('build', 'install-deps-' + what)
+            status, text = run_logged(['sh', script], log, 60, env=env)
+            lines = [l for l in text.splitlines() if l.strip()]
+            problems = [] if status == want_rc else ['exit status %s, expected %d'
+                                                       % (status, want_rc)]
+            if what == 'missing' and (len(lines) != 1 or
+                                      not lines[0].startswith('install-deps: installing')):
+                problems.append('printed %r, expected one "installing" line' % lines)
+            if what == 'failing' and not ('install-deps: error:' in text and
+                                          'E: Unable to locate package gcc' in text):
+                problems.append('no error with apt\'s own words: %r' % lines)
+            if what == 'installed' and lines:
+                problems.append('printed %r with nothing missing' % lines)
+            r.record('build: install-deps.sh, packages %s: %s' % (what, {
+                'missing': 'one line, quiet install', 'failing': 'error with apt\'s words',
+                'installed': 'silent'}[what]), problems, log)
+
+
 def suite_build(r):
+    build_installs_first(r)
+    install_deps_quiet(r)
     cfgdir = os.path.join(SRC, 'configs')
     for cfg in sorted(os.listdir(cfgdir)):
         out = os.path.join(r.build, 'cfg', cfg)
