@@ -273,8 +273,11 @@ def every_option_given_is_read():
     """every pvkit.* option scripts, plans, configs and docs give is read by the kernel"""
     read = options_in(files_under(KERNEL_DIRS, ('.c', '.h', '.S')),
                       r'"pvkit\.([a-z][a-z0-9_]*)', code=True)
-    given = options_in(files_under(('scripts', 'tests/xen', 'tests/bench', 'docs', 'README.md',
-                                    'Makefile'), ('.py', '.sh', '.txt', '.cfg', '.md')),
+    # docs/testing.md is left out: its issue-12 record names the dead options it removed.
+    given = options_in((p for p in files_under(('scripts', 'tests/xen', 'tests/bench', 'docs',
+                                                'README.md', 'Makefile'),
+                                               ('.py', '.sh', '.txt', '.cfg', '.md'))
+                        if not p.endswith(os.path.join('docs', 'testing.md'))),
                        r'(?<![\w/.-])pvkit\.([a-z][a-z0-9_]*)\b(?!\.\w)')
     assert len(read) >= 10, read
     dead = {o: where for o, where in given.items() if o not in read}
