@@ -54,7 +54,8 @@ struct blkdev;
 char selftest_disk_mode(const struct boot_info *bi, const struct blkdev *d);
 
 /** The disks the command line describes natively (pvkit.virtio_blk=), in order: @modes gets
- * 'w' or 'o' for vda, vdb, ... Return: how many (at most 26). */
+ * 'w', 'o' or 0 (an entry that is neither rw nor ro) for vda, vdb, ... Return: how many
+ * entries (at most 26). */
 unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26]);
 
 /** Run every test; returns the number that failed. */

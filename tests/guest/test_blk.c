@@ -309,13 +309,14 @@ unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26]
 
 	if (cmdline_get(bi->cmdline, SELFTEST_DISKS_OPT, val, sizeof(val)))
 		return 0;
-	while (*p && n < 26) {
-		if (!strncmp(p, "rw", 2) || !strncmp(p, "ro", 2))
-			modes[n++] = p[1] == 'w' ? 'w' : 'o';
-		p = strchr(p, ',');
-		if (!p)
+	while (n < 26) {
+		size_t len = strcspn(p, ",");
+
+		/* Anything but rw or ro keeps its place (the disk is then not described). */
+		modes[n++] = len != 2 ? 0 : !strncmp(p, "rw", 2) ? 'w' : !strncmp(p, "ro", 2) ? 'o' : 0;
+		if (!p[len])
 			break;
-		p++;
+		p += len + 1;
 	}
 	return n;
 }
