@@ -309,10 +309,11 @@ static int vt_check_msix(struct pci_dev *d, unsigned int entry, unsigned int vec
 static int test_virtio_found(const struct boot_info *bi)
 {
 	char modes[26];
-	unsigned int n = selftest_disks_described(bi, modes), want = 0, found = 0, described = 0;
+	unsigned int nmodes = selftest_disks_described(bi, modes), want = 0, found = 0;
+	unsigned int described = 0;
 	struct pci_dev *d;
 
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < nmodes; i++)
 		want += modes[i] != 0;
 
 	for (unsigned int n = 0; (d = pci_get_dev(n)); n++) {
@@ -327,7 +328,7 @@ static int test_virtio_found(const struct boot_info *bi)
 			 d->devfn >> 3, d->devfn & 7);
 		disk = v->priv;
 		mode = selftest_disk_mode(bi, disk);
-		if (found < n && modes[found])
+		if (found < nmodes && modes[found])
 			ST_CHECK(mode == (disk->readonly ? 'o' : 'w'), "disk %u (%s, ro=%d): the "
 				 "command line says %s", found, disk->name, disk->readonly,
 				 modes[found] == 'o' ? "ro" : "rw");
