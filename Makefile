@@ -31,6 +31,7 @@ OBJCOPY ?= objcopy
 OBJDUMP ?= objdump
 HOSTCC  ?= gcc
 PYTHON  ?= python3
+INSTALL_DEPS ?= scripts/install-deps.sh
 # Debian's python3-kconfiglib lives in the system interpreter's dist-packages.
 MENUCONFIG_PYTHON ?= /usr/bin/python3
 KCONFIG_CONF ?= /usr/lib/linux-kbuild-6.1/scripts/kconfig/conf
@@ -45,9 +46,11 @@ endif
 say = $(if $(Q),@printf '  %-8s %s\n' '$(1)' '$(2)')
 
 # ---------------------------------------------------------------------------------------------
-# Targets that do not need a configuration (and must not create one).
-no-config-targets := clean distclean help deps %defconfig savedefconfig olddefconfig \
-                     menuconfig allyesconfig allnoconfig unit fuzz
+# Targets that do not need a configuration (and must not create one). run, check and bench
+# install the packages first (scripts/install-deps.sh) and then build in a make of their own:
+# on a fresh machine nothing may look for the compiler or `conf` before the install.
+no-config-targets := clean distclean help deps run check bench %defconfig savedefconfig \
+                     olddefconfig menuconfig allyesconfig allnoconfig unit fuzz
 need-config := 1
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(no-config-targets),$(MAKECMDGOALS)),)
@@ -144,7 +147,10 @@ $(xen-hdr-stamp): $(wildcard $(libxen-list)) scripts/copy-xen-headers.sh
 # ---------------------------------------------------------------------------------------------
 # Flags (DESIGN.md §1). -nostdinc: the only system headers are gcc's freestanding ones.
 XEN_INTERFACE_VERSION := 0x00040e00
-KCPPFLAGS := -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+ifneq ($(need-config),)
+cc-include := $(shell $(CC) -print-file-name=include)
+endif
+KCPPFLAGS := -nostdinc -isystem $(cc-include) \
              -Iinclude -Iinclude/libc -I$(obj)/include -include $(obj)/include/generated/autoconf.h \
              -D__XEN_INTERFACE_VERSION__=$(XEN_INTERFACE_VERSION) -D__PVKIT_KERNEL__
 KCFLAGS   := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
@@ -246,7 +252,7 @@ include tests/dom0-tools/Makefile
 .PHONY: deps run check check-boot check-xen bench bench_image_defconfig help clean distclean fuzz
 
 deps:
-	$(Q)scripts/install-deps.sh
+	$(Q)$(INSTALL_DEPS)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -266,7 +272,8 @@ check-xen: all dom0-tools
 # stdout, $(obj)/bench/results.json. BENCH_RUNS=N (default 5) runs per guest.
 # The guest is the production image (defconfig without the in-guest self-tests, which would
 # run at every boot), built beside the main one in $(obj)/bench/image.
-bench: all dom0-tools
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all dom0-tools
 	$(Q)$(MAKE) --no-print-directory O=$(obj)/bench/image bench_image_defconfig
 	$(Q)$(MAKE) --no-print-directory O=$(obj)/bench/image $(obj)/bench/image/pvkit.elf
 	$(Q)$(PYTHON) scripts/bench/bench.py --build $(obj) --image $(obj)/bench/image/pvkit.elf

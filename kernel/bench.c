@@ -14,7 +14,6 @@
  * bench-udp.c do on Linux (same offsets, same request sizes, same end conditions). The
  * pvops loops are long enough that rdtsc's own cost is noise.
  */
-#include <pvkit/bench.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
@@ -43,8 +42,6 @@
 #define BENCH_IO_TIMEOUT_NS	(120ull * 1000000000)	/* a whole run, then it gives up */
 #define BENCH_POLL_NS		(20ull * 1000000)	/* no completion this long: poll */
 #define BENCH_UDP_FIRST_NS	(30ull * 1000000000)	/* udp-recv: wait for the first */
-
-static const struct boot_info *bench_bi;
 
 static uint64_t hypercalls(void)
 {
@@ -187,7 +184,7 @@ static void bench_pvops(void)
 		TIME_LOOP(pv[3], { pv_flush_tlb_one(va); });
 	}
 	TIME_LOOP(pv[4], { (void)pv_clock_ns(); });
-	if (bench_bi->env == BOOT_XEN_PV) {
+	if (serve_boot_info()->env == BOOT_XEN_PV) {
 #ifdef CONFIG_XEN_PV
 		bench_pvops_xen_pv(direct, ptep, va, val);
 #else
@@ -556,13 +553,4 @@ static void bench_cmd(const char *args)
 		       " | udp-recv <port> <bytes> [idle_ms]\n");
 }
 
-static struct serve_command bench_command = {
-	.name = "bench", .help = "bench pvops | lazy | mem | blk ... | udp-recv ...: measurements",
-	.fn = bench_cmd,
-};
-
-void bench_init(const struct boot_info *bi)
-{
-	bench_bi = bi;
-	serve_register_command(&bench_command);
-}
+SERVE_COMMAND(bench, "bench pvops | lazy | mem | blk ... | udp-recv ...: measurements", bench_cmd);

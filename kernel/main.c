@@ -9,7 +9,6 @@
 #include <pvkit/desc.h>
 #include <pvkit/harness.h>
 #include <pvkit/kernel.h>
-#include <pvkit/bench.h>
 #include <pvkit/mm.h>
 #include <pvkit/net.h>
 #include <pvkit/pci.h>
@@ -104,7 +103,6 @@ void start_kernel(struct boot_info *bi)
 #ifdef CONFIG_SELFTEST
 	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */
 #endif
-	bench_init(bi);			/* "bench ..." console commands for make bench */
 	if (cmdline_has(bi->cmdline, HARNESS_SERVE) && serve(bi) == SERVE_REBOOT)
 		machine_shutdown(MACHINE_REBOOT);	/* serve until asked to stop */
 	machine_shutdown(failed ? MACHINE_FAIL : MACHINE_OK);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Serve mode and the console commands: every input line is echoed back as "pvkit: echo <line>"
- * (the harness checks it), then run if it is a command. Everything here runs from the idle
- * loop, never in interrupt context.
+ * (the harness checks it), then run if it is a command: one of the SERVE_COMMAND() table
+ * (include/pvkit/serve.h), this file's poweroff, reboot, stats and help, the others defined by
+ * their owners (net, udp, ping, bench, netfront, blk). Everything here runs from the idle loop,
+ * never in interrupt context.
  */
 #include <pvkit/compiler.h>
 #include <pvkit/console_in.h>
@@ -63,30 +65,23 @@ unsigned int serve_words(const char *args, char *buf, size_t size, char **w, uns
 	return n;
 }
 
-static void cmd_help(const char *args);
-
-static struct serve_command builtin[] = {
-	{ .name = "poweroff", .help = "power off (ends serve mode)", .fn = cmd_poweroff },
-	{ .name = "reboot", .help = "reboot", .fn = cmd_reboot },
-	{ .name = "stats", .help = "counters: uptime, interrupts, memory, console, hypercalls",
-	  .fn = cmd_stats_fn },
-	{ .name = "help", .help = "this list", .fn = cmd_help },
-};
-static struct serve_command *commands;	/* registered, newest first */
-
-void serve_register_command(struct serve_command *cmd)
-{
-	for (struct serve_command *c = commands; c; c = c->next)
-		if (c == cmd)
-			return;
-	cmd->next = commands;
-	commands = cmd;
-}
+/* Every SERVE_COMMAND() of the image (arch/x86/pvkit.lds.S), sorted by name. */
+extern const struct serve_command __serve_commands_start[], __serve_commands_end[];
 
 static void cmd_help(const char *args)
 {
-	for (struct serve_command *c = commands; c; c = c->next)
+	for (const struct serve_command *c = __serve_commands_start; c < __serve_commands_end; c++)
 		printk("pvkit:   %-10s %s\n", c->name, c->help);
+}
+
+SERVE_COMMAND(poweroff, "power off (ends serve mode)", cmd_poweroff);
+SERVE_COMMAND(reboot, "reboot", cmd_reboot);
+SERVE_COMMAND(stats, "counters: uptime, interrupts, memory, console, hypercalls", cmd_stats_fn);
+SERVE_COMMAND(help, "this list", cmd_help);
+
+const struct boot_info *serve_boot_info(void)
+{
+	return serve_bi;
 }
 
 static void serve_line(const char *line)
@@ -94,7 +89,8 @@ static void serve_line(const char *line)
 	size_t n = strcspn(line, " ");
 
 	printk(HARNESS_ECHO, line);
-	for (struct serve_command *c = commands; c; c = c->next) {
+	for (const struct serve_command *c = __serve_commands_start; c < __serve_commands_end;
+	     c++) {
 		if (strlen(c->name) == n && !strncmp(line, c->name, n)) {
 			c->fn(line[n] ? line + n + 1 : "");
 			return;
@@ -112,8 +108,6 @@ static struct idle_poller console_poller = { .name = "console", .poll = serve_co
 enum serve_stop serve(const struct boot_info *bi)
 {
 	serve_bi = bi;
-	for (unsigned int i = ARRAY_SIZE(builtin); i-- > 0;)
-		serve_register_command(&builtin[i]);
 	console_in_set_handler(serve_line);
 	idle_register(&console_poller);
 	printk(HARNESS_READY);

@@ -28,9 +28,21 @@ ERROR_RE = re.compile(r'pvkit: error: (.*)')
 ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]')
 
 FAIL_TEST_PARAM = 'pvkit.fail_test'   # =N: the guest reports test N failed after it ran
+DISKS_PARAM = 'pvkit.virtio_blk'      # =rw,ro: natively, the disks attached for the tests
+NETFRONT_PARAM = 'pvkit.netfront'     # =0: the guest leaves every Xen vif alone
+IP_PARAM_RE = re.compile(r'(^|\s)ip(\.\w+)?=')    # ip= / ip.<if>=: an interface to configure
+SKIP_ENV_PREFIX = 'not in '           # HARNESS_SKIP_ENV: a test that does not apply here
 SERVE_PARAM = 'pvkit.serve'           # =1: stay up after the tests ("pvkit: ready")
 READY_LINE = 'pvkit: ready'
 ECHO_FMT = 'pvkit: echo %s'           # every console input line comes back like this
+
+# The skip policy, one for every judge: in a case that gives the guest a disk (or a network
+# interface) for its tests, a disk (network) test that skipped because it found nothing to test
+# is a failure. Elsewhere a skip is reported, not failed; and hardware the case did not give the
+# tests (a disk the command line does not describe, a vif netfront is told to leave alone, an
+# interface without an address) is no reason to fail.
+DISK_AREAS = ('blk', 'blkfront', 'virtio-blk')
+NET_AREAS = ('net', 'netfront', 'virtio-net')
 
 # QEMU isa-debug-exit: status (v << 1) | 1.
 QEMU_EXIT_PASS = 1
@@ -103,9 +115,56 @@ def parse_console(text):
     return rep
 
 
-def judge(rep, entry=None, env=None, min_tests=5):
+def native_devices(qemu_args, cmdline):
+    """(disk, net): what a native QEMU case gives the guest's tests. A disk: a virtio drive
+    the command line describes (pvkit.virtio_blk=); a network: a NIC with an address (ip=)."""
+    args = ' '.join(qemu_args)
+    disk = bool(re.search(r'if=virtio|virtio-blk', args)) and \
+        bool(re.search(r'(^|\s)%s=\S' % re.escape(DISKS_PARAM), cmdline))
+    net = bool(re.search(r'virtio-net|-nic\b', args)) and bool(IP_PARAM_RE.search(cmdline))
+    return disk, net
+
+
+def xen_devices(cfg_text, cmdline):
+    """(disk, net): what a Xen case gives the guest's tests. A disk: a disk= line in the xl
+    config; a network: a vif= line, an address (ip=) and netfront not switched off."""
+    cfg = '\n'.join(re.sub(r'#.*', '', l) for l in cfg_text.splitlines())
+    disk = bool(re.search(r'^\s*disk\s*=\s*\[\s*[\'"]', cfg, re.M))
+    net = bool(re.search(r'^\s*vif\s*=\s*\[\s*[\'"]', cfg, re.M)) and \
+        bool(IP_PARAM_RE.search(cmdline)) and '%s=0' % NETFRONT_PARAM not in cmdline.split()
+    return disk, net
+
+
+def skipped_but_given(rep, disk=False, net=False):
+    """The tests that skipped for lack of something to test although the case gave the guest
+    a disk (@disk) or a network interface (@net): the skip policy above."""
+    bad = []
+    for t in rep.tests:
+        if not t.ok or t.skip is None or t.skip.startswith(SKIP_ENV_PREFIX):
+            continue
+        area = t.name.split(':')[0]
+        if (disk and area in DISK_AREAS) or (net and area in NET_AREAS):
+            bad.append(t)
+    return bad
+
+
+def test_results(rep, disk=False, net=False):
+    """Each test line as (label, problems) for a per-test record: its name (and why it
+    skipped), and [] or why it failed, the skip policy included."""
+    idle = skipped_but_given(rep, disk, net)
+    out = []
+    for t in rep.tests:
+        label = t.name + (' (skipped: %s)' % t.skip if t.skip else '')
+        out.append((label, ['failed'] if not t.ok else
+                    ['skipped although the case gives the guest a disk or a network '
+                     'interface'] if t in idle else []))
+    return out
+
+
+def judge(rep, entry=None, env=None, min_tests=5, disk=False, net=False):
     """Problems with a guest run, [] when it passed. Checks the boot line, the tests, the
-    summary and that they agree with each other; the caller adds how the run ended."""
+    summary and that they agree with each other, and the skip policy (@disk, @net: the case
+    gives the guest a disk, a network interface); the caller adds how the run ended."""
     problems = []
     if rep.entry is None:
         problems.append('no boot line')
@@ -127,6 +186,10 @@ def judge(rep, entry=None, env=None, min_tests=5):
     failed = [t for t in rep.tests if not t.ok]
     for t in failed:
         problems.append('test %d failed: %s' % (t.number, t.name))
+    for t in skipped_but_given(rep, disk, net):
+        problems.append('test %d skipped although the case gives the guest a %s: %s (%s)'
+                        % (t.number, 'disk' if t.name.split(':')[0] in DISK_AREAS else
+                           'network interface', t.name, t.skip))
     if rep.summary is None:
         problems.append('no selftest summary')
         return problems

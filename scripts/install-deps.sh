@@ -36,10 +36,21 @@ else
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-echo "install-deps: apt-get update"
-$sudo apt-get update -q >/dev/null
+# Quiet: apt's progress and debconf's chatter go to a log, shown only when a step fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+quietly() {
+	if ! "$@" >"$log" 2>&1; then
+		echo "install-deps: error: '$*' failed:" >&2
+		tail -n 20 "$log" >&2
+		exit 1
+	fi
+}
 if [ -n "$missing" ]; then
-	echo "install-deps: installing:$missing"
+	echo "install-deps: installing Debian packages:$missing"
+fi
+quietly $sudo apt-get update -q
+if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
-	$sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
+	quietly $sudo apt-get install -y -q --no-install-recommends $missing
 fi

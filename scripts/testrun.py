@@ -256,13 +256,15 @@ def qemu_native(kind, image, append=None):
 
 def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None):
     log = r.log_path('boot', name)
-    status, text = run_logged(qemu_native(kind, image, append), log, BOOT_TIMEOUT)
+    cmd = qemu_native(kind, image, append)
+    status, text = run_logged(cmd, log, BOOT_TIMEOUT)
     rep = harness.parse_console(text)
-    problems = harness.judge(rep, entry=entry, env='native') + harness.judge_qemu_exit(status)
+    disk, net = harness.native_devices(cmd, append or '')
+    problems = harness.judge(rep, entry=entry, env='native', disk=disk, net=net) + \
+        harness.judge_qemu_exit(status)
     if expect_fail_test is None:
-        for t in rep.tests:
-            skip = ' (skipped: %s)' % t.skip if t.skip else ''
-            r.record('boot/%s: guest: %s%s' % (name, t.name, skip), [] if t.ok else ['failed'], log)
+        for label, bad in harness.test_results(rep, disk, net):
+            r.record('boot/%s: guest: %s' % (name, label), bad, log)
         r.record('boot/%s: boot line, summary, %d+ tests, exit status 1' % (name, 5),
                  problems, log)
         return
@@ -281,20 +283,44 @@ def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None)
              % (name, expect_fail_test), wrong, log)
 
 
+def serve_commands():
+    """The console commands the source defines (SERVE_COMMAND(name, ...), include/pvkit/serve.h)."""
+    names = set()
+    for top in ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'lib', 'tests/guest'):
+        for root, _, files in os.walk(os.path.join(SRC, top)):
+            for f in files:
+                if f.endswith('.c'):
+                    with open(os.path.join(root, f), errors='replace') as fh:
+                        names.update(re.findall(r'^SERVE_COMMAND\((\w+),', fh.read(), re.M))
+    return names
+
+
 def boot_serve(r, image):
-    """Serve mode natively: console input over the serial line is echoed, then poweroff."""
+    """Serve mode natively: console input over the serial line is echoed; "help" lists every
+    console command the source defines (defconfig builds them all), each defined by its owner
+    and none registered by a self-test ("blk" answers natively, where no blk test runs);
+    then poweroff."""
     log = r.log_path('boot', 'pvh-serve')
     status, text = run_logged(qemu_native('pvh', image, '%s=1' % harness.SERVE_PARAM), log,
-                              BOOT_TIMEOUT, input=b'echo hello from the host\nstats\npoweroff\n')
+                              BOOT_TIMEOUT, input=b'echo hello from the host\nstats\nhelp\n'
+                              b'blk list\npoweroff\n')
     rep = harness.parse_console(text)
     problems = harness.judge(rep, entry='pvh', env='native') + harness.judge_qemu_exit(status)
     if harness.READY_LINE not in rep.lines:
         problems.append('no "%s" line' % harness.READY_LINE)
-    for want in ('echo hello from the host', 'stats', 'poweroff'):
+    for want in ('echo hello from the host', 'stats', 'help', 'blk list', 'poweroff'):
         if harness.ECHO_FMT % want not in rep.lines:
             problems.append('console input "%s" not echoed' % want)
-    r.record('boot/pvh-serve: serve mode echoes serial input, "poweroff" exits with status 1',
-             problems, log)
+    listed = set(re.findall(r'^pvkit:   (\w+) ', text, re.M))
+    defined = serve_commands()
+    if len(defined) < 10:
+        problems.append('only %d SERVE_COMMAND()s found in the source' % len(defined))
+    if defined - listed:
+        problems.append('"help" does not list %s' % ', '.join(sorted(defined - listed)))
+    if 'pvkit: blk list end' not in rep.lines:
+        problems.append('"blk list" did not answer')
+    r.record('boot/pvh-serve: serve mode echoes serial input, "help" lists all %d commands, '
+             '"blk list" answers, "poweroff" exits with status 1' % len(defined), problems, log)
 
 
 # ---- native boot with virtio disks (issue 6, native half) -------------------------------
@@ -369,14 +395,55 @@ def virtio_disk_problems(rw, ro, ro_bytes, text, discard_zeroes):
     return problems
 
 
+def undescribed_image(path, mib):
+    """A disk image of @mib MiB of random bytes (someone's data): its md5."""
+    import hashlib
+    data = os.urandom(mib << 20)
+    with open(path, 'wb') as f:
+        f.write(data)
+    return hashlib.md5(data).hexdigest()
+
+
+def md5_of(path):
+    import hashlib
+    h = hashlib.md5()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+UNDESCRIBED_RE = re.compile(r'pvkit: virtio-blk (vd\w+) \(ro=(\d), (\d+) sectors\): not described')
+UNDESCRIBED_TEST = 'virtio-blk: a disk the command line does not describe is only read'
+
+
+def undescribed_problems(rep, text, disk, img, md5):
+    """A disk the command line did not describe: reported, its read-only checks ran and
+    passed, and its image is what it was (nothing wrote it)."""
+    problems = []
+    if disk not in [m.group(1) for m in UNDESCRIBED_RE.finditer(text)]:
+        problems.append('no "pvkit: virtio-blk %s ...: not described" line' % disk)
+    ran = [t for t in rep.tests if t.name == UNDESCRIBED_TEST]
+    if not ran or not ran[0].ok or ran[0].skip:
+        problems.append('"%s" did not run and pass' % UNDESCRIBED_TEST)
+    now = md5_of(img)
+    if now != md5:
+        problems.append('the undescribed disk %s was written: md5 %s before, %s after'
+                        % (disk, md5, now))
+    return problems
+
+
 def boot_virtio(r, elf):
-    """Native boot with two virtio disks: vda (80 MiB, -drive if=virtio: transitional, 2
+    """Native boot with three virtio disks: vda (80 MiB, -drive if=virtio: transitional, 2
     queues, MSI-X, indirect, discard) and vdb (16 MiB read-only, behind a PCIe root port:
-    modern, no indirect descriptors, no MSI-X so polled). The guest's own tests and the lead's
-    integrity workload run on them; the images are checked afterwards."""
+    modern, no indirect descriptors, no MSI-X so polled), both described on the command line
+    (pvkit.virtio_blk=rw,ro), and vdc (8 MiB of random bytes) which it does not describe. The
+    guest's own tests and the integrity workload run on vda and vdb; vdc is only read. The
+    images are checked afterwards."""
     d = os.path.join(r.build, 'virtio')
     os.makedirs(d, exist_ok=True)
-    rw, ro = os.path.join(d, 'rw.img'), os.path.join(d, 'ro.img')
+    rw, ro, other = (os.path.join(d, f) for f in ('rw.img', 'ro.img', 'other.img'))
+    other_md5 = undescribed_image(other, 8)
     mib = 2048
     with open(rw, 'wb') as f:
         f.truncate(VIRTIO_RW_MIB << 20)
@@ -392,21 +459,23 @@ def boot_virtio(r, elf):
         '-drive', 'file=%s,if=virtio,format=raw,discard=unmap' % rw,
         '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10',
         '-drive', 'file=%s,if=none,id=vdro,format=raw,readonly=on' % ro,
-        '-device', 'virtio-blk-pci,drive=vdro,bus=rp1,indirect_desc=off,vectors=0']
+        '-device', 'virtio-blk-pci,drive=vdro,bus=rp1,indirect_desc=off,vectors=0',
+        '-drive', 'file=%s,if=none,id=vdother,format=raw' % other,
+        '-device', 'virtio-blk-pci,drive=vdother,bus=pcie.0,addr=0x12']
     name = 'pvh-virtio'
     log = r.log_path('boot', name)
     status, text = run_logged(cmd, log, BOOT_TIMEOUT)
     rep = harness.parse_console(text)
-    problems = harness.judge(rep, entry='pvh', env='native') + harness.judge_qemu_exit(status)
-    for t in rep.tests:
-        skip = ' (skipped: %s)' % t.skip if t.skip else ''
-        # Here the disks are attached: a virtio or blk test that skipped did not test.
-        bad = not t.ok or (t.skip and t.name.split(':')[0] in ('virtio', 'virtio-blk', 'blk'))
-        r.record('boot/%s: guest: %s%s' % (name, t.name, skip), ['failed'] if bad else [], log)
+    disk, net = harness.native_devices(cmd, append)    # the disks are given: disk tests test
+    problems = harness.judge(rep, entry='pvh', env='native', disk=disk, net=net) + \
+        harness.judge_qemu_exit(status)
+    for label, bad in harness.test_results(rep, disk, net):
+        r.record('boot/%s: guest: %s' % (name, label), bad, log)
     disks = {m.group(1): m.groups() for m in VIRTIO_BLK_LINE_RE.finditer(text)}
     want = {'vda': dict(sectors=VIRTIO_RW_MIB * mib, ro='0', queues='2', flush='1',
                         discard='1'),
-            'vdb': dict(sectors=VIRTIO_RO_MIB * mib, ro='1', indirect='0', queues='2')}
+            'vdb': dict(sectors=VIRTIO_RO_MIB * mib, ro='1', indirect='0', queues='2'),
+            'vdc': dict(sectors=8 * mib, ro='0')}
     for disk, fields in want.items():
         g = disks.get(disk)
         if not g:
@@ -423,8 +492,32 @@ def boot_virtio(r, elf):
         problems.append('the disk behind the PCIe root port (01:00.0) was not enumerated')
     if status is not None:
         problems += virtio_disk_problems(rw, ro, ro_bytes, text, zeroes)
-    r.record('boot/%s: two virtio disks: guest tests pass, images hold what was written'
-             % name, problems, log)
+        problems += undescribed_problems(rep, text, 'vdc', other, other_md5)
+    r.record('boot/%s: two described virtio disks: guest tests pass, images hold what was '
+             'written; the third, undescribed, only read (md5 unchanged)' % name, problems, log)
+
+
+def boot_virtio_undescribed(r, elf):
+    """Someone attaches a plain 64 MiB virtio disk of their own and boots without
+    pvkit.virtio_blk=: the kernel reports the disk, runs only read-only checks on it, passes
+    (QEMU status 1), and the disk holds exactly what it held (md5 before and after)."""
+    d = os.path.join(r.build, 'virtio')
+    os.makedirs(d, exist_ok=True)
+    img = os.path.join(d, 'undescribed.img')
+    md5 = undescribed_image(img, 64)
+    name = 'pvh-virtio-undescribed'
+    log = r.log_path('boot', name)
+    cmd = qemu_native('pvh', elf) + ['-drive', 'file=%s,if=virtio,format=raw' % img]
+    status, text = run_logged(cmd, log, BOOT_TIMEOUT)
+    rep = harness.parse_console(text)
+    disk, net = harness.native_devices(cmd, '')
+    problems = harness.judge(rep, entry='pvh', env='native', disk=disk, net=net) + \
+        harness.judge_qemu_exit(status)
+    for label, bad in harness.test_results(rep, disk, net):
+        r.record('boot/%s: guest: %s' % (name, label), bad, log)
+    problems += undescribed_problems(rep, text, 'vda', img, md5)
+    r.record('boot/%s: a 64 MiB virtio disk the command line does not describe: reported, '
+             'only read (md5 unchanged), the boot passes' % name, problems, log)
 
 
 # ---- native boot with virtio-net (issue 7) -----------------------------------------------
@@ -665,13 +758,11 @@ def boot_virtio_net(r, elf):
         f.write(''.join('# %s\n' % n for n in notes))
         f.write('# status %s after %.1f s\n' % (status, time.monotonic() - t0))
     rep = harness.parse_console(text)
-    problems = harness.judge(rep, entry='pvh', env='native') + \
+    disk, net = harness.native_devices(cmd, append)    # the interface is given: net tests test
+    problems = harness.judge(rep, entry='pvh', env='native', disk=disk, net=net) + \
         harness.judge_qemu_exit(status) + problems
-    for t in rep.tests:
-        skip = ' (skipped: %s)' % t.skip if t.skip else ''
-        # The interface is there: a net test that skipped did not test.
-        bad = not t.ok or (t.skip and t.name.split(':')[0] in ('net', 'virtio-net'))
-        r.record('boot/%s: guest: %s%s' % (name, t.name, skip), ['failed'] if bad else [], log)
+    for label, bad in harness.test_results(rep, disk, net):
+        r.record('boot/%s: guest: %s' % (name, label), bad, log)
     m = net_re.search(text)
     if not m:
         problems.append('no "pvkit: net eth0 mac=..." line')
@@ -686,12 +777,13 @@ def boot_virtio_net(r, elf):
 def suite_boot(r):
     elf = os.path.join(r.build, 'pvkit.elf')
     iso = os.path.join(r.build, 'pvkit.iso')
-    boot_native(r, 'pvh', 'pvh', elf, 'pvh', append='pvkit.test=native-pvh')
+    boot_native(r, 'pvh', 'pvh', elf, 'pvh')
     boot_native(r, 'grub', 'cdrom', iso, 'multiboot2')
     boot_native(r, 'pvh-fail-on-purpose', 'pvh', elf, 'pvh',
                 append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
     boot_serve(r, elf)
     boot_virtio(r, elf)     # issue 6: PCI + virtio-blk
+    boot_virtio_undescribed(r, elf)     # issue 12: a disk nobody described is only read
     boot_virtio_net(r, elf)     # issue 7: virtio-net, UDP echo from the host
 
 
@@ -707,7 +799,74 @@ def make(args, log, timeout=900):
                       env=env)
 
 
+def build_installs_first(r):
+    """A fresh machine: `make run`, `make check` and `make bench` run scripts/install-deps.sh
+    before anything looks for the compiler or Debian's `conf` (both missing here), so the
+    first line a newcomer sees is the install's, not an error. The install step is a stand-in
+    that says so and fails (make must stop there, having created nothing)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = os.path.join(tmp, 'install-deps')
+        with open(fake, 'w') as f:
+            f.write('#!/bin/sh\necho "install-deps: stand-in ran first"\nexit 1\n')
+        os.chmod(fake, 0o755)
+        for target in ('run', 'check', 'bench'):
+            out = os.path.join(tmp, 'build-' + target)
+            log = r.log_path('build', 'fresh-make-' + target)
+            status, text = make([target, 'O=' + out, 'KCONFIG_CONF=' + os.path.join(tmp, 'conf'),
+                                 'CC=' + os.path.join(tmp, 'gcc'), 'INSTALL_DEPS=' + fake], log)
+            lines = [l for l in text.splitlines() if l.strip()]
+            problems = []
+            if not lines or lines[0] != 'install-deps: stand-in ran first':
+                problems.append('first line %r' % (lines[0] if lines else None))
+            if status == 0:
+                problems.append('make went on after the install failed')
+            if os.path.exists(out):
+                problems.append('%s created before the install' % out)
+            r.record('build: on a fresh machine `make %s` installs before anything else '
+                     '(no error first)' % target, problems, log)
+
+
+def install_deps_quiet(r):
+    """scripts/install-deps.sh with dpkg-query, apt-get and id faked on PATH: packages missing
+    and apt-get working -> one line naming them, nothing else; apt-get failing -> an error
+    with apt's own last lines, status 1; nothing missing -> silence."""
+    import tempfile
+    script = os.path.join(SRC, 'scripts', 'install-deps.sh')
+    cases = [('missing', 'echo "Reading package lists..."; exit 0', 0),
+             ('failing', 'echo "Reading package lists..."; [ "$1" = update ] && exit 0; '
+              'echo "E: Unable to locate package gcc" >&2; exit 100', 1),
+             ('installed', 'exit 0', 0)]
+    for what, apt, want_rc in cases:
+        with tempfile.TemporaryDirectory() as tmp:
+            status_line = 'install ok installed' if what == 'installed' else 'unknown'
+            for name, body in (('dpkg-query', 'printf "%s"' % status_line),
+                               ('apt-get', apt), ('id', 'echo 0')):
+                with open(os.path.join(tmp, name), 'w') as f:
+                    f.write('#!/bin/sh\n%s\n' % body)
+                os.chmod(os.path.join(tmp, name), 0o755)
+            env = dict(os.environ, PATH=tmp + ':' + os.environ.get('PATH', ''))
+            log = r.log_path('build', 'install-deps-' + what)
+            status, text = run_logged(['sh', script], log, 60, env=env)
+            lines = [l for l in text.splitlines() if l.strip()]
+            problems = [] if status == want_rc else ['exit status %s, expected %d'
+                                                       % (status, want_rc)]
+            if what == 'missing' and (len(lines) != 1 or
+                                      not lines[0].startswith('install-deps: installing')):
+                problems.append('printed %r, expected one "installing" line' % lines)
+            if what == 'failing' and not ('install-deps: error:' in text and
+                                          'E: Unable to locate package gcc' in text):
+                problems.append('no error with apt\'s own words: %r' % lines)
+            if what == 'installed' and lines:
+                problems.append('printed %r with nothing missing' % lines)
+            r.record('build: install-deps.sh, packages %s: %s' % (what, {
+                'missing': 'one line, quiet install', 'failing': 'error with apt\'s words',
+                'installed': 'silent'}[what]), problems, log)
+
+
 def suite_build(r):
+    build_installs_first(r)
+    install_deps_quiet(r)
     cfgdir = os.path.join(SRC, 'configs')
     for cfg in sorted(os.listdir(cfgdir)):
         out = os.path.join(r.build, 'cfg', cfg)

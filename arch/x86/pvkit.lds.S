@@ -60,6 +60,11 @@ SECTIONS
 		KEEP(*(SORT_BY_NAME(.selftest_tables.*)))
 		__selftest_tables_end = .;
 	} :rodata
+	.serve_commands : AT(ADDR(.serve_commands) - KERNEL_VIRT_BASE) ALIGN(8) {
+		__serve_commands_start = .;	/* SERVE_COMMAND()s, by name (kernel/serve.c) */
+		KEEP(*(SORT_BY_NAME(.serve_commands.*)))
+		__serve_commands_end = .;
+	} :rodata
 	.pv_patch : AT(ADDR(.pv_patch) - KERNEL_VIRT_BASE) ALIGN(8) {
 		__pv_patch_start = .;	/* call sites of the hot irq ops (paravirt/patch.c) */
 		KEEP(*(.pv_patch))

@@ -612,11 +612,8 @@ static void netfront_cmd(const char *args)
 	       netfront_graveyard_count());
 }
 
-static struct serve_command netfront_command = {
-	.name = "netfront",
-	.help = "netfront: each Xen interface's negotiated features and counters",
-	.fn = netfront_cmd,
-};
+SERVE_COMMAND(netfront, "netfront: each Xen interface's negotiated features and counters",
+	      netfront_cmd);
 
 /* ---- bring-up ----------------------------------------------------------------------------- */
 
@@ -642,7 +639,6 @@ int netfront_init(const struct boot_info *bi)
 		return 0;
 	}
 	idle_register(&netfront_poller);
-	serve_register_command(&netfront_command);
 	err = xenbus_frontend_watch(&netfront_vifs);	/* fires at once: the first scan */
 	if (err) {
 		printk("pvkit: netfront: cannot watch device/vif (%d): no vifs\n", err);

@@ -294,13 +294,9 @@ static void cmd_udp(const char *args)
 	printk("pvkit: udp: usage: udp send <a.b.c.d> <port> <bytes> [size]\n");
 }
 
-static struct serve_command net_commands[] = {
-	{ .name = "ping", .help = "ping <a.b.c.d> [count] [size]: ICMP echo, prints the result",
-	  .fn = cmd_ping },
-	{ .name = "net", .help = "net [arp]: network counters (or the ARP cache)", .fn = cmd_net },
-	{ .name = "udp", .help = "udp send <a.b.c.d> <port> <bytes> [size]: UDP source",
-	  .fn = cmd_udp },
-};
+SERVE_COMMAND(ping, "ping <a.b.c.d> [count] [size]: ICMP echo, prints the result", cmd_ping);
+SERVE_COMMAND(net, "net [arp]: network counters (or the ARP cache)", cmd_net);
+SERVE_COMMAND(udp, "udp send <a.b.c.d> <port> <bytes> [size]: UDP source", cmd_udp);
 
 /* ---- start ------------------------------------------------------------------------------- */
 
@@ -314,8 +310,6 @@ int net_init(const struct boot_info *bi)
 	err = net_services_start();
 	if (err)
 		printk("pvkit: warning: net: UDP services: %s\n", strerror_name(err));
-	for (unsigned int i = 0; i < ARRAY_SIZE(net_commands); i++)
-		serve_register_command(&net_commands[i]);
 	idle_register(&net_poller);
 	return 0;
 }

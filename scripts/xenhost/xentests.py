@@ -2,8 +2,9 @@
 """The `xen` suite of scripts/testrun.py: boot the Xen test host once (xenhost.run_plan) with
 tests/xen/plan.txt and judge every DomU with scripts/harness.py, as the native boots are judged:
 the boot line (entry and environment from the config's type), every test line, the summary,
-and how the domain ended (expect=poweroff by default; a pvkit.fail_test=N case must end in a
-crash with exactly test N failed)."""
+the skip policy (a case whose config gives a disk or a vif fails a disk or net test that
+skipped: harness.xen_devices), and how the domain ended (expect=poweroff by default; a
+pvkit.fail_test=N case must end in a crash with exactly test N failed)."""
 import os
 import re
 import sys
@@ -19,9 +20,13 @@ EXPECTED_DOOR = {'pv': ('xen-pv', 'xen-pv'), 'pvh': ('pvh', 'xen-pvh')}
 MIN_TESTS = 5
 
 
-def config_type(plan_dir, cfg):
+def config_text(plan_dir, cfg):
     with open(os.path.join(plan_dir, cfg)) as f:
-        m = re.search(r'^\s*type\s*=\s*"(\w+)"', f.read(), re.M)
+        return f.read()
+
+
+def config_type(text):
+    m = re.search(r'^\s*type\s*=\s*"(\w+)"', text, re.M)
     return m.group(1) if m else 'pv'
 
 
@@ -49,7 +54,10 @@ def hook_problems(case):
 def judge_case(r, case, spec, plan_dir, logs):
     name = 'xen/%s' % case['name']
     log = os.path.join(logs, '%s.console.log' % case['name'])
-    entry, env = EXPECTED_DOOR.get(config_type(plan_dir, spec['cfg']), (None, None))
+    cfg = config_text(plan_dir, spec['cfg'])
+    entry, env = EXPECTED_DOOR.get(config_type(cfg), (None, None))
+    # The skip policy (harness.py): with a disk or a vif given, a disk or net test must test.
+    disk, net = harness.xen_devices(cfg, spec['extra'])
     expect = spec['vars'].get('EXPECT', 'poweroff').split('|')
     boots = int(spec['vars'].get('BOOTS', '1'))
     m = re.search(r'%s=(\d+)' % re.escape(harness.FAIL_TEST_PARAM), spec['extra'])
@@ -63,10 +71,12 @@ def judge_case(r, case, spec, plan_dir, logs):
             problems.append('%d boots seen, expected %d' % (len(segments), boots))
         for i, seg in enumerate(segments[1:], 2):
             problems += ['boot %d: %s' % (i, p) for p in harness.judge(
-                harness.parse_console('\n'.join(seg)), entry=entry, env=env, min_tests=MIN_TESTS)]
+                harness.parse_console('\n'.join(seg)), entry=entry, env=env, min_tests=MIN_TESTS,
+                disk=disk, net=net)]
         lines = segments[0] if segments else []
     rep = harness.parse_console('\n'.join(lines))
-    problems = harness.judge(rep, entry=entry, env=env, min_tests=MIN_TESTS) + problems
+    problems = harness.judge(rep, entry=entry, env=env, min_tests=MIN_TESTS, disk=disk,
+                             net=net) + problems
     want_abi = '2l' if harness.EVTCHN_2L_PARAM in spec['extra'] else 'fifo'
     if rep.evtchn_abi != want_abi:
         problems.append('event channels use abi=%s, expected %s' % (rep.evtchn_abi, want_abi))
@@ -82,9 +92,8 @@ def judge_case(r, case, spec, plan_dir, logs):
                                                     ' | '.join(case.get('create_output', []))[-300:]))
 
     if fail_test is None:
-        for t in rep.tests:
-            skip = ' (skipped: %s)' % t.skip if t.skip else ''
-            r.record('%s: guest: %s%s' % (name, t.name, skip), [] if t.ok else ['failed'], log)
+        for label, bad in harness.test_results(rep, disk, net):
+            r.record('%s: guest: %s' % (name, label), bad, log)
         what = ', '.join(filter(None, [
             'boot line entry=%s env=%s' % (entry, env), 'summary',
             'ready' if harness.SERVE_PARAM + '=1' in spec['extra'] else '',

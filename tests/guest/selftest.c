@@ -24,7 +24,10 @@ static void selftest_one(const struct boot_info *bi, const struct selftest *t,
 	int err;
 
 	if (!(t->envs & (1u << bi->env))) {
-		printk(HARNESS_TEST_SKIP, n, t->name, boot_env_name(bi->env));
+		char why[32];
+
+		snprintf(why, sizeof(why), HARNESS_SKIP_ENV, boot_env_name(bi->env));
+		printk(HARNESS_TEST_SKIP, n, t->name, why);
 		st->skipped++;
 		return;
 	}

@@ -302,6 +302,39 @@ static void span_md5(uint32_t span, uint64_t seed, char hex[33])
 	md5_hex(d, hex);
 }
 
+unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26])
+{
+	char val[128], *p = val;
+	unsigned int n = 0;
+
+	if (cmdline_get(bi->cmdline, SELFTEST_DISKS_OPT, val, sizeof(val)))
+		return 0;
+	while (n < 26) {
+		size_t len = strcspn(p, ",");
+
+		/* Anything but rw or ro keeps its place (the disk is then not described). */
+		modes[n++] = len != 2 ? 0 : !strncmp(p, "rw", 2) ? 'w' : !strncmp(p, "ro", 2) ? 'o' : 0;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return n;
+}
+
+char selftest_disk_mode(const struct boot_info *bi, const struct blkdev *d)
+{
+	char modes[26];
+	unsigned int n = selftest_disks_described(bi, modes);
+
+	if (bi->env != BOOT_NATIVE)
+		return d->readonly ? 'o' : 'w';
+	/* Natively every disk is a virtio disk, named vda, vdb, ... in the order they were found. */
+	if (strlen(d->name) != 3 || strncmp(d->name, "vd", 2) || d->name[2] < 'a' ||
+	    (unsigned int)(d->name[2] - 'a') >= n)
+		return 0;
+	return modes[d->name[2] - 'a'];
+}
+
 static uint64_t workload_seed(const struct boot_info *bi)
 {
 	unsigned long seed;
@@ -351,6 +384,11 @@ static int test_blk_integrity(const struct boot_info *bi)
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
 		if (d->readonly || d->sectors < 2048)
 			continue;
+		if (selftest_disk_mode(bi, d) != 'w') {
+			printk("#   %s: not described by " SELFTEST_DISKS_OPT "=: not written\n",
+			       d->name);
+			continue;
+		}
 		if (!disks && slots_alloc()) {
 			slots_free();
 			ST_CHECK(false, "no memory for %u MiB of buffers", SLOTS * SLOT_PAGES / 256);
@@ -375,7 +413,7 @@ static int test_blk_readonly(const struct boot_info *bi)
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
 		int err;
 
-		if (!d->readonly)
+		if (!d->readonly || selftest_disk_mode(bi, d) != 'o')
 			continue;
 		disks++;
 		err = blkdev_read(d, 0, buf, 8);

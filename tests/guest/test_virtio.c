@@ -64,7 +64,7 @@ struct vbuf {
 	uint64_t pas[VBUF_MAX_PAGES];	/* the frames, for segments */
 };
 
-static struct vbuf vbuf_a, vbuf_b;
+static struct vbuf vbuf_a, vbuf_b, vbuf_c;
 
 static void vbuf_free(struct vbuf *b)
 {
@@ -104,25 +104,6 @@ out_free:
 	return -ENOMEM;
 }
 
-/* The disks the boot says it attached: "rw,ro" -> modes[] = { 'w', 'r' }. */
-static unsigned int vt_expected(const struct boot_info *bi, char modes[8])
-{
-	char val[64], *p = val;
-	unsigned int n = 0;
-
-	if (cmdline_get(bi->cmdline, "pvkit.virtio_blk", val, sizeof(val)))
-		return 0;
-	while (*p && n < 8) {
-		if (!strncmp(p, "rw", 2) || !strncmp(p, "ro", 2))
-			modes[n++] = p[1];
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
-	}
-	return n;
-}
-
 /* pvkit.virtio_discard=zeroes: the host's disk file frees discarded blocks. */
 static bool vt_discard_zeroes(const struct boot_info *bi)
 {
@@ -139,25 +120,30 @@ static bool vt_is_virtio(struct blkdev *d)
 	return !virtio_blk_get_stats(d, &st);
 }
 
-/* The first virtio disk that is (or is not) read-only. */
-static struct blkdev *vt_disk(bool readonly)
+/* The first virtio disk the command line describes as read-only (or as writable) that is. */
+static struct blkdev *vt_disk(const struct boot_info *bi, bool readonly)
 {
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d))
-		if (vt_is_virtio(d) && d->readonly == readonly)
+		if (vt_is_virtio(d) && d->readonly == readonly &&
+		    selftest_disk_mode(bi, d) == (readonly ? 'o' : 'w'))
 			return d;
 	return NULL;
 }
 
-/* A disk to test, or why not: ST_SKIPPED when none was promised, -ENODEV when missing. */
+/*
+ * A disk to test, or why not: ST_SKIPPED when none was promised, -ENODEV when missing. Only
+ * a disk the command line describes (selftest.h): the tests below write, and the read-only
+ * ones expect the harness's pattern.
+ */
 static int vt_get(const struct boot_info *bi, bool readonly, struct blkdev **dev)
 {
-	char modes[8];
-	unsigned int n = vt_expected(bi, modes);
+	char modes[26];
+	unsigned int n = selftest_disks_described(bi, modes);
 	bool promised = false;
 
 	for (unsigned int i = 0; i < n; i++)
 		promised |= modes[i] == (readonly ? 'o' : 'w');
-	*dev = vt_disk(readonly);
+	*dev = vt_disk(bi, readonly);
 	if (*dev && !readonly && (*dev)->sectors < MIN_RW_SECTORS) {
 		printk("#   %s: %lu sectors: too small for a scratch area past 64 MiB\n",
 		       (*dev)->name, (*dev)->sectors);
@@ -315,25 +301,43 @@ static int vt_check_msix(struct pci_dev *d, unsigned int entry, unsigned int vec
 	return 0;
 }
 
+/*
+ * Every virtio disk is bound, MSI-X programmed; the ones the command line describes are there
+ * with the mode it says. One it does not describe is reported (someone attached it: the tests
+ * only read it), not a failure.
+ */
 static int test_virtio_found(const struct boot_info *bi)
 {
-	char modes[8];
-	unsigned int want = vt_expected(bi, modes), found = 0;
+	char modes[26];
+	unsigned int nmodes = selftest_disks_described(bi, modes), want = 0, found = 0;
+	unsigned int described = 0;
 	struct pci_dev *d;
+
+	for (unsigned int i = 0; i < nmodes; i++)
+		want += modes[i] != 0;
 
 	for (unsigned int n = 0; (d = pci_get_dev(n)); n++) {
 		struct virtio_device *v = d->driver_priv;
 		struct blkdev *disk;
 		uint16_t ctrl;
+		char mode;
 
 		if (d->vendor != VIRTIO_PCI_VENDOR || (d->device != 0x1042 && d->device != 0x1001))
 			continue;
 		ST_CHECK(d->driver == &virtio_pci_driver && v, "%02x:%02x.%u not bound", d->bus,
 			 d->devfn >> 3, d->devfn & 7);
 		disk = v->priv;
-		ST_CHECK(found < want && disk->readonly == (modes[found] == 'o'),
-			 "disk %u (%s, ro=%d) was not promised (%u promised)", found, disk->name,
-			 disk->readonly, want);
+		mode = selftest_disk_mode(bi, disk);
+		if (found < nmodes && modes[found])
+			ST_CHECK(mode == (disk->readonly ? 'o' : 'w'), "disk %u (%s, ro=%d): the "
+				 "command line says %s", found, disk->name, disk->readonly,
+				 modes[found] == 'o' ? "ro" : "rw");
+		if (mode)
+			described++;
+		else
+			printk("pvkit: virtio-blk %s (ro=%d, %lu sectors): not described by "
+			       SELFTEST_DISKS_OPT "=: the self-tests only read it\n", disk->name,
+			       disk->readonly, disk->sectors);
 		ST_CHECK((pci_read16(d, PCI_COMMAND) & 6) == 6, "memory/bus master off: %#x",
 			 pci_read16(d, PCI_COMMAND));
 		if (!d->msix_cap) {
@@ -348,12 +352,14 @@ static int test_virtio_found(const struct boot_info *bi)
 				if (v->vqs[q] && vt_check_msix(d, 1 + q, v->vqs[q]->vector))
 					return -EINVAL;
 		}
-		printk("#   %s at %02x:%02x.%u (%04x:%04x): %s\n", disk->name, d->bus, d->devfn >> 3,
-		       d->devfn & 7, d->vendor, d->device,
-		       d->msix_cap ? "MSI-X per queue" : "no MSI-X: polled");
+		printk("#   %s at %02x:%02x.%u (%04x:%04x): %s%s\n", disk->name, d->bus,
+		       d->devfn >> 3, d->devfn & 7, d->vendor, d->device,
+		       d->msix_cap ? "MSI-X per queue" : "no MSI-X: polled",
+		       mode ? "" : "; not described: only read");
 		found++;
 	}
-	ST_CHECK(found == want, "%u virtio disks, the command line promised %u", found, want);
+	ST_CHECK(described == want, "%u virtio disks described, the command line describes %u",
+		 described, want);
 	return found ? 0 : ST_SKIPPED;
 }
 
@@ -434,27 +440,28 @@ static int test_vblk_roundtrip(const struct boot_info *bi)
 
 /*
  * Fill @d's queues with one-page requests while interrupts are off (nothing completes), until
- * the driver says -EBUSY; then let them all complete. Writes on a writable disk (then read
- * back), reads of the RO pattern on a read-only one.
+ * the driver says -EBUSY; then let them all complete. With @write, writes at the end of the
+ * disk (then read back); else reads from sector 0, compared with @ref (what one read of the
+ * same pages gave) or, without @ref, with the RO pattern.
  */
-static int vt_depth(struct blkdev *d)
+static int vt_depth(struct blkdev *d, bool write, const uint8_t *ref)
 {
 	struct vt_io *ios = (struct vt_io *)vbuf_b.va;
 	unsigned int max = MIN(d->queue_depth + 1, (uint32_t)(vbuf_a.pages));
-	uint64_t lba = d->readonly ? 0 : d->sectors - 7 * MIB_SECTORS;
+	uint64_t lba = write ? d->sectors - 7 * MIB_SECTORS : 0;
 	struct virtio_blk_stats st;
 	unsigned int n = 0, bad_calls = 0;
 	unsigned long fl;
 	int err = 0;
 
 	ST_CHECK(max * sizeof(struct vt_io) <= vbuf_b.pages * PAGE_SIZE, "buffers too small");
-	for (unsigned int i = 0; i < max && !d->readonly; i++)
+	for (unsigned int i = 0; i < max && write; i++)
 		for (unsigned int s = 0; s < SECTORS_PER_PAGE; s++)
 			vt_fill(vbuf_a.va + i * PAGE_SIZE + s * 512, lba + i * 8 + s, "DEPTH000");
 	vt_done_count = 0;
 	fl = pv_irq_save();
 	for (; n < max; n++) {
-		vt_rq(&ios[n], d->readonly ? BLK_READ : BLK_WRITE, lba + n * 8, &vbuf_a.pas[n], 1);
+		vt_rq(&ios[n], write ? BLK_WRITE : BLK_READ, lba + n * 8, &vbuf_a.pas[n], 1);
 		err = blkdev_submit(d, &ios[n].rq);
 		if (err)
 			break;
@@ -474,19 +481,37 @@ static int vt_depth(struct blkdev *d)
 	for (unsigned int q = 0; q < st.queues; q++)
 		ST_CHECK(st.submitted[q] > 0, "%s: queue %u never used", d->name, q);
 	/* What the requests moved is right. */
-	if (!d->readonly) {
+	if (write) {
 		memset(vbuf_a.va, 0, n * PAGE_SIZE);
 		ST_CHECK(!blkdev_read(d, lba, vbuf_a.va, n * SECTORS_PER_PAGE), "read back");
 	}
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t bad = vt_check(vbuf_a.va + i * PAGE_SIZE, lba + i * 8, SECTORS_PER_PAGE,
-					d->readonly ? RO_TAG : "DEPTH000");
+		uint8_t *got = vbuf_a.va + i * PAGE_SIZE;
+		bool right = ref ? !memcmp(got, ref + i * PAGE_SIZE, PAGE_SIZE) :
+			     vt_check(got, lba + i * 8, SECTORS_PER_PAGE,
+				      write ? "DEPTH000" : RO_TAG) == SECTORS_PER_PAGE;
 
-		ST_CHECK(bad == SECTORS_PER_PAGE, "%s: request %u moved wrong data", d->name, i);
+		ST_CHECK(right, "%s: request %u moved wrong data", d->name, i);
 	}
 	printk("#   %s: %u requests in flight on %u queue(s) of %u (%s), the next -EBUSY\n",
 	       d->name, n, st.queues, st.queue_size, st.indirect ? "indirect" : "direct");
 	return 0;
+}
+
+/* vt_depth() with its buffers. */
+static int vt_depth_run(struct blkdev *d, bool write, const uint8_t *ref)
+{
+	size_t rq_pages = DIV_ROUND_UP((d->queue_depth + 1) * sizeof(struct vt_io), PAGE_SIZE);
+	int err;
+
+	if (vbuf_alloc(&vbuf_a, d->queue_depth + 1) || vbuf_alloc(&vbuf_b, rq_pages)) {
+		vbuf_free(&vbuf_a);
+		ST_CHECK(false, "no memory for %u requests", d->queue_depth + 1);
+	}
+	err = vt_depth(d, write, ref);
+	vbuf_free(&vbuf_a);
+	vbuf_free(&vbuf_b);
+	return err;
 }
 
 static int test_vblk_depth(const struct boot_info *bi)
@@ -496,7 +521,6 @@ static int test_vblk_depth(const struct boot_info *bi)
 
 	for (int ro = 0; ro < 2 && !err; ro++) {
 		struct blkdev *d;
-		size_t rq_pages;
 
 		err = vt_get(bi, ro, &d);
 		if (err == ST_SKIPPED) {
@@ -505,14 +529,7 @@ static int test_vblk_depth(const struct boot_info *bi)
 		}
 		if (err)
 			break;
-		rq_pages = DIV_ROUND_UP((d->queue_depth + 1) * sizeof(struct vt_io), PAGE_SIZE);
-		if (vbuf_alloc(&vbuf_a, d->queue_depth + 1) || vbuf_alloc(&vbuf_b, rq_pages)) {
-			vbuf_free(&vbuf_a);
-			ST_CHECK(false, "no memory for %u requests", d->queue_depth + 1);
-		}
-		err = vt_depth(d);
-		vbuf_free(&vbuf_a);
-		vbuf_free(&vbuf_b);
+		err = vt_depth_run(d, !ro, NULL);
 		tested++;
 	}
 	return err ? err : tested ? 0 : ST_SKIPPED;
@@ -641,6 +658,110 @@ static int test_vblk_discard(const struct boot_info *bi)
 	return 0;
 }
 
+/* ---- a disk the command line does not describe: only read ------------------------------- */
+
+/* Sectors [@lba, @lba + @n) (n >= 16) read in one call, then again in three odd pieces: the
+ * same bytes. */
+static int vt_read_twice(struct blkdev *d, uint64_t lba, uint32_t n, uint8_t *a, uint8_t *b)
+{
+	int err = blkdev_read(d, lba, a, n);
+
+	ST_CHECK(!err, "%s: reading %u sectors at %lu: %d", d->name, n, lba, err);
+	memset(b, 0xa5, n * 512);
+	err = blkdev_read(d, lba + 8, b + 8 * 512, n - 8);
+	if (!err)
+		err = blkdev_read(d, lba + 1, b + 512, 7);
+	if (!err)
+		err = blkdev_read(d, lba, b, 1);
+	ST_CHECK(!err, "%s: reading sectors %lu-%lu in pieces: %d", d->name, lba, lba + n - 1,
+		 err);
+	ST_CHECK(!memcmp(a, b, n * 512), "%s: two reads of sectors %lu-%lu differ", d->name, lba,
+		 lba + n - 1);
+	return 0;
+}
+
+/* The read-only checks on @d, with vbuf_c allocated: @n sectors at each end. */
+static int vt_undescribed_checks(struct blkdev *d, uint32_t n)
+{
+	static struct vt_io io;
+	uint8_t *a = vbuf_c.va, *b = vbuf_c.va + n * 512;
+	uint64_t real = d->sectors, pa = vbuf_c.pas[0];
+	struct virtio_blk_stats st0, st1;
+	uint32_t ref_sectors = (d->queue_depth + 1) * SECTORS_PER_PAGE;
+	int err, err2;
+
+	err = vt_read_twice(d, 0, n, a, b);
+	if (!err)
+		err = vt_read_twice(d, real - n, n, a, b);
+	if (err)
+		return err;
+	/* Requests past the end, or malformed, never reach the device. */
+	virtio_blk_get_stats(d, &st0);
+	vt_rq(&io, BLK_READ, real, &pa, 1);
+	ST_CHECK(blkdev_submit(d, &io.rq) == -ERANGE, "%s: a read at the end was not refused",
+		 d->name);
+	vt_rq(&io, BLK_READ, real - 4, &pa, 1);
+	ST_CHECK(blkdev_submit(d, &io.rq) == -ERANGE, "%s: a read across the end was not refused",
+		 d->name);
+	vt_rq(&io, BLK_READ, 0, &pa, 1);
+	io.rq.nr_segs = d->max_segs + 1;
+	ST_CHECK(d->ops->submit(d, &io.rq) == -EINVAL, "%s: the driver took %u segments", d->name,
+		 d->max_segs + 1);
+	virtio_blk_get_stats(d, &st1);
+	for (unsigned int q = 0; q < st1.queues; q++)
+		ST_CHECK(st1.submitted[q] == st0.submitted[q], "%s: a refused request reached "
+			 "queue %u", d->name, q);
+	/* The device's own answer to a read past its end (the layer believes it larger). */
+	d->sectors = real + 64;
+	err = blkdev_read(d, real + 8, a, 8);
+	d->sectors = real;
+	err2 = blkdev_read(d, real - 8, a, 8);
+	ST_CHECK(err == -EIO, "%s: a read past the device's end gave %d, not -EIO", d->name, err);
+	ST_CHECK(!err2, "%s: unusable after the error: %d", d->name, err2);
+	/* A full queue of reads: each completes once, with what one read of the pages gave. */
+	if (real < ref_sectors) {
+		printk("#   %s: %lu sectors: too small for a full queue of reads\n", d->name, real);
+		return 0;
+	}
+	err = blkdev_read(d, 0, vbuf_c.va, ref_sectors);
+	ST_CHECK(!err, "%s: reading the first %u sectors: %d", d->name, ref_sectors, err);
+	return vt_depth_run(d, false, vbuf_c.va);
+}
+
+/*
+ * A virtio disk the command line does not describe belongs to whoever attached it: no test
+ * writes it. These checks only read: both ends read twice, differently cut, agree; requests
+ * past the end and malformed ones are refused before the device; the device's own error for a
+ * read past its end fails that request only; a full queue of reads completes, each once.
+ */
+static int test_vblk_undescribed(const struct boot_info *bi)
+{
+	unsigned int checked = 0;
+
+	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
+		uint32_t n = MIN(MIB_SECTORS, (uint32_t)ALIGN_DOWN(d->sectors / 2, 8));
+		int err;
+
+		if (!vt_is_virtio(d) || selftest_disk_mode(bi, d))
+			continue;
+		checked++;
+		if (n < 16) {
+			printk("#   %s: %lu sectors: too small to check\n", d->name, d->sectors);
+			continue;
+		}
+		if (vbuf_alloc(&vbuf_c, MAX(2 * n / SECTORS_PER_PAGE, d->queue_depth + 1u)))
+			ST_CHECK(false, "no memory to read %s", d->name);
+		err = vt_undescribed_checks(d, n);
+		vbuf_free(&vbuf_c);
+		if (err)
+			return err;
+		printk("#   %s (ro=%d, %lu sectors): only read: %u KiB at each end read twice "
+		       "agree, past-end reads refused or -EIO, %u reads in flight\n", d->name,
+		       d->readonly, d->sectors, n / 2, d->queue_depth);
+	}
+	return checked ? 0 : ST_SKIPPED;
+}
+
 static bool vt_io_done(void *ctx)
 {
 	return ((struct vt_io *)ctx)->status != 1;
@@ -746,7 +867,7 @@ static const struct selftest virtio_tests[] = {
 	  ST_NATIVE },
 	{ test_pci_caps_bars, "pci: capability lists end, BARs hold what sizing decoded",
 	  ST_NATIVE },
-	{ test_virtio_found, "virtio: the promised disks are found, bound, MSI-X to this CPU",
+	{ test_virtio_found, "virtio-blk: the described disks are found, bound, MSI-X to this CPU",
 	  ST_NATIVE },
 	{ test_vblk_host_pattern, "virtio-blk: reads what the host wrote, on every disk",
 	  ST_NATIVE },
@@ -761,6 +882,8 @@ static const struct selftest virtio_tests[] = {
 	{ test_vblk_ioerr, "virtio-blk: a device I/O error fails that request with -EIO only",
 	  ST_NATIVE },
 	{ test_vblk_discard, "virtio-blk: discard gives zeros or old data; limits enforced",
+	  ST_NATIVE },
+	{ test_vblk_undescribed, "virtio-blk: a disk the command line does not describe is only read",
 	  ST_NATIVE },
 	{ test_vblk_throughput, "virtio-blk: sequential write and read throughput (measured)",
 	  ST_NATIVE },

@@ -18,7 +18,6 @@
 #include <pvkit/errno.h>
 #include <pvkit/idle.h>
 #include <pvkit/netdev.h>
-#include <pvkit/serve.h>
 #include <pvkit/xen/netfront.h>
 #include <pvkit/xen/xenbus.h>
 #include <pvkit/xen/xenstore.h>
@@ -83,10 +82,6 @@ void netdev_rx(struct netdev *dev, struct netbuf *nb)
 void idle_register(struct idle_poller *p)
 {
 	poller = p;
-}
-
-void serve_register_command(struct serve_command *cmd)
-{
 }
 
 /* ---- fixture ------------------------------------------------------------------------------ */
