@@ -29,7 +29,8 @@ ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]')
 
 FAIL_TEST_PARAM = 'pvkit.fail_test'   # =N: the guest reports test N failed after it ran
 SERVE_PARAM = 'pvkit.serve'           # =1: stay up after the tests ("pvkit: ready")
-READY_LINE = 'pvkit: ready'
+READY_LINE = 'pvkit: ready'           # the prefix; then disk=... net=... addr=... (serve.c)
+READY_RE = re.compile(r'^pvkit: ready(?: (.*))?$')
 ECHO_FMT = 'pvkit: echo %s'           # every console input line comes back like this
 
 # QEMU isa-debug-exit: status (v << 1) | 1.
@@ -101,6 +102,21 @@ def parse_console(text):
         if m:
             rep.errors.append(m.group(1))
     return rep
+
+
+def ready_line(lines):
+    """Serve mode's first ready line, 'pvkit: ready disk=xvda,xvdb net=eth0 addr=10.0.0.2/24',
+    as {'disk': ['xvda', 'xvdb'], 'net': ['eth0'], 'addr': [...], 'line': the line} ("none" and
+    a missing field: []); None when no line says ready."""
+    for line in lines:
+        m = READY_RE.match(line.strip())
+        if m:
+            kv = dict(w.partition('=')[::2] for w in (m.group(1) or '').split() if '=' in w)
+            out = {k: [x for x in kv.get(k, '').split(',') if x and x != 'none']
+                   for k in ('disk', 'net', 'addr')}
+            out['line'] = line.strip()
+            return out
+    return None
 
 
 def judge(rep, entry=None, env=None, min_tests=5):
