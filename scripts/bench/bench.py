@@ -274,8 +274,10 @@ def parse_case(case):
                 p.note("the paced sender reached %.1f of %.1f Mbit/s: sender-limited"
                        % (rate / 1000, pace / 1000))
             if ok:
-                p.set("udp_guest_to_dom0_%ssend_mbit_s" % ("paced_" if pace else ""),
-                      k, l, "kbit_s", 1 / 1000)
+                p.set(pre + "send_mbit_s", k, l, "kbit_s", 1 / 1000)
+            if ok and num(k.get("sndbuf_errors")) is not None and num(k["sndbuf_errors"]) >= 0:
+                # Linux: datagrams sendto() took but the guest dropped (results.json only)
+                fig[pre + "sndbuf_errors"] = num(k["sndbuf_errors"])
     for line in hook:
         l = line.strip()
         k = kv(l)
@@ -658,10 +660,10 @@ def main(argv=None):
                                                 res["t_bench_s"]))
     rc = 0
     if res["missing"]:
-        print("bench: %d figure(s) without %d successful runs: %s" % (
-            len(res["missing"]), MIN_RUNS,
-            ", ".join("%s %s" % (m["guest"], m["figure"]) for m in res["missing"])),
-            file=sys.stderr)
+        names = ["%s %s" % (m["guest"], m["figure"]) for m in res["missing"]]
+        print("bench: %d figure(s) without %d successful runs: %s%s" % (
+            len(names), MIN_RUNS, ", ".join(names[:12]),
+            " ... (all in results.json's missing)" if len(names) > 12 else ""), file=sys.stderr)
         rc = 1
     if not run.get("harness_ok"):
         print("bench: the Xen host run had a problem: %s" % run.get("error"), file=sys.stderr)

@@ -20,12 +20,15 @@
  * It prints "bench udp-recv listening port=P rcvbuf=G" once bound, then ends when BYTES
  * arrived, or IDLE_MS (default 2000) after the last datagram, or FIRST_MS (default 30000)
  * without any. Lines:
- *   bench udp-send dst=A:P bytes=B datagrams=N time_us=T kbit_s=K pace_kbit_s=R error=none
+ *   bench udp-send dst=A:P bytes=B datagrams=N time_us=T kbit_s=K pace_kbit_s=R sndbuf_errors=S
+ *     error=none
  *   bench udp-recv port=P bytes=B datagrams=N time_us=T kbit_s=K lost_pct=L rcvbuf_asked=A
  *     rcvbuf=G rcvbuf_errors=E error=none
  * (recv's kbit_s counts the bytes after the first datagram over first-to-last time;
  * rcvbuf_errors is the growth of the host's Udp RcvbufErrors counter in /proc/net/snmp while
- * it ran, i.e. datagrams the kernel dropped because a socket buffer was full, -1 if unknown.)
+ * it ran, i.e. datagrams the kernel dropped because a socket buffer was full; send's
+ * sndbuf_errors that of SndbufErrors: datagrams sendto() accepted but the kernel dropped on
+ * the way out, a full device queue; -1 if unknown.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,8 +64,9 @@ static const char *err_name(int e)
 	return b;
 }
 
-/* The host's Udp RcvbufErrors (/proc/net/snmp: a header line, then a value line), -1 if none. */
-static long long udp_rcvbuf_errors(void)
+/* The host's Udp counter @name (/proc/net/snmp: a header line, then a value line), -1 if
+ * there is none. */
+static long long udp_snmp(const char *name)
 {
 	char head[1024], val[1024];
 	long long r = -1;
@@ -78,7 +82,7 @@ static long long udp_rcvbuf_errors(void)
 		h = strtok_r(head, " \n", &hs);
 		v = strtok_r(val, " \n", &vs);
 		while (h && v) {
-			if (!strcmp(h, "RcvbufErrors")) {
+			if (!strcmp(h, name)) {
 				r = atoll(v);
 				break;
 			}
@@ -104,6 +108,7 @@ static int do_send(const char *ip, unsigned int port, uint64_t bytes, unsigned i
 	static char buf[65536];
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
 	uint64_t sent = 0, n = 0, t0, us;
+	long long drops0, drops1;
 	int s, err = 0;
 
 	if (!inet_aton(ip, &to.sin_addr) || size < 8 || size > sizeof(buf) || kbit_s > KBIT_S_MAX)
@@ -111,6 +116,7 @@ static int do_send(const char *ip, unsigned int port, uint64_t bytes, unsigned i
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	if (s < 0)
 		return 1;
+	drops0 = udp_snmp("SndbufErrors");
 	t0 = now_ns();
 	while (sent < bytes) {
 		size_t len = bytes - sent < size ? bytes - sent : size;
@@ -138,11 +144,12 @@ static int do_send(const char *ip, unsigned int port, uint64_t bytes, unsigned i
 		n++;
 	}
 	us = (now_ns() - t0) / 1000;
+	drops1 = udp_snmp("SndbufErrors");
 	printf("bench udp-send dst=%s:%u bytes=%llu datagrams=%llu time_us=%llu kbit_s=%llu "
-	       "pace_kbit_s=%llu error=%s\n", ip, port, (unsigned long long)sent,
-	       (unsigned long long)n, (unsigned long long)us,
+	       "pace_kbit_s=%llu sndbuf_errors=%lld error=%s\n", ip, port,
+	       (unsigned long long)sent, (unsigned long long)n, (unsigned long long)us,
 	       (unsigned long long)(us ? sent * 8000 / us : 0), (unsigned long long)kbit_s,
-	       err ? err_name(err) : "none");
+	       drops0 < 0 || drops1 < 0 ? -1 : drops1 - drops0, err ? err_name(err) : "none");
 	close(s);
 	return err ? 1 : 0;
 }
@@ -169,7 +176,7 @@ static int do_recv(unsigned int port, uint64_t bytes, int idle_ms, int first_ms,
 		err = ENOBUFS;
 	printf("bench udp-recv listening port=%u rcvbuf=%d\n", port, granted);
 	fflush(stdout);
-	drops0 = udp_rcvbuf_errors();
+	drops0 = udp_snmp("RcvbufErrors");
 	while (got < bytes) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 		int r = poll(&p, 1, n ? idle_ms : first_ms);
@@ -193,7 +200,7 @@ static int do_recv(unsigned int port, uint64_t bytes, int idle_ms, int first_ms,
 		got += (uint64_t)len;
 		n++;
 	}
-	drops1 = udp_rcvbuf_errors();
+	drops1 = udp_snmp("RcvbufErrors");
 	us = (t_last - t_first) / 1000;
 	printf("bench udp-recv port=%u bytes=%llu datagrams=%llu time_us=%llu kbit_s=%llu "
 	       "lost_pct=%llu rcvbuf_asked=%d rcvbuf=%d rcvbuf_errors=%lld error=%s\n", port,
