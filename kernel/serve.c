@@ -6,12 +6,15 @@
  * their owners (net, udp, ping, bench, netfront, blk). Everything here runs from the idle loop,
  * never in interrupt context.
  */
+#include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
 #include <pvkit/console_in.h>
 #include <pvkit/harness.h>
 #include <pvkit/idle.h>
 #include <pvkit/irq.h>
 #include <pvkit/mm.h>
+#include <pvkit/net.h>
+#include <pvkit/netdev.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/serve.h>
@@ -20,6 +23,8 @@
 #ifdef CONFIG_XEN_GUEST
 #include <pvkit/xen/hypercall.h>
 #endif
+
+#define SERVE_READY_LIST	96	/* bytes of one list of the ready line (cut with "...") */
 
 static volatile enum serve_stop serve_stop_req = SERVE_RUNNING;
 static const struct boot_info *serve_bi;
@@ -105,12 +110,57 @@ static unsigned int serve_console_poll(void)
 
 static struct idle_poller console_poller = { .name = "console", .poll = serve_console_poll };
 
+/* Append @word to the comma-separated list @buf (SERVE_READY_LIST bytes); a list that no
+ * longer fits ends in "...". */
+static void serve_list_add(char *buf, const char *word)
+{
+	size_t len = strlen(buf);
+
+	if (len >= 3 && !strcmp(buf + len - 3, "..."))
+		return;
+	if (len + 1 + strlen(word) + 4 > SERVE_READY_LIST) {
+		strlcpy(buf + len, len ? ",..." : "...", SERVE_READY_LIST - len);
+		return;
+	}
+	snprintf(buf + len, SERVE_READY_LIST - len, "%s%s", len ? "," : "", word);
+}
+
+/*
+ * The ready line names what is up, so that a script waiting for it can tell a whole boot from
+ * one whose disk or network never came (blkfront gives up on a silent backend after its
+ * connect timeout and the boot goes on): disk= the registered disks that are not gone, net=
+ * the interfaces with carrier and an address, addr= their addresses in the same order; each
+ * "none" when empty.
+ */
+static void serve_print_ready(void)
+{
+	char disks[SERVE_READY_LIST] = "", nets[SERVE_READY_LIST] = "";
+	char addrs[SERVE_READY_LIST] = "";
+
+	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d))
+		if (!d->gone)
+			serve_list_add(disks, d->name);
+	for (struct netdev *n = netdev_first(); n; n = netdev_next(n)) {
+		struct net_if_config cfg;
+		char a[IP4_STR_MAX + 3];
+
+		if (n->gone || !n->carrier || net_if_get_config(n, &cfg))
+			continue;
+		serve_list_add(nets, n->name);
+		ip_format_addr(a, cfg.addr);
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), "/%u", cfg.prefix);
+		serve_list_add(addrs, a);
+	}
+	printk(HARNESS_READY, disks[0] ? disks : "none", nets[0] ? nets : "none",
+	       addrs[0] ? addrs : "none");
+}
+
 enum serve_stop serve(const struct boot_info *bi)
 {
 	serve_bi = bi;
 	console_in_set_handler(serve_line);
 	idle_register(&console_poller);
-	printk(HARNESS_READY);
+	serve_print_ready();
 	while (serve_stop_req == SERVE_RUNNING)
 		idle_wait();
 	printk("pvkit: serve: stopping (%s)\n",

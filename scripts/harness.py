@@ -33,7 +33,8 @@ NETFRONT_PARAM = 'pvkit.netfront'     # =0: the guest leaves every Xen vif alone
 IP_PARAM_RE = re.compile(r'(^|\s)ip(\.\w+)?=')    # ip= / ip.<if>=: an interface to configure
 SKIP_ENV_PREFIX = 'not in '           # HARNESS_SKIP_ENV: a test that does not apply here
 SERVE_PARAM = 'pvkit.serve'           # =1: stay up after the tests ("pvkit: ready")
-READY_LINE = 'pvkit: ready'
+READY_LINE = 'pvkit: ready'           # the prefix; then disk=... net=... addr=... (serve.c)
+READY_RE = re.compile(r'^pvkit: ready(?: (.*))?$')
 ECHO_FMT = 'pvkit: echo %s'           # every console input line comes back like this
 
 # The skip policy, one for every judge: in a case that gives the guest a disk (or a network
@@ -159,6 +160,21 @@ def test_results(rep, disk=False, net=False):
                     ['skipped although the case gives the guest a disk or a network '
                      'interface'] if t in idle else []))
     return out
+
+
+def ready_line(lines):
+    """Serve mode's first ready line, 'pvkit: ready disk=xvda,xvdb net=eth0 addr=10.0.0.2/24',
+    as {'disk': ['xvda', 'xvdb'], 'net': ['eth0'], 'addr': [...], 'line': the line} ("none" and
+    a missing field: []); None when no line says ready."""
+    for line in lines:
+        m = READY_RE.match(line.strip())
+        if m:
+            kv = dict(w.partition('=')[::2] for w in (m.group(1) or '').split() if '=' in w)
+            out = {k: [x for x in kv.get(k, '').split(',') if x and x != 'none']
+                   for k in ('disk', 'net', 'addr')}
+            out['line'] = line.strip()
+            return out
+    return None
 
 
 def judge(rep, entry=None, env=None, min_tests=5, disk=False, net=False):

@@ -296,6 +296,20 @@ def readme_option_table_is_true():
                                                                sorted(read - table))
 
 
+@case
+def ready_line_parsed():
+    """the ready line says which disks and interfaces are up; other lines are not it"""
+    r = harness.ready_line(['pvkit: net eth0 addr=10.0.0.2/24 gw=none',
+                            'pvkit: ready disk=xvda,xvdb net=eth0 addr=10.0.0.2/24\r'])
+    assert r['disk'] == ['xvda', 'xvdb'] and r['net'] == ['eth0'], r
+    assert r['addr'] == ['10.0.0.2/24'], r
+    r = harness.ready_line(['pvkit: ready disk=none net=none addr=none'])
+    assert r['disk'] == [] and r['net'] == [] and r['addr'] == [], r
+    assert harness.ready_line(['pvkit: ready'])['disk'] == []
+    assert harness.ready_line(['pvkit: readying', 'pvkit: echo pvkit: ready']) is None
+    assert harness.ready_line([]) is None
+
+
 def main():
     failed = 0
     for n, fn in enumerate(CASES, 1):

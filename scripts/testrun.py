@@ -8,7 +8,8 @@ Suites:
   unit     hosted unit tests (tests/unit, ASan + UBSan)
   fuzz     every libFuzzer target of tests/fuzz/*.mk for its bounded time, two at a time
            (xenstore >= 60 s; PVKIT_FUZZ_SECONDS raises every target to at least that)
-  harness  the harness judging canned guest output (it must see failures as failures)
+  harness  the harness judging canned guest output (it must see failures as failures), and
+           make bench's aggregation on canned logs (scripts/bench/test_bench.py)
   boot     native boots under QEMU: PVH via -kernel, multiboot2 via the GRUB ISO, and a guest
            that fails a test on purpose, which must be reported as failed
   build    every configs/* builds (and the native ones boot); a second make does nothing;
@@ -226,15 +227,20 @@ def suite_fuzz(r):
 # ---- harness ----------------------------------------------------------------------------
 
 def suite_harness(r):
-    log = r.log_path('harness', 'judge')
-    status, text = run_logged([sys.executable, os.path.join(SRC, 'scripts', 'test_harness.py')],
-                              log, timeout=60)
-    for line in text.splitlines():
-        m = harness.TEST_RE.match(line)
-        if m:
-            r.record('harness: %s' % m.group(3), [] if m.group(1) == 'ok' else ['see log'], log)
-    r.record('harness: judge self-test ran to completion', [] if status == 0 else
-             ['exit status %s' % status], log)
+    """The judges on canned input: scripts/harness.py (guest consoles) and make bench's
+    aggregation, scripts/bench/bench.py --parse-only (scripts/bench/test_bench.py)."""
+    for name, script, what in (('judge', 'test_harness.py', 'judge'),
+                               ('bench', os.path.join('bench', 'test_bench.py'), 'bench.py')):
+        log = r.log_path('harness', name)
+        status, text = run_logged([sys.executable, os.path.join(SRC, 'scripts', script)],
+                                  log, timeout=300)
+        for line in text.splitlines():
+            m = harness.TEST_RE.match(line)
+            if m:
+                r.record('harness: %s' % m.group(3), [] if m.group(1) == 'ok' else ['see log'],
+                         log)
+        r.record('harness: %s self-test ran to completion' % what, [] if status == 0 else
+                 ['exit status %s' % status], log)
 
 
 # ---- boot -------------------------------------------------------------------------------
@@ -306,8 +312,11 @@ def boot_serve(r, image):
                               b'blk list\npoweroff\n')
     rep = harness.parse_console(text)
     problems = harness.judge(rep, entry='pvh', env='native') + harness.judge_qemu_exit(status)
-    if harness.READY_LINE not in rep.lines:
+    ready = harness.ready_line(rep.lines)
+    if ready is None:
         problems.append('no "%s" line' % harness.READY_LINE)
+    elif ready['disk'] or ready['net']:     # nothing attached here: nothing may claim to be up
+        problems.append('ready line names devices that are not there: %s' % ready['line'])
     for want in ('echo hello from the host', 'stats', 'help', 'blk list', 'poweroff'):
         if harness.ECHO_FMT % want not in rep.lines:
             problems.append('console input "%s" not echoed' % want)
@@ -522,6 +531,8 @@ def boot_virtio_undescribed(r, elf):
 
 # ---- native boot with virtio-net (issue 7) -----------------------------------------------
 
+PACED_SEND_KBIT_S = 8000    # `udp send ... kbit_s`: far below what the guest sends unpaced here
+
 def boot_virtio_net(r, elf):
     """Issue 7, acceptance 4: serve mode with a virtio-net on QEMU user networking (guest
     10.0.2.15/24, gateway 10.0.2.2) and a UDP host forward to the guest's echo port. The
@@ -544,7 +555,7 @@ def boot_virtio_net(r, elf):
                          r'duplicate=(\d+) size=(\d+) rtt_min_us=(\d+) rtt_avg_us=(\d+) '
                          r'rtt_max_us=(\d+) error=(\S+)')
     send_re = re.compile(r'pvkit: udp send (\S+) bytes=(\d+) datagrams=(\d+) waits=(\d+) '
-                         r'time_us=(\d+) kbit_s=(\d+) error=(\S+)')
+                         r'time_us=(\d+) kbit_s=(\d+) pace_kbit_s=(\d+) error=(\S+)')
     svc_re = re.compile(r'pvkit: net stats services: echo_datagrams=(\d+) echo_bytes=(\d+) '
                         r'echo_errors=(\d+)')
 
@@ -706,9 +717,14 @@ def boot_virtio_net(r, elf):
     sink_thread.start()
     status = None
     try:
-        if not wait_for(re.escape(harness.READY_LINE), BOOT_TIMEOUT):
+        m = wait_for(harness.READY_RE, BOOT_TIMEOUT)
+        if not m:
             problems.append('no "%s" line' % harness.READY_LINE)
         else:
+            ready = harness.ready_line([m.group(0)])
+            if ready['net'] != ['eth0'] or ready['addr'] != ['10.0.2.15/24']:
+                problems.append('the ready line does not name eth0 at 10.0.2.15/24: %s'
+                                % ready['line'])
             sock = udp_socket()
             try:
                 echo_rtt(sock)
@@ -727,7 +743,7 @@ def boot_virtio_net(r, elf):
             time.sleep(1.0)                 # what is on its way to the sink
             if m:
                 got = sum(sink_got.values())
-                if m.group(7) != 'none' or int(m.group(2)) != src_bytes:
+                if m.group(8) != 'none' or int(m.group(2)) != src_bytes:
                     problems.append('guest source: %s' % m.group(0))
                 if got != src_bytes or sink_bad[0]:
                     problems.append('host sink: %d of %d bytes, %d datagrams wrong'
@@ -735,6 +751,22 @@ def boot_virtio_net(r, elf):
                 notes.append('guest source: %s bytes to a host socket in %s us = %s kbit/s '
                              '(%s waits for ring space); host got %d bytes intact'
                              % (m.group(2), m.group(5), m.group(6), m.group(4), got))
+            # Paced (make bench's paced run): the source must hold the rate, not exceed it.
+            pace = PACED_SEND_KBIT_S
+            sink_got.clear()                # offsets start at 0 again
+            m = command('udp send 10.0.2.2 %d %d 1472 %d' % (sink_port, src_bytes // 2, pace),
+                        send_re, 120)
+            time.sleep(1.0)
+            if m:
+                got = sum(sink_got.values())
+                if m.group(8) != 'none' or int(m.group(7)) != pace or \
+                        int(m.group(6)) > pace * 1.05:
+                    problems.append('guest source paced at %d kbit/s: %s' % (pace, m.group(0)))
+                if got != src_bytes // 2 or sink_bad[0]:
+                    problems.append('host sink, paced: %d of %d bytes, %d datagrams wrong'
+                                    % (got, src_bytes // 2, sink_bad[0]))
+                notes.append('guest source paced at %d kbit/s: %s kbit/s in %s us; host got %d '
+                             'bytes' % (pace, m.group(6), m.group(5), got))
             m = command('net', svc_re)
             if m and int(m.group(1)) < n:
                 problems.append('echo service counted %s datagrams, %d were echoed'

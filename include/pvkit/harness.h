@@ -15,7 +15,9 @@
 #define HARNESS_SUMMARY		"pvkit: selftest %u passed, %u failed\n"
 #define HARNESS_EVTCHN_ABI	"pvkit: evtchn abi=%s\n"		/* "fifo" or "2l" (Xen) */
 #define HARNESS_SHUTDOWN	"pvkit: shutdown %s\n"		/* "ok", "fail" or "reboot" */
-#define HARNESS_READY		"pvkit: ready\n"		/* serve mode is up */
+/* serve mode is up; disk=, net=, addr=: what is (kernel/serve.c), "none" for nothing. Scripts
+ * match the prefix "pvkit: ready" (scripts/harness.py READY_RE). */
+#define HARNESS_READY		"pvkit: ready disk=%s net=%s addr=%s\n"
 #define HARNESS_ECHO		"pvkit: echo %s\n"		/* a console input line */
 
 /* Command-line switches the harness uses. */

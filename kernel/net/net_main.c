@@ -21,6 +21,7 @@
 #define PING_TIMEOUT_NS		(1000ull * 1000000)	/* per request */
 #define SOURCE_STALL_NS		(10000ull * 1000000)	/* udp send gives up without progress */
 #define SOURCE_SIZE_DEFAULT	1472u	/* a full frame at MTU 1500 */
+#define SOURCE_KBIT_MAX		100000000ul	/* pacing: 100 Gbit/s keeps the schedule in 64 bits */
 
 static struct timer net_timer;		/* wakes the idle loop for the stack's deadlines */
 
@@ -203,15 +204,27 @@ struct net_source {
 	uint64_t bytes, sent;		/* asked, sent so far */
 	uint32_t size;			/* datagram payload */
 	uint64_t datagrams, waits;	/* sent, times the device (or ARP) was full */
+	uint64_t kbit_s;		/* pacing rate, 0: as fast as the device takes them */
+	uint64_t t0;			/* pv_clock_ns at the start: the pacing schedule's origin */
 	int err;			/* why it stopped */
 };
+
+/* When the next datagram is due (pv_clock_ns) on the pacing schedule: after @src->sent bytes
+ * at @src->kbit_s, counted from the start, so a late wake-up is made up, never accumulated. */
+static uint64_t net_source_due(const struct net_source *src)
+{
+	uint64_t b = src->sent, r = src->kbit_s;
+
+	return src->t0 + b / r * 8000000ull + b % r * 8000000ull / r;
+}
 
 static bool net_never(void *ctx)
 {
 	return false;
 }
 
-/* A burst of datagrams: enough to fill the ring. Return: how many went (0: no room now). */
+/* A burst of datagrams: enough to fill the ring, or (paced) those that are due.
+ * Return: how many went (0: no room now, or none due). */
 static unsigned int net_source_burst(struct net_source *src)
 {
 	static uint8_t buf[UDP_PAYLOAD_MAX];
@@ -220,6 +233,9 @@ static unsigned int net_source_burst(struct net_source *src)
 	for (k = 0; k < 64 && src->sent < src->bytes; k++) {
 		uint32_t n = (uint32_t)MIN((uint64_t)src->size, src->bytes - src->sent);
 		int err;
+
+		if (src->kbit_s && net_source_due(src) > pv_clock_ns())
+			break;			/* paced: not yet */
 
 		net_source_fill(buf, n, src->sent);
 		err = udp_sendto(src->s, src->dst, src->port, buf, n);
@@ -239,32 +255,38 @@ static unsigned int net_source_burst(struct net_source *src)
 
 static void cmd_udp_send(char **w, unsigned int n)
 {
-	unsigned long port, bytes, size = SOURCE_SIZE_DEFAULT;
+	unsigned long port, bytes, size = SOURCE_SIZE_DEFAULT, kbit_s = 0;
 	struct net_source src = { 0 };
 	uint8_t mac[ETH_ALEN];
 	char a[IP4_STR_MAX];
-	uint64_t t0, us, last;
+	uint64_t us, last, now;
 	int err;
 
 	if (n < 4 || ip_parse_addr(w[1], &src.dst) || parse_ulong(w[2], &port) || !port ||
 	    port > 65535 || parse_ulong(w[3], &bytes) ||
-	    (n > 4 && (parse_ulong(w[4], &size) || size < 8 || size > UDP_PAYLOAD_MAX))) {
-		printk("pvkit: udp: usage: udp send <a.b.c.d> <port> <bytes> [size 8-%u]\n",
-		       UDP_PAYLOAD_MAX);
+	    (n > 4 && (parse_ulong(w[4], &size) || size < 8 || size > UDP_PAYLOAD_MAX)) ||
+	    (n > 5 && (parse_ulong(w[5], &kbit_s) || kbit_s > SOURCE_KBIT_MAX))) {
+		printk("pvkit: udp: usage: udp send <a.b.c.d> <port> <bytes> [size 8-%u "
+		       "[kbit_s 0-%lu]]\n", UDP_PAYLOAD_MAX, SOURCE_KBIT_MAX);
 		return;
 	}
 	src.port = (uint16_t)port;
 	src.bytes = bytes;
 	src.size = (uint32_t)size;
+	src.kbit_s = kbit_s;
 	err = udp_bind(0, NULL, NULL, &src.s);
 	if (!err)
 		err = net_arp_resolve(src.dst, mac, 5 * ARP_RETRY_NS);
-	t0 = last = pv_clock_ns();
+	src.t0 = last = pv_clock_ns();
 	while (!err && !src.err && src.sent < src.bytes) {
 		/* Everything the idle loop does (the net poller: completions make room), so that
 		 * a detach or a watch is not held up by a long send. */
 		idle_poll();
 		if (net_source_burst(&src)) {
+			last = pv_clock_ns();
+		} else if (src.kbit_s && net_source_due(&src) > (now = pv_clock_ns())) {
+			/* paced and early: halted until the next one is due (at most 1 ms) */
+			net_wait(net_never, NULL, MIN(net_source_due(&src) - now, 1000000ull));
 			last = pv_clock_ns();
 		} else if (pv_clock_ns() - last > SOURCE_STALL_NS) {
 			err = -ETIMEDOUT;
@@ -272,31 +294,32 @@ static void cmd_udp_send(char **w, unsigned int n)
 			net_wait(net_never, NULL, 1000000);	/* a millisecond, halted */
 		}
 	}
-	us = (pv_clock_ns() - t0) / 1000;
+	us = (pv_clock_ns() - src.t0) / 1000;
 	if (!err)
 		err = src.err;
 	printk("pvkit: udp send %s:%lu bytes=%lu datagrams=%lu waits=%lu time_us=%lu "
-	       "kbit_s=%lu error=%s\n", ip_format_addr(a, src.dst), port, (unsigned long)src.sent,
-	       (unsigned long)src.datagrams, (unsigned long)src.waits, (unsigned long)us,
-	       (unsigned long)(us ? src.sent * 8000 / us : 0), err ? strerror_name(err) : "none");
+	       "kbit_s=%lu pace_kbit_s=%lu error=%s\n", ip_format_addr(a, src.dst), port,
+	       (unsigned long)src.sent, (unsigned long)src.datagrams, (unsigned long)src.waits,
+	       (unsigned long)us, (unsigned long)(us ? src.sent * 8000 / us : 0), kbit_s,
+	       err ? strerror_name(err) : "none");
 	udp_close(src.s);
 }
 
 static void cmd_udp(const char *args)
 {
-	char buf[96], *w[NET_ARG_MAX + 1];	/* "send" and four arguments */
+	char buf[112], *w[NET_ARG_MAX + 2];	/* "send" and five arguments */
 	unsigned int n = serve_words(args, buf, sizeof(buf), w, ARRAY_SIZE(w));
 
 	if (n && !strcmp(w[0], "send")) {
 		cmd_udp_send(w, n);
 		return;
 	}
-	printk("pvkit: udp: usage: udp send <a.b.c.d> <port> <bytes> [size]\n");
+	printk("pvkit: udp: usage: udp send <a.b.c.d> <port> <bytes> [size [kbit_s]]\n");
 }
 
 SERVE_COMMAND(ping, "ping <a.b.c.d> [count] [size]: ICMP echo, prints the result", cmd_ping);
 SERVE_COMMAND(net, "net [arp]: network counters (or the ARP cache)", cmd_net);
-SERVE_COMMAND(udp, "udp send <a.b.c.d> <port> <bytes> [size]: UDP source", cmd_udp);
+SERVE_COMMAND(udp, "udp send <a.b.c.d> <port> <bytes> [size [kbit_s]]: UDP source", cmd_udp);
 
 /* ---- start ------------------------------------------------------------------------------- */
 

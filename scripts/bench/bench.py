@@ -14,6 +14,7 @@ import platform
 import re
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -76,15 +77,102 @@ def make_plan(runs, build):
 # ---------------------------------------------------------------------------------------------
 # One case's figures, from its console and its hook output
 
+MIN_RUNS = 3             # successful runs a figure needs for a median (else n/a, exit 1)
+BENCH_DISK = "xvda"      # what the ready line must name as up (tests/bench/*.cfg)
+BENCH_NET = "eth0"
+READY = {"pvkit": "pvkit: ready", "linux": "bench: linux ready"}
+
+
+class CaseParse:
+    """The figures of one run. Every value goes through num(): a missing or malformed field
+    gives no figure and a note naming it, never an exception."""
+
+    def __init__(self, name):
+        self.name = name
+        self.fig, self.dom0, self.notes = {}, {}, []
+        self.na = {}         # figure -> why it does not apply (the guest said so)
+        self.why = {}        # figure -> why this run has no value for it
+
+    def note(self, text, keys=()):
+        """Say why something is missing; @keys: the figures it cost."""
+        if text not in self.notes:
+            self.notes.append(text)
+        for key in keys:
+            self.why.setdefault(key, text)
+
+    def nums(self, k, line, fields, keys):
+        """The numbers of @fields in the key=value dict @k of @line, or None (and a note that
+        figures @keys are missing for it)."""
+        out = [num(k.get(f)) for f in fields]
+        bad = [f for f, v in zip(fields, out) if v is None]
+        if bad:
+            self.note("line lacks %s: %s" % (", ".join(bad), line.strip()[:160]), keys)
+            return None
+        return out
+
+    def set(self, key, k, line, field, scale=1.0):
+        v = self.nums(k, line, (field,), (key,))
+        if v is not None:
+            self.fig[key] = v[0] * scale
+
+
+def udp_error(k, line, p, what, keys, socket=False):
+    """A UDP line's own verdict: its error= field and, for a receiving @socket, the buffer it
+    asked for and was granted (items 7 and 8: a default or cut buffer measures the buffer, not
+    the guest). Returns True when the line's figures can be used; else notes why."""
+    err = k.get("error")
+    if err is None:
+        p.note("%s: line lacks error: %s" % (what, line.strip()[:160]), keys)
+        return False
+    if socket:
+        asked, got = num(k.get("rcvbuf_asked")), num(k.get("rcvbuf"))
+        if asked is None or got is None:
+            p.note("%s: line lacks rcvbuf_asked, rcvbuf: %s" % (what, line.strip()[:160]),
+                   keys)
+            return False
+        if not asked:
+            p.note("%s: the receiver kept the default socket buffer (%d bytes)" % (what, got),
+                   keys)
+            return False
+        if got < 2 * asked:     # Linux grants (and reports) twice the value set
+            p.note("%s: socket buffer not granted: asked %d, got %d (rmem_max?)"
+                   % (what, asked, got), keys)
+            return False
+    if err != "none":
+        p.note("%s: error %s" % (what, err), keys)
+        return False
+    return True
+
+
+def ready_check(guest, con, p):
+    """The ready line must name the bench's disk and interface as up (docs/benchmarks.md,
+    item 10); a boot time whose ready line lacks either is not a boot of this DomU."""
+    line = next((l.strip() for l in con if l.strip().startswith(READY.get(guest, "\0"))), None)
+    if line is None:
+        return "no ready line in the console"
+    k = kv(line)
+    lack = [what for what, key, want in (("disk", "disk", BENCH_DISK),
+                                         ("interface", "net", BENCH_NET))
+            if want not in (k.get(key) or "").split(",")]
+    if lack:
+        return "the ready line lacks %s: %s" % (" and ".join(
+            "%s %s" % (w, BENCH_DISK if w == "disk" else BENCH_NET) for w in lack), line)
+    return None
+
+
 def parse_case(case):
-    """{figure: value} of one run, plus 'notes' (reasons for missing figures)."""
-    guest = case["name"].split("-")[0]
-    fig, dom0, notes = {}, {}, []
-    con = case.get("console_lines") or []
+    """(guest, {figure: value}, {dom0 figure: value}, notes, {figure: why not applicable},
+    {figure: why missing}) of one run."""
+    name = str(case.get("name") or "?")
+    guest = name.split("-")[0]
+    p = CaseParse(name)
+    fig, dom0 = p.fig, p.dom0
+    con = [l for l in (case.get("console_lines") or []) if isinstance(l, str)]
     hook = []
     for phase, lines in (case.get("hook_output") or {}).items():
-        hook += lines
+        hook += [l for l in (lines or []) if isinstance(l, str)]
     hc, last_hc, pending = {}, None, None
+    send_ok = {}          # pace -> the guest's sender line was sound
     for line in con:
         l = line.strip()
         if l.startswith("pvkit: "):
@@ -104,7 +192,8 @@ def parse_case(case):
             pending = next((key for op, qd, _, _, key in BLK
                             if k.get("op") == op and k.get("qd") == str(qd)), None)
         elif l.startswith("udp send "):
-            pending = "udp_guest_to_dom0_mbit_s"
+            pending = ("udp_guest_to_dom0_paced_mbit_s" if num(kv(l).get("pace_kbit_s"))
+                       else "udp_guest_to_dom0_mbit_s")
         elif l.startswith("bench udp-recv port="):
             pending = "udp_dom0_to_guest_mbit_s"
         m = re.search(r"Memory: (\d+)K/(\d+)K available \((\d+)K kernel code, (\d+)K rwdata, "
@@ -115,73 +204,133 @@ def parse_case(case):
             fig["image_data_bytes"] = rw + init
             fig["image_bss_bytes"] = bss
             continue
+        k = kv(l)
         if l.startswith("bench blk "):
-            k = kv(l)
             if k.get("error") != "none":
-                notes.append("blk %s qd%s: error %s" % (k.get("op"), k.get("qd"), k.get("error")))
+                p.note("blk %s qd%s: error %s" % (k.get("op"), k.get("qd"), k.get("error")),
+                       [key for op, qd, _, _, key in BLK
+                        if k.get("op") == op and k.get("qd") in (str(qd), None)])
                 continue
             for op, qd, unit, _, key in BLK:
                 if k.get("op") == op and k.get("qd") == str(qd):
-                    fig[key] = num(k.get(unit))
-            if "polled" in k:     # pvkit: stalls that polling the ring ended
+                    p.set(key, k, l, unit)
+            if "polled" in k and num(k["polled"]) is not None:  # pvkit: polled the ring
                 fig["blk_polled_windows"] = fig.get("blk_polled_windows", 0) + num(k["polled"])
         elif l.startswith("bench mem "):
-            k = kv(l)
-            fig["mem_used_kib"] = num(k.get("used_kib"))
+            p.set("mem_used_kib", k, l, "used_kib")
             if guest == "pvkit":
-                fig["image_text_bytes"] = num(k.get("text")) + num(k.get("rodata"))
-                fig["image_data_bytes"] = num(k.get("data"))
-                fig["image_bss_bytes"] = num(k.get("bss"))
+                v = p.nums(k, l, ("text", "rodata", "data", "bss"),
+                           ("image_text_bytes", "image_data_bytes", "image_bss_bytes"))
+                if v:
+                    fig["image_text_bytes"] = v[0] + v[1]
+                    fig["image_data_bytes"] = v[2]
+                    fig["image_bss_bytes"] = v[3]
         elif l.startswith("bench lazy "):
-            k = kv(l)
-            ptes = num(k.get("ptes")) or 1
-            fig["hypercalls_per_1000_ptes_lazy"] = num(k.get("hypercalls_lazy")) * 1000 / ptes
-            fig["hypercalls_per_1000_ptes_eager"] = num(k.get("hypercalls_eager")) * 1000 / ptes
+            v = p.nums(k, l, ("ptes", "hypercalls_lazy", "hypercalls_eager"),
+                       ("hypercalls_per_1000_ptes_lazy", "hypercalls_per_1000_ptes_eager"))
+            if v and not v[0]:
+                p.note("bench lazy mapped no PTEs: %s" % l[:160],
+                       ("hypercalls_per_1000_ptes_lazy", "hypercalls_per_1000_ptes_eager"))
+            elif v:
+                fig["hypercalls_per_1000_ptes_lazy"] = v[1] * 1000 / v[0]
+                fig["hypercalls_per_1000_ptes_eager"] = v[2] * 1000 / v[0]
         elif l.startswith("bench pvops "):
-            k = kv(l)
             op = k.get("op")
-            fig["pvops_%s_pv_cycles" % op] = num(k.get("pv_cycles"))
-            if k.get("direct_cycles") not in (None, "-"):
-                fig["pvops_%s_direct_cycles" % op] = num(k.get("direct_cycles"))
-            if k.get("indirect_cycles") not in (None, "-"):
-                fig["pvops_%s_indirect_cycles" % op] = num(k.get("indirect_cycles"))
+            if op not in PVOPS:
+                p.note("bench pvops line without a known op: %s" % l[:160])
+                continue
+            p.set("pvops_%s_pv_cycles" % op, k, l, "pv_cycles")
+            for field, kind in (("direct_cycles", "direct"), ("indirect_cycles", "indirect")):
+                key = "pvops_%s_%s_cycles" % (op, kind)
+                if k.get(field) == "-":
+                    p.na[key] = ("no hard-wired variant in this mode: see bench pvops in "
+                                 "docs/benchmarks.md" if kind == "direct" else
+                                 "pvkit.pv_patch=0 or an image from before call-site patching")
+                else:
+                    p.set(key, k, l, field)
         elif l.startswith("bench udp-recv port="):      # the guest received (dom0 -> guest)
-            k = kv(l)
-            fig["udp_dom0_to_guest_mbit_s"] = num(k.get("kbit_s")) / 1000
-            fig["udp_dom0_to_guest_lost_pct"] = num(k.get("lost_pct"))
+            keys = ("udp_dom0_to_guest_mbit_s", "udp_dom0_to_guest_lost_pct",
+                    "udp_rcvbuf_guest_bytes")
+            if udp_error(k, l, p, "udp dom0->guest, the guest's receiver", keys,
+                         socket=guest != "pvkit"):
+                v = p.nums(k, l, ("kbit_s", "lost_pct"), keys[:2])
+                if v:
+                    fig["udp_dom0_to_guest_mbit_s"] = v[0] / 1000
+                    fig["udp_dom0_to_guest_lost_pct"] = v[1]
+                if "rcvbuf" in k:
+                    p.set("udp_rcvbuf_guest_bytes", k, l, "rcvbuf")
+            if guest == "pvkit":
+                p.na["udp_rcvbuf_guest_bytes"] = ("pvkit counts datagrams in its UDP callback: "
+                                                  "no socket buffer")
         elif l.startswith("udp send ") or l.startswith("bench udp-send "):
-            k = kv(l)
-            fig["udp_guest_send_rate_mbit_s"] = num(k.get("kbit_s")) / 1000
-    for l in hook:
-        l = l.strip()
+            pace = num(k.get("pace_kbit_s")) or 0
+            pre = "udp_guest_to_dom0_%s" % ("paced_" if pace else "")
+            ok = udp_error(k, l, p, "udp guest->dom0%s, the guest's sender" %
+                           (" paced" if pace else ""),
+                           (pre + "send_mbit_s", pre + "mbit_s", pre + "lost_pct"))
+            send_ok[pace > 0] = ok
+            rate = num(k.get("kbit_s"))
+            if ok and pace and rate is not None and rate < 0.95 * pace:
+                p.note("the paced sender reached %.1f of %.1f Mbit/s: sender-limited"
+                       % (rate / 1000, pace / 1000))
+            if ok:
+                p.set(pre + "send_mbit_s", k, l, "kbit_s", 1 / 1000)
+            if ok and num(k.get("sndbuf_errors")) is not None and num(k["sndbuf_errors"]) >= 0:
+                # Linux: datagrams sendto() took but the guest dropped (results.json only)
+                fig[pre + "sndbuf_errors"] = num(k["sndbuf_errors"])
+    for line in hook:
+        l = line.strip()
+        k = kv(l)
         if l.startswith("bench dom0 bench blk "):
-            k = kv(l)
             for op, qd, unit, _, key in BLK:
-                if k.get("op") == op and k.get("qd") == str(qd) and k.get("error") == "none":
+                if k.get("op") == op and k.get("qd") == str(qd) and k.get("error") == "none" \
+                        and num(k.get(unit)) is not None:
                     dom0[key] = num(k.get(unit))
-        elif l.startswith("bench dom0 rx-from-guest bench udp-recv port="):
-            k = kv(l)
-            fig["udp_guest_to_dom0_mbit_s"] = num(k.get("kbit_s")) / 1000
-            fig["udp_guest_to_dom0_lost_pct"] = num(k.get("lost_pct"))
+        elif re.match(r"bench dom0 rx-from-guest(-paced)? bench udp-recv port=", l):
+            paced = l.startswith("bench dom0 rx-from-guest-paced ")
+            pre = "udp_guest_to_dom0_%s" % ("paced_" if paced else "")
+            what = "udp guest->dom0%s, dom0's receiver" % (" paced" if paced else "")
+            keys = [pre + "mbit_s", pre + "lost_pct"] + (
+                [] if paced else ["udp_rcvbuf_dom0_bytes", "udp_guest_to_dom0_rcvbuf_errors"])
+            if not udp_error(k, l, p, what, keys, socket=True):
+                continue
+            if send_ok.get(paced) is False:
+                p.note("%s: not counted, the guest's sender failed" % what, keys)
+                continue
+            v = p.nums(k, l, ("kbit_s", "lost_pct"), keys[:2])
+            if v:
+                fig[pre + "mbit_s"] = v[0] / 1000
+                fig[pre + "lost_pct"] = v[1]
+            if not paced:
+                p.set("udp_rcvbuf_dom0_bytes", k, l, "rcvbuf")
+                if num(k.get("rcvbuf_errors")) is not None and num(k["rcvbuf_errors"]) >= 0:
+                    fig["udp_guest_to_dom0_rcvbuf_errors"] = num(k["rcvbuf_errors"])
+        elif l.startswith("bench dom0 tx-to-guest bench udp-send "):
+            if udp_error(k, l, p, "udp dom0->guest, dom0's sender",
+                         ("udp_dom0_to_guest_send_mbit_s",)):
+                p.set("udp_dom0_to_guest_send_mbit_s", k, l, "kbit_s", 1 / 1000)
         elif l.startswith("bench dom0 ping "):
             m = re.search(r"min/avg/max = ([0-9.]+)/([0-9.]+)/([0-9.]+) ms", l)
             if m:
                 fig["ping_rtt_avg_us"] = float(m.group(2)) * 1000
                 fig["ping_rtt_min_us"] = float(m.group(1)) * 1000
             else:
-                notes.append("ping: " + l[len("bench dom0 ping "):])
+                p.note("ping: " + l[len("bench dom0 ping "):], ("ping_rtt_avg_us",))
         elif l.startswith("bench boot "):
-            k = kv(l)
-            fig["boot_ready_ms"] = num(k.get("ready_ms"))
-            fig["boot_first_output_ms"] = num(k.get("first_output_ms"))
+            why = ready_check(guest, con, p)
+            if why:
+                p.note("boot time refused: %s" % why, ("boot_ready_ms",))
+            else:
+                p.set("boot_ready_ms", k, l, "ready_ms")
+            p.set("boot_first_output_ms", k, l, "first_output_ms")
         elif l.startswith("bench net-skipped ") or l.startswith("bench error "):
-            notes.append(l[len("bench "):])
+            p.note(l[len("bench "):])
     if case.get("end") != "poweroff":
-        notes.append("the domain ended with %s" % case.get("end"))
-    fig = {k: v for k, v in fig.items() if v is not None}
+        p.note("the domain ended with %s" % case.get("end"))
+    out = {k: v for k, v in fig.items() if v is not None}
     if hc:
-        fig["hypercalls_during"] = hc
-    return guest, fig, dom0, notes
+        out["hypercalls_during"] = hc
+    return guest, out, dom0, p.notes, p.na, p.why
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,10 +341,21 @@ FIGURES = [
     ("boot_ready_ms", "boot: xl create -> ready", "ms", "lower"),
     ("boot_first_output_ms", "boot: xl create -> 1st console line", "ms", "lower"),
 ] + [(key, label, unit if unit == "iops" else "MB/s", "higher") for _, _, unit, label, key in BLK] + [
-    ("udp_guest_to_dom0_mbit_s", "udp guest->dom0 (dom0 receives)", "Mbit/s", "higher"),
-    ("udp_guest_to_dom0_lost_pct", "udp guest->dom0 lost", "%", "lower"),
-    ("udp_dom0_to_guest_mbit_s", "udp dom0->guest (guest receives)", "Mbit/s", "higher"),
-    ("udp_dom0_to_guest_lost_pct", "udp dom0->guest lost", "%", "lower"),
+    ("udp_guest_to_dom0_send_mbit_s", "udp guest->dom0 unpaced: guest sends", "Mbit/s", "higher"),
+    ("udp_guest_to_dom0_mbit_s", "udp guest->dom0 unpaced: dom0 receives", "Mbit/s", "higher"),
+    ("udp_guest_to_dom0_lost_pct", "udp guest->dom0 unpaced: lost", "%", "lower"),
+    ("udp_guest_to_dom0_rcvbuf_errors", "udp guest->dom0 unpaced: dom0 socket drops",
+     "dgrams", "lower"),
+    ("udp_guest_to_dom0_paced_send_mbit_s", "udp guest->dom0 paced: guest sends", "Mbit/s",
+     "higher"),
+    ("udp_guest_to_dom0_paced_mbit_s", "udp guest->dom0 paced: dom0 receives", "Mbit/s",
+     "higher"),
+    ("udp_guest_to_dom0_paced_lost_pct", "udp guest->dom0 paced: lost", "%", "lower"),
+    ("udp_dom0_to_guest_send_mbit_s", "udp dom0->guest: dom0 sends", "Mbit/s", "higher"),
+    ("udp_dom0_to_guest_mbit_s", "udp dom0->guest: guest receives", "Mbit/s", "higher"),
+    ("udp_dom0_to_guest_lost_pct", "udp dom0->guest: lost", "%", "lower"),
+    ("udp_rcvbuf_dom0_bytes", "udp SO_RCVBUF granted: dom0", "bytes", "higher"),
+    ("udp_rcvbuf_guest_bytes", "udp SO_RCVBUF granted: guest", "bytes", "higher"),
     ("ping_rtt_avg_us", "ping dom0->guest rtt avg", "us", "lower"),
 ] + [("pvops_%s_pv_cycles" % op, "pv_ops %s via pv_ops" % op, "cycles", "lower") for op in PVOPS] + [
     ("pvops_%s_indirect_cycles" % op, "pv_ops %s unpatched" % op, "cycles", "lower")
@@ -218,30 +378,53 @@ NA_LINUX = {
 }
 
 
-def stats(values):
-    v = [x for x in values if x is not None]
-    if not v:
-        return None
-    return {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v}
-
-
-def na_reason(key, guest, notes):
+def by_design_na(key, guest):
+    """Why a figure never exists for @guest, or None when it must be measured."""
     if guest == "linux" and key.startswith("pvops_"):
         return NA_LINUX["pvops"]
     if guest == "linux" and key.startswith("hypercalls_"):
         return NA_LINUX["hypercalls"]
-    if guest == "pvkit" and key.startswith("pvops_") and key.endswith("_indirect_cycles"):
-        return "pvkit.pv_patch=0 or an image from before call-site patching"
-    if guest == "pvkit" and key.startswith("pvops_") and key.endswith("_direct_cycles"):
-        return "no hard-wired variant in this mode: see bench pvops in docs/benchmarks.md"
-    if key.startswith(("udp_", "ping_")):
-        for n in notes:
-            if "net-skipped" in n:
-                return "no network interface in the guest (%s)" % n
-    for n in notes:
-        if ": error" in n:
-            return n
-    return "not measured (see the case logs)"
+    if guest == "pvkit" and key == "udp_rcvbuf_guest_bytes":
+        return "pvkit counts datagrams in its UDP callback: no socket buffer"
+    return None
+
+
+def stats(values):
+    """Median, min, max of the successful runs; None with fewer than MIN_RUNS of them."""
+    v = [x for x in values if x is not None]
+    if len(v) < MIN_RUNS:
+        return None
+    return {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v}
+
+
+def na_reason(key, guest, runs, na):
+    """Why @guest's figure @key has no median: by design, not applicable in every run, or too
+    few successful runs, with each failed run's reason (@runs: [(case, figures, {figure: why},
+    notes)])."""
+    why = by_design_na(key, guest)
+    if why:
+        return why
+    got = [f[key] for _, f, _, _ in runs if f.get(key) is not None]
+    if not got and na:
+        return sorted(set(na))[0]
+    reasons = []
+    for name, fig, whys, notes in runs:
+        if fig.get(key) is not None:
+            continue
+        r = whys.get(key)
+        if r is None and key.startswith(("udp_", "ping_")):
+            r = next((n for n in notes if "net-skipped" in n), None)
+        if r is None:
+            r = next((n for n in notes if n.startswith(("error ", "the domain ended"))), None)
+        reasons.append("%s: %s" % (name, r or "no line gave it"))
+    if got:
+        why = "only %d successful run%s of %d (at least %d needed)" % (
+            len(got), "" if len(got) == 1 else "s", len(runs), MIN_RUNS)
+    else:
+        why = "not measured in any of %d runs" % len(runs)
+    if reasons:
+        why += "; " + "; ".join(reasons[:3]) + (" ..." if len(reasons) > 3 else "")
+    return why
 
 
 def fmt(v):
@@ -291,7 +474,6 @@ def host_description(run):
 
 def load_bytes(elf):
     """Bytes of the ELF's PT_LOAD segments in the file: what the domain builder copies."""
-    import struct
     with open(elf, "rb") as f:
         d = f.read()
     phoff, = struct.unpack_from("<Q", d, 0x20)
@@ -307,34 +489,63 @@ def load_bytes(elf):
 def aggregate(run, elf, linux_env, runs, sizes):
     per_guest = {g: [] for g in GUESTS}
     dom0_runs, notes = [], {g: [] for g in GUESTS}
+    na = {g: {} for g in GUESTS}            # figure -> reasons the guest gave in some run
+    runs_of = {g: [] for g in GUESTS}       # (case, figures, {figure: why}, notes) per run
     cases = []
-    for c in run["cases"]:
-        guest, fig, dom0, n = parse_case(c)
+    for c in run.get("cases") or []:
+        if not isinstance(c, dict):
+            continue
+        guest, fig, dom0, n, case_na, why = parse_case(c)
         if guest not in per_guest:
             continue
         per_guest[guest].append(fig)
+        runs_of[guest].append((c.get("name"), fig, why, n))
         if dom0:
             dom0_runs.append(dom0)
-        notes[guest] += ["%s: %s" % (c["name"], x) for x in n]
-        cases.append({"name": c["name"], "guest": guest, "end": c.get("end"),
+        notes[guest] += ["%s: %s" % (c.get("name"), x) for x in n]
+        for key, why in case_na.items():
+            na[guest].setdefault(key, []).append(why)
+        cases.append({"name": c.get("name"), "guest": guest, "end": c.get("end"),
                       "t_case_s": c.get("t_case_s"), "figures": fig, "dom0": dom0, "notes": n})
-    file_bytes = {"pvkit": load_bytes(elf),
-                  "linux": int(linux_env.get("VMLINUZ_BYTES", 0)) +
-                  int(linux_env.get("INITRD_BYTES", 0))}
-    figures = {}
+    file_bytes = {"pvkit": None, "linux": None}
+    try:
+        file_bytes["pvkit"] = load_bytes(elf)
+    except (OSError, struct.error, ValueError):
+        pass
+    if linux_env.get("VMLINUZ_BYTES") and linux_env.get("INITRD_BYTES"):
+        v, i = num(linux_env["VMLINUZ_BYTES"]), num(linux_env["INITRD_BYTES"])
+        file_bytes["linux"] = v + i if v is not None and i is not None else None
+    figures, missing = {}, []
     for key, label, unit, better in FIGURES:
         e = {"label": label, "unit": unit, "better": better}
         for g in GUESTS:
             if key == "image_file_bytes":
-                e[g] = {"median": file_bytes[g], "min": file_bytes[g], "max": file_bytes[g],
-                        "runs": [file_bytes[g]]}
-            else:
-                e[g] = stats([f.get(key) for f in per_guest[g]])
+                b = file_bytes[g]
+                e[g] = {"median": b, "min": b, "max": b, "runs": [b]} if b is not None else None
+                if b is None:
+                    e[g + "_na"] = ("%s unreadable" % elf if g == "pvkit" else
+                                    "no VMLINUZ_BYTES/INITRD_BYTES in the Linux guest's guest.env")
+                    missing.append((g, key, e[g + "_na"]))
+                continue
+            values = [f.get(key) for f in per_guest[g]]
+            e[g] = stats(values)
             if e[g] is None:
-                e[g + "_na"] = na_reason(key, g, notes[g])
-        d = stats([r.get(key) for r in dom0_runs])
-        if d:
-            e["dom0"] = d
+                e[g + "_na"] = na_reason(key, g, runs_of[g], na[g].get(key))
+                got = [x for x in values if x is not None]
+                if got:
+                    e[g + "_partial_runs"] = got
+                # required unless it never applies to this guest or every run said so
+                if not by_design_na(key, g) and (got or not na[g].get(key)):
+                    missing.append((g, key, e[g + "_na"]))
+        if any(key == k for _, _, _, _, k in BLK):
+            values = [r.get(key) for r in dom0_runs]
+            d = stats(values)
+            if d:
+                e["dom0"] = d
+            else:
+                e["dom0_na"] = "dom0 bound: %d successful runs (at least %d needed)" % (
+                    len([x for x in values if x is not None]), MIN_RUNS)
+                missing.append(("dom0", key, e["dom0_na"]))
         h = stats([f.get("hypercalls_during", {}).get(key, {}).get("total")
                    for f in per_guest["pvkit"]])
         if h:
@@ -343,19 +554,21 @@ def aggregate(run, elf, linux_env, runs, sizes):
         e["ratio_pvkit_linux"] = p["median"] / l["median"] if p and l and l["median"] else None
         figures[key] = e
     figures["image_file_bytes"]["detail"] = {
-        "pvkit": "pvkit.elf's loaded segments (%d bytes as a file, debug info included)"
-                 % os.path.getsize(elf),
+        "pvkit": "pvkit.elf's loaded segments (%s bytes as a file, debug info included)"
+                 % (os.path.getsize(elf) if os.path.exists(elf) else "?"),
         "linux": "vmlinuz %s + initrd.gz %s (modules %s of it)" % (
             linux_env.get("VMLINUZ_BYTES"), linux_env.get("INITRD_BYTES"),
             linux_env.get("MODULES_BYTES"))}
     return {
-        "host": host_description(run), "runs_per_guest": runs, "sizes": sizes,
+        "host": host_description(run), "runs_per_guest": runs, "min_runs": MIN_RUNS,
+        "sizes": sizes,
         "guests": {"pvkit": {"image": os.path.abspath(elf), "type": "pv"},
                    "linux": {"kernel": linux_env.get("KERNEL_DEB"),
                              "busybox": linux_env.get("BUSYBOX_DEB"), "type": "pv"}},
         "domu_config": "type=pv memory=256 vcpus=1 cpus=1, disk: blkback on a loop device over "
                        "a 64 MiB file in dom0's tmpfs, vif on xenbr0 (tests/bench/*.cfg)",
         "figures": figures, "cases": cases, "notes": notes,
+        "missing": [{"guest": g, "figure": k, "why": w} for g, k, w in missing],
         "harness_ok": run.get("harness_ok"), "harness_error": run.get("error"),
         "t_xenhost_s": run.get("t_total_s"),
     }
@@ -370,8 +583,9 @@ def main(argv=None):
     ap.add_argument("--parse-only", action="store_true",
                     help="re-aggregate the logs of the last run (no QEMU)")
     a = ap.parse_args(argv)
-    if a.runs < 3:
-        print("bench: fewer than 3 runs gives no honest median; running anyway", file=sys.stderr)
+    if a.runs < MIN_RUNS:
+        print("bench: every figure needs %d successful runs; with --runs %d all are n/a"
+              % (MIN_RUNS, a.runs), file=sys.stderr)
     t0 = time.monotonic()
     image = a.image or os.path.join(a.build, "pvkit.elf")
     out_dir = os.path.join(a.build, "bench")
@@ -386,13 +600,25 @@ def main(argv=None):
             print("bench: building the Linux guest failed", file=sys.stderr)
             return 1
     linux_env = {}
-    with open(os.path.join(linux_dir, "guest.env")) as f:
-        for line in f:
-            k, _, v = line.strip().partition("=")
-            linux_env[k] = v
+    try:
+        with open(os.path.join(linux_dir, "guest.env")) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                linux_env[k] = v
+    except OSError as e:
+        print("bench: no Linux guest description (%s); its file sizes are n/a" % e,
+              file=sys.stderr)
     if a.parse_only:
-        with open(os.path.join(logs, "results.json")) as f:
-            run = json.load(f)
+        try:
+            with open(os.path.join(logs, "results.json")) as f:
+                run = json.load(f)
+        except (OSError, ValueError) as e:
+            print("bench: --parse-only: cannot read the last run's results: %s" % e,
+                  file=sys.stderr)
+            return 1
+        if not isinstance(run, dict):
+            print("bench: --parse-only: %s is not a run's results" % logs, file=sys.stderr)
+            return 1
     else:
         plan = make_plan(a.runs, a.build)
         try:
@@ -403,16 +629,19 @@ def main(argv=None):
         except xenhost.XenHostError as e:
             print("bench: %s" % e, file=sys.stderr)
             return 1
-    res = aggregate(run, image, linux_env, a.runs, read_sizes())
+    sizes = read_sizes()
+    res = aggregate(run, image, linux_env, a.runs, sizes)
     res["t_bench_s"] = round(time.monotonic() - t0, 1)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(res, f, indent=2)
         f.write("\n")
     h = res["host"]
-    print("\nmake bench: pvkit vs Linux (%s), PV DomUs, median of %d runs; %s" % (
-        linux_env.get("KERNEL_PKG"), a.runs, h["date"]))
-    print("host: %s, %s (%s), Xen %s, dom0 %s\n" % (h["cpu_model"], h["qemu"], h["accel"],
-                                                   h["xen"], h["dom0_kernel"]))
+    print("\nmake bench: pvkit vs Linux (%s), PV DomUs, median of %d runs (at least %d "
+          "successful); %s" % (linux_env.get("KERNEL_PKG"), a.runs, MIN_RUNS, h["date"]))
+    print("host: %s, %s (%s), Xen %s, dom0 %s" % (h["cpu_model"], h["qemu"], h["accel"],
+                                                 h["xen"], h["dom0_kernel"]))
+    print("udp: every receiving socket asks SO_RCVBUF=%s; the paced run sends at %s kbit/s\n"
+          % (sizes.get("BENCH_UDP_RCVBUF"), sizes.get("BENCH_UDP_PACE_KBIT")))
     print(table(res))
     for g in GUESTS:
         for n in res["notes"][g]:
@@ -421,15 +650,25 @@ def main(argv=None):
     for key, f in res["figures"].items():
         for g in GUESTS:
             why = f.get(g + "_na")
-            if why and (g, why) not in seen:
-                seen.add((g, why))
-                print("n/a (%s, %s...): %s" % (g, key, why))
+            if why and by_design_na(key, g):       # the same reason for a group: once
+                if (g, why) not in seen:
+                    seen.add((g, why))
+                    print("n/a (%s, %s...): %s" % (g, key, why))
+            elif why:
+                print("n/a (%s, %s): %s" % (g, key, why))
     print("\nresults: %s (logs: %s); %.0f s" % (os.path.join(out_dir, "results.json"), logs,
                                                 res["t_bench_s"]))
+    rc = 0
+    if res["missing"]:
+        names = ["%s %s" % (m["guest"], m["figure"]) for m in res["missing"]]
+        print("bench: %d figure(s) without %d successful runs: %s%s" % (
+            len(names), MIN_RUNS, ", ".join(names[:12]),
+            " ... (all in results.json's missing)" if len(names) > 12 else ""), file=sys.stderr)
+        rc = 1
     if not run.get("harness_ok"):
         print("bench: the Xen host run had a problem: %s" % run.get("error"), file=sys.stderr)
-        return 1
-    return 0
+        rc = 1
+    return rc
 
 
 if __name__ == "__main__":

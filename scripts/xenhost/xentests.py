@@ -80,7 +80,7 @@ def judge_case(r, case, spec, plan_dir, logs):
     want_abi = '2l' if harness.EVTCHN_2L_PARAM in spec['extra'] else 'fifo'
     if rep.evtchn_abi != want_abi:
         problems.append('event channels use abi=%s, expected %s' % (rep.evtchn_abi, want_abi))
-    if harness.SERVE_PARAM + '=1' in spec['extra'] and harness.READY_LINE not in rep.lines:
+    if harness.SERVE_PARAM + '=1' in spec['extra'] and harness.ready_line(rep.lines) is None:
         problems.append('serve mode never said "%s"' % harness.READY_LINE)
     ended = hook_problems(case)
     if case.get('end') not in expect:

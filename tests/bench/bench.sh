@@ -8,7 +8,8 @@
 #   running  waits for the guest's ready line, then drives it through its console: memory,
 #            pv_ops and lazy-MMU figures (pvkit only), the blk work, UDP both ways with
 #            bench-udp in dom0 (the guest's side: pvkit's `udp send` / `bench udp-recv`,
-#            Linux's bench-udp), ping from dom0; then powers it off
+#            Linux's bench-udp; guest->dom0 unpaced and paced), ping from dom0; then powers
+#            it off
 #   post     the boot figure from bench-stamp's log
 # Results are the lines beginning "bench " (hook output) and the guest's own console lines;
 # scripts/bench/bench.py reads both.
@@ -110,7 +111,7 @@ guest_blk() {	# DEV OP QD BYTES REQ
 	fi
 }
 
-guest_udp_send() {	# DST PORT BYTES SIZE
+guest_udp_send() {	# DST PORT BYTES SIZE KBIT_S (0: unpaced)
 	if [ "$GUEST" = pvkit ]; then
 		gcmd "pvkit: udp send " 120 "udp send $*"
 	else
@@ -119,6 +120,8 @@ guest_udp_send() {	# DST PORT BYTES SIZE
 }
 
 # guest_udp_recv PORT BYTES IDLE_MS: start the guest's receiver, wait until it listens.
+# pvkit counts in its UDP callback (no socket buffer); Linux's bench-udp reads a socket whose
+# buffer is BENCH_UDP_RCVBUF (the guest's /init raised rmem_max), as dom0's receiver does.
 guest_udp_recv() {
 	if [ "$GUEST" = pvkit ]; then
 		LISTEN="pvkit: bench udp-recv listening" DONE="pvkit: bench udp-recv port="
@@ -127,26 +130,34 @@ guest_udp_recv() {
 	else
 		LISTEN="bench udp-recv listening" DONE="bench: done rc="
 		n=$(count "$LISTEN") n_done=$(count "$DONE")
-		gsend "run bench-udp recv $*"
+		gsend "run bench-udp recv $* 30000 $BENCH_UDP_RCVBUF"
 	fi
 	wait_more "$LISTEN" "$n" 30 || rfail "udp-receiver-not-listening"
 }
 
-# net_work: UDP guest->dom0, dom0->guest, ping; dom0's own lines as "bench dom0 ...".
-net_work() {
+# udp_to_dom0 TAG KBIT_S: the guest sends (unpaced: KBIT_S 0), dom0 receives (its clock) into
+# a socket buffer of BENCH_UDP_RCVBUF; dom0's lines as "bench dom0 TAG ...".
+udp_to_dom0() {
 	local out=$D/$CASE.udp-recv
-	# guest -> dom0: dom0 receives (its clock), the guest sends.
 	rm -f "$out"
-	"$TOOLS/bench-udp" recv "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" 2000 60000 >"$out" 2>&1 &
+	"$TOOLS/bench-udp" recv "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" 2000 60000 \
+		"$BENCH_UDP_RCVBUF" >"$out" 2>&1 &
 	rpid=$!
 	i=0
 	until grep -q listening "$out" 2>/dev/null; do
 		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
 	done
-	guest_udp_send "$DOM0_IP" "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" "$BENCH_UDP_SIZE"
+	guest_udp_send "$DOM0_IP" "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" "$BENCH_UDP_SIZE" "$2"
 	pstats
 	wait "$rpid"
-	sed 's/^/bench dom0 rx-from-guest /' "$out"
+	sed "s/^/bench dom0 $1 /" "$out"
+}
+
+# net_work: UDP guest->dom0 (unpaced, then paced), dom0->guest, ping; dom0's own lines as
+# "bench dom0 ...".
+net_work() {
+	udp_to_dom0 rx-from-guest 0
+	udp_to_dom0 rx-from-guest-paced "$BENCH_UDP_PACE_KBIT"
 	# dom0 -> guest: the guest receives (its clock), dom0 sends.
 	guest_udp_recv "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" 2000
 	printf 'bench dom0 tx-to-guest '
@@ -160,17 +171,17 @@ net_work() {
 	[ "$GUEST" = pvkit ] && gcmd "pvkit: hypercalls total=" 30 "stats ping"
 }
 
+# The ready line of either guest names the interfaces that are up (carrier and address).
 guest_has_net() {
-	if [ "$GUEST" = pvkit ]; then
-		grep -q "pvkit: net [a-z0-9]* addr=$GUEST_IP/" "$CONSOLE_LOG"
-	else
-		grep -q "bench: linux ready .*net=eth0" "$CONSOLE_LOG"
-	fi
+	grep -q "$READY .*net=eth0[ ,].*addr=$GUEST_IP/" "$CONSOLE_LOG"
 }
 
 case "$1" in
 pre)
 	mkdir -p "$D"
+	# UDP receivers in dom0 get BENCH_UDP_RCVBUF: let SO_RCVBUF grant it (bench-udp checks).
+	[ "$(cat /proc/sys/net/core/rmem_max)" -ge "$BENCH_UDP_RCVBUF" ] ||
+		echo "$BENCH_UDP_RCVBUF" >/proc/sys/net/core/rmem_max || fail "cannot-raise-rmem_max"
 	rm -f "$D/$CASE.stop"
 	dd if=/dev/zero of="$IMG" bs=1M count="$BENCH_DISK_MIB" 2>/dev/null || fail "dd $IMG"
 	if [ "$DOM0BOUND" = 1 ]; then
@@ -204,8 +215,7 @@ running)
 	fi
 	pstats
 	blk_work guest_blk xvda
-	# The network: pvkit has one once its netfront attached an interface and ip= gave it
-	# an address ("pvkit: net eth0 addr=..."); Linux when eth0 had carrier at ready.
+	# The network: when the ready line says eth0 is up with the guest's address.
 	if guest_has_net; then
 		net_work
 	else

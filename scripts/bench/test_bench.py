@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Self-test of scripts/bench/bench.py's aggregation (`bench.py --parse-only`) on canned logs
+generated here: the lines both guests and the dom0 hook print (tests/bench/bench.sh), three runs
+per guest, then broken the ways a real run breaks. A bench that prints a median of two runs, a
+boot time without a disk, a loss figure from a receiver whose buffer was cut, or a traceback for
+a missing field is what this checks against. Run by `make check` (the harness suite)."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "bench.py")
+RCVBUF = 16777216        # tests/bench/sizes.env BENCH_UDP_RCVBUF
+PACE = 10000
+
+BLK = [("seq-read", 1, 1048576), ("seq-write", 1, 1048576), ("rand-read", 1, 4096),
+       ("rand-read", 32, 4096), ("rand-write", 1, 4096), ("rand-write", 32, 4096),
+       ("seq-read", 8, 131072)]
+PVOPS = ("irq_save_restore", "irq_disable_enable", "set_pte", "flush_tlb_one", "clock_read")
+
+
+def blk_line(op, qd, req, r):
+    return ("bench blk dev=xvda op=%s qd=%d req=%d bytes=67108864 ops=64 time_us=500000 "
+            "MBps=%d iops=%d error=none" % (op, qd, req, 100 + r, 1000 + r))
+
+
+def udp_recv(rate, lost, rcvbuf=2 * RCVBUF, asked=RCVBUF, err="none"):
+    return ("bench udp-recv port=5001 bytes=8388608 datagrams=5699 time_us=3000000 kbit_s=%d "
+            "lost_pct=%d rcvbuf_asked=%d rcvbuf=%d rcvbuf_errors=0 error=%s"
+            % (rate, lost, asked, rcvbuf, err))
+
+
+def udp_send(rate, pace):
+    return ("bench udp-send dst=10.0.0.1:5001 bytes=8388608 datagrams=5699 time_us=3000000 "
+            "kbit_s=%d pace_kbit_s=%d error=none" % (rate, pace))
+
+
+def pvkit_case(r):
+    con = ["pvkit: boot entry=xen-pv env=xen-pv", "pvkit: net eth0 addr=10.0.0.2/24 gw=none",
+           "pvkit: ready disk=xvda net=eth0 addr=10.0.0.2/24",
+           "pvkit: bench mem text=200000 rodata=3000 data=42000 bss=1000000 used_kib=7000 "
+           "total_kib=250000",
+           "pvkit: bench lazy ptes=1000 hypercalls_lazy=6 hypercalls_eager=1006"]
+    for op in PVOPS:
+        con.append("pvkit: bench pvops op=%s pv_cycles=%d direct_cycles=%d indirect_cycles=%s "
+                   "patched=1" % (op, 50 + r, 30, "250" if op.startswith("irq") else "-"))
+    n = 1000
+    con.append("pvkit: hypercalls total=%d: sched_op=%d" % (n, n))
+    for op, qd, req in BLK:
+        con.append("pvkit: " + blk_line(op, qd, req, r))
+        n += 100
+        con.append("pvkit: hypercalls total=%d: sched_op=%d" % (n, n))
+    for pace in (0, PACE):
+        con.append("pvkit: udp send 10.0.0.1:5001 bytes=8388608 datagrams=5699 waits=3 "
+                   "time_us=2000000 kbit_s=%d pace_kbit_s=%d error=none"
+                   % (pace or 40000 + r, pace))
+    con.append("pvkit: bench udp-recv port=5001 bytes=8388608 datagrams=5699 time_us=4000000 "
+               "kbit_s=%d lost_pct=0 error=none" % (14000 + r))
+    hook = {"pre": ["bench dom0 " + blk_line(op, qd, req, 300) for op, qd, req in BLK],
+            "running": ["bench dom0 rx-from-guest bench udp-recv listening port=5001 "
+                        "rcvbuf=%d" % (2 * RCVBUF),
+                        "bench dom0 rx-from-guest " + udp_recv(30000 + r, 1),
+                        "bench dom0 rx-from-guest-paced " + udp_recv(PACE, 0),
+                        "bench dom0 tx-to-guest " + udp_send(50000, 0),
+                        "bench dom0 ping 50 packets transmitted, 50 received, round-trip "
+                        "min/avg/max = 0.5/1.%d/3.0 ms" % r],
+            "post": ["bench boot guest=pvkit first_output_ms=%d ready_ms=%d"
+                     % (9000 + r, 11000 + r)]}
+    return {"name": "pvkit-%d" % r, "end": "poweroff", "console_lines": con,
+            "hook_output": hook}
+
+
+def linux_case(r):
+    con = ["bench: linux ready disk=xvda net=eth0 addr=10.0.0.3/24 sectors=131072 kernel=6.1",
+           "bench mem total_kib=230000 avail_kib=200000 used_kib=30000",
+           "[    0.000000] Memory: 200000K/262144K available (12000K kernel code, 2000K rwdata, "
+           "9000K rodata, 3000K init, 5000K bss, 50000K reserved)"]
+    con += [blk_line(op, qd, req, r) for op, qd, req in BLK]
+    con += [udp_send(35000 + r, 0), udp_send(PACE, PACE), udp_recv(14000 + r, 2)]
+    hook = {"running": ["bench dom0 rx-from-guest " + udp_recv(30000 + r, 3),
+                        "bench dom0 rx-from-guest-paced " + udp_recv(PACE, 0),
+                        "bench dom0 tx-to-guest " + udp_send(50000, 0),
+                        "bench dom0 ping 50 packets transmitted, 50 received, round-trip "
+                        "min/avg/max = 0.6/1.8/3.0 ms"],
+            "post": ["bench boot guest=linux first_output_ms=%d ready_ms=%d"
+                     % (19000 + r, 19000 + r)]}
+    return {"name": "linux-%d" % r, "end": "poweroff", "console_lines": con,
+            "hook_output": hook}
+
+
+def good_run(runs=3):
+    cases = []
+    for r in range(1, runs + 1):
+        cases += [pvkit_case(r), linux_case(r)]
+    return {"harness_ok": True, "host": {}, "cases": cases}
+
+
+def tiny_elf(path):
+    """An ELF64 header and one PT_LOAD of 4096 bytes: all bench.py reads of the image."""
+    hdr = bytearray(64)
+    hdr[0:4] = b"\x7fELF"
+    struct.pack_into("<Q", hdr, 0x20, 64)
+    struct.pack_into("<HH", hdr, 0x36, 56, 1)
+    ph = bytearray(56)
+    struct.pack_into("<I", ph, 0, 1)
+    struct.pack_into("<Q", ph, 0x20, 4096)
+    with open(path, "wb") as f:
+        f.write(bytes(hdr + ph))
+
+
+def bench(run, guest_env=True):
+    """bench.py --parse-only over @run: (exit status, its output, its results.json or None)."""
+    with tempfile.TemporaryDirectory() as d:
+        os.makedirs(os.path.join(d, "bench", "logs"))
+        os.makedirs(os.path.join(d, "bench", "linux"))
+        with open(os.path.join(d, "bench", "logs", "results.json"), "w") as f:
+            json.dump(run, f)
+        if guest_env:
+            with open(os.path.join(d, "bench", "linux", "guest.env"), "w") as f:
+                f.write("KERNEL_PKG=linux-image-test\nVMLINUZ_BYTES=1000\nINITRD_BYTES=2000\n")
+        tiny_elf(os.path.join(d, "pvkit.elf"))
+        p = subprocess.run([sys.executable, BENCH, "--build", d, "--runs",
+                            str(len(run.get("cases", [])) // 2 or 3), "--parse-only"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        out = p.stdout.decode("utf-8", "replace")
+        try:
+            with open(os.path.join(d, "bench", "results.json")) as f:
+                res = json.load(f)
+        except (OSError, ValueError):
+            res = None
+        return p.returncode, out, res
+
+
+def no_traceback(out):
+    assert "Traceback" not in out, out[-2000:]
+
+
+def na(res, key, guest):
+    f = res["figures"][key]
+    assert f[guest] is None, "%s %s has a median: %s" % (guest, key, f[guest])
+    return f.get(guest + "_na") or ""
+
+
+CASES = []
+
+
+def case(fn):
+    CASES.append(fn)
+    return fn
+
+
+@case
+def three_runs_pass():
+    """three good runs per guest: every figure has its median, exit 0"""
+    rc, out, res = bench(good_run())
+    no_traceback(out)
+    assert rc == 0, out[-2000:]
+    assert res["missing"] == [], res["missing"]
+    f = res["figures"]
+    assert f["boot_ready_ms"]["pvkit"]["median"] == 11002, f["boot_ready_ms"]
+    assert f["udp_guest_to_dom0_send_mbit_s"]["pvkit"]["median"] == 40.002
+    assert f["udp_guest_to_dom0_paced_lost_pct"]["linux"]["median"] == 0
+    assert f["udp_rcvbuf_dom0_bytes"]["linux"]["median"] == 2 * RCVBUF
+    assert f["blk_seq_read_MBps"]["dom0"]["median"] == 400
+    assert "pvkit counts" in f["udp_rcvbuf_guest_bytes"]["pvkit_na"]
+
+
+@case
+def two_successes_fail():
+    """a figure with 2 successful runs of 3 is n/a (not a 2-run median) and bench exits 1"""
+    run = good_run()
+    c = run["cases"][4]                 # pvkit-3: its sequential read failed
+    c["console_lines"] = [l.replace("op=seq-read qd=1 req=1048576 bytes=67108864 ops=64 "
+                                    "time_us=500000 MBps=103 iops=1003 error=none",
+                                    "op=seq-read error=EIO") for l in c["console_lines"]]
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0, "exit status 0 with a 2-run figure"
+    why = na(res, "blk_seq_read_MBps", "pvkit")
+    assert "only 2 successful runs of 3" in why and "error EIO" in why, why
+    assert res["figures"]["blk_seq_read_MBps"]["pvkit_partial_runs"] == [101, 102]
+    assert res["figures"]["blk_seq_read_MBps"]["linux"]["median"] == 102
+    assert {"guest": "pvkit", "figure": "blk_seq_read_MBps", "why": why} in res["missing"]
+
+
+@case
+def two_cases_fail():
+    """a run with only 2 cases per guest: every measured figure n/a, exit 1"""
+    rc, out, res = bench(good_run(runs=2))
+    no_traceback(out)
+    assert rc != 0
+    assert "only 2 successful runs" in na(res, "mem_used_kib", "linux")
+
+
+@case
+def missing_fields_no_crash():
+    """lines missing their fields give n/a naming the field, never a traceback"""
+    run = good_run()
+    strip = ("kbit_s=", "lost_pct=", "ready_ms=", "used_kib=", "pv_cycles=", "ptes=",
+             "MBps=", "rcvbuf=", "error=", "text=")
+    for c in run["cases"]:
+        cut = lambda l: " ".join(w for w in l.split() if not w.startswith(strip))
+        c["console_lines"] = [cut(l) for l in c["console_lines"]]
+        c["hook_output"] = {k: [cut(l) for l in v] for k, v in c["hook_output"].items()}
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0
+    assert res is not None, out[-2000:]
+    for key, guest, want in (("boot_ready_ms", "pvkit", "lacks ready_ms"),
+                             ("mem_used_kib", "linux", "lacks used_kib"),
+                             ("udp_guest_to_dom0_mbit_s", "pvkit", "lacks error"),
+                             ("pvops_set_pte_pv_cycles", "pvkit", "lacks pv_cycles"),
+                             ("hypercalls_per_1000_ptes_lazy", "pvkit", "lacks ptes")):
+        why = na(res, key, guest)
+        assert "not measured in any of 3 runs" in why and want in why, (key, why)
+
+
+@case
+def broken_structure_no_crash():
+    """cases without names, lines, hook output; a missing guest.env; junk values: no crash"""
+    run = good_run()
+    run["cases"] += [{}, {"name": "pvkit-9", "console_lines": None, "hook_output": None},
+                     {"name": "linux-9", "console_lines": [None, 7, "bench mem used_kib=x"],
+                      "hook_output": {"post": ["bench boot ready_ms=none first_output_ms="]}},
+                     "not a case"]
+    rc, out, res = bench(run, guest_env=False)
+    no_traceback(out)
+    assert rc != 0 and res is not None
+    assert "guest.env" in na(res, "image_file_bytes", "linux")
+    rc, out, res = bench({"cases": "nonsense"})
+    no_traceback(out)
+    assert rc != 0
+
+
+@case
+def ready_line_checked():
+    """a boot time whose ready line lacks the disk or the interface is refused"""
+    run = good_run()
+    for r, c in enumerate(run["cases"]):
+        if c["name"] == "pvkit-2":
+            c["console_lines"] = [l.replace("disk=xvda", "disk=none") for l in c["console_lines"]]
+        if c["name"] == "linux-1":
+            c["console_lines"] = [l.replace("net=eth0", "net=none") for l in c["console_lines"]]
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0
+    why = na(res, "boot_ready_ms", "pvkit")
+    assert "only 2 successful runs" in why and "lacks disk xvda" in why, why
+    why = na(res, "boot_ready_ms", "linux")
+    assert "lacks interface eth0" in why, why
+    assert res["figures"]["boot_first_output_ms"]["pvkit"]["median"] == 9002
+
+
+@case
+def receive_buffer_checked():
+    """a receiver whose socket buffer was cut (rmem_max) or left default gives no UDP figure"""
+    run = good_run()
+    for c in run["cases"]:
+        if c["name"] == "linux-1":
+            c["hook_output"]["running"][0] = "bench dom0 rx-from-guest " + udp_recv(
+                12000, 68, rcvbuf=425984, err="No-buffer-space-available")
+        if c["name"] == "linux-2":
+            c["hook_output"]["running"][0] = "bench dom0 rx-from-guest " + udp_recv(
+                12000, 68, rcvbuf=212992, asked=0)
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0
+    why = na(res, "udp_guest_to_dom0_lost_pct", "linux")
+    assert "only 1 successful run of 3" in why and "not granted" in why, why
+    assert "default socket buffer" in why, why
+
+
+def main():
+    failed = 0
+    for n, fn in enumerate(CASES, 1):
+        try:
+            fn()
+            print("ok %d - bench.py: %s" % (n, fn.__doc__))
+        except Exception as e:          # an assertion, or results without a field
+            failed += 1
+            print("not ok %d - bench.py: %s" % (n, fn.__doc__))
+            print("#   %s: %s" % (type(e).__name__, str(e).replace("\n", "\n#   ")))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
