@@ -337,10 +337,6 @@ out_release:
 
 /* ---- requests ------------------------------------------------------------------------- */
 
-/* The ring operation for @rq, after the checks the driver owes itself (blkdev_submit made
- * them too, but blkfront_submit_unchecked skips the layer and the copies rely on them).
- * *pages: bounce pages of data. Return: 0; 1 for a flush with nothing to flush or a discard
- * with no whole extent to drop (done at once); -errno. */
 /* The part of discard @rq that is whole discard extents: its sector count (0: none), its
  * first sector in *@first. */
 static uint64_t blkfront_discard_range(const struct blkfront_dev *d,
@@ -350,11 +346,15 @@ static uint64_t blkfront_discard_range(const struct blkfront_dev *d,
 				   d->discard_alignment, first);
 }
 
+/* The ring operation for @rq, after the checks the driver owes itself (blkdev_submit made
+ * them too, but blkfront_submit_unchecked skips the layer and the copies rely on them).
+ * *pages: bounce pages of data. Return: 0; 1 for a flush with nothing to flush or a discard
+ * with no whole extent to drop (done at once); -errno. */
 static int blkfront_classify(const struct blkfront_dev *d, const struct blk_request *rq,
 			     bool check_ro, uint8_t *op, unsigned int *pages)
 {
 	const struct blkdev *dev = &d->blk;
-	uint64_t bytes = 0, first;
+	uint64_t bytes = 0, first, whole;
 
 	if (!rq->done || rq->nr_segs > dev->max_segs)
 		return -EINVAL;
@@ -403,10 +403,10 @@ static int blkfront_classify(const struct blkfront_dev *d, const struct blk_requ
 		/* Only whole extents can be dropped (docs/blkfront.md, "Discard"). A secure
 		 * discard must cover every sector asked: refused unless it is whole extents. A
 		 * plain one goes trimmed to them; with none inside, it is done already. */
-		bytes = blkfront_discard_range(d, rq, &first);
+		whole = blkfront_discard_range(d, rq, &first);
 		if (rq->op == BLK_DISCARD_SECURE)
-			return bytes == rq->nr_sectors && first == rq->sector ? 0 : -EINVAL;
-		return bytes ? 0 : 1;
+			return whole == rq->nr_sectors && first == rq->sector ? 0 : -EINVAL;
+		return whole ? 0 : 1;
 	default:
 		return -EINVAL;
 	}
@@ -496,12 +496,14 @@ static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
 
 	memset(r, 0, sizeof(*r));
 	if (s->op == BLKIF_OP_DISCARD) {
+		uint64_t first = 0;
+
 		r->discard.operation = BLKIF_OP_DISCARD;
 		r->discard.flag = rq->op == BLK_DISCARD_SECURE ? BLKIF_DISCARD_SECURE : 0;
 		r->discard.handle = d->handle;
 		r->discard.id = s->id;
-		r->discard.nr_sectors = blkfront_discard_range(d, rq,
-							       &r->discard.sector_number);
+		r->discard.nr_sectors = blkfront_discard_range(d, rq, &first);	/* whole extents */
+		r->discard.sector_number = first;
 	} else if (s->op == BLKIF_OP_INDIRECT) {
 		uint16_t ip = s->ind;
 
