@@ -318,20 +318,13 @@ static int gnttab_xen_frame(uint64_t pa, uint32_t *frame)
 	return 0;
 }
 
-int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
+/* A free reference, ours from now on (state granted); its entry grants nothing yet. Grows the
+ * table when none is free. */
+static int gnttab_take(grant_ref_t *ref)
 {
-	grant_entry_v1_t *e;
-	uint32_t frame;
 	grant_ref_t r;
 	int err;
 
-	if (!gt.ready)
-		return -ENODEV;
-	if (!ref)
-		return -EINVAL;
-	err = gnttab_xen_frame(pa, &frame);
-	if (err)
-		return err;
 	gnttab_retry_deferred(GNTTAB_DEFER_RETRY);
 	if (!gt.free_count) {
 		err = gnttab_grow();
@@ -345,14 +338,85 @@ int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_
 	gnttab_info(r)->next = GNTTAB_LIST_END;
 	gt.in_use++;
 	gt.granted++;
-	/* Whom and what first; the flags that make it valid last, once those are visible. */
-	e = gnttab_entry(r);
+	*ref = r;
+	return 0;
+}
+
+/* Point @ref's entry at @frame for @domid. Whom and what first; the flags that make it valid
+ * last, once those are visible. */
+static void gnttab_write_entry(grant_ref_t ref, domid_t_pv domid, uint32_t frame,
+			       bool readonly)
+{
+	grant_entry_v1_t *e = gnttab_entry(ref);
+
 	WRITE_ONCE(e->domid, domid);
 	WRITE_ONCE(e->frame, frame);
 	wmb();
 	WRITE_ONCE(e->flags, GTF_permit_access | (readonly ? GTF_readonly : 0));
+}
+
+int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
+{
+	uint32_t frame;
+	grant_ref_t r;
+	int err;
+
+	if (!gt.ready)
+		return -ENODEV;
+	if (!ref)
+		return -EINVAL;
+	err = gnttab_xen_frame(pa, &frame);
+	if (err)
+		return err;
+	err = gnttab_take(&r);
+	if (err)
+		return err;
+	gnttab_write_entry(r, domid, frame, readonly);
 	*ref = r;
 	return 0;
+}
+
+int gnttab_claim_ref(grant_ref_t *ref)
+{
+	if (!gt.ready)
+		return -ENODEV;
+	if (!ref)
+		return -EINVAL;
+	/* A free entry's flags are 0 (ended by gnttab_try_end, or never used). */
+	return gnttab_take(ref);
+}
+
+/* Is @ref one of ours (granted or claimed, not ended)? Reads only what the owner of @ref
+ * changes, so it holds in any context for the owner. */
+static bool gnttab_owned(grant_ref_t ref)
+{
+	return gt.ready && ref < gnttab_nr_refs() &&
+	       gnttab_info(ref)->state == GNTTAB_REF_GRANTED;
+}
+
+int gnttab_grant_ref(grant_ref_t ref, domid_t_pv domid, uint64_t pa, bool readonly)
+{
+	uint32_t frame;
+	int err;
+
+	if (!gnttab_owned(ref))
+		return -EINVAL;
+	err = gnttab_xen_frame(pa, &frame);
+	if (err)
+		return err;
+	/* Xen maps only through an entry with GTF_permit_access: with flags 0 nobody can be
+	 * using the old domain and frame while we change them. */
+	if (READ_ONCE(gnttab_entry(ref)->flags))
+		return -EBUSY;
+	gnttab_write_entry(ref, domid, frame, readonly);
+	return 0;
+}
+
+int gnttab_revoke_ref(grant_ref_t ref)
+{
+	if (!gnttab_owned(ref))
+		return -EINVAL;
+	return gnttab_try_end(ref) ? 0 : -EBUSY;
 }
 
 int gnttab_end_access(grant_ref_t ref)
@@ -386,19 +450,22 @@ unsigned int gnttab_poll(void)
 	return gt.defer_count;
 }
 
-/* The idle loop's share: deferred ends retried whenever the kernel idles, so a backend that
- * unmaps late gets its reference freed without another call. Work done = references freed. */
+/* The idle loop's share: deferred ends and retired pages retried whenever the kernel idles, so
+ * a backend that unmaps late gets its reference (and page) freed without another call. Work
+ * done = references and pages freed. */
 static unsigned int gnttab_idle_poll(void)
 {
 	uint32_t before = gt.defer_count;
 
-	return before - gnttab_poll();
+	return before - gnttab_poll() + gnttab_retire_poll();
 }
 
 static struct idle_poller gnttab_poller = { .name = "gnttab", .poll = gnttab_idle_poll };
 
 void gnttab_get_stats(struct gnttab_stats *s)
 {
+	struct gnttab_retire_stats rs;
+
 	s->frames = gt.nr_frames;
 	s->max_frames = gt.max_frames;
 	s->nr_refs = gnttab_nr_refs();
@@ -408,6 +475,8 @@ void gnttab_get_stats(struct gnttab_stats *s)
 	s->ended = gt.ended;
 	s->free = gt.free_count;
 	s->deferred_total = gt.deferred_total;
+	gnttab_retire_get_stats(&rs);
+	s->retired_held = rs.held;
 }
 
 /* Walk a list of references in @state, at most @expect + 1 steps (a cycle is caught). */

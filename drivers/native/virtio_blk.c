@@ -5,6 +5,7 @@
  * file=d.img,if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0,disable-legacy=on
  */
 #include <string.h>
+#include <pvkit/blk_discard.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
@@ -54,6 +55,10 @@ struct vblk {
 	uint32_t seg_piece;		/* bytes per data descriptor at most (size_max) */
 	uint32_t discard_sectors[2];	/* per segment: [0] discard, [1] secure erase; 0: none */
 	uint32_t discard_segs[2];	/* segments per request, same index */
+	uint32_t discard_gran[2];	/* bytes: the device drops whole extents of this only
+					 * (its sector alignment; the logical block if 0) */
+	uint64_t discards_trimmed;	/* discards cut to whole extents */
+	uint64_t discards_dropped;	/* discards with no whole extent: done, not sent */
 	uint64_t in_flight, max_in_flight;	/* requests at the device */
 	uint64_t bad_status;		/* status bytes that were not OK/IOERR/UNSUPP */
 };
@@ -132,12 +137,12 @@ static void vblk_complete(struct virtqueue *vq, void *ctx)
 	}
 }
 
-/* Discard segments for @rq into @s; how many, or 0 if the range needs more than allowed. */
+/* Discard segments for the @left sectors from @sector into @s; how many, or 0 if the range
+ * needs more than allowed. */
 static unsigned int vblk_fill_discard(const struct vblk *b, struct vblk_slot *s,
-				      const struct blk_request *rq, unsigned int kind)
+				      uint64_t sector, uint32_t left, unsigned int kind)
 {
-	uint64_t sector = rq->sector;
-	uint32_t left = rq->nr_sectors, per = b->discard_sectors[kind];
+	uint32_t per = b->discard_sectors[kind];
 	unsigned int n = 0, max = MIN(b->discard_segs[kind], VIRTIO_BLK_DISCARD_SEGS);
 
 	if (!per || ((uint64_t)left + per - 1) / per > max)
@@ -155,8 +160,10 @@ static unsigned int vblk_fill_discard(const struct vblk *b, struct vblk_slot *s,
 	return n;
 }
 
-/* Put @rq on queue @q as a @type request. 0, -ENOSPC (queue full), -EINVAL. */
-static int vblk_queue_rq(struct vblk_queue *q, struct blk_request *rq, uint32_t type)
+/* Put @rq on queue @q as a @type request (a discard or secure erase of the @dnr sectors from
+ * @dsector). 0, -ENOSPC (queue full), -EINVAL. */
+static int vblk_queue_rq(struct vblk_queue *q, struct blk_request *rq, uint32_t type,
+			 uint64_t dsector, uint32_t dnr)
 {
 	struct vblk *b = q->blk;
 	struct virtq_indirect ind, *indp = NULL;
@@ -176,7 +183,8 @@ static int vblk_queue_rq(struct vblk_queue *q, struct blk_request *rq, uint32_t 
 	s->status = VBLK_STATUS_NONE;
 	vblk_bufs[n++] = (struct virtq_buf){ slot_pa, sizeof(s->hdr) };
 	if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_SECURE_ERASE) {
-		unsigned int segs = vblk_fill_discard(b, s, rq, type != VIRTIO_BLK_T_DISCARD);
+		unsigned int segs = vblk_fill_discard(b, s, dsector, dnr,
+						      type != VIRTIO_BLK_T_DISCARD);
 
 		if (!segs)
 			return -EINVAL;		/* longer than the device takes in one request */
@@ -263,29 +271,56 @@ static int vblk_type(const struct vblk *b, const struct blk_request *rq, uint32_
 	}
 }
 
+/* The part of discard @rq the device can drop: whole extents (docs/blkfront.md, "Discard",
+ * the same rule as blkfront's). Return: 0 and the range; 1: none, done at once (a plain
+ * discard); -EINVAL: a secure erase that is not whole extents (trimmed, it would leave data
+ * it promised to destroy). */
+static int vblk_discard_range(struct vblk *b, const struct blk_request *rq, uint64_t *first,
+			      uint32_t *nr)
+{
+	unsigned int kind = rq->op == BLK_DISCARD_SECURE;
+	uint64_t n = blk_discard_extents(rq->sector, rq->nr_sectors, b->discard_gran[kind], 0,
+					 first);
+
+	if (kind && (n != rq->nr_sectors || *first != rq->sector))
+		return -EINVAL;
+	if (!n) {
+		b->discards_dropped++;
+		return 1;
+	}
+	*nr = n;			/* <= rq->nr_sectors */
+	return 0;
+}
+
 static int vblk_submit(struct blkdev *dev, struct blk_request *rq)
 {
 	struct vblk *b = dev->priv;
+	uint64_t dsector = 0;
+	uint32_t type, dnr = 0;
 	unsigned long fl;
-	uint32_t type;
 	int err = vblk_type(b, rq, &type);
 
 	if (err)
 		return err;
-	if (rq->op == BLK_FLUSH && !dev->features.flush) {
-		rq->done(rq, 0);		/* no volatile cache: completed writes are durable */
-		return 0;
+	if (rq->op == BLK_DISCARD || rq->op == BLK_DISCARD_SECURE)
+		err = vblk_discard_range(b, rq, &dsector, &dnr);
+	if (err < 0)
+		return err;
+	if (err || (rq->op == BLK_FLUSH && !dev->features.flush)) {
+		rq->done(rq, 0);		/* no whole extent to drop; no volatile cache: */
+		return 0;			/* completed writes are durable */
 	}
 	fl = pv_irq_save();
 	err = -EBUSY;
 	for (unsigned int k = 0; k < b->nr_queues && err == -EBUSY; k++) {
 		struct vblk_queue *q = &b->queues[(b->next_queue + k) % b->nr_queues];
 
-		err = vblk_queue_rq(q, rq, type);
+		err = vblk_queue_rq(q, rq, type, dsector, dnr);
 		if (err == -ENOSPC) {
 			err = -EBUSY;		/* try the next queue */
 		} else if (!err) {
 			b->next_queue = (b->next_queue + k + 1) % b->nr_queues;
+			b->discards_trimmed += dnr && dnr != rq->nr_sectors;
 			virtio_vq_kick(&q->vq);
 		}
 	}
@@ -363,9 +398,19 @@ static int vblk_geometry(struct vblk *b, const struct vblk_config *c)
 	b->seg_piece = c->size_max ? MIN(ALIGN_DOWN(c->size_max, 512), PAGE_SIZE) : PAGE_SIZE;
 	for (unsigned int k = 0; k < 2; k++) {
 		const uint32_t *d = k ? c->secure : c->discard;
+		/* The sector alignment in 512-byte units (virtio 1.2 §5.2.4); 0: none said. */
+		uint64_t gran = d[2] ? d[2] * 512ull : ss;
+		const char *why = blk_discard_check(gran, 0, ss);
 
 		b->discard_sectors[k] = d[1] ? d[0] : 0;	/* no segments: no discard */
 		b->discard_segs[k] = d[0] ? d[1] : 0;
+		b->discard_gran[k] = why ? 0 : (uint32_t)gran;
+		if (why && b->discard_sectors[k]) {
+			printk("pvkit: warning: virtio-blk: %s sector alignment %u unusable (%s): "
+			       "%s off\n", k ? "secure erase" : "discard", d[2], why,
+			       k ? "secure erase" : "discard");
+			b->discard_sectors[k] = b->discard_segs[k] = 0;
+		}
 	}
 	return 0;
 }
@@ -377,7 +422,6 @@ static int vblk_limits(struct vblk *b, const struct vblk_config *c)
 	uint32_t num = VIRTQ_MAX_SIZE, chain, data;
 	uint32_t pieces = (PAGE_SIZE + b->seg_piece - 1) / b->seg_piece;	/* per page */
 	struct blkdev_features *ft = &b->blk.features;
-	uint64_t granularity = (uint64_t)c->discard[2] * 512;	/* 32 bits wrap from 2^23 */
 
 	for (unsigned int i = 0; i < b->nr_queues; i++)
 		num = MIN(num, (uint32_t)b->queues[i].vq.num);	/* the device may size them apart */
@@ -398,14 +442,9 @@ static int vblk_limits(struct vblk *b, const struct vblk_config *c)
 	ft->queues = b->nr_queues;
 	ft->flush = b->vdev->features & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
 	ft->barrier = false;
-	if (b->discard_sectors[0] && granularity > UINT32_MAX) {
-		printk("pvkit: warning: virtio-blk: discard alignment of %u sectors (%lu bytes) "
-		       "cannot be described; discard off\n", c->discard[2], granularity);
-		b->discard_sectors[0] = 0;
-	}
 	ft->discard = b->discard_sectors[0] != 0;
 	ft->discard_secure = b->discard_sectors[1] != 0;
-	ft->discard_granularity = ft->discard ? MAX(granularity, b->blk.sector_size) : 0;
+	ft->discard_granularity = ft->discard ? b->discard_gran[0] : 0;
 	ft->discard_alignment = 0;
 	return 0;
 }
@@ -577,6 +616,9 @@ int virtio_blk_get_stats(struct blkdev *dev, struct virtio_blk_stats *st)
 	st->indirect = b->queues[0].ind_list != 0;
 	st->max_discard_sectors = b->discard_sectors[0];
 	st->max_discard_segs = b->discard_segs[0];
+	st->discard_granularity = b->discard_gran[0];
+	st->discards_trimmed = b->discards_trimmed;
+	st->discards_dropped = b->discards_dropped;
 	for (unsigned int i = 0; i < b->nr_queues; i++) {
 		const struct virtq_stats *vs = &b->queues[i].vq.stats;
 

@@ -7,6 +7,7 @@
  * are blkfront_ring.c's. How it works and what was measured: docs/blkfront.md.
  */
 #include <limits.h>
+#include <pvkit/blk_discard.h>
 #include <pvkit/bootinfo.h>
 #include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
@@ -245,6 +246,7 @@ static void blkfront_features(struct blkfront_dev *d)
 	struct blkdev_features *f = &d->blk.features;
 	unsigned long ind = blkfront_read(d, "feature-max-indirect-segments", 0);
 	unsigned long gran, align;
+	const char *why;
 
 	d->flush = blkfront_read(d, "feature-flush-cache", 0) != 0;
 	d->barrier = blkfront_read(d, "feature-barrier", 0) != 0;
@@ -253,13 +255,18 @@ static void blkfront_features(struct blkfront_dev *d)
 	d->persistent = blkfront_read(d, "feature-persistent", 0) != 0;
 	/* Fewer than a direct request carries: indirect would only cost (as Linux). */
 	d->indirect_segs = ind > BLKFRONT_DIRECT_SEGS ? MIN(ind, (unsigned long)BLK_MAX_SEGS) : 0;
+	/* blkif.h: absent, the granularity is the sector size and the alignment 0. */
 	gran = blkfront_read(d, "discard-granularity", d->blk.sector_size);
 	align = blkfront_read(d, "discard-alignment", 0);
-	if (d->discard && (!gran || gran % 512 || gran > (1ul << 30) || align % 512)) {
-		printk("pvkit: blkfront %s: discard granularity %lu / alignment %lu unusable: "
-		       "no discard\n", d->blk.name, gran, align);
+	why = d->discard ? blk_discard_check(gran, align, d->blk.sector_size) : NULL;
+	if (why) {
+		printk("pvkit: blkfront %s: backend's discard-granularity %lu / discard-alignment "
+		       "%lu unusable (%s): discard off for this disk\n", d->blk.name, gran, align,
+		       why);
 		d->discard = d->discard_secure = false;
 	}
+	d->discard_granularity = d->discard ? gran : 0;
+	d->discard_alignment = d->discard ? align : 0;
 	f->ring_pages = 1u << d->ring_order;
 	f->indirect_segs = d->indirect_segs;
 	f->persistent = d->persistent;
@@ -268,14 +275,14 @@ static void blkfront_features(struct blkfront_dev *d)
 	f->barrier = d->barrier;
 	f->discard = d->discard;
 	f->discard_secure = d->discard_secure;
-	f->discard_granularity = d->discard ? gran : 0;
-	f->discard_alignment = d->discard ? align % gran : 0;
+	f->discard_granularity = d->discard_granularity;
+	f->discard_alignment = d->discard_alignment;
 }
 
 static int blkfront_connect(struct blkfront_dev *d)
 {
 	struct blkdev *b = &d->blk;
-	unsigned int max_segs;
+	unsigned int max_segs, need, parts, rparts, wparts;
 	int err;
 
 	err = blkfront_geometry(d);
@@ -290,16 +297,21 @@ static int blkfront_connect(struct blkfront_dev *d)
 	if (d->split_pages)
 		d->split_pages = MAX(d->split_pages, DIV_ROUND_UP(max_segs, d->nr_queues *
 								  d->queues[0].nr_shadow));
-	/* The pool holds the largest request: its data and each part's indirect page. */
-	err = blkfront_pool_setup(d, max_segs + (d->indirect_segs ?
-			DIV_ROUND_UP(max_segs, d->split_pages ? d->split_pages : max_segs) *
-			BLKFRONT_MAX_IND_PAGES : 0));
+	/* The largest request: its data pages and each part's indirect page (a read cut in
+	 * parts takes more indirect pages, a write is whole), and its ring requests. */
+	need = MAX(blkfront_rq_pages(d, true, max_segs, &rparts),
+		   blkfront_rq_pages(d, false, max_segs, &wparts));
+	parts = MAX(rparts, wparts);
+	err = blkfront_pool_setup(d, need);	/* at least one of them */
 	if (err) {
 		printk("pvkit: blkfront %s: no bounce pages (%d)\n", b->name, err);
 		return err;
 	}
 	b->max_segs = max_segs;
-	b->queue_depth = d->nr_queues * d->queues[0].nr_shadow;
+	/* What both the rings' slots and the pool hold at once, whatever the requests' sizes
+	 * (up to max_segs): a caller that keeps no more in flight never gets -EBUSY. Smaller
+	 * requests may go beyond it, up to the slots and pages left (docs/blkfront.md). */
+	b->queue_depth = MIN(d->nr_queues * d->queues[0].nr_shadow / parts, d->pool_size / need);
 	b->ops = &blkfront_ops;
 	b->priv = d;
 	err = blkdev_register(b);		/* prints the disk's line */
@@ -548,12 +560,10 @@ unsigned int blkfront_upkeep(void)
 		for (unsigned int q = 0; q < d->nr_queues; q++)
 			work += blkfront_ring_complete(&d->queues[q]);
 		pv_irq_restore(fl);
-		if (d->nr_done) {
-			work++;
-			blkfront_pool_upkeep(d);
-		}
+		if (d->nr_done || d->nr_unused)
+			work += blkfront_pool_upkeep(d);
 	}
-	return work + blkfront_graveyard_poll();
+	return work + gnttab_retire_poll();	/* pages a backend let go of at last */
 }
 
 static unsigned int blkfront_idle_poll(void)
@@ -576,7 +586,7 @@ static void blkfront_poll(struct blkdev *dev)
 	for (unsigned int q = 0; q < d->nr_queues; q++)
 		blkfront_ring_complete(&d->queues[q]);
 	pv_irq_restore(fl);
-	if (!blkfront_in_handler() && d->nr_done)
+	if (!blkfront_in_handler() && (d->nr_done || d->nr_unused))
 		blkfront_pool_upkeep(d);
 }
 
@@ -629,6 +639,10 @@ int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st)
 	st->grants = d->grants;
 	st->grant_ends = d->grant_ends;
 	st->grant_deferred = d->grant_deferred;
+	st->grant_errors = d->grant_errors;
+	st->granted_now = blkfront_pool_granted(d);
+	st->discards_trimmed = d->discards_trimmed;
+	st->discards_dropped = d->discards_dropped;
 	st->bytes_copied = d->bytes_copied;
 	st->max_in_flight = d->max_in_flight;
 	st->bad_id = d->bad_id;
@@ -647,8 +661,11 @@ int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st)
 
 void blkfront_get_global_stats(struct blkfront_global_stats *st)
 {
+	struct gnttab_retire_stats rs;
+
 	*st = blkfront_gstats;
-	st->graveyard = blkfront_graveyard_count();
+	gnttab_retire_get_stats(&rs);
+	st->retired_held = rs.held + (uint32_t)rs.leaked;
 	st->watch_events = blkfront_vbds.events;
 }
 

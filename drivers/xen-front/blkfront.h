@@ -4,9 +4,11 @@
  * (blkfront.c) and the ring engine (blkfront_ring.c), for the blkif protocol, xen/io/blkif.h.
  *
  * Contexts. The event handler (interrupt context) only consumes responses, copies read data
- * out of the bounce pages and completes requests: it never calls gnttab (grant-table calls
- * are not interrupt-safe) nor xenstore. Grants are made and ended in task context: the pool
- * upkeep (on submit outside the handler, the poll op, the idle poller) and connect/teardown.
+ * out of the bounce pages and completes requests. Of gnttab it calls only gnttab_grant_ref
+ * and gnttab_revoke_ref (a request's pages, without persistent grants), which touch one
+ * entry of a reference we own; references are claimed, granted for good, ended and retired
+ * in task context only: the pool upkeep (on submit outside the handler, the poll op, the
+ * idle poller) and connect/teardown. Never xenstore.
  */
 #ifndef DRIVERS_XEN_FRONT_BLKFRONT_H
 #define DRIVERS_XEN_FRONT_BLKFRONT_H
@@ -47,19 +49,22 @@ BUILD_BUG_ON(BLKFRONT_POOL_PAGES < 2 * (BLK_MAX_SEGS + BLKFRONT_MAX_IND_PAGES));
 /* A bounce page. Data goes through these, never through the caller's pages: the backend
  * never sees memory that is not the driver's (Linux does the same for untrusted backends). */
 enum blkfront_page_state {
-	BLKFRONT_PG_FREE,		/* not granted (yet, or its grant was ended) */
-	BLKFRONT_PG_READY,		/* granted, unused: a request may take it */
-	BLKFRONT_PG_BUSY,		/* part of a request in flight */
-	BLKFRONT_PG_DONE,		/* its request completed; grant to end (not persistent) */
-	BLKFRONT_PG_LOST,		/* its end was deferred: never reused by this disk */
+	BLKFRONT_PG_FREE,		/* no reference yet (the upkeep gives it one) */
+	BLKFRONT_PG_READY,		/* unused: a request may take it. Persistent: granted
+					 * writable; otherwise its entry grants nothing */
+	BLKFRONT_PG_BUSY,		/* part of a request in flight (granted) */
+	BLKFRONT_PG_DONE,		/* its request completed but the backend still mapped it
+					 * (not persistent): the upkeep revokes or retires it */
+	BLKFRONT_PG_LOST,		/* retired, and no page to replace it: slot unused */
 };
 
 struct blkfront_page {
-	uint64_t pa;			/* the frame (page_alloc) */
-	grant_ref_t ref;		/* its grant while granted */
+	uint64_t pa;			/* the frame (page_alloc); 0 when LOST */
+	grant_ref_t ref;		/* its reference while has_ref */
 	uint16_t next;			/* list link (ready/done/free lists, a request's chain) */
 	uint8_t state;			/* enum blkfront_page_state */
-	bool granted;			/* ref is live: must be ended before the page goes */
+	bool has_ref;			/* ref is ours: retired with the page when it goes */
+	bool access;			/* the entry lets the backend map the page now */
 };
 
 /* A ring request of any form, built in private memory and copied to the ring in one go. */
@@ -135,6 +140,8 @@ struct blkfront_dev {
 	uint32_t indirect_segs;		/* segments per indirect request, 0: direct only */
 	bool flush, barrier;		/* BLKIF_OP_FLUSH_DISKCACHE / WRITE_BARRIER accepted */
 	bool discard, discard_secure;	/* BLKIF_OP_DISCARD (with BLKIF_DISCARD_SECURE) */
+	uint32_t discard_granularity;	/* bytes: the backend's discard extents (checked) */
+	uint32_t discard_alignment;	/* bytes: where the first whole extent starts */
 	unsigned int next_queue;	/* round robin: every ring carries requests */
 	unsigned int split_pages;	/* reads above this go as parts of it (0: never) */
 	uint64_t timeout_ns;		/* a request unanswered this long fails (fixed at connect) */
@@ -152,6 +159,7 @@ struct blkfront_dev {
 	/* Counters (struct blkfront_stats): */
 	uint64_t direct, indirect, flushes, barriers, discards, flushes_local;
 	uint64_t failed, failed_in_flight, grants, grant_ends, grant_deferred, bytes_copied;
+	uint64_t grant_errors, discards_trimmed, discards_dropped;
 	uint64_t max_in_flight, bad_id, not_in_flight, bad_op, bad_status, ring_errors;
 	uint64_t timeouts, late_responses, split;
 };
@@ -161,24 +169,27 @@ struct blkfront_dev {
 /** Set up ring @i of @d (2^d->ring_order pages, granted, mapped; an unbound port with our
  * handler, still masked). Return: 0 or -errno, with nothing left to undo. */
 int blkfront_queue_setup(struct blkfront_dev *d, unsigned int i);
-/** Close the port, end the ring grants (pages the backend still maps go to the graveyard),
- * unmap and free. Task context. */
+/** Close the port, unmap, retire the ring pages with their grants (freed now, or once the
+ * backend unmaps each: gnttab_retire_page). Task context. */
 void blkfront_queue_release(struct blkfront_queue *q);
 
-/** Allocate up to BLKFRONT_POOL_PAGES bounce pages (at least @min) and grant them all.
- * Return: 0, -ENOMEM, or a grant error (nothing left to undo). Task context. */
+/** Allocate up to BLKFRONT_POOL_PAGES bounce pages (at least @min) and give each its
+ * reference (persistent: a writable grant; else a claimed one that grants nothing).
+ * Return: 0, -ENOMEM, or -ENOSPC (no references; nothing left to undo). Task context. */
 int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min);
-/** Task context: end the grants of used pages (not persistent) and grant free ones again. */
-void blkfront_pool_upkeep(struct blkfront_dev *d);
-/** Task context: end every grant, free the pages (the still-mapped go to the graveyard). */
+/** Task context: pages the backend still mapped at completion revoked (or retired and
+ * replaced), pages without a reference given one. Returns how many pages it settled or
+ * armed (0: nothing to do, or the grant table is full: the idle loop may halt). */
+unsigned int blkfront_pool_upkeep(struct blkfront_dev *d);
+/** Task context: retire every page with its reference (freed now, or once the backend
+ * lets go of that page: gnttab_retire_page), free the others. */
 void blkfront_pool_release(struct blkfront_dev *d);
-
-/** Pages kept because the backend still mapped them: freed once no grant end is deferred.
- * Returns how many were freed. Task context. */
-unsigned int blkfront_graveyard_poll(void);
-unsigned int blkfront_graveyard_count(void);
-/** Give @pa to the graveyard (or leak it, counted, when full). */
-void blkfront_graveyard_add(uint64_t pa);
+/** Pool pages whose grant lets the backend map them now (persistent: all). */
+unsigned int blkfront_pool_granted(const struct blkfront_dev *d);
+/** Pool pages a request of @pages data pages takes (data and indirect pages), and in
+ * *@parts the ring requests it becomes (reads above split_pages go in parts). */
+unsigned int blkfront_rq_pages(const struct blkfront_dev *d, bool read, unsigned int pages,
+			       unsigned int *parts);
 
 /** Put @rq on a ring. @check_ro: refuse writes to a read-only disk. Return: as
  * blkdev_ops.submit (-EIO once the disk is dying). Any context; the pool upkeep (grants)
@@ -200,7 +211,7 @@ bool blkfront_in_handler(void);
 
 /* ---- blkfront.c ------------------------------------------------------------------------- */
 
-/** Task-context work of every disk: pool upkeep, teardowns owed, the graveyard. */
+/** Task-context work of every disk: pool upkeep, teardowns owed, retired pages. */
 unsigned int blkfront_upkeep(void);
 
 #endif /* DRIVERS_XEN_FRONT_BLKFRONT_H */

@@ -4,6 +4,7 @@
  * pool and its grants, building direct, indirect, flush/barrier and discard requests, and
  * taking responses off the ring, each copied out once and then checked (docs/blkfront.md).
  */
+#include <pvkit/blk_discard.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
@@ -11,7 +12,6 @@
 #include <pvkit/timer.h>
 #include "blkfront.h"
 
-#define BLKFRONT_GRAVEYARD_MAX	4096	/* pages waiting for a backend to unmap them */
 /* Ring sweeps per call. A call ends when a final check finds the ring quiet (as Linux's
  * blkif_interrupt does, unbounded): leaving responses behind after setting rsp_event would
  * lose their event, since the backend notified (or not) when it pushed them, and a waiter
@@ -25,47 +25,15 @@ enum { LOG_BAD_ID, LOG_NOT_IN_FLIGHT, LOG_BAD_OP, LOG_BAD_STATUS, LOG_RING, LOG_
        LOG_LATE, LOG_KINDS };
 BUILD_BUG_ON(LOG_KINDS != BLKFRONT_LOG_KINDS);
 
-/* > 0 while blkfront_ring_event or the watchdog runs (interrupt context: no grant calls) */
+/* > 0 while blkfront_ring_event or the watchdog runs (interrupt context: of gnttab only the
+ * per-reference gnttab_grant_ref/gnttab_revoke_ref) */
 static unsigned int blkfront_handler_depth;
 
 static void blkfront_watchdog(struct timer *t);
 
-/* Pages whose grant end was deferred: still mapped by a backend, so neither ours to reuse
- * nor free. They go back to the allocator once gnttab has no deferred end left at all. */
-static struct {
-	uint64_t pa[BLKFRONT_GRAVEYARD_MAX];	/* the pages */
-	unsigned int n;				/* pa[0..n) in use */
-	unsigned int leaked;			/* did not fit: never freed */
-} graveyard;
-
 bool blkfront_in_handler(void)
 {
 	return blkfront_handler_depth != 0;
-}
-
-void blkfront_graveyard_add(uint64_t pa)
-{
-	if (graveyard.n < BLKFRONT_GRAVEYARD_MAX)
-		graveyard.pa[graveyard.n++] = pa;
-	else
-		graveyard.leaked++;
-}
-
-unsigned int blkfront_graveyard_count(void)
-{
-	return graveyard.n + graveyard.leaked;
-}
-
-unsigned int blkfront_graveyard_poll(void)
-{
-	unsigned int n = graveyard.n;
-
-	if (!n || gnttab_poll())
-		return 0;		/* some end is still deferred: it may be one of ours */
-	for (unsigned int i = 0; i < n; i++)
-		page_free(graveyard.pa[i]);
-	graveyard.n = 0;
-	return n;
 }
 
 /* ---- the bounce pool ------------------------------------------------------------------ */
@@ -91,39 +59,103 @@ static uint16_t blkfront_pg_pop(struct blkfront_dev *d, uint16_t *head, unsigned
 	return i;
 }
 
-/* A completed request's pages (a chain): persistent grants stay, others wait for their end. */
+/*
+ * Grants of the pool. Persistent: each page is granted writable at connect (blkback maps
+ * persistent grants writable, blkif.h note 8) and stays so. Otherwise each page holds a
+ * claimed reference whose entry grants nothing while the page is idle: a request grants its
+ * pages (read-only for data the backend reads, writable for data it writes) and the
+ * completion revokes them, both in any context (gnttab_grant_ref/gnttab_revoke_ref touch
+ * only that entry). So the backend never holds access to a page we may fill with other data.
+ */
+
+/* Give READY page @i its per-request grant (not persistent). Any context. */
+static void blkfront_pg_grant(struct blkfront_dev *d, uint16_t i, bool readonly)
+{
+	struct blkfront_page *p = &d->pool[i];
+	int err = gnttab_grant_ref(p->ref, d->xb.otherend_id, p->pa, readonly);
+
+	if (err) {		/* a reference of ours whose entry grants nothing: cannot fail */
+		d->grant_errors++;
+		return;		/* the backend cannot map it: that request fails, alone */
+	}
+	p->access = true;
+	d->grants++;
+}
+
+/* A completed request's pages (a chain). Persistent: READY again at once. Otherwise the
+ * grant is revoked first; a page the backend still maps waits (DONE) for the upkeep. */
 static void blkfront_pages_put(struct blkfront_dev *d, uint16_t first)
 {
 	for (unsigned int n = 0; first != BLKFRONT_NIL && n < d->pool_size; n++) {
 		uint16_t next = d->pool[first].next;
+		struct blkfront_page *p = &d->pool[first];
 
-		if (d->persistent)
-			blkfront_pg_push(d, &d->ready, &d->nr_ready, first, BLKFRONT_PG_READY);
-		else
-			blkfront_pg_push(d, &d->done, &d->nr_done, first, BLKFRONT_PG_DONE);
+		if (!d->persistent && p->access) {
+			if (gnttab_revoke_ref(p->ref)) {
+				blkfront_pg_push(d, &d->done, &d->nr_done, first, BLKFRONT_PG_DONE);
+				first = next;
+				continue;
+			}
+			p->access = false;
+			d->grant_ends++;
+		}
+		blkfront_pg_push(d, &d->ready, &d->nr_ready, first, BLKFRONT_PG_READY);
 		first = next;
 	}
 }
 
-/* End the grant of used page @i (task context). Returns whether it is free to grant again. */
-static bool blkfront_pg_end(struct blkfront_dev *d, uint16_t i)
+/* Task context: give FREE page @i its reference (persistent: a writable grant; otherwise
+ * a claimed reference that grants nothing). Returns whether it is READY now. */
+static bool blkfront_pg_arm(struct blkfront_dev *d, uint16_t i)
 {
 	struct blkfront_page *p = &d->pool[i];
-	int err = gnttab_end_access(p->ref);
 
-	p->granted = false;
-	if (err == -EBUSY) {		/* still mapped: the reference is gnttab's now */
-		p->state = BLKFRONT_PG_LOST;
-		d->nr_lost++;
-		d->grant_deferred++;
+	if (d->persistent) {
+		if (gnttab_grant_access(d->xb.otherend_id, p->pa, false, &p->ref))
+			return false;
+		p->access = true;
+		d->grants++;
+	} else if (gnttab_claim_ref(&p->ref)) {
 		return false;
 	}
-	d->grant_ends++;
+	p->has_ref = true;
 	return true;
 }
 
-void blkfront_pool_upkeep(struct blkfront_dev *d)
+/* Task context: DONE page @i, whose grant the backend held at completion. Revoked now: it
+ * is READY. Still mapped: the page is retired with its grant (gnttab_retire.c frees it once
+ * the backend lets go) and the slot gets a fresh page to arm (LOST if none). */
+static void blkfront_pg_settle(struct blkfront_dev *d, uint16_t i)
 {
+	struct blkfront_page *p = &d->pool[i];
+	unsigned long fl;
+
+	if (!gnttab_revoke_ref(p->ref)) {
+		p->access = false;
+		d->grant_ends++;
+		fl = pv_irq_save();
+		blkfront_pg_push(d, &d->ready, &d->nr_ready, i, BLKFRONT_PG_READY);
+		pv_irq_restore(fl);
+		return;
+	}
+	gnttab_retire_page(p->ref, p->pa);
+	p->has_ref = p->access = false;
+	d->grant_deferred++;
+	if (page_alloc(&p->pa))
+		p->pa = 0;
+	fl = pv_irq_save();
+	if (p->pa) {
+		blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
+	} else {
+		p->state = BLKFRONT_PG_LOST;
+		d->nr_lost++;
+	}
+	pv_irq_restore(fl);
+}
+
+unsigned int blkfront_pool_upkeep(struct blkfront_dev *d)
+{
+	unsigned int work = 0;
 	unsigned long fl;
 	uint16_t i;
 
@@ -133,33 +165,28 @@ void blkfront_pool_upkeep(struct blkfront_dev *d)
 		pv_irq_restore(fl);
 		if (i == BLKFRONT_NIL)
 			break;
-		if (!blkfront_pg_end(d, i))
-			continue;
-		fl = pv_irq_save();
-		blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
-		pv_irq_restore(fl);
+		blkfront_pg_settle(d, i);
+		work++;
 	}
 	for (unsigned int n = 0; n < d->pool_size && !d->dead; n++) {
-		struct blkfront_page *p;
-
 		fl = pv_irq_save();
 		i = blkfront_pg_pop(d, &d->unused, &d->nr_unused);
 		pv_irq_restore(fl);
 		if (i == BLKFRONT_NIL)
 			break;
-		p = &d->pool[i];
-		if (gnttab_grant_access(d->xb.otherend_id, p->pa, false, &p->ref)) {
-			fl = pv_irq_save();	/* table full: try again next time */
-			blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
+		if (blkfront_pg_arm(d, i)) {
+			fl = pv_irq_save();
+			blkfront_pg_push(d, &d->ready, &d->nr_ready, i, BLKFRONT_PG_READY);
 			pv_irq_restore(fl);
-			break;
+			work++;
+			continue;
 		}
-		p->granted = true;
-		d->grants++;
-		fl = pv_irq_save();
-		blkfront_pg_push(d, &d->ready, &d->nr_ready, i, BLKFRONT_PG_READY);
+		fl = pv_irq_save();	/* table full: try again next time */
+		blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
 		pv_irq_restore(fl);
+		break;
 	}
+	return work;
 }
 
 int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min)
@@ -176,7 +203,7 @@ int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min)
 	}
 	d->pool_size = i;
 	if (i >= min)
-		blkfront_pool_upkeep(d);	/* grant them all */
+		blkfront_pool_upkeep(d);	/* a reference for each */
 	if (d->nr_ready < min) {
 		blkfront_pool_release(d);
 		return i < min ? -ENOMEM : -ENOSPC;
@@ -188,16 +215,12 @@ void blkfront_pool_release(struct blkfront_dev *d)
 {
 	for (unsigned int i = 0; i < d->pool_size; i++) {
 		struct blkfront_page *p = &d->pool[i];
-		bool mapped = p->state == BLKFRONT_PG_LOST;
 
-		if (p->granted) {
-			mapped = gnttab_end_access(p->ref) == -EBUSY;
-			p->granted = false;
-		}
-		if (mapped)
-			blkfront_graveyard_add(p->pa);
-		else
+		if (p->has_ref)			/* freed now, or once the backend lets go */
+			gnttab_retire_page(p->ref, p->pa);
+		else if (p->pa)
 			page_free(p->pa);
+		p->has_ref = p->access = false;
 		p->pa = 0;
 		p->state = BLKFRONT_PG_FREE;
 	}
@@ -206,20 +229,24 @@ void blkfront_pool_release(struct blkfront_dev *d)
 	d->nr_ready = d->nr_done = d->nr_unused = d->nr_lost = 0;
 }
 
+unsigned int blkfront_pool_granted(const struct blkfront_dev *d)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < d->pool_size; i++)
+		n += d->pool[i].access;
+	return n;
+}
+
 /* ---- rings ---------------------------------------------------------------------------- */
 
 void blkfront_queue_release(struct blkfront_queue *q)
 {
-	bool mapped[BLKFRONT_MAX_RING_PAGES] = { false };
-
 	if (q->port_open) {
 		evtchn_close(q->port);		/* masks it and drops the handler */
 		q->port_open = false;
 	}
-	for (unsigned int k = 0; k < q->nr_granted; k++)
-		mapped[k] = gnttab_end_access(q->ring_ref[k]) == -EBUSY;
-	q->nr_granted = 0;
-	if (q->map_va) {
+	if (q->map_va) {			/* our own mapping goes before the pages */
 		vm_unmap((uintptr_t)q->map_va, q->nr_pages * PAGE_SIZE);
 		vmap_free(q->map_va, q->nr_pages * PAGE_SIZE);
 		q->map_va = NULL;
@@ -227,12 +254,13 @@ void blkfront_queue_release(struct blkfront_queue *q)
 	for (unsigned int k = 0; k < BLKFRONT_MAX_RING_PAGES; k++) {
 		if (!q->ring_pa[k])
 			continue;
-		if (mapped[k])
-			blkfront_graveyard_add(q->ring_pa[k]);
+		if (k < q->nr_granted)		/* freed now, or once the backend unmaps it */
+			gnttab_retire_page(q->ring_ref[k], q->ring_pa[k]);
 		else
 			page_free(q->ring_pa[k]);
 		q->ring_pa[k] = 0;
 	}
+	q->nr_granted = 0;
 	q->sring = NULL;
 	q->nr_pages = 0;
 }
@@ -309,14 +337,24 @@ out_release:
 
 /* ---- requests ------------------------------------------------------------------------- */
 
+/* The part of discard @rq that is whole discard extents: its sector count (0: none), its
+ * first sector in *@first. */
+static uint64_t blkfront_discard_range(const struct blkfront_dev *d,
+				       const struct blk_request *rq, uint64_t *first)
+{
+	return blk_discard_extents(rq->sector, rq->nr_sectors, d->discard_granularity,
+				   d->discard_alignment, first);
+}
+
 /* The ring operation for @rq, after the checks the driver owes itself (blkdev_submit made
  * them too, but blkfront_submit_unchecked skips the layer and the copies rely on them).
- * *pages: bounce pages of data. Return: 0; 1 for a flush with nothing to flush; -errno. */
+ * *pages: bounce pages of data. Return: 0; 1 for a flush with nothing to flush or a discard
+ * with no whole extent to drop (done at once); -errno. */
 static int blkfront_classify(const struct blkfront_dev *d, const struct blk_request *rq,
 			     bool check_ro, uint8_t *op, unsigned int *pages)
 {
 	const struct blkdev *dev = &d->blk;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, first, whole;
 
 	if (!rq->done || rq->nr_segs > dev->max_segs)
 		return -EINVAL;
@@ -362,14 +400,21 @@ static int blkfront_classify(const struct blkfront_dev *d, const struct blk_requ
 		if (!d->discard || (rq->op == BLK_DISCARD_SECURE && !d->discard_secure))
 			return -EOPNOTSUPP;
 		*op = BLKIF_OP_DISCARD;
-		return 0;
+		/* Only whole extents can be dropped (docs/blkfront.md, "Discard"). A secure
+		 * discard must cover every sector asked: refused unless it is whole extents. A
+		 * plain one goes trimmed to them; with none inside, it is done already. */
+		whole = blkfront_discard_range(d, rq, &first);
+		if (rq->op == BLK_DISCARD_SECURE)
+			return whole == rq->nr_sectors && first == rq->sector ? 0 : -EINVAL;
+		return whole ? 0 : 1;
 	default:
 		return -EINVAL;
 	}
 }
 
-/* @n READY pages as a chain in order (first page first). */
-static uint16_t blkfront_pages_take(struct blkfront_dev *d, unsigned int n)
+/* @n READY pages as a chain in order (first page first), granted for this request
+ * (@readonly: the backend only reads them) unless the grants are persistent. */
+static uint16_t blkfront_pages_take(struct blkfront_dev *d, unsigned int n, bool readonly)
 {
 	uint16_t first = BLKFRONT_NIL, last = BLKFRONT_NIL;
 
@@ -377,6 +422,8 @@ static uint16_t blkfront_pages_take(struct blkfront_dev *d, unsigned int n)
 		uint16_t i = blkfront_pg_pop(d, &d->ready, &d->nr_ready);
 
 		d->pool[i].state = BLKFRONT_PG_BUSY;
+		if (!d->persistent)
+			blkfront_pg_grant(d, i, readonly);
 		if (last == BLKFRONT_NIL)
 			first = i;
 		else
@@ -449,12 +496,14 @@ static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
 
 	memset(r, 0, sizeof(*r));
 	if (s->op == BLKIF_OP_DISCARD) {
+		uint64_t first = 0;
+
 		r->discard.operation = BLKIF_OP_DISCARD;
 		r->discard.flag = rq->op == BLK_DISCARD_SECURE ? BLKIF_DISCARD_SECURE : 0;
 		r->discard.handle = d->handle;
 		r->discard.id = s->id;
-		r->discard.sector_number = rq->sector;
-		r->discard.nr_sectors = rq->nr_sectors;
+		r->discard.nr_sectors = blkfront_discard_range(d, rq, &first);	/* whole extents */
+		r->discard.sector_number = first;
 	} else if (s->op == BLKIF_OP_INDIRECT) {
 		uint16_t ip = s->ind;
 
@@ -507,6 +556,24 @@ static unsigned int blkfront_nind(unsigned int pages)
 	return pages > BLKFRONT_DIRECT_SEGS ? DIV_ROUND_UP(pages, BLKFRONT_SEGS_PER_IND) : 0;
 }
 
+/* Data pages per ring request for a request of @pages data pages: reads above split_pages
+ * go in parts of that many. */
+static unsigned int blkfront_part_pages(const struct blkfront_dev *d, bool read,
+					unsigned int pages)
+{
+	return read && d->split_pages && pages > d->split_pages ? d->split_pages : pages;
+}
+
+unsigned int blkfront_rq_pages(const struct blkfront_dev *d, bool read, unsigned int pages,
+			       unsigned int *parts)
+{
+	unsigned int per = blkfront_part_pages(d, read, pages);
+
+	*parts = pages ? DIV_ROUND_UP(pages, per) : 1;
+	return pages + (*parts - 1) * blkfront_nind(per) +
+	       blkfront_nind(pages - (*parts - 1) * per);
+}
+
 /* Ring requests the rings can take now: free slots, and room on each ring. */
 static unsigned int blkfront_room(const struct blkfront_dev *d)
 {
@@ -550,8 +617,9 @@ static unsigned int blkfront_queue_part(struct blkfront_dev *d, struct blkfront_
 	s->nr_pages = pages;
 	s->data_op = op;
 	s->op = nind ? BLKIF_OP_INDIRECT : op;
-	s->pages = pages ? blkfront_pages_take(d, pages) : BLKFRONT_NIL;
-	s->ind = nind ? blkfront_pages_take(d, nind) : BLKFRONT_NIL;
+	/* Writes' data and indirect pages are only read by the backend: read-only grants. */
+	s->pages = pages ? blkfront_pages_take(d, pages, op != BLKIF_OP_READ) : BLKFRONT_NIL;
+	s->ind = nind ? blkfront_pages_take(d, nind, true) : BLKFRONT_NIL;
 	if (pages && op != BLKIF_OP_READ)
 		blkfront_copy(d, rq, s->pages, skip, bytes, true);
 	blkfront_build(d, s, rq, skip, bytes, pages, nind, &r);
@@ -562,8 +630,12 @@ static unsigned int blkfront_queue_part(struct blkfront_dev *d, struct blkfront_
 	q->submitted++;
 	d->in_flight++;
 	d->max_in_flight = MAX(d->max_in_flight, (uint64_t)d->in_flight);
-	if (op == BLKIF_OP_DISCARD)
+	if (op == BLKIF_OP_DISCARD) {
+		uint64_t first;
+
 		d->discards++;
+		d->discards_trimmed += blkfront_discard_range(d, rq, &first) != rq->nr_sectors;
+	}
 	else if (op == BLKIF_OP_FLUSH_DISKCACHE || (op == BLKIF_OP_WRITE_BARRIER && !pages))
 		d->flushes++;
 	else if (op == BLKIF_OP_WRITE_BARRIER)
@@ -599,11 +671,8 @@ static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uin
 			     unsigned int pages)
 {
 	uint64_t bytes = pages ? rq->nr_sectors * 512ull : 0;
-	unsigned int per = op == BLKIF_OP_READ && d->split_pages && pages > d->split_pages ?
-			   d->split_pages : pages;
-	unsigned int parts = pages ? DIV_ROUND_UP(pages, per) : 1;
-	unsigned int need = pages + (parts - 1) * blkfront_nind(per) +
-			    blkfront_nind(pages - (parts - 1) * per);
+	unsigned int per = blkfront_part_pages(d, op == BLKIF_OP_READ, pages);
+	unsigned int parts, need = blkfront_rq_pages(d, op == BLKIF_OP_READ, pages, &parts);
 	unsigned int touched = 0;
 
 	if (d->dead)
@@ -641,12 +710,15 @@ int blkfront_ring_submit(struct blkfront_dev *d, struct blk_request *rq, bool ch
 		return err;
 	if (d->dead)
 		return -EIO;
-	if (err == 1) {
-		d->flushes_local++;
+	if (err == 1) {			/* nothing for the backend to do */
+		if (rq->op == BLK_FLUSH)
+			d->flushes_local++;
+		else
+			d->discards_dropped++;
 		rq->done(rq, 0);
 		return 0;
 	}
-	if (!blkfront_in_handler() && d->nr_done)
+	if (!blkfront_in_handler() && (d->nr_done || d->nr_unused))
 		blkfront_pool_upkeep(d);		/* end used grants, grant them again */
 	fl = pv_irq_save();
 	err = blkfront_queue_rq(d, rq, op, pages);

@@ -468,7 +468,7 @@ unsigned int netfront_upkeep(void)
 			work++;
 		}
 	}
-	return work + netfront_graveyard_poll();
+	return work + gnttab_retire_poll();	/* pages a backend let go of at last */
 }
 
 static unsigned int netfront_idle_poll(void)
@@ -576,11 +576,20 @@ int netfront_get_stats(struct netdev *dev, struct netfront_stats *st)
 	return 0;
 }
 
+/* Retired pages (of every frontend) a backend still maps, and those leaked for want of room. */
+static uint32_t netfront_retired_held(void)
+{
+	struct gnttab_retire_stats rs;
+
+	gnttab_retire_get_stats(&rs);
+	return rs.held + (uint32_t)rs.leaked;
+}
+
 void netfront_get_global_stats(struct netfront_global_stats *st)
 {
 	*st = netfront_gstats;
 	st->watch_events = netfront_vifs.events;
-	st->graveyard = netfront_graveyard_count();
+	st->retired_held = netfront_retired_held();
 }
 
 /* The console's "netfront": each interface's negotiation and counters, one line each. */
@@ -607,9 +616,9 @@ static void netfront_cmd(const char *args)
 		       st.bad_offset, st.bad_status, st.bad_flags, st.long_chain, st.ring_errors);
 	}
 	printk("pvkit: netfront probed=%u connected=%u removed=%u failed=%u rejected=%u "
-	       "graveyard=%u\n", netfront_gstats.probed, netfront_gstats.connected,
+	       "retired_held=%u\n", netfront_gstats.probed, netfront_gstats.connected,
 	       netfront_gstats.removed, netfront_gstats.failed, netfront_gstats.rejected,
-	       netfront_graveyard_count());
+	       netfront_retired_held());
 }
 
 SERVE_COMMAND(netfront, "netfront: each Xen interface's negotiated features and counters",

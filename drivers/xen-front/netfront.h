@@ -136,7 +136,8 @@ struct netfront_dev {
 /** Set up queue @i of @d: ring pages granted, bounce pages allocated, ports unbound with
  * our handler (masked). Return: 0 or -errno, nothing left to undo. Task context. */
 int netfront_queue_setup(struct netfront_dev *d, unsigned int i);
-/** Close the ports, end every grant (still-mapped pages go to the graveyard), free. */
+/** Close the ports, end every grant (still-mapped pages are retired: gnttab_retire_page),
+ * free. */
 void netfront_queue_release(struct netfront_queue *q);
 /** Post every free rx buffer and kick if the backend asks. Task context. */
 void netfront_rx_refill(struct netfront_queue *q);
@@ -152,10 +153,5 @@ unsigned int netfront_tx_fail_all(struct netfront_queue *q);
 void netfront_mark_broken(struct netfront_queue *q, const char *why);
 /** The event handler of every port (ctx: the queue). */
 void netfront_event(evtchn_port_t port, void *ctx);
-
-/** Pages kept because the backend still maps them; freed once gnttab has no deferred end. */
-void netfront_graveyard_add(uint64_t pa);
-unsigned int netfront_graveyard_poll(void);
-unsigned int netfront_graveyard_count(void);
 
 #endif /* DRIVERS_XEN_FRONT_NETFRONT_H */

@@ -11,7 +11,6 @@
 #include <pvkit/printk.h>
 #include "netfront.h"
 
-#define NETFRONT_GRAVEYARD_MAX	1024	/* pages waiting for a backend to unmap them */
 #define NF_RX_FLAGS_OK		(NETRXF_data_validated | NETRXF_csum_blank | NETRXF_more_data | \
 				 NETRXF_extra_info)
 #define ETH_P_IPV4		0x0800
@@ -20,39 +19,6 @@
 
 /* An extra-info slot sits where a response would: both are 8 bytes (netif.h says so). */
 BUILD_BUG_ON(sizeof(struct netif_extra_info) != sizeof(struct netif_rx_response));
-
-/* Pages whose grant end was deferred: neither ours to reuse nor free. They go back to the
- * allocator once gnttab has no deferred end left at all. */
-static struct {
-	uint64_t pa[NETFRONT_GRAVEYARD_MAX];	/* the pages */
-	unsigned int n;				/* pa[0..n) in use */
-	unsigned int leaked;			/* did not fit: never freed */
-} nf_graveyard;
-
-void netfront_graveyard_add(uint64_t pa)
-{
-	if (nf_graveyard.n < NETFRONT_GRAVEYARD_MAX)
-		nf_graveyard.pa[nf_graveyard.n++] = pa;
-	else
-		nf_graveyard.leaked++;
-}
-
-unsigned int netfront_graveyard_count(void)
-{
-	return nf_graveyard.n + nf_graveyard.leaked;
-}
-
-unsigned int netfront_graveyard_poll(void)
-{
-	unsigned int n = nf_graveyard.n;
-
-	if (!n || gnttab_poll())
-		return 0;		/* some end is still deferred: it may be one of ours */
-	for (unsigned int i = 0; i < n; i++)
-		page_free(nf_graveyard.pa[i]);
-	nf_graveyard.n = 0;
-	return n;
-}
 
 /* A rejected response, said at most NETFRONT_LOG_MAX times per vif and kind. */
 static void nf_log(struct netfront_dev *d, enum netfront_log kind, const char *fmt, ...)
@@ -107,41 +73,37 @@ static int nf_slot_grant(struct netfront_dev *d, struct netfront_slot *s, bool r
 	return 0;
 }
 
-/* End @s's grant after use. A backend still mapping it keeps the page: it is retired to
- * the graveyard and the id gets a fresh one (pa 0 if none: the id is not used again). */
+/* End @s's grant after use. A backend still mapping the page keeps it: the page is retired
+ * (gnttab_retire.c frees it once that grant ends) and the id gets a fresh one (pa 0 if
+ * none: the id is not used again). */
 static void nf_slot_end(struct netfront_dev *d, struct netfront_slot *s)
 {
 	if (!s->granted)
 		return;
 	s->granted = false;
-	if (gnttab_end_access(s->ref) != -EBUSY) {
+	if (!gnttab_end_or_retire(s->ref, s->pa)) {
 		d->grant_ends++;
 		return;
 	}
+	/* -EBUSY: retired. (-EINVAL, a reference not ours, cannot happen; the page would then
+	 * be of unknown state, so it is not reused either.) */
 	d->grant_deferred++;
-	netfront_graveyard_add(s->pa);
 	if (page_alloc(&s->pa))
 		s->pa = 0;
 }
 
-/* Release for good: end the grant (graveyard if still mapped) or free the page. */
+/* Release for good: retire the page with its grant (freed now, or once the backend lets go)
+ * or free it. */
 static void nf_slot_release(struct netfront_dev *d, struct netfront_slot *s)
 {
-	bool mapped = false;
-
 	if (s->granted) {
-		mapped = gnttab_end_access(s->ref) == -EBUSY;
 		s->granted = false;
-		if (mapped)
+		if (gnttab_retire_page(s->ref, s->pa))
 			d->grant_deferred++;
 		else
 			d->grant_ends++;
-	}
-	if (s->pa) {
-		if (mapped)
-			netfront_graveyard_add(s->pa);
-		else
-			page_free(s->pa);
+	} else if (s->pa) {
+		page_free(s->pa);
 	}
 	s->pa = 0;
 	s->in_flight = false;
@@ -149,18 +111,11 @@ static void nf_slot_release(struct netfront_dev *d, struct netfront_slot *s)
 
 static void nf_ring_page_release(uint64_t *pa, grant_ref_t ref, bool *granted)
 {
-	bool mapped = false;
-
-	if (*granted) {
-		mapped = gnttab_end_access(ref) == -EBUSY;
-		*granted = false;
-	}
-	if (*pa) {
-		if (mapped)
-			netfront_graveyard_add(*pa);
-		else
-			page_free(*pa);
-	}
+	if (*granted)
+		gnttab_retire_page(ref, *pa);
+	else if (*pa)
+		page_free(*pa);
+	*granted = false;
 	*pa = 0;
 }
 

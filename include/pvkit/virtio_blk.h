@@ -71,6 +71,9 @@ struct virtio_blk_stats {
 	bool indirect;			/* requests go in indirect tables */
 	uint32_t max_discard_sectors;	/* per segment; 0 without discard */
 	uint32_t max_discard_segs;	/* discard segments per request the device takes */
+	uint32_t discard_granularity;	/* bytes: discards go out as whole extents of this */
+	uint64_t discards_trimmed;	/* discards cut to whole extents */
+	uint64_t discards_dropped;	/* discards with no whole extent: done, not sent */
 	uint64_t submitted[VIRTIO_BLK_MAX_QUEUES];	/* requests handed to each queue */
 	uint64_t completed[VIRTIO_BLK_MAX_QUEUES];	/* requests completed by each */
 	uint64_t interrupts[VIRTIO_BLK_MAX_QUEUES];	/* its MSI-X interrupts */

@@ -5,7 +5,8 @@
 fuzz-netfront-src           := tests/fuzz/fuzz_netfront.c tests/fuzz/fuzz_netfront_drv.c \
                                xen-guest/xs_proto.c xen-guest/xenstore.c xen-guest/xenbus.c \
                                lib/cmdline.c tests/unit/fake_xenstored.c \
-                               tests/unit/fake_netback.c
+                               tests/unit/fake_netback.c \
+                               xen-guest/gnttab_retire.c
 fuzz-netfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/netfront.c drivers/xen-front/netfront_ring.c \
                                drivers/xen-front/netfront.h include/pvkit/xen/netfront.h \

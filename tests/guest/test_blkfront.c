@@ -395,18 +395,25 @@ static int test_accounting(const struct boot_info *bi)
 		/* The integrity workload reads up to 1 MiB at once: those reads went in parts. */
 		ST_CHECK(!st.split_pages || d->readonly || st.split, "%s: no read was cut into "
 			 "parts of %u pages", d->name, st.split_pages);
+		/* Persistent: the pool granted once, for good. Otherwise each request's pages
+		 * granted for it and revoked at its completion: none left granted now. */
 		if (st.persistent)
-			ST_CHECK(!st.grant_ends && st.grants == st.pool_pages, "%s: persistent, "
-				 "yet %lu grants ended", d->name, st.grant_ends);
+			ST_CHECK(!st.grant_ends && st.grants == st.pool_pages &&
+				 st.granted_now == st.pool_pages, "%s: persistent, yet %lu grants "
+				 "ended, %u of %u pages granted", d->name, st.grant_ends,
+				 st.granted_now, st.pool_pages);
 		else
-			ST_CHECK(st.grant_ends && st.grants - st.grant_ends == st.pool_pages,
-				 "%s: %lu granted, %lu ended, %u pages", d->name, st.grants,
-				 st.grant_ends, st.pool_pages);
+			ST_CHECK(st.grant_ends && st.grants == st.grant_ends && !st.granted_now &&
+				 !st.grant_errors, "%s: %lu granted, %lu revoked, %u pages granted "
+				 "now, %lu errors", d->name, st.grants, st.grant_ends,
+				 st.granted_now, st.grant_errors);
+		ST_CHECK(!st.grant_deferred, "%s: blkback mapped %lu pages past their answer",
+			 d->name, st.grant_deferred);
 		printk("#   %s: %lu requests (%lu direct, %lu indirect, %lu flush) over %u queues "
 		       "of %u slots, %lu in flight at most, %lu MiB copied, grants %lu made / %lu "
-		       "ended\n", d->name, sub, st.direct, st.indirect, st.flushes, st.queues,
-		       st.ring_size, st.max_in_flight, st.bytes_copied >> 20, st.grants,
-		       st.grant_ends);
+		       "ended, queue depth %u\n", d->name, sub, st.direct, st.indirect, st.flushes,
+		       st.queues, st.ring_size, st.max_in_flight, st.bytes_copied >> 20, st.grants,
+		       st.grant_ends, d->queue_depth);
 		disks++;
 	}
 	gnttab_get_stats(&gs);

@@ -122,6 +122,7 @@ static struct fgnt {
 	uint64_t pa;
 	uint32_t gen;			/* a new number at each grant */
 	unsigned int maps;		/* the backend's mappings */
+	bool off;			/* claimed or revoked: the entry grants nothing now */
 } gnt[FBK_REFS];
 static uint32_t gnt_gen;
 static struct fgnt_stats gst;
@@ -173,19 +174,70 @@ unsigned int gnttab_poll(void)
 	return left;
 }
 
+/* References a driver keeps and grants per request (gnttab_claim_ref & co., gnttab.h). */
+int gnttab_claim_ref(grant_ref_t *ref)
+{
+	for (uint32_t r = 8; r < FBK_REFS; r++) {
+		if (gnt[r].used)
+			continue;
+		gnt[r] = (struct fgnt){ .used = true, .off = true, .gen = ++gnt_gen };
+		*ref = r;
+		gst.claimed++;
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+int gnttab_grant_ref(grant_ref_t ref, domid_t_pv domid, uint64_t pa, bool readonly)
+{
+	struct fgnt *g = ref < FBK_REFS ? &gnt[ref] : NULL;
+
+	if (!g || !g->used || g->deferred || arena_index(pa) < 0) {
+		gst.bad_ends++;
+		return -EINVAL;
+	}
+	if (!g->off)
+		return -EBUSY;
+	g->off = false;
+	g->ro = readonly;
+	g->pa = pa;
+	g->gen = ++gnt_gen;
+	gst.granted++;
+	return 0;
+}
+
+int gnttab_revoke_ref(grant_ref_t ref)
+{
+	struct fgnt *g = ref < FBK_REFS ? &gnt[ref] : NULL;
+
+	if (!g || !g->used || g->deferred) {
+		gst.bad_ends++;
+		return -EINVAL;
+	}
+	if (g->maps)
+		return -EBUSY;
+	if (!g->off)
+		gst.revoked++;
+	g->off = true;
+	return 0;
+}
+
 void fgnt_stats(struct fgnt_stats *s)
 {
 	*s = gst;
-	s->live = s->deferred = 0;
+	s->live = s->deferred = s->access = s->writable = 0;
 	for (uint32_t r = 0; r < FBK_REFS; r++) {
 		s->live += gnt[r].used && !gnt[r].deferred;
 		s->deferred += gnt[r].used && gnt[r].deferred;
+		s->access += gnt[r].used && !gnt[r].off;
+		s->writable += gnt[r].used && !gnt[r].off && !gnt[r].ro;
 	}
 }
 
 bool fgnt_is_live(uint32_t ref, uint32_t gen)
 {
-	return ref < FBK_REFS && gnt[ref].used && !gnt[ref].deferred && gnt[ref].gen == gen;
+	return ref < FBK_REFS && gnt[ref].used && !gnt[ref].deferred && !gnt[ref].off &&
+	       gnt[ref].gen == gen;
 }
 
 unsigned int fgnt_backend_maps(void)
@@ -214,7 +266,7 @@ static uint8_t *fgnt_map(uint32_t ref, bool write)
 {
 	struct fgnt *g = ref < FBK_REFS ? &gnt[ref] : NULL;
 
-	if (!g || !g->used || g->deferred) {
+	if (!g || !g->used || g->deferred || g->off) {
 		fbk_violation("grant ref %u is not granted (ended, or never)", ref);
 		return NULL;
 	}
@@ -626,7 +678,8 @@ int fbk_connect(void)
 		fbk_set(fbk.be, "feature-discard", "1");
 		if (o->discard_granularity >= 0)
 			fbk_set(fbk.be, "discard-granularity", "%d", o->discard_granularity);
-		fbk_set(fbk.be, "discard-alignment", "0");
+		if (o->discard_alignment >= 0)
+			fbk_set(fbk.be, "discard-alignment", "%lld", o->discard_alignment);
 		fbk_set(fbk.be, "discard-secure", "%d", o->discard_secure);
 	}
 	fbk_set(fbk.be, "state", "4");
@@ -915,6 +968,53 @@ void fbk_remove(void)
 {
 	fxs_rm(fbk.fe);
 	fxs_rm(fbk.be);
+}
+
+unsigned int fgnt_release_all_but(uint32_t keep)
+{
+	unsigned int n = 0;
+
+	for (uint32_t ref = 0; ref < FBK_REFS; ref++) {
+		if (ref == keep || !gnt[ref].maps)
+			continue;
+		n += gnt[ref].maps;
+		gnt[ref].maps = 0;
+		pmapped[ref] = false;
+	}
+	for (unsigned int q = 0; q < FBK_MAX_RINGS; q++) {	/* unmapped: forget their refs */
+		bool kept = false;
+
+		for (unsigned int k = 0; k < rings[q].nr_refs; k++)
+			kept |= rings[q].refs[k] == keep;
+		if (!kept)
+			rings[q].nr_refs = 0;
+	}
+	return n;
+}
+
+bool fgnt_backend_hold(uint32_t ref)
+{
+	if (!fgnt_is_live(ref, ref < FBK_REFS ? gnt[ref].gen : 0))
+		return false;
+	gnt[ref].maps++;
+	return true;
+}
+
+unsigned int fgnt_writable_data(void)
+{
+	unsigned int n = 0;
+
+	for (uint32_t ref = 0; ref < FBK_REFS; ref++) {
+		bool ring = false;
+
+		if (!gnt[ref].used || gnt[ref].off || gnt[ref].ro)
+			continue;
+		for (unsigned int q = 0; q < FBK_MAX_RINGS && !ring; q++)
+			for (unsigned int k = 0; k < rings[q].nr_refs && !ring; k++)
+				ring = rings[q].refs[k] == ref;
+		n += !ring;
+	}
+	return n;
 }
 
 void fbk_raise_ring(unsigned int ring)

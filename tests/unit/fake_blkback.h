@@ -48,6 +48,7 @@ struct fbk_offer {
 	bool flush, barrier;		/* feature-flush-cache, feature-barrier */
 	bool discard, discard_secure;	/* feature-discard, discard-secure */
 	int discard_granularity;	/* bytes, -1 absent */
+	long long discard_alignment;	/* bytes, -1 absent (fbk_reset: 0) */
 	unsigned int sector_size;	/* sector-size (0: absent) */
 	unsigned int physical_sector_size;	/* physical-sector-size (0: absent) */
 	uint64_t sectors;		/* "sectors" (512-byte units, as blkback) */
@@ -125,15 +126,26 @@ extern unsigned int fake_page_fail_after;	/* page_alloc fails after this many mo
 extern unsigned int fake_bad_frees;	/* page_free of a page not allocated */
 /* Grant table. */
 struct fgnt_stats {
-	unsigned int live;		/* granted, not ended */
+	unsigned int live;		/* granted (or claimed), not ended */
 	unsigned int deferred;		/* ended while mapped, still mapped */
-	unsigned int granted, ended;	/* calls that worked */
-	unsigned int bad_ends;		/* end of a reference not granted */
+	unsigned int granted, ended;	/* calls that worked (granted: gnttab_grant_ref too) */
+	unsigned int bad_ends;		/* end (or grant/revoke) of a reference not ours */
+	unsigned int access;		/* entries that grant access now (claimed-off ones not) */
+	unsigned int writable;		/* of those, with write access */
+	unsigned int claimed, revoked;	/* gnttab_claim_ref, gnttab_revoke_ref that took access */
 };
 void fgnt_stats(struct fgnt_stats *s);
-/** Is (@ref, @gen) still the live grant it was? */
+/** Is (@ref, @gen) still the live grant it was (granting access)? */
 bool fgnt_is_live(uint32_t ref, uint32_t gen);
 unsigned int fgnt_backend_maps(void);	/* mappings the backend holds */
+/** The backend drops every mapping it holds (rings, persistent grants) except those of
+ * @keep, as a backend that hangs on to one page would. Returns mappings dropped. */
+unsigned int fgnt_release_all_but(uint32_t keep);
+/** Grants with write access now that are not the backend's ring pages. */
+unsigned int fgnt_writable_data(void);
+/** The backend maps grant @ref once more (and keeps it until fgnt_release_all_but), as one
+ * that answers before it unmaps would. Return: false if @ref grants nothing now. */
+bool fgnt_backend_hold(uint32_t ref);
 /* Ports. */
 unsigned int fbk_ports_open(void);
 /* Kernel timers (timer_add/timer_cancel): they fire only when the test says. */

@@ -107,6 +107,7 @@ static struct fgnt {
 	bool ro;
 	uint64_t pa;
 	unsigned int maps;		/* the backend's mappings */
+	bool off;			/* revoked (gnttab_revoke_ref): the entry grants nothing */
 } gnt[FNB_REFS];
 static struct fgnt_stats gst;
 
@@ -157,6 +158,39 @@ unsigned int gnttab_poll(void)
 	return left;
 }
 
+/* gnttab_retire_page()'s first step (gnttab.h): revoke, keeping the reference. */
+int gnttab_revoke_ref(grant_ref_t ref)
+{
+	struct fgnt *g = ref < FNB_REFS ? &gnt[ref] : NULL;
+
+	if (!g || !g->used || g->deferred) {
+		gst.bad_ends++;
+		return -EINVAL;
+	}
+	if (g->maps)
+		return -EBUSY;
+	g->off = true;
+	return 0;
+}
+
+unsigned int fgnt_release_all_but(uint32_t keep)
+{
+	unsigned int n = 0;
+
+	for (uint32_t ref = 0; ref < FNB_REFS; ref++) {
+		if (ref == keep || !gnt[ref].maps)
+			continue;
+		n += gnt[ref].maps;
+		gnt[ref].maps = 0;
+	}
+	return n;
+}
+
+bool fgnt_is_mapped(uint32_t ref)
+{
+	return ref < FNB_REFS && gnt[ref].maps;
+}
+
 void fgnt_stats(struct fgnt_stats *s)
 {
 	*s = gst;
@@ -185,7 +219,7 @@ static uint8_t *fgnt_page(uint32_t ref, bool write, bool map)
 {
 	struct fgnt *g = ref < FNB_REFS ? &gnt[ref] : NULL;
 
-	if (!g || !g->used || g->deferred) {
+	if (!g || !g->used || g->deferred || g->off) {
 		fnb_violation("grant ref %u is not granted (ended, or never)", ref);
 		return NULL;
 	}
@@ -609,6 +643,11 @@ unsigned int fnb_tx_release(void)
 int fnb_tx_held_id(void)
 {
 	return held_next < nr_held ? held[held_next].id : -1;
+}
+
+int64_t fnb_tx_held_ref(void)
+{
+	return held_next < nr_held ? held[held_next].ref : -1;
 }
 
 void fnb_tx_raw(unsigned int qi, uint16_t id, int16_t status)

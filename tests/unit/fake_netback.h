@@ -101,6 +101,8 @@ void fnb_rx_jump(unsigned int queue, int32_t delta);
 void fnb_tx_jump(unsigned int queue, int32_t delta);
 /** The id of the oldest tx request taken but not answered (hold_tx), or -1. */
 int fnb_tx_held_id(void);
+/** The grant of the oldest tx request taken but not answered (still mapped), or -1. */
+int64_t fnb_tx_held_ref(void);
 
 /* The fake kernel around netfront. */
 extern unsigned int fake_pages_in_use;	/* page_alloc - page_free */
@@ -113,6 +115,11 @@ struct fgnt_stats {
 	unsigned int bad_ends;		/* end of a reference not granted */
 };
 void fgnt_stats(struct fgnt_stats *s);
+/** The backend drops every mapping it holds except those of grant @keep (a backend that
+ * hangs on to one page). Returns mappings dropped. */
+unsigned int fgnt_release_all_but(uint32_t keep);
+/** Does the backend map grant @ref? */
+bool fgnt_is_mapped(uint32_t ref);
 unsigned int fnb_ports_open(void);
 
 #endif /* TESTS_UNIT_FAKE_NETBACK_H */

@@ -23,6 +23,7 @@
 
 start_info_t xen_start_info;
 void gnttab_test_reset(void);
+void gnttab_retire_test_reset(void);
 
 static struct {
 	uint32_t max_frames;		/* query_size's max_nr_frames */
@@ -38,6 +39,8 @@ static struct {
 	void *vmap;			/* vmap_reserve's region */
 	size_t vmap_len;
 	unsigned int printks;
+	unsigned int some_frees;	/* page_free of some_pa() pages (retired ones) */
+	uint64_t some_freed[8];		/* the first of them */
 } fx;
 
 int printk(const char *fmt, ...);
@@ -73,6 +76,13 @@ int page_alloc(uint64_t *pa)
 void page_free(uint64_t pa)
 {
 	void *p = phys_to_virt(pa);
+
+	if (pa >= 0x100000ull << 12 && pa < 0x200000ull << 12) {	/* a some_pa() page */
+		if (fx.some_frees < ARRAY_SIZE(fx.some_freed))
+			fx.some_freed[fx.some_frees] = pa;
+		fx.some_frees++;
+		return;
+	}
 
 	for (unsigned int i = 0; i < fx.nr_alloc; i++)
 		if (fx.pages[i] == p) {
@@ -223,6 +233,7 @@ static void fx_release(void)
 	free(fx.vmap);
 	memset(&fx, 0, sizeof(fx));
 	gnttab_test_reset();
+	gnttab_retire_test_reset();
 }
 
 static struct boot_info bi_pv = { .env = BOOT_XEN_PV }, bi_pvh = { .env = BOOT_XEN_PVH };
@@ -498,6 +509,158 @@ static void hundred_thousand_cycles(void)
 	fx_release();
 }
 
+/* Claimed references: no access until granted, granted and revoked again and again (what
+ * blkfront does per request), never changed while mapped. */
+static void claim_grant_revoke(void)
+{
+	struct gnttab_stats st;
+	grant_ref_t r, other;
+
+	setup_with(&bi_pvh, 4);
+	CHECK(gnttab_claim_ref(&r) == 0 && fx_entry(r)->flags == 0);
+	CHECK(!fx_backend_map(r, 3, true));		/* claimed: nothing to map */
+	CHECK(gnttab_grant_ref(r, 3, some_pa(1), true) == 0);
+	CHECK(fx_entry(r)->flags == (GTF_permit_access | GTF_readonly) &&
+	      fx_entry(r)->domid == 3 && fx_entry(r)->frame == 0x100001);
+	CHECK(gnttab_grant_ref(r, 3, some_pa(2), false) == -EBUSY);	/* revoke first */
+	CHECK(fx_entry(r)->frame == 0x100001);
+	CHECK(!fx_backend_map(r, 3, false) && fx_backend_map(r, 3, true));
+	CHECK(gnttab_revoke_ref(r) == -EBUSY);		/* mapped: the entry stays */
+	CHECK(fx_entry(r)->flags & GTF_permit_access);
+	fx_backend_unmap(r);
+	CHECK(gnttab_revoke_ref(r) == 0 && fx_entry(r)->flags == 0);
+	CHECK(!fx_backend_map(r, 3, true));		/* revoked: refused */
+	CHECK(gnttab_grant_ref(r, 4, some_pa(2), false) == 0 && fx_backend_map(r, 4, false));
+	fx_backend_unmap(r);
+	CHECK(gnttab_revoke_ref(r) == 0);
+	/* The reference stays ours through all that: never handed to anyone else. */
+	for (unsigned int i = 0; i < 600; i++) {
+		CHECK(gnttab_grant_access(0, some_pa(i), true, &other) == 0 && other != r);
+		CHECK(gnttab_end_access(other) == 0);
+	}
+	CHECK(gnttab_revoke_ref(other) == -EINVAL && gnttab_grant_ref(other, 0, some_pa(0),
+								       true) == -EINVAL);
+	CHECK(gnttab_grant_ref(r, 0, some_pa(0) + 8, true) == -EINVAL);	/* bad page */
+	CHECK(gnttab_end_access(r) == 0);
+	CHECK(gnttab_revoke_ref(r) == -EINVAL && gnttab_revoke_ref(3) == -EINVAL);
+	gnttab_get_stats(&st);
+	CHECK(st.in_use == 0 && gnttab_verify() == 0);
+}
+
+/* Page @i (some_pa), granted to domain 5 and mapped by it (writable). */
+static uint64_t mapped_page(unsigned int i, grant_ref_t *ref)
+{
+	CHECK(gnttab_grant_access(5, some_pa(i), false, ref) == 0);
+	CHECK(fx_backend_map(*ref, 5, false));
+	return some_pa(i);
+}
+
+static bool freed(uint64_t pa)
+{
+	for (unsigned int i = 0; i < MIN(fx.some_frees, (unsigned)ARRAY_SIZE(fx.some_freed)); i++)
+		if (fx.some_freed[i] == pa)
+			return true;
+	return false;
+}
+
+/* Issue 12, item 4: each retired page is freed as soon as its own grant can be ended, not
+ * when every retired page of every backend is: a backend keeping one page mapped pins that
+ * page alone. Freed at once when nobody maps it; by gnttab_retire_poll() and the idle loop
+ * otherwise. */
+static void retire_page_by_page(void)
+{
+	struct gnttab_retire_stats rs;
+	struct gnttab_stats st;
+	grant_ref_t ref[4];
+	uint64_t pa[4];
+
+	setup_with(&bi_pvh, 4);
+	for (unsigned int i = 0; i < 3; i++) {
+		pa[i] = mapped_page(i, &ref[i]);
+		CHECK(gnttab_retire_page(ref[i], pa[i]) == -EBUSY);
+	}
+	gnttab_retire_get_stats(&rs);
+	CHECK(rs.held == 3 && rs.retired == 3 && rs.freed_now == 0 && fx.some_frees == 0);
+	gnttab_get_stats(&st);
+	CHECK(st.retired_held == 3 && st.in_use == 3 && st.deferred == 0);
+	CHECK(gnttab_retire_poll() == 0 && fx.some_frees == 0);	/* all still mapped */
+	/* The backend lets go of two of them and keeps the middle one. */
+	fx_backend_unmap(ref[0]);
+	fx_backend_unmap(ref[2]);
+	CHECK(gnttab_retire_poll() == 2);
+	CHECKF(fx.some_frees == 2 && freed(pa[0]) && freed(pa[2]) && !freed(pa[1]),
+	       "%u pages freed", fx.some_frees);
+	CHECK(fx_entry(ref[0])->flags == 0 && fx_entry(ref[2])->flags == 0);
+	CHECK(fx_entry(ref[1])->flags & GTF_permit_access);	/* the kept one: untouched */
+	gnttab_retire_get_stats(&rs);
+	CHECK(rs.held == 1 && rs.freed_late == 2);
+	/* A page nobody maps is freed at once, whatever is still held. */
+	CHECK(gnttab_grant_access(5, some_pa(3), false, &ref[3]) == 0);
+	CHECK(gnttab_retire_page(ref[3], some_pa(3)) == 0 && fx.some_frees == 3 &&
+	      freed(some_pa(3)));
+	/* The kept one goes once released, through the idle loop too. */
+	CHECK(fx_poller->poll() == 0 && !freed(pa[1]));
+	fx_backend_unmap(ref[1]);
+	CHECK(fx_poller->poll() == 1 && fx.some_frees == 4 && freed(pa[1]));
+	gnttab_retire_get_stats(&rs);
+	CHECK(rs.held == 0 && rs.retired == 4 && rs.freed_now == 1 && rs.freed_late == 3 &&
+	      !rs.leaked);
+	gnttab_get_stats(&st);
+	CHECK(st.in_use == 0 && st.retired_held == 0 && gnttab_verify() == 0);
+	/* A reference that is not ours: nothing done, the page still the caller's. */
+	CHECK(gnttab_retire_page(ref[1], pa[1]) == -EINVAL && fx.some_frees == 4);
+}
+
+/* gnttab_end_or_retire(): ended, the page stays the caller's; still mapped, it is kept and
+ * freed later. */
+static void end_or_retire(void)
+{
+	struct gnttab_retire_stats rs;
+	grant_ref_t r;
+	uint64_t pa;
+
+	setup_with(&bi_pvh, 4);
+	pa = mapped_page(1, &r);
+	fx_backend_unmap(r);
+	CHECK(gnttab_end_or_retire(r, pa) == 0 && fx.some_frees == 0);	/* still ours */
+	CHECK(gnttab_grant_access(5, pa, false, &r) == 0 && fx_backend_map(r, 5, false));
+	CHECK(gnttab_end_or_retire(r, pa) == -EBUSY && fx.some_frees == 0);
+	gnttab_retire_get_stats(&rs);
+	CHECK(rs.held == 1 && rs.freed_now == 0);
+	fx_backend_unmap(r);
+	CHECK(gnttab_retire_poll() == 1 && fx.some_frees == 1 && freed(pa));
+	CHECK(gnttab_end_or_retire(r, pa) == -EINVAL);
+}
+
+/* Bounded: GNTTAB_RETIRE_MAX pages kept at most; one more is leaked (counted, said once)
+ * and its reference left to gnttab's deferred ends, never handed out while mapped. */
+static void retire_bounded(void)
+{
+	struct gnttab_retire_stats rs;
+	struct gnttab_stats st;
+	grant_ref_t r;
+	unsigned int printks;
+
+	setup_with(&bi_pvh, 16);
+	for (unsigned int i = 0; i < GNTTAB_RETIRE_MAX; i++) {
+		CHECK(gnttab_grant_access(5, some_pa(i), false, &r) == 0 &&
+		      fx_backend_map(r, 5, false));
+		CHECK(gnttab_retire_page(r, some_pa(i)) == -EBUSY);
+	}
+	printks = fx.printks;
+	CHECK(gnttab_grant_access(5, some_pa(0), false, &r) == 0 && fx_backend_map(r, 5, false));
+	CHECK(gnttab_retire_page(r, some_pa(0)) == -EBUSY);
+	CHECK(fx.printks == printks + 1);
+	gnttab_retire_get_stats(&rs);
+	CHECK(rs.held == GNTTAB_RETIRE_MAX && rs.leaked == 1);
+	gnttab_get_stats(&st);
+	CHECK(st.deferred == 1 && st.retired_held == GNTTAB_RETIRE_MAX);
+	CHECK(gnttab_retire_poll() == 0 && gnttab_verify() == 0);
+	fx_backend_unmap(r);
+	CHECK(gnttab_poll() == 0 && fx.some_frees == 0);	/* its reference ends; the page
+								 * stays leaked */
+}
+
 UNIT_CASES(
 	{ init_pvh, "gnttab: PVH maps frame 0 over a page of ours with add_to_physmap" },
 	{ init_pv, "gnttab: PV maps setup_table's machine frames; entries hold mfns" },
@@ -509,4 +672,8 @@ UNIT_CASES(
 	{ bad_arguments, "gnttab: bad arguments refused before anything changes" },
 	{ verify_catches_corruption, "gnttab: verify finds a broken free list" },
 	{ hundred_thousand_cycles, "gnttab: 100,000 grant/end cycles leak nothing" },
+	{ claim_grant_revoke, "gnttab: claimed refs granted and revoked again, never while mapped" },
+	{ retire_page_by_page, "gnttab: retired pages freed one by one as each grant ends" },
+	{ end_or_retire, "gnttab: end or retire: the page stays ours unless still mapped" },
+	{ retire_bounded, "gnttab: retired pages bounded; one more is leaked, counted, said" },
 );

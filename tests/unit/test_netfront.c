@@ -18,6 +18,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/idle.h>
 #include <pvkit/netdev.h>
+#include <pvkit/xen/gnttab.h>
 #include <pvkit/xen/netfront.h>
 #include <pvkit/xen/xenbus.h>
 #include <pvkit/xen/xenstore.h>
@@ -696,6 +697,7 @@ static void event_storm(void)
 
 static void closing_during_traffic(void)
 {
+	struct gnttab_retire_stats rs;
 	struct netdev *dev = hostile_setup();
 	struct netfront_global_stats gs;
 	struct fgnt_stats g;
@@ -717,14 +719,16 @@ static void closing_during_traffic(void)
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "6"));
 	CHECK(stats(dev).tx_failed == 10);
 	fgnt_stats(&g);
-	CHECKF(g.deferred == 12, "deferred %u (rings 2, held tx 10)", g.deferred);
-	fnb_disconnect();			/* netback unmaps; the graveyard empties */
+	gnttab_retire_get_stats(&rs);
+	CHECKF(rs.held == 12 && g.live == 12 && g.deferred == 0, "held %u live %u (rings 2, "
+	       "held tx 10)", rs.held, g.live);
+	fnb_disconnect();			/* netback unmaps; the retired pages go */
 	upkeep();
 	fgnt_stats(&g);
 	CHECK(g.live == 0 && g.deferred == 0 && g.bad_ends == 0);
 	CHECKF(fake_pages_in_use == 0, "%u pages", fake_pages_in_use);
 	netfront_get_global_stats(&gs);
-	CHECK(gs.removed == 1 && gs.graveyard == 0);
+	CHECK(gs.removed == 1 && gs.retired_held == 0);
 	/* The toolstack removes it; a new vif comes: found through the watch, eth0 again. */
 	fnb_set_state(XenbusStateClosed);
 	fnb_remove();
@@ -738,6 +742,55 @@ static void closing_during_traffic(void)
 	dev = netdev_find("eth0");
 	CHECK(dev && dev->carrier && dev->mac[5] == 0x12);
 	CHECK(dev && send_frame(dev, f, len, false) == 0 && fnb_tx_step() == 1);
+}
+
+/*
+ * Issue 12, item 4: a tx page the backend still maps when it answers is retired (the id gets
+ * a fresh page); when the vif goes, every page still mapped is retired. The backend then lets
+ * go of all but one: every other page is freed at the next upkeep, that one when released.
+ */
+static void retired_one_by_one(void)
+{
+	struct netfront_global_stats gs;
+	struct gnttab_retire_stats rs;
+	struct netdev *dev = hostile_setup();
+	uint8_t f[200];
+	uint32_t len = udp_frame(f, 100, 1, false);
+	int64_t keep;
+	int id;
+
+	if (!dev)
+		return;
+	id = hold_two_frames(dev);
+	keep = fnb_tx_held_ref();
+	fnb_tx_raw(0, (uint16_t)id, NETIF_RSP_OKAY);	/* answered, still mapped */
+	poll_dev(dev);
+	gnttab_retire_get_stats(&rs);
+	CHECK(stats(dev).tx_done == 1 && stats(dev).grant_deferred == 1 && rs.held == 1);
+	CHECK(dev->carrier && !stats(dev).not_in_flight);
+	for (unsigned int i = 0; i < 8; i++)		/* held too: 9 tx pages mapped */
+		CHECK(send_frame(dev, f, len, false) == 0);
+	fnb_tx_step();
+	fnb_set_state(XenbusStateClosing);
+	pump();
+	CHECK(dev->gone);
+	gnttab_retire_get_stats(&rs);
+	CHECKF(rs.held == 2 + 10 && fake_pages_in_use == 12, "held %u pages %u", rs.held,
+	       fake_pages_in_use);
+	CHECK(keep >= 0 && fgnt_is_mapped((uint32_t)keep));
+	CHECK(fgnt_release_all_but((uint32_t)keep) == 11);
+	upkeep();
+	gnttab_retire_get_stats(&rs);
+	CHECKF(rs.held == 1 && fake_pages_in_use == 1, "held %u pages %u", rs.held,
+	       fake_pages_in_use);
+	netfront_get_global_stats(&gs);
+	CHECK(gs.retired_held == 1);
+	upkeep();
+	CHECK(fake_pages_in_use == 1);			/* still mapped: still kept */
+	fnb_disconnect();
+	upkeep();
+	gnttab_retire_get_stats(&rs);
+	CHECK(rs.held == 0 && fake_pages_in_use == 0 && fake_bad_frees == 0);
 }
 
 static void mtu_refusal(void)
@@ -781,6 +834,7 @@ CHILD(tx_prod_back)
 CHILD(event_storm)
 CHILD(closing_during_traffic)
 CHILD(mtu_refusal)
+CHILD(retired_one_by_one)
 
 UNIT_CASES(
 	{ everything_offered_case, "netfront: every feature offered: 4 queues, split, sg, csum" },
@@ -807,4 +861,6 @@ UNIT_CASES(
 	{ closing_during_traffic_case, "netfront: backend closing under traffic: tx failed, "
 	  "grants ended, re-attach" },
 	{ mtu_refusal_case, "netfront: no sg: MTU fits a page; larger frames -EMSGSIZE" },
+	{ retired_one_by_one_case, "netfront: retired pages freed one by one as netback lets "
+				   "go" },
 );

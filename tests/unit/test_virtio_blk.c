@@ -211,6 +211,7 @@ static uint32_t fb_serve(const struct vring_desc *d, unsigned int n)
 			at += d[k].len;
 			break;
 		case VIRTIO_BLK_T_DISCARD:
+		case VIRTIO_BLK_T_SECURE_ERASE:
 			fb.last.ndwz = d[k].len / 16;
 			memcpy(fb.last.dwz, dma(d[k].addr), MIN(d[k].len, sizeof(fb.last.dwz)));
 			break;
@@ -583,20 +584,20 @@ ISOLATED(data_checked_in_64_bits)
 static bool saw_alignment_warning;
 static void alignment_warning_hook(void)
 {
-	if (strstr(fake_last_printk, "discard alignment of 8388608 sectors"))
+	if (strstr(fake_last_printk, "discard sector alignment 8388608 unusable (granularity above 1 GiB)"))
 		saw_alignment_warning = true;
 }
 
-/* discard_sector_alignment in sectors: 2^22 is 2 GiB of granularity; 2^23 (4 GiB) does not
- * fit the 32-bit byte figure (a 32-bit product made it 0, i.e. one sector): discard off. */
+/* discard_sector_alignment in sectors: 2^21 is 1 GiB of granularity, the largest taken; 2^23
+ * (4 GiB) is refused, not wrapped (a 32-bit product made it 0, i.e. one sector). */
 ISOLATED(discard_alignment_wide)
 {
 	const uint8_t *c = cfg(1ull << 33, 254, 0, 512, 1, 0xffffffffu, 1);
 
-	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 1u << 22);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 1u << 21);
 	fake_blk_add(FEAT_QEMU, 1, 256, 2, c, 72);
 	fake_blk_probe();
-	CHECKF(disk->features.discard && disk->features.discard_granularity == 1u << 31,
+	CHECKF(disk->features.discard && disk->features.discard_granularity == 1u << 30,
 	       "granularity %u", disk->features.discard_granularity);
 	c = cfg(1ull << 33, 254, 0, 512, 1, 0xffffffffu, 1);
 	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 1u << 23);
@@ -608,6 +609,83 @@ ISOLATED(discard_alignment_wide)
 	       "discard %d granularity %u", disk->features.discard,
 	       disk->features.discard_granularity);
 	CHECK(saw_alignment_warning);
+}
+
+/* Issue 12, item 6: the device drops whole extents of its discard_sector_alignment only. A
+ * discard goes trimmed to them (none inside: done at once, nothing sent); a secure erase that
+ * is not whole extents is refused with -EINVAL; unusable alignments switch the kind off. */
+static char said[2048];				/* what the driver printed, in order */
+
+static void keep_said(void)
+{
+	strncat(said, fake_last_printk, sizeof(said) - strlen(said) - 1);
+}
+
+ISOLATED(discard_alignment_enforced)
+{
+	struct virtio_blk_stats st;
+	struct tio t;
+
+	cfg(8192, 254, 0, 512, 1, 64, 2);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 8);		/* 4 KiB extents */
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_MAX_SECURE, 64);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_MAX_SECURE_SEG, 1);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_SECURE_ALIGN, 16);		/* 8 KiB extents */
+	fake_blk_add(FEAT_QEMU | F(VIRTIO_BLK_F_SECURE_ERASE), 1, 256, 2, cfg_buf, 72);
+	fake_blk_probe();
+	CHECK(disk->features.discard && disk->features.discard_secure &&
+	      disk->features.discard_granularity == 4096);
+	tio_init(&t, BLK_DISCARD, 3, NULL, 0, 0, 0);	/* [3, 29): extents [8, 24) */
+	t.rq.nr_sectors = 26;
+	CHECK(submit(&t) == 0 && fb_run() == 1 && t.status == 0);
+	CHECKF(fb.last.type == VIRTIO_BLK_T_DISCARD && fb.last.ndwz == 1 &&
+	       fb.last.dwz[0].sector == 8 && fb.last.dwz[0].num_sectors == 16, "[%lu, +%u)",
+	       fb.last.dwz[0].sector, fb.last.dwz[0].num_sectors);
+	tio_init(&t, BLK_DISCARD, 9, NULL, 0, 0, 0);	/* inside one extent */
+	t.rq.nr_sectors = 6;
+	CHECK(submit(&t) == 0 && t.calls == 1 && t.status == 0 && fb_run() == 0);
+	tio_init(&t, BLK_DISCARD, 64, NULL, 0, 0, 0);	/* aligned: as asked */
+	t.rq.nr_sectors = 64;
+	CHECK(submit(&t) == 0 && fb_run() == 1 && fb.last.dwz[0].sector == 64 &&
+	      fb.last.dwz[0].num_sectors == 64);
+	tio_init(&t, BLK_DISCARD_SECURE, 8, NULL, 0, 0, 0);	/* 4 KiB-, not 8 KiB-aligned */
+	t.rq.nr_sectors = 16;
+	CHECK(submit(&t) == -EINVAL && fb_run() == 0);
+	tio_init(&t, BLK_DISCARD_SECURE, 16, NULL, 0, 0, 0);
+	t.rq.nr_sectors = 24;
+	CHECK(submit(&t) == -EINVAL && fb_run() == 0);
+	t.rq.nr_sectors = 32;				/* whole extents: sent as asked */
+	CHECK(submit(&t) == 0 && fb_run() == 1 && t.status == 0);
+	CHECK(fb.last.type == VIRTIO_BLK_T_SECURE_ERASE && fb.last.dwz[0].sector == 16 &&
+	      fb.last.dwz[0].num_sectors == 32);
+	CHECK(virtio_blk_get_stats(disk, &st) == 0);
+	CHECKF(st.discards_trimmed == 1 && st.discards_dropped == 1 &&
+	       st.discard_granularity == 4096, "trimmed %lu dropped %lu",
+	       st.discards_trimmed, st.discards_dropped);
+	/* An alignment of 3 sectors (not a power of two) or 1 on 4 KiB blocks: off, said. */
+	cfg(8192, 254, 0, 4096, 1, 64, 2);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 3);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_MAX_SECURE, 64);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_MAX_SECURE_SEG, 1);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_SECURE_ALIGN, 1);
+	fake_blk_add(FEAT_QEMU | F(VIRTIO_BLK_F_SECURE_ERASE), 1, 256, 2, cfg_buf, 72);
+	fake_printk_hook = keep_said;
+	fake_blk_probe();
+	fake_printk_hook = NULL;
+	CHECK(!disk->features.discard && !disk->features.discard_secure);
+	CHECK(strstr(said, "virtio-blk: discard sector alignment 3 unusable (granularity not a "
+			   "power of two): discard off"));
+	CHECK(strstr(said, "virtio-blk: secure erase sector alignment 1 unusable (granularity "
+			   "not a multiple of the sector size): secure erase off"));
+	tio_init(&t, BLK_DISCARD, 0, NULL, 0, 0, 0);
+	t.rq.nr_sectors = 64;
+	CHECK(submit(&t) == -EOPNOTSUPP);
+	/* The largest alignment (2^32 - 1 sectors) does not wrap into something usable. */
+	cfg(8192, 254, 0, 512, 1, 64, 2);
+	fake_put32(cfg_buf + VIRTIO_BLK_CFG_DISCARD_ALIGN, 0xffffffffu);
+	fake_blk_add(FEAT_QEMU, 1, 256, 2, cfg_buf, 72);
+	fake_blk_probe();
+	CHECK(!disk->features.discard);
 }
 
 ISOLATED(multiqueue_round_robin)
@@ -851,6 +929,8 @@ UNIT_CASES(
 	{ discard_limits_do_not_wrap, "virtio-blk: discard limits near 2^32 do not wrap" },
 	{ data_checked_in_64_bits, "virtio-blk: data checked against 2^23+ sector counts in 64 bits" },
 	{ discard_alignment_wide, "virtio-blk: a discard alignment of 4 GiB turns discard off" },
+	{ discard_alignment_enforced, "virtio-blk: discards trimmed to the device's extents, "
+				      "unaligned secure erase refused" },
 	{ multiqueue_round_robin, "virtio-blk: requests spread over every queue" },
 	{ full_then_busy, "virtio-blk: queue depth requests, then -EBUSY, then room" },
 	{ polled_without_msix, "virtio-blk: no MSI-X: polled by a timer only while busy" },

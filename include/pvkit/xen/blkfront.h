@@ -16,7 +16,8 @@
 #define BLKFRONT_MAX_DEVS	8	/* disks at once (hot-plugged ones included) */
 #define BLKFRONT_MAX_QUEUES	4	/* rings per disk we ask for at most (even on 1 vCPU) */
 #define BLKFRONT_MAX_RING_ORDER	4	/* 16 pages a ring: Linux's XENBUS_MAX_RING_GRANT_ORDER */
-#define BLKFRONT_POOL_PAGES	576	/* bounce pages per disk (2.25 MiB): two 1 MiB requests */
+#define BLKFRONT_POOL_PAGES	576	/* bounce pages per disk (2.25 MiB): two 1 MiB requests
+					 * (queue_depth follows from it: docs/blkfront.md) */
 /* Boot: wait this long for the disks. dom0's hotplug scripts run before blkback gets to
  * InitWait; under TCG with a loaded host three disks took more than 10 s (docs/tcg-quirks.md).
  * A disk that connects later still arrives, through the idle loop, like a hot-plugged one. */
@@ -90,8 +91,14 @@ struct blkfront_stats {
 	uint64_t flushes_local;		/* flushes completed at once: no volatile cache */
 	uint64_t failed;		/* requests completed with an error */
 	uint64_t failed_in_flight;	/* of those, failed by a close or a broken ring */
-	uint64_t grants, grant_ends;	/* per-request data grants made / ended (not persistent) */
-	uint64_t grant_deferred;	/* ends the backend held up (page then never reused) */
+	uint64_t grants, grant_ends;	/* data grants made / revoked (persistent: made once per
+					 * pool page, never revoked; else per request) */
+	uint64_t grant_deferred;	/* revokes the backend held up: page retired, replaced */
+	uint64_t grant_errors;		/* per-request grants gnttab refused (a bug of ours) */
+	uint32_t granted_now;		/* pool pages the backend may map now (not persistent:
+					 * those of requests in flight only) */
+	uint64_t discards_trimmed;	/* discards cut to whole discard extents */
+	uint64_t discards_dropped;	/* discards with no whole extent: completed, not sent */
 	uint64_t bytes_copied;		/* through the bounce pages, both ways */
 	uint64_t max_in_flight;		/* most requests in flight at once, all rings */
 	/* Responses rejected (docs/blkfront.md, "Hardening"): */
@@ -126,7 +133,8 @@ struct blkfront_global_stats {
 	uint32_t connected;		/* reached Connected (a blkdev registered) */
 	uint32_t failed;		/* gave up before connecting */
 	uint32_t removed;		/* connected disks torn down again */
-	uint32_t graveyard;		/* pages kept because the backend still maps them */
+	uint32_t retired_held;		/* retired pages still mapped (or leaked), of every
+					 * frontend: gnttab_retire_get_stats() */
 	uint64_t watch_events;		/* device/vbd watch callbacks */
 };
 void blkfront_get_global_stats(struct blkfront_global_stats *st);

@@ -44,6 +44,79 @@ int gnttab_end_access(grant_ref_t ref);
 /** Retry deferred ends. Returns how many are still pending. */
 unsigned int gnttab_poll(void);
 
+/*
+ * References a driver keeps and grants again and again (blkfront's bounce pages without
+ * persistent grants): claimed once in task context, then granted for one request and revoked
+ * when it completes, in any context (an interrupt handler included: these touch the one
+ * entry of a reference the caller owns, no list), and finally ended with gnttab_end_access().
+ * Between two requests the entry grants nothing: the other side can map nothing through it.
+ */
+
+/**
+ * gnttab_claim_ref() - take a reference whose entry grants nothing (yet). Task context (it
+ * may grow the table, as gnttab_grant_access()).
+ * Return: 0 and *ref; -ENOSPC, -ENOMEM, -ENODEV, -EINVAL as gnttab_grant_access().
+ */
+int gnttab_claim_ref(grant_ref_t *ref);
+
+/**
+ * gnttab_grant_ref() - let @domid map (read-only if @readonly) our frame at @pa through @ref,
+ * a reference of ours (claimed, or granted and since revoked) whose entry grants nothing now.
+ * Any context.
+ * Return: 0; -EBUSY if the entry still grants access (revoke it first: nothing changed);
+ * -EINVAL if @ref is not a reference of ours or @pa is not a page of ours; -ERANGE as
+ * gnttab_grant_access().
+ */
+int gnttab_grant_ref(grant_ref_t ref, domid_t_pv domid, uint64_t pa, bool readonly);
+
+/**
+ * gnttab_revoke_ref() - take back the access @ref grants, keeping the reference (to grant it
+ * again, or to end it). Any context.
+ * Return: 0 (the entry grants nothing now: the frame is ours again), -EBUSY (the other side
+ * still maps it: nothing changed, try again later), -EINVAL (not a reference of ours).
+ */
+int gnttab_revoke_ref(grant_ref_t ref);
+
+/*
+ * Retiring a page (xen-guest/gnttab_retire.c, docs/gnttab.md): a driver is done with a page
+ * and its grant, but the other side may still map it. The page is then neither the driver's
+ * to reuse nor the allocator's: it is kept with its own reference and freed the moment that
+ * reference can be ended, whatever other pages or backends still hold. At most
+ * GNTTAB_RETIRE_MAX pages are kept; beyond that a page is leaked (counted, never reused) and
+ * its reference left to gnttab's deferred ends. Task context.
+ */
+#define GNTTAB_RETIRE_MAX	4096
+
+/**
+ * gnttab_retire_page() - end @ref and free our page @pa behind it: now if nobody maps it,
+ * else as soon as its grant can be ended (gnttab_retire_poll()). Either way the page and the
+ * reference are no longer the caller's.
+ * Return: 0 (freed now), -EBUSY (kept, or leaked when GNTTAB_RETIRE_MAX are kept already),
+ * -EINVAL (@ref is not a reference of ours: nothing done, the page is still the caller's).
+ */
+int gnttab_retire_page(grant_ref_t ref, uint64_t pa);
+
+/**
+ * gnttab_end_or_retire() - end @ref to reuse the page @pa behind it; if the other side still
+ * maps it, retire the page instead (gnttab_retire_page()).
+ * Return: 0 (ended: the page is still the caller's), -EBUSY (retired: it is not; take
+ * another), -EINVAL (@ref is not a reference of ours: nothing done).
+ */
+int gnttab_end_or_retire(grant_ref_t ref, uint64_t pa);
+
+/** Retry every kept page once, each by its own reference; returns how many were freed.
+ * Called from gnttab's idle poller and the frontends' upkeep. */
+unsigned int gnttab_retire_poll(void);
+
+struct gnttab_retire_stats {
+	uint32_t held;			/* pages kept now: the other side still maps them */
+	uint64_t retired;		/* pages handed over since boot */
+	uint64_t freed_now;		/* of those, freed at once (nobody mapped them) */
+	uint64_t freed_late;		/* freed later, when their grant could be ended */
+	uint64_t leaked;		/* did not fit (GNTTAB_RETIRE_MAX): never freed */
+};
+void gnttab_retire_get_stats(struct gnttab_retire_stats *s);
+
 struct gnttab_stats {
 	uint32_t frames;		/* table frames in use */
 	uint32_t max_frames;		/* what Xen allows (capped at GNTTAB_MAX_FRAMES) */
@@ -53,6 +126,7 @@ struct gnttab_stats {
 	uint64_t granted, ended;	/* since boot */
 	uint32_t free;			/* on the free list: nr_refs - reserved - in_use */
 	uint64_t deferred_total;	/* ends that had to wait, since boot */
+	uint32_t retired_held;		/* retired pages still mapped by the other side */
 };
 void gnttab_get_stats(struct gnttab_stats *s);
 

@@ -77,12 +77,13 @@ struct netfront_global_stats {
 	uint32_t connected;		/* reached Connected (a netdev registered) */
 	uint32_t failed;		/* gave up before connecting */
 	uint32_t removed;		/* connected vifs torn down again */
-	uint32_t graveyard;		/* pages kept because the backend still maps them */
+	uint32_t retired_held;		/* retired pages still mapped (or leaked), of every
+					 * frontend: gnttab_retire_get_stats() */
 	uint64_t watch_events;		/* device/vif watch callbacks */
 };
 void netfront_get_global_stats(struct netfront_global_stats *st);
 
-/** Task-context work of every vif: teardowns owed, the graveyard. Returns work done. */
+/** Task-context work of every vif: teardowns owed, retired pages. Returns work done. */
 unsigned int netfront_upkeep(void);
 
 #endif /* PVKIT_XEN_NETFRONT_H */
