@@ -366,7 +366,9 @@ static int blkfront_classify(const struct blkfront_dev *d, const struct blk_requ
 	for (uint32_t i = 0; i < rq->nr_segs; i++) {
 		const struct blk_seg *s = &rq->segs[i];
 
-		if (!s->len || s->len % 512 || s->offset % 512 || s->offset + s->len > PAGE_SIZE)
+		/* Compared as a difference: offset + len wraps in 32 bits (issue 12). */
+		if (!s->len || s->len % 512 || s->offset % 512 || s->offset >= PAGE_SIZE ||
+		    s->len > PAGE_SIZE - s->offset)
 			return -EINVAL;
 		bytes += s->len;
 	}

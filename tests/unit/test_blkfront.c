@@ -750,6 +750,32 @@ static void read_only(void)
 	io_free_all();
 }
 
+/* Past the block layer (blkfront_submit_unchecked) the driver checks segments itself, and
+ * without 32-bit wrap: offset 0xfffff000 + len 4096 is 0 in 32 bits (issue 12 review). */
+static void segment_wrap(void)
+{
+	struct blkdev *d;
+	unsigned int before;
+
+	start();
+	d = bring_up(VDEV_A);
+	if (!d)
+		return;
+	before = fbk.requests;
+	io_prep(0, BLK_READ, 0, 8, 0);
+	ios[0].rq.segs[0].offset = 0xfffff000u;
+	CHECK(blkfront_submit_unchecked(d, &ios[0].rq) == -EINVAL);
+	io_prep(1, BLK_WRITE, 0, 8, 1);
+	ios[1].rq.segs[0].offset = 0xfffffe00u;
+	ios[1].rq.segs[0].len = 0x400;
+	ios[1].rq.nr_sectors = 2;
+	CHECK(blkfront_submit_unchecked(d, &ios[1].rq) == -EINVAL);
+	CHECK(fbk.requests == before && ios[0].done == 0 && ios[1].done == 0);
+	io_prep(2, BLK_READ, 0, 8, 0);
+	CHECK(run(d, 2) == 0 && !stats(d).broken);
+	io_free_all();
+}
+
 /* ---- hostile responses ---------------------------------------------------------------------- */
 
 /* Eight requests in flight, two on each ring (so that a duplicate is not simply one
@@ -1281,6 +1307,7 @@ CHILD(indirect_forms)
 CHILD(odd_segments)
 CHILD(flush_barrier_discard)
 CHILD(read_only)
+CHILD(segment_wrap)
 CHILD(bad_id)
 CHILD(bad_id_alone)
 CHILD(prod_ahead)
@@ -1316,6 +1343,7 @@ UNIT_CASES(
 	{ odd_segments_case, "blkfront: partial-page segments packed densely" },
 	{ flush_barrier_discard_case, "blkfront: flush, barrier, discard; EOPNOTSUPP falls back" },
 	{ read_only_case, "blkfront: read-only: -EROFS here, -EIO from the backend past it" },
+	{ segment_wrap_case, "blkfront: a segment whose offset + len wraps 32 bits is refused" },
 	{ bad_id_case, "blkfront: response id out of range: rejected, disk abandoned, no leak" },
 	{ bad_id_alone_case, "blkfront: a bad id with one request in flight fails it" },
 	{ dup_id_case, "blkfront: duplicate response: rejected, disk abandoned" },
