@@ -81,7 +81,9 @@ struct blkdev {
 	uint32_t physical_sector_size;	/* bytes */
 	bool readonly;
 	uint32_t max_segs;		/* segments per request the driver takes (<= BLK_MAX_SEGS) */
-	uint32_t queue_depth;		/* requests in flight at most */
+	uint32_t queue_depth;		/* requests of any size up to max_segs a caller may keep
+					 * in flight and never see -EBUSY; smaller ones may
+					 * go beyond it while slots and pages last */
 	struct blkdev_features features;
 	const struct blkdev_ops *ops;
 	void *priv;			/* the driver's */
