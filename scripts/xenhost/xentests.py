@@ -2,8 +2,8 @@
 """The `xen` suite of scripts/testrun.py: boot the Xen test host once (xenhost.run_plan) with
 tests/xen/plan.txt and judge every DomU with scripts/harness.py, as the native boots are judged:
 the boot line (entry and environment from the config's type), every test line, the summary,
-the skip policy (a case whose config gives a disk or a vif fails a disk or net test that
-skipped: harness.xen_devices), and how the domain ended (expect=poweroff by default; a
+the skip policy (a case that gives a disk its command line describes, or a vif, fails a disk
+or net test that skipped: harness.xen_devices), and how the domain ended (expect=poweroff by default; a
 pvkit.fail_test=N case must end in a crash with exactly test N failed)."""
 import os
 import re
@@ -56,7 +56,8 @@ def judge_case(r, case, spec, plan_dir, logs):
     log = os.path.join(logs, '%s.console.log' % case['name'])
     cfg = config_text(plan_dir, spec['cfg'])
     entry, env = EXPECTED_DOOR.get(config_type(cfg), (None, None))
-    # The skip policy (harness.py): with a disk or a vif given, a disk or net test must test.
+    # The skip policy (harness.py): with a disk (described: pvkit.xen_blk=) or a vif given, a
+    # disk or net test must test.
     disk, net = harness.xen_devices(cfg, spec['extra'])
     expect = spec['vars'].get('EXPECT', 'poweroff').split('|')
     boots = int(spec['vars'].get('BOOTS', '1'))

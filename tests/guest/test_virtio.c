@@ -336,7 +336,7 @@ static int test_virtio_found(const struct boot_info *bi)
 			described++;
 		else
 			printk("pvkit: virtio-blk %s (ro=%d, %lu sectors): not described by "
-			       SELFTEST_DISKS_OPT "=: the self-tests only read it\n", disk->name,
+			       SELFTEST_VIRTIO_DISKS_OPT "=: the self-tests only read it\n", disk->name,
 			       disk->readonly, disk->sectors);
 		ST_CHECK((pci_read16(d, PCI_COMMAND) & 6) == 6, "memory/bus master off: %#x",
 			 pci_read16(d, PCI_COMMAND));
@@ -739,7 +739,7 @@ static int test_vblk_undescribed(const struct boot_info *bi)
 	unsigned int checked = 0;
 
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
-		uint32_t n = MIN(MIB_SECTORS, (uint32_t)ALIGN_DOWN(d->sectors / 2, 8));
+		uint32_t n = (uint32_t)MIN((uint64_t)MIB_SECTORS, ALIGN_DOWN(d->sectors / 2, 8));
 		int err;
 
 		if (!vt_is_virtio(d) || selftest_disk_mode(bi, d))
