@@ -47,7 +47,8 @@ say = $(if $(Q),@printf '  %-8s %s\n' '$(1)' '$(2)')
 # ---------------------------------------------------------------------------------------------
 # Targets that do not need a configuration (and must not create one).
 no-config-targets := clean distclean help deps %defconfig savedefconfig olddefconfig \
-                     menuconfig allyesconfig allnoconfig unit fuzz fuzz-long
+                     menuconfig allyesconfig allnoconfig unit fuzz fuzz-long \
+                     fuzz-list
 need-config := 1
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(no-config-targets),$(MAKECMDGOALS)),)
