@@ -374,7 +374,12 @@ struct fnb_queue {
 };
 
 static struct fnb_queue queues[FNB_MAX_QUEUES];
-static struct { unsigned int q; uint16_t id; uint32_t ref; } held[HELD_MAX];
+static struct {
+	unsigned int q;
+	uint16_t id;
+	uint32_t ref;
+	bool mapped;			/* ref was granted and we mapped it: unmap on answer */
+} held[HELD_MAX];
 static unsigned int nr_held, held_next;
 
 static void fnb_set(const char *dir, const char *node, const char *fmt, ...)
@@ -548,7 +553,8 @@ void fnb_disconnect(void)
 		memset(q, 0, sizeof(*q));
 	}
 	for (unsigned int i = held_next; i < nr_held; i++)
-		fgnt_unmap(held[i].ref);
+		if (held[i].mapped)
+			fgnt_unmap(held[i].ref);
 	nr_held = held_next = 0;
 }
 
@@ -628,7 +634,8 @@ static int fnb_tx_frame(unsigned int qi)
 		if (fnb.hold_tx && nr_held < HELD_MAX) {
 			held[nr_held].q = qi;
 			held[nr_held].id = r.id;
-			held[nr_held++].ref = r.gref;	/* still mapped until answered */
+			held[nr_held].mapped = p != NULL;	/* then mapped until answered */
+			held[nr_held++].ref = r.gref;
 		} else {
 			if (p)
 				fgnt_unmap(r.gref);
@@ -661,7 +668,11 @@ unsigned int fnb_tx_release(void)
 	unsigned int n = 0;
 
 	for (; held_next < nr_held; held_next++, n++) {
-		fgnt_unmap(held[held_next].ref);
+		/* Only what we mapped: a slot whose gref was not granted (a request the hostile
+		 * script overwrote with responses, say) unmapping another's grant let its
+		 * frontend free a ring page we still used (fuzz_netfront, issue 12 item 13). */
+		if (held[held_next].mapped)
+			fgnt_unmap(held[held_next].ref);
 		fnb_tx_answer(&queues[held[held_next].q], held[held_next].id, NETIF_RSP_OKAY);
 	}
 	nr_held = held_next = 0;
