@@ -76,10 +76,12 @@ merge() {
 	tmp=$(mktemp -d) || return 1
 	find "$seeds" -maxdepth 1 -type f -exec cp {} "$tmp/" \;
 	ls "$tmp" >"$tmp.seeds"
-	mkdir -p "$seeds/found"
-	if ! "$bin" -merge=1 $OPTS "$tmp" "$seeds/found" "$dir/corpus" >"$dir/merge.log" 2>&1; then
+	mkdir -p "$seeds/found" "$tmp.run"
+	# A copy: a fuzzer still running there deletes inputs it replaced (the merge then stops).
+	cp -r "$dir/corpus/." "$tmp.run/" 2>/dev/null
+	if ! "$bin" -merge=1 $OPTS "$tmp" "$seeds/found" "$tmp.run" >"$dir/merge.log" 2>&1; then
 		echo "longrun: $name: merge failed (see $dir/merge.log)" >&2
-		rm -rf "$tmp" "$tmp.seeds"
+		rm -rf "$tmp" "$tmp.seeds" "$tmp.run"
 		return 1
 	fi
 	rm -f "$seeds/found/"*
@@ -87,7 +89,7 @@ merge() {
 		[ -e "$f" ] || continue
 		grep -qxF "$(basename "$f")" "$tmp.seeds" || mv "$f" "$seeds/found/"
 	done
-	rm -rf "$tmp" "$tmp.seeds"
+	rm -rf "$tmp" "$tmp.seeds" "$tmp.run"
 }
 
 status=0
