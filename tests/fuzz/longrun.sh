@@ -10,7 +10,8 @@
 #   -t SECONDS  run for SECONDS (-max_total_time; the default, 600, when -r is not given)
 #   -d DIR      the run's directory (default $B/fuzz/long/<name>; with several names, DIR/<name>):
 #               fuzz.log (libFuzzer's output), corpus/ (what it keeps: a later run with the same
-#               DIR goes on from it), <name>-crash-* etc. (findings), merge.log, summary
+#               DIR goes on from it), <name>-crash-* etc. (findings), merge.log, summary (one
+#               line added per run or merge)
 #   -s SEEDS    the committed corpus (default: the one `make fuzz-list` names)
 #   -n          do not merge into the committed corpus
 #   -M          merge only, no run: fold DIR/corpus in (the lead, after a background run)
@@ -138,6 +139,6 @@ for name in "$@"; do
 			status=1
 		fi
 	fi
-	echo "$name: $line" | tee "$dir/summary"
+	echo "$name: $line" | tee -a "$dir/summary"
 done
 exit $status
