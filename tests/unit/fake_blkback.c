@@ -756,7 +756,9 @@ static int16_t fbk_rw(uint8_t op, uint64_t sector, const struct blkif_request_se
 			seen->refs[i] = ref;
 			seen->gens[i] = ref < FBK_REFS ? gnt[ref].gen : 0;
 		}
-		if (fbk.persistent && pmapped[ref]) {
+		/* ref is the request's: garbage when a hostile script answered over a request we
+		 * had not read (fuzz_blkfront: the seed persistent-gref-out-of-range). */
+		if (fbk.persistent && ref < FBK_REFS && pmapped[ref]) {
 			if (!fgnt_is_live(ref, pgen[ref]))
 				fbk_violation("persistent grant %u was ended or granted again", ref);
 			page = phys_to_virt(gnt[ref].pa);
