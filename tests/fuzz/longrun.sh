@@ -3,12 +3,12 @@
 # One long libFuzzer run per target, then what it found folded into the committed corpus
 # (docs/testing.md "Fuzzing"). `make fuzz` and `make fuzz-long` call it; it also runs alone:
 #
-#   tests/fuzz/longrun.sh [-B build] [-r RUNS | -t SECONDS] [-d DIR] [-s SEEDS] [-n | -M] NAME...
+#   tests/fuzz/longrun.sh [-B build] [-r RUNS | -t SECS] [-d DIR] [-s SEEDS] [-n | -M] NAME...
 #
 #   -B build    where the fuzzers are ($B/tests/fuzz/fuzz_<name>; `make fuzz-build` makes them)
 #   -r RUNS     run to RUNS executions (libFuzzer -runs)
 #   -t SECONDS  run for SECONDS (-max_total_time; the default, 600, when -r is not given)
-#   -d DIR      the run's directory (default $B/fuzz/long/<name>; with several names, DIR/<name>):
+#   -d DIR      the run's directory (default $B/fuzz/long/<name>; several names: DIR/<name>):
 #               fuzz.log (libFuzzer's output), corpus/ (what it keeps: a later run with the same
 #               DIR goes on from it), <name>-crash-* etc. (findings), merge.log, summary (one
 #               line added per run or merge)
@@ -122,7 +122,8 @@ for name in "$@"; do
 			"$dir/fuzz.log")
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz.log")
 		last=$(grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -1)
-		cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1, ft \2, kept \3/p')
+		cov=$(echo "$last" | sed -n \
+			's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1, ft \2, kept \3/p')
 		after=$(ls "$dir" | grep -c -e "^$name-")
 		line="${done:-no Done line} (${rate:-?} exec/s), ${cov:-no status line}"
 		if [ $rc -ne 0 ] || [ -z "$done" ] || [ "$after" -ne "$before" ]; then
