@@ -179,10 +179,11 @@ def fuzz_finish(r, name, seconds, seeds, started):
     if not done:
         problems.append('no "Done N runs" line')
     stats = FUZZ_STATS_RE.findall(text)
+    rate = re.search(r'^stat::average_exec_per_sec:\s*(\d+)', text, re.M)
     if done and stats:
-        print('      %s: %s runs in %s s, cov %s, ft %s, corpus %s' % (
-            name, done.group(1), done.group(2), stats[-1][1], stats[-1][2], stats[-1][3]),
-            flush=True)
+        print('      %s: %s runs in %s s (%s exec/s), cov %s, ft %s, corpus %s' % (
+            name, done.group(1), done.group(2), rate.group(1) if rate else '?',
+            stats[-1][1], stats[-1][2], stats[-1][3]), flush=True)
     r.record('fuzz/%s: fuzzed for %d s from %s, no crash, leak, timeout or broken invariant'
              % (name, seconds, seeds), problems, log)
 
