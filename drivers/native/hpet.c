@@ -27,12 +27,16 @@ static struct {
 	bool wide;			/* 64-bit counter (else it wraps at 2^32) */
 } hpet;
 
-
-static uint64_t hpet_counter(void)
+uint64_t hpet_counter(void)
 {
 	uint64_t v = hpet.regs[HPET_REG_COUNTER / 8];
 
 	return hpet.wide ? v : (uint32_t)v;
+}
+
+uint64_t hpet_counter_mask(void)
+{
+	return hpet.wide ? UINT64_MAX : UINT32_MAX;
 }
 
 int hpet_init(void)
@@ -83,7 +87,7 @@ uint64_t hpet_hz(void)
 int hpet_tsc_window(uint64_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		    uint64_t *hpet_ticks)
 {
-	uint64_t mask = hpet.wide ? UINT64_MAX : UINT32_MAX, h0, h1 = 0, ta, tb, tc = 0, td = 0;
+	uint64_t mask = hpet_counter_mask(), h0, h1 = 0, ta, tb, tc = 0, td = 0;
 	unsigned long fl;
 	unsigned int i;
 

@@ -15,6 +15,9 @@
 int hpet_init(void);
 bool hpet_present(void);
 uint64_t hpet_hz(void);			/* main counter frequency */
+/** The main counter now; only with hpet_present(). Take differences & hpet_counter_mask(). */
+uint64_t hpet_counter(void);
+uint64_t hpet_counter_mask(void);	/* 32-bit counters wrap */
 
 /**
  * hpet_tsc_window() - wait until the main counter advanced @ticks; *hpet_ticks gets how many
