@@ -2,6 +2,7 @@
 /* Clock arithmetic: multiply/shift scales, calibration ratios, calendar conversion. Pure code
  * (no hardware, no globals), so tests/unit/test_clockcalc.c runs it hosted. */
 #include <pvkit/clockcalc.h>
+#include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 
 int clock_scale_init(struct clock_scale *s, uint64_t from_hz, uint64_t to_hz)
@@ -86,6 +87,49 @@ uint32_t clock_ppm(uint64_t error, uint64_t total)
 		return UINT32_MAX;
 	ppm = error * 1000000 / total;
 	return ppm > UINT32_MAX ? UINT32_MAX : (uint32_t)ppm;
+}
+
+static uint64_t clock_read_width(const struct clock_read *r)
+{
+	return r->tsc_b - r->tsc_a;
+}
+
+static uint64_t clock_read_mid(const struct clock_read *r)
+{
+	return r->tsc_a + clock_read_width(r) / 2;
+}
+
+int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t ticks,
+			 uint64_t max_reads, struct clock_window *w)
+{
+	struct clock_read r, s = { 0 }, e = { 0 };
+	uint64_t narrowest, n;
+	unsigned int ends = 0;
+
+	if (!ticks || ticks > ops->mask)
+		return -EINVAL;
+	for (unsigned int i = 0; i < CLOCK_WINDOW_START_READS; i++) {
+		ops->read(ctx, &r);
+		if (!i || clock_read_width(&r) < clock_read_width(&s))
+			s = r;
+	}
+	narrowest = clock_read_width(&s);
+	for (n = 0; n < max_reads; n++) {
+		ops->read(ctx, &r);
+		narrowest = MIN(narrowest, clock_read_width(&r));
+		if (((r.count - s.count) & ops->mask) < ticks)
+			continue;
+		if (!ends || clock_read_width(&r) < clock_read_width(&e))
+			e = r;
+		if (clock_read_width(&r) <= 2 * narrowest || ++ends == CLOCK_WINDOW_END_READS)
+			break;
+	}
+	if (n == max_reads)
+		return -ETIMEDOUT;
+	w->cycles = clock_read_mid(&e) - clock_read_mid(&s);
+	w->error = (clock_read_width(&s) + clock_read_width(&e)) / 2;
+	w->ticks = (e.count - s.count) & ops->mask;
+	return 0;
 }
 
 int clock_calib_pick(struct clock_sample *s, unsigned int n, unsigned int want, uint64_t *hz,

@@ -23,6 +23,7 @@
 #define CALIB_WINDOWS		5		/* median of these: one odd window is outvoted */
 #define CALIB_PIT_TICKS		11932		/* 10 ms of PIT */
 #define CALIB_TRIES_MAX		15		/* windows tried for enough quiet ones */
+#define CALIB_ATTEMPTS_MAX	60		/* ... counting those measured again */
 #define TSC_MAX_ERROR_PPM	250		/* a quiet PIT window: end points within this */
 #define LAPIC_MAX_ERROR_PPM	500		/* its MMIO is slower; the timer margin is 0.1% */
 #define TSC_HZ_MIN		100000000ull	/* 100 MHz: slower is not a 64-bit CPU's TSC */
@@ -65,29 +66,39 @@ typedef int (*calib_window_t)(const void *ctx, struct clock_sample *s);
 
 /*
  * Windows until @want of them are within @max_ppm of uncertainty (an uncertain one: the CPU
- * was taken away at an end point; under TCG a preempted vCPU thread or QEMU's big lock, on
- * hardware an SMI), at most CALIB_TRIES_MAX. Calibration must not fail because the machine
- * was busy: if too few were quiet, the least disturbed are used, with a warning. The first
- * window is discarded: under TCG the first pass through a polling loop is translated to host
- * code inside it, which made it 0.5-1% long in every boot.
+ * was taken away during the reads at both ends, or at an end point; under TCG a preempted vCPU
+ * thread or QEMU's big lock, on hardware an SMI), at most CALIB_TRIES_MAX. A window that
+ * says -EAGAIN (the CPU was away so long that the reference wrapped) is measured again, up to
+ * CALIB_ATTEMPTS_MAX windows in all. Calibration must not fail because the machine was busy:
+ * if too few were quiet, the least disturbed are used, with a warning. The first window is
+ * discarded: under TCG the first pass through a polling loop is translated to host code
+ * inside it, which made it 0.5-1% long in every boot.
  */
 static int calib_run(calib_window_t window, const void *ctx, unsigned int want,
 		     uint32_t max_ppm, uint64_t *hz, uint32_t *spread)
 {
 	struct clock_sample s[CALIB_TRIES_MAX];
-	unsigned int n = 0, quiet = 0;
+	unsigned int n = 0, quiet = 0, attempts = 0, wrapped = 0;
 	uint32_t worst;
 	int err;
 
 	err = window(ctx, &s[0]);
-	while (!err && n < CALIB_TRIES_MAX && quiet < want) {
+	if (err == -EAGAIN)
+		err = 0;
+	while (!err && n < CALIB_TRIES_MAX && quiet < want && attempts++ < CALIB_ATTEMPTS_MAX) {
 		err = window(ctx, &s[n]);
-		if (!err)
+		if (err == -EAGAIN) {
+			err = 0;
+			wrapped++;
+		} else if (!err) {
 			quiet += s[n++].error_ppm <= max_ppm;
+		}
 	}
+	if (!err && n < want)
+		err = -ETIMEDOUT;		/* nothing but wrapped windows: not a busy host */
 	if (err)
 		return err;
-	nt.info.rejected += n - quiet;
+	nt.info.rejected += n - quiet + wrapped;
 	err = clock_calib_pick(s, n, want, hz, spread, &worst);
 	if (!err && quiet < want)
 		printk("pvkit: warning: time: only %u of %u windows undisturbed; using the least "
@@ -105,7 +116,7 @@ static int tsc_window(const void *ctx, struct clock_sample *s)
 	if (hpet)
 		err = hpet_tsc_window(ref_hz / 100, &cycles, &error, &ref_ticks);
 	else
-		err = pit_tsc_window(CALIB_PIT_TICKS, &cycles, &error);
+		err = pit_tsc_window(CALIB_PIT_TICKS, &cycles, &error, &ref_ticks);
 	if (err)
 		return err;
 	s->error_ppm = clock_ppm(error, cycles);

@@ -77,6 +77,42 @@ int clock_calib_pick(struct clock_sample *s, unsigned int n, unsigned int want, 
 /** Uncertainty @error as parts per million of @total (saturating; @total 0: UINT32_MAX). */
 uint32_t clock_ppm(uint64_t error, uint64_t total);
 
+/*
+ * A calibration window against a counting reference (PIT channel 2 read through its latch, the
+ * HPET's main counter): the counter is sampled somewhere inside a bracket of TSC reads, so a
+ * read's bracket says how well its moment is known. A vCPU the host (or a CPU an SMI) takes
+ * away during a read leaves a wide bracket; a window made of two narrow ones is exact however
+ * long the CPU was away between them, so the window is built from the narrowest reads.
+ */
+#define CLOCK_WINDOW_START_READS 4	/* the narrowest of these starts the window */
+#define CLOCK_WINDOW_END_READS	16	/* at the end, the narrowest of these at the latest */
+
+struct clock_read {
+	uint64_t count;			/* the reference counter (counting up) */
+	uint64_t tsc_a, tsc_b;		/* TSC just before and just after it was sampled */
+};
+
+struct clock_window_ops {
+	void (*read)(void *ctx, struct clock_read *r);	/* one bracketed read */
+	uint64_t mask;			/* the counter's width: differences are taken & mask */
+};
+
+struct clock_window {
+	uint64_t cycles;		/* TSC between the two reads' bracket midpoints */
+	uint64_t error;			/* half the two brackets' sum: how uncertain @cycles is */
+	uint64_t ticks;			/* the reference's ticks between the two reads */
+};
+
+/**
+ * clock_window_measure() - the narrowest of CLOCK_WINDOW_START_READS reads starts a window;
+ * once the counter advanced @ticks, the first read whose bracket is at most twice the
+ * narrowest seen ends it, else the narrowest of CLOCK_WINDOW_END_READS such reads. The
+ * caller makes sure the counter cannot wrap inside the window. At most @max_reads reads.
+ * Return: 0, -EINVAL (@ticks 0 or beyond the mask), -ETIMEDOUT (the counter did not advance).
+ */
+int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t ticks,
+			 uint64_t max_reads, struct clock_window *w);
+
 /* A civil date and time, UTC; year in full (2024, not 24). */
 struct clock_tm {
 	uint32_t year;			/* >= 1970 */

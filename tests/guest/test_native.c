@@ -277,7 +277,8 @@ static uint64_t ppm_off(uint64_t a, uint64_t b)
 /*
  * The TSC frequency over one ~10 ms window of the PIT or the HPET: the least uncertain of up
  * to 5 (stopping at the first within 250 ppm, as the calibration does); *err_ppm says how
- * uncertain it still is, for the comparison's tolerance. 0 or -errno.
+ * uncertain it still is, for the comparison's tolerance. 0, -EAGAIN (every window wrapped:
+ * the host kept the CPU away), or -errno.
  */
 static int ref_tsc_hz(bool hpet, uint64_t *hz, uint32_t *err_ppm)
 {
@@ -287,11 +288,12 @@ static int ref_tsc_hz(bool hpet, uint64_t *hz, uint32_t *err_ppm)
 
 	*err_ppm = UINT32_MAX;
 	for (unsigned int i = 0; i < 5 && *err_ppm > 250; i++) {
-		ticks = 11932;
 		if (hpet)
 			err = hpet_tsc_window(hpet_hz() / 100, &cyc, &error, &ticks);
 		else
-			err = pit_tsc_window((uint16_t)ticks, &cyc, &error);
+			err = pit_tsc_window(11932, &cyc, &error, &ticks);
+		if (err == -EAGAIN)
+			continue;		/* the CPU was away long enough to wrap it */
 		if (err)
 			return err;
 		ppm = clock_ppm(error, cyc);
@@ -301,14 +303,37 @@ static int ref_tsc_hz(bool hpet, uint64_t *hz, uint32_t *err_ppm)
 			best_ticks = ticks;
 		}
 	}
+	if (!best_cyc)
+		return -EAGAIN;
 	return clock_calib_hz(best_cyc, best_ticks, hpet ? hpet_hz() : PIT_HZ, hz);
+}
+
+/*
+ * The boot's TSC frequency against a re-measurement of @hpet (else the PIT): 0 when they agree
+ * within REF_TOLERANCE_PPM plus the re-measurement's own uncertainty; -ERANGE when not; -EAGAIN
+ * after ST_TRIES re-measurements each more uncertain than the tolerance itself (a busy host).
+ */
+static int ref_check(bool hpet, uint64_t tsc_hz, uint64_t *hz, uint32_t *err_ppm)
+{
+	int err = -EAGAIN;
+
+	for (unsigned int tries = 0; tries < ST_TRIES && err == -EAGAIN; tries++) {
+		err = ref_tsc_hz(hpet, hz, err_ppm);
+		if (!err && *err_ppm > REF_TOLERANCE_PPM)
+			err = -EAGAIN;
+	}
+	if (err)
+		return err;
+	return ppm_off(*hz, tsc_hz) < REF_TOLERANCE_PPM + *err_ppm ? 0 : -ERANGE;
 }
 
 static int test_native_tsc_calibrated(const struct boot_info *bi)
 {
-	uint64_t pit_hz, hpet_hz_meas = 0;
-	uint32_t pit_err, hpet_err = 0;
+	uint64_t pit_hz = 0, hpet_hz_meas = 0;
+	uint32_t pit_err = 0, hpet_err = 0;
 	struct native_time_info in;
+	bool on_hpet = false;
+	int err;
 
 	native_time_get_info(&in);
 	ST_CHECK(in.reference && !strcmp(in.reference, "PIT"), "calibrated against %s",
@@ -316,22 +341,27 @@ static int test_native_tsc_calibrated(const struct boot_info *bi)
 	ST_CHECK(in.tsc_hz >= 100000000ull && in.tsc_hz <= 20000000000ull, "TSC %lu Hz",
 		 in.tsc_hz);
 	/*
-	 * What matters is that the rate is right, which independent re-measurements show; a
-	 * boot on a busy host may have had disturbed windows (a large spread), and so may a
-	 * re-measurement: each gets three tries.
+	 * What matters is that the rate is right, which independent re-measurements show. Each
+	 * is as uncertain as its end points (narrow reads: pit_tsc_window()); one more uncertain
+	 * than the tolerance says nothing and is made again.
 	 */
-	for (int i = 0, ok = 0; i < 3 && !ok; i++) {
-		ST_CHECK(!ref_tsc_hz(false, &pit_hz, &pit_err), "PIT window failed");
-		ok = ppm_off(pit_hz, in.tsc_hz) < REF_TOLERANCE_PPM + pit_err;
-		ST_CHECK(ok || i < 2, "PIT now says %lu Hz (+-%u ppm), boot %lu (spread %u ppm)",
-			 pit_hz, pit_err, in.tsc_hz, in.spread_ppm);
-	}
-	for (int i = 0, ok = 0; hpet_present() && i < 3 && !ok; i++) {
-		ST_CHECK(!ref_tsc_hz(true, &hpet_hz_meas, &hpet_err), "HPET window failed");
-		ok = ppm_off(hpet_hz_meas, in.tsc_hz) < REF_TOLERANCE_PPM + hpet_err;
-		ST_CHECK(ok || i < 2, "HPET says %lu Hz (+-%u ppm), PIT calibration %lu",
+	err = ref_check(false, in.tsc_hz, &pit_hz, &pit_err);
+	ST_CHECK(err != -ERANGE, "PIT now says %lu Hz (+-%u ppm), boot %lu (spread %u ppm)",
+		 pit_hz, pit_err, in.tsc_hz, in.spread_ppm);
+	if (!err && hpet_present()) {
+		on_hpet = true;
+		err = ref_check(true, in.tsc_hz, &hpet_hz_meas, &hpet_err);
+		ST_CHECK(err != -ERANGE, "HPET says %lu Hz (+-%u ppm), PIT calibration %lu",
 			 hpet_hz_meas, hpet_err, in.tsc_hz);
 	}
+	if (err == -EAGAIN) {
+		printk("#   tsc %lu kHz at boot; %u re-measurements against the %s each more than "
+		       "%u ppm uncertain (the last %lu kHz +-%u ppm, else wrapped): not judged\n",
+		       in.tsc_hz / 1000, ST_TRIES, on_hpet ? "HPET" : "PIT", REF_TOLERANCE_PPM,
+		       (on_hpet ? hpet_hz_meas : pit_hz) / 1000, on_hpet ? hpet_err : pit_err);
+		return ST_BUSY;
+	}
+	ST_CHECK(!err, "reference window failed: %d", err);
 	printk("#   tsc %lu kHz at boot (spread %u ppm, %u windows judged disturbed); now PIT "
 	       "%lu kHz (+-%u ppm), HPET %lu kHz (+-%u ppm)\n", in.tsc_hz / 1000, in.spread_ppm,
 	       in.rejected, pit_hz / 1000, pit_err, hpet_hz_meas / 1000, hpet_err);
@@ -340,32 +370,32 @@ static int test_native_tsc_calibrated(const struct boot_info *bi)
 
 /*
  * clock_ns() against the HPET over 20 ms: mult/shift at work. Each counter read is bracketed by
- * clock reads, so the clock time between the two reads lies in [e0 - s1, e1 - s0]: it passes
- * when all of that is within 0.5% of the counter's time, fails when none of it is, and is
- * measured again when the brackets are too wide to say (the host took the CPU during a read).
+ * clock_ns reads and the window is made of the narrowest (clock_window_measure(), the
+ * calibration's own method), so the clock time between the two samples lies in [*lo, *hi]:
+ * it passes when all of that is within 0.5% of the counter's time, fails when none of it is,
+ * and is measured again when even the narrowest reads were too wide to say.
  */
+static void hpet_read_clock_ns(void *ctx, struct clock_read *r)
+{
+	r->tsc_a = pv_clock_ns();
+	r->count = hpet_counter();
+	r->tsc_b = pv_clock_ns();
+}
+
 static int clock_rate_hpet_once(uint64_t *lo, uint64_t *hi, uint64_t *want)
 {
-	uint64_t mask = hpet_counter_mask(), ticks = hpet_hz() / 50, s0, s1, e0, e1, h0, h1;
+	const struct clock_window_ops ops = { hpet_read_clock_ns, hpet_counter_mask() };
 	unsigned long fl = pv_irq_save();
-	unsigned int i;
+	struct clock_window w;
+	int err;
 
-	s0 = pv_clock_ns();
-	h0 = hpet_counter();
-	s1 = pv_clock_ns();
-	for (i = 0; i < 50000000; i++) {
-		e0 = pv_clock_ns();
-		h1 = hpet_counter();
-		e1 = pv_clock_ns();
-		if (((h1 - h0) & mask) >= ticks)
-			break;
-	}
+	err = clock_window_measure(&ops, NULL, hpet_hz() / 50, 50000000, &w);
 	pv_irq_restore(fl);
-	if (i == 50000000)
-		return -ETIMEDOUT;
-	*want = ((h1 - h0) & mask) * NSEC_PER_SEC / hpet_hz();
-	*lo = e0 - s1;
-	*hi = e1 - s0;
+	if (err)
+		return err;
+	*want = w.ticks * NSEC_PER_SEC / hpet_hz();
+	*lo = w.cycles - MIN(w.cycles, w.error);
+	*hi = w.cycles + w.error;
 	return 0;
 }
 
@@ -376,12 +406,12 @@ static int clock_rate_hpet_once(uint64_t *lo, uint64_t *hi, uint64_t *want)
  */
 static int clock_rate_pit_once(uint64_t *got, uint64_t *want, uint64_t *slack_out)
 {
-	uint64_t t0, t1, cyc = 0, error = 0, ref_ticks = 23864, ref_ns, slack;
+	uint64_t t0, t1, cyc = 0, error = 0, ref_ticks = 0, ref_ns, slack;
 	unsigned long fl = pv_irq_save();
 	int err;
 
 	t0 = pv_clock_ns();
-	err = pit_tsc_window((uint16_t)ref_ticks, &cyc, &error);
+	err = pit_tsc_window(23864, &cyc, &error, &ref_ticks);
 	t1 = pv_clock_ns();
 	pv_irq_restore(fl);
 	if (err)

@@ -195,6 +195,111 @@ static void pick_least_disturbed(void)
 	CHECK(clock_ppm(1ull << 40, 1) == UINT32_MAX);	/* fits 64 bits, not 32 */
 }
 
+/*
+ * A fake reference for clock_window_measure(): it counts one tick every @per cycles of a fake
+ * TSC; a read takes @width cycles, and the reads named in @slow take @slow_width instead, the
+ * counter sampled at the very end of such a read (the worst place for a midpoint). @stuck: the
+ * counter never moves.
+ */
+struct fake_ref {
+	uint64_t tsc;			/* now */
+	uint64_t per;			/* cycles per tick */
+	uint64_t base;			/* the counter's value at tsc 0 */
+	uint64_t mask;
+	uint64_t width, slow_width;
+	const unsigned int *slow;	/* read numbers (from 0) that are slow, ascending */
+	unsigned int nslow, reads;
+	bool stuck;
+};
+
+static bool fake_is_slow(const struct fake_ref *f, unsigned int n)
+{
+	for (unsigned int i = 0; i < f->nslow; i++)
+		if (f->slow[i] == n)
+			return true;
+	return false;
+}
+
+static void fake_read(void *ctx, struct clock_read *r)
+{
+	struct fake_ref *f = ctx;
+	uint64_t w = fake_is_slow(f, f->reads) ? f->slow_width : f->width;
+
+	r->tsc_a = f->tsc;
+	f->tsc += w;
+	r->count = f->stuck ? f->base : (f->base + f->tsc / f->per) & f->mask;
+	r->tsc_b = f->tsc;
+	f->tsc += 7;				/* between reads */
+	f->reads++;
+}
+
+/* The window's claim holds: the true cycles between its two samples (ticks * per, to within
+ * one tick's rounding) lie in cycles +- error. */
+static int window_honest(const struct clock_window *w, uint64_t per)
+{
+	uint64_t truth = w->ticks * per;
+	uint64_t diff = truth > w->cycles ? truth - w->cycles : w->cycles - truth;
+
+	return diff <= w->error + per;
+}
+
+static void window_from_narrow_reads(void)
+{
+	static const unsigned int start_gap[] = { 0 };
+	static const unsigned int end_gaps[] = { 4, 5, 6, 100, 101, 102 };
+	static const unsigned int all_slow[] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+		22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	};
+	struct fake_ref f = { .per = 100, .mask = UINT64_MAX, .width = 10, .slow_width = 5000000 };
+	const struct clock_window_ops ops = { fake_read, UINT64_MAX };
+	struct clock_window w;
+
+	/* Quiet: 1000 ticks, each end known to 10 cycles. */
+	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
+	CHECKF(w.ticks >= 1000 && w.ticks < 1010 && w.error == 10, "ticks %lu error %lu",
+	       w.ticks, w.error);
+	CHECK(window_honest(&w, 100));
+	/* The first read sat 5 M cycles in the host: a narrower one starts the window. */
+	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
+			       .slow_width = 5000000, .slow = start_gap, .nslow = 1 };
+	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
+	CHECKF(w.error == 10 && window_honest(&w, 100), "error %lu", w.error);
+	/* The reads right after the counter passed @ticks were slow: a later narrow one ends it
+	 * (reads 4-6 are slow too, so the narrowest so far is that of read 1-3). */
+	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
+			       .slow_width = 5000000, .slow = end_gaps, .nslow = 6 };
+	CHECK(clock_window_measure(&ops, &f, 13, 100000, &w) == 0);
+	CHECKF(w.error == 10 && window_honest(&w, 100), "error %lu cycles %lu ticks %lu", w.error,
+	       w.cycles, w.ticks);
+	/* Every read slow: an answer all the same, honest about how uncertain it is. */
+	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
+			       .slow_width = 5000000, .slow = all_slow, .nslow = 41 };
+	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
+	CHECKF(w.error == 5000000 && window_honest(&w, 100), "error %lu", w.error);
+	CHECK(f.reads == CLOCK_WINDOW_START_READS + 1);	/* none narrower to wait for */
+	/* Narrow at the start, every read after slow: the first of them ends nothing, the
+	 * narrowest of CLOCK_WINDOW_END_READS does. */
+	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
+			       .slow_width = 5000000, .slow = all_slow + 4, .nslow = 37 };
+	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
+	CHECKF(w.error == (10 + 5000000) / 2 && window_honest(&w, 100), "error %lu", w.error);
+	CHECKF(f.reads == CLOCK_WINDOW_START_READS + CLOCK_WINDOW_END_READS, "%u reads", f.reads);
+	/* A 16-bit counter across its wrap. */
+	f = (struct fake_ref){ .per = 100, .base = 0xff00, .mask = 0xffff, .width = 10 };
+	const struct clock_window_ops ops16 = { fake_read, 0xffff };
+
+	CHECK(clock_window_measure(&ops16, &f, 1000, 100000, &w) == 0);
+	CHECKF(w.ticks >= 1000 && w.ticks < 1010 && window_honest(&w, 100), "ticks %lu",
+	       w.ticks);
+	/* Refused and bounded. */
+	CHECK(clock_window_measure(&ops16, &f, 0, 100000, &w) == -EINVAL);
+	CHECK(clock_window_measure(&ops16, &f, 0x10000, 100000, &w) == -EINVAL);
+	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10, .stuck = true };
+	CHECK(clock_window_measure(&ops, &f, 1, 5000, &w) == -ETIMEDOUT);
+	CHECK(f.reads == CLOCK_WINDOW_START_READS + 5000);
+}
+
 static void bcd(void)
 {
 	uint8_t v = 0xee;
@@ -288,6 +393,8 @@ UNIT_CASES(
 	{ calibration_ratio, "clockcalc: calibration ratio rounds and refuses overflow" },
 	{ median_and_spread, "clockcalc: median and ppm spread of calibration windows" },
 	{ pick_least_disturbed, "clockcalc: calibration uses the least disturbed windows" },
+	{ window_from_narrow_reads, "clockcalc: a window is made of its narrowest reads, honest "
+	  "about the rest" },
 	{ bcd, "clockcalc: BCD digits, non-decimal nibbles rejected" },
 	{ leap_years_and_months, "clockcalc: leap years (4/100/400) and month lengths" },
 	{ civil_to_unix_known_values, "clockcalc: civil time -> Unix seconds, known values" },
