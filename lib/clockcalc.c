@@ -103,10 +103,10 @@ int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t
 			 uint64_t max_reads, struct clock_window *w)
 {
 	struct clock_read r, s = { 0 }, e = { 0 };
-	uint64_t narrowest, n;
+	uint64_t narrowest, n, advanced;
 	unsigned int ends = 0;
 
-	if (!ticks || ticks > ops->mask)
+	if (!ticks || ticks > ops->max_ticks || ops->max_ticks > ops->mask)
 		return -EINVAL;
 	for (unsigned int i = 0; i < CLOCK_WINDOW_START_READS; i++) {
 		ops->read(ctx, &r);
@@ -117,8 +117,14 @@ int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t
 	for (n = 0; n < max_reads; n++) {
 		ops->read(ctx, &r);
 		narrowest = MIN(narrowest, clock_read_width(&r));
-		if (((r.count - s.count) & ops->mask) < ticks)
+		advanced = (r.count - s.count) & ops->mask;
+		if (advanced < ticks)
 			continue;
+		if (advanced > ops->max_ticks) {
+			if (!ends)
+				return -EAGAIN;
+			break;
+		}
 		if (!ends || clock_read_width(&r) < clock_read_width(&e))
 			e = r;
 		if (clock_read_width(&r) <= 2 * narrowest || ++ends == CLOCK_WINDOW_END_READS)

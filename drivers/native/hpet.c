@@ -96,7 +96,9 @@ static void hpet_read(void *ctx, struct clock_read *r)
 int hpet_tsc_window(uint64_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		    uint64_t *hpet_ticks)
 {
-	const struct clock_window_ops ops = { .read = hpet_read, .mask = hpet_counter_mask() };
+	const struct clock_window_ops ops = {
+		.read = hpet_read, .mask = hpet_counter_mask(), .max_ticks = hpet_counter_mask(),
+	};
 	struct clock_window w;
 	unsigned long fl;
 	int err;

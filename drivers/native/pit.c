@@ -41,7 +41,9 @@ static void pit_ch2_read(void *ctx, struct clock_read *r)
 int pit_tsc_window(uint16_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		   uint64_t *pit_ticks)
 {
-	static const struct clock_window_ops ops = { .read = pit_ch2_read, .mask = 0xffff };
+	static const struct clock_window_ops ops = {
+		.read = pit_ch2_read, .mask = 0xffff, .max_ticks = PIT_WINDOW_MAX,
+	};
 	struct clock_window w;
 	unsigned long fl;
 	uint8_t portb;
@@ -63,7 +65,8 @@ int pit_tsc_window(uint16_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		goto out_restore;
 	}
 	err = clock_window_measure(&ops, NULL, ticks, PIT_POLL_MAX, &w);
-	/* Output still low after the last read: the count did not wrap before it. */
+	/* Output still low after the last read: the count did not wrap before it (a CPU away
+	 * for over 45 ms can make it look as if it had just begun). */
 	if (!err && (inb(PORT_B) & PORT_B_OUT2))
 		err = -EAGAIN;
 	if (!err) {

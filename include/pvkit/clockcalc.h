@@ -95,6 +95,7 @@ struct clock_read {
 struct clock_window_ops {
 	void (*read)(void *ctx, struct clock_read *r);	/* one bracketed read */
 	uint64_t mask;			/* the counter's width: differences are taken & mask */
+	uint64_t max_ticks;		/* no end read later than this (a counter that wraps) */
 };
 
 struct clock_window {
@@ -106,9 +107,12 @@ struct clock_window {
 /**
  * clock_window_measure() - the narrowest of CLOCK_WINDOW_START_READS reads starts a window;
  * once the counter advanced @ticks, the first read whose bracket is at most twice the
- * narrowest seen ends it, else the narrowest of CLOCK_WINDOW_END_READS such reads. The
- * caller makes sure the counter cannot wrap inside the window. At most @max_reads reads.
- * Return: 0, -EINVAL (@ticks 0 or beyond the mask), -ETIMEDOUT (the counter did not advance).
+ * narrowest seen ends it, else the narrowest of CLOCK_WINDOW_END_READS such reads made before
+ * it advanced max_ticks. The caller makes sure the counter cannot wrap inside the window (a
+ * PIT: its output rose). At most @max_reads reads.
+ * Return: 0, -EINVAL (@ticks 0 or beyond max_ticks or the mask), -ETIMEDOUT (the counter did
+ * not advance), -EAGAIN (the first read past @ticks was already past max_ticks: the CPU was
+ * away too long; measure again).
  */
 int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t ticks,
 			 uint64_t max_reads, struct clock_window *w);

@@ -252,7 +252,7 @@ static void window_from_narrow_reads(void)
 		22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
 	};
 	struct fake_ref f = { .per = 100, .mask = UINT64_MAX, .width = 10, .slow_width = 5000000 };
-	const struct clock_window_ops ops = { fake_read, UINT64_MAX };
+	const struct clock_window_ops ops = { fake_read, UINT64_MAX, UINT64_MAX };
 	struct clock_window w;
 
 	/* Quiet: 1000 ticks, each end known to 10 cycles. */
@@ -287,14 +287,29 @@ static void window_from_narrow_reads(void)
 	CHECKF(f.reads == CLOCK_WINDOW_START_READS + CLOCK_WINDOW_END_READS, "%u reads", f.reads);
 	/* A 16-bit counter across its wrap. */
 	f = (struct fake_ref){ .per = 100, .base = 0xff00, .mask = 0xffff, .width = 10 };
-	const struct clock_window_ops ops16 = { fake_read, 0xffff };
+	const struct clock_window_ops ops16 = { fake_read, 0xffff, 50000 };
 
 	CHECK(clock_window_measure(&ops16, &f, 1000, 100000, &w) == 0);
 	CHECKF(w.ticks >= 1000 && w.ticks < 1010 && window_honest(&w, 100), "ticks %lu",
 	       w.ticks);
+	/* With a limit: the end search stops there, and a first read past @ticks that is
+	 * already past the limit (the CPU away 5 M cycles = 50000 ticks) is no window at all. */
+	static const unsigned int late_end[] = {
+		14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+	};
+
+	f = (struct fake_ref){ .per = 100, .mask = 0xffff, .width = 10, .slow_width = 500000,
+			       .slow = late_end, .nslow = 16 };
+	CHECK(clock_window_measure(&ops16, &f, 10, 100000, &w) == 0);
+	CHECKF(w.ticks >= 5000 && w.ticks <= 50000 && w.error == (10 + 500000) / 2 &&
+	       window_honest(&w, 100) && f.reads == 24, "ticks %lu error %lu, %u reads", w.ticks,
+	       w.error, f.reads);
+	f = (struct fake_ref){ .per = 100, .mask = 0xffff, .width = 10, .slow_width = 6000000,
+			       .slow = late_end, .nslow = 1 };
+	CHECK(clock_window_measure(&ops16, &f, 1000, 100000, &w) == -EAGAIN);
 	/* Refused and bounded. */
 	CHECK(clock_window_measure(&ops16, &f, 0, 100000, &w) == -EINVAL);
-	CHECK(clock_window_measure(&ops16, &f, 0x10000, 100000, &w) == -EINVAL);
+	CHECK(clock_window_measure(&ops16, &f, 50001, 100000, &w) == -EINVAL);
 	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10, .stuck = true };
 	CHECK(clock_window_measure(&ops, &f, 1, 5000, &w) == -ETIMEDOUT);
 	CHECK(f.reads == CLOCK_WINDOW_START_READS + 5000);
