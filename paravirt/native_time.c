@@ -21,7 +21,7 @@
 #include <pvkit/x86.h>
 
 #define CALIB_WINDOWS		5		/* median of these: one odd window is outvoted */
-#define CALIB_PIT_TICKS		11932		/* 10 ms of PIT */
+#define CALIB_PIT_TICKS		1193		/* 1 ms of PIT at least (clock_window_measure) */
 #define CALIB_TRIES_MAX		15		/* windows tried for enough quiet ones */
 #define CALIB_ATTEMPTS_MAX	60		/* ... counting those measured again */
 #define TSC_MAX_ERROR_PPM	250		/* a quiet PIT window: end points within this */
@@ -62,7 +62,7 @@ static uint64_t native_clock_ns(void)
 }
 
 /* A calibration window: measures one frequency and how uncertain it is. */
-typedef int (*calib_window_t)(const void *ctx, struct clock_sample *s);
+typedef int (*calib_window_t)(void *ctx, struct clock_sample *s);
 
 /*
  * Windows until @want of them are within @max_ppm of uncertainty (an uncertain one: the CPU
@@ -74,7 +74,7 @@ typedef int (*calib_window_t)(const void *ctx, struct clock_sample *s);
  * discarded: under TCG the first pass through a polling loop is translated to host code
  * inside it, which made it 0.5-1% long in every boot.
  */
-static int calib_run(calib_window_t window, const void *ctx, unsigned int want,
+static int calib_run(calib_window_t window, void *ctx, unsigned int want,
 		     uint32_t max_ppm, uint64_t *hz, uint32_t *spread)
 {
 	struct clock_sample s[CALIB_TRIES_MAX];
@@ -106,27 +106,40 @@ static int calib_run(calib_window_t window, const void *ctx, unsigned int want,
 	return err;
 }
 
-/* 10 ms of the PIT (@ctx: false) or the HPET (true), in TSC cycles. */
-static int tsc_window(const void *ctx, struct clock_sample *s)
+/* What the TSC windows of one calibration share. */
+struct tsc_calib {
+	bool hpet;			/* against the HPET, else the PIT */
+	uint64_t rough_hz;		/* the least uncertain window so far (0: none yet), */
+	uint32_t rough_ppm;		/* ... how uncertain: lets a PIT window span its wraps */
+};
+
+/* 1 ms or more of the PIT or the HPET, in TSC cycles. */
+static int tsc_window(void *ctx, struct clock_sample *s)
 {
-	bool hpet = *(const bool *)ctx;
-	uint64_t cycles, error, ref_ticks = CALIB_PIT_TICKS, ref_hz = hpet ? hpet_hz() : PIT_HZ;
+	struct tsc_calib *c = ctx;
+	uint64_t cycles, error, ref_ticks, ref_hz = c->hpet ? hpet_hz() : PIT_HZ;
 	int err;
 
-	if (hpet)
-		err = hpet_tsc_window(ref_hz / 100, &cycles, &error, &ref_ticks);
+	if (c->hpet)
+		err = hpet_tsc_window(ref_hz / 1000, &cycles, &error, &ref_ticks);
 	else
-		err = pit_tsc_window(CALIB_PIT_TICKS, &cycles, &error, &ref_ticks);
+		err = pit_tsc_window(CALIB_PIT_TICKS, c->rough_hz, c->rough_ppm, &cycles, &error,
+				     &ref_ticks);
 	if (err)
 		return err;
 	s->error_ppm = clock_ppm(error, cycles);
-	return clock_calib_hz(cycles, ref_ticks, ref_hz, &s->hz);
+	err = clock_calib_hz(cycles, ref_ticks, ref_hz, &s->hz);
+	if (!err && (!c->rough_hz || s->error_ppm < c->rough_ppm)) {
+		c->rough_hz = s->hz;
+		c->rough_ppm = s->error_ppm;
+	}
+	return err;
 }
 
 /* Against the PIT, else the HPET; then a sanity check of the result. */
 static int tsc_calibrate(void)
 {
-	static const bool pit = false, hpet = true;
+	struct tsc_calib pit = { .hpet = false }, hpet = { .hpet = true };
 	struct native_time_info *in = &nt.info;
 	int err;
 
@@ -151,14 +164,14 @@ static int tsc_calibrate(void)
 		return -EIO;
 	}
 	printk("pvkit: tsc %lu kHz (calibrated against %s)\n", in->tsc_hz / 1000, in->reference);
-	printk("pvkit: time: median of %u windows of 10 ms, spread %u ppm, %u more judged "
+	printk("pvkit: time: median of %u windows, spread %u ppm, %u more judged "
 	       "disturbed, %s TSC\n", in->windows, in->spread_ppm, in->rejected,
 	       in->invariant_tsc ? "invariant" : "non-invariant");
 	return 0;
 }
 
 /* One window: LAPIC ticks (bus / 16) in ~10 ms of TSC, both ends bracketed by TSC reads. */
-static int lapic_window(const void *ctx, struct clock_sample *s)
+static int lapic_window(void *ctx, struct clock_sample *s)
 {
 	uint64_t win = nt.info.tsc_hz / 100, t_pre, t0, ta, tb, cycles;
 	unsigned long fl = pv_irq_save();

@@ -106,7 +106,7 @@ int hpet_tsc_window(uint64_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 	if (!hpet.regs)
 		return -ENODEV;
 	fl = pv_irq_save();
-	err = clock_window_measure(&ops, NULL, ticks, HPET_POLL_MAX, &w);
+	err = clock_window_measure(&ops, NULL, ticks, CLOCK_WINDOW_PPM, HPET_POLL_MAX, &w);
 	pv_irq_restore(fl);
 	if (err)
 		return err;

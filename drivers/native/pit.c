@@ -24,6 +24,9 @@
  * hardware and ~0.1-1 us under QEMU TCG, so this is seconds, far beyond the longest window.
  */
 #define PIT_POLL_MAX		5000000u
+/* Without a rate to follow the count's turns, a window must fit in one: it ends once this
+ * certain (1-2 ms under TCG), good enough to be the rate the next ones follow. */
+#define PIT_ROUGH_PPM		1000
 
 /* One read of channel 2 as an up-count: the latch command is the moment it is sampled. */
 static void pit_ch2_read(void *ctx, struct clock_read *r)
@@ -38,10 +41,10 @@ static void pit_ch2_read(void *ctx, struct clock_read *r)
 	r->count = 0xffff - (uint64_t)(lo | hi << 8);
 }
 
-int pit_tsc_window(uint16_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
-		   uint64_t *pit_ticks)
+int pit_tsc_window(uint16_t ticks, uint64_t rough_tsc_hz, uint32_t rough_ppm,
+		   uint64_t *tsc_cycles, uint64_t *tsc_error, uint64_t *pit_ticks)
 {
-	static const struct clock_window_ops ops = {
+	struct clock_window_ops ops = {
 		.read = pit_ch2_read, .mask = 0xffff, .max_ticks = PIT_WINDOW_MAX,
 	};
 	struct clock_window w;
@@ -49,7 +52,7 @@ int pit_tsc_window(uint16_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 	uint8_t portb;
 	int err;
 
-	if (!ticks || ticks > PIT_WINDOW_MAX)
+	if (!ticks)
 		return -EINVAL;
 	fl = pv_irq_save();			/* an interrupt inside a read would widen it */
 	portb = inb(PORT_B);
@@ -64,10 +67,14 @@ int pit_tsc_window(uint16_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		err = -ENODEV;
 		goto out_restore;
 	}
-	err = clock_window_measure(&ops, NULL, ticks, PIT_POLL_MAX, &w);
-	/* Output still low after the last read: the count did not wrap before it (a CPU away
-	 * for over 45 ms can make it look as if it had just begun). */
-	if (!err && (inb(PORT_B) & PORT_B_OUT2))
+	/* Too rough a rate (or none) leaves the window within one turn of the count. */
+	if (rough_tsc_hz)
+		clock_window_rough(PIT_HZ, rough_tsc_hz, rough_ppm, &ops);
+	err = clock_window_measure(&ops, NULL, ticks, ops.rough_mult ? CLOCK_WINDOW_PPM :
+				   PIT_ROUGH_PPM, PIT_POLL_MAX, &w);
+	/* Within one turn, the output still low after the last read says the count did not
+	 * wrap before it (a CPU away for over 45 ms can make it look as if it had just begun). */
+	if (!err && !ops.rough_mult && (inb(PORT_B) & PORT_B_OUT2))
 		err = -EAGAIN;
 	if (!err) {
 		*tsc_cycles = w.cycles;

@@ -20,10 +20,10 @@ uint64_t hpet_counter(void);
 uint64_t hpet_counter_mask(void);	/* 32-bit counters wrap */
 
 /**
- * hpet_tsc_window() - wait until the main counter advanced @ticks; *hpet_ticks gets how many
- * really passed, *tsc_cycles the TSC cycles between the two counter reads and *tsc_error how
- * uncertain that is (each read is bracketed by TSC reads; the narrowest are used:
- * clock_window_measure()). Bounded.
+ * hpet_tsc_window() - wait until the main counter advanced @ticks (longer if the window's end
+ * points need it to be CLOCK_WINDOW_PPM certain); *hpet_ticks gets how many really passed,
+ * *tsc_cycles the TSC cycles between the two counter reads and *tsc_error how uncertain that
+ * is (each read bracketed by TSC reads: clock_window_measure()). Bounded.
  * Return: 0, -ENODEV (no HPET), -EINVAL (@ticks 0 or beyond the counter), -ETIMEDOUT (the
  * counter is stuck).
  */

@@ -275,25 +275,27 @@ static uint64_t ppm_off(uint64_t a, uint64_t b)
 }
 
 /*
- * The TSC frequency over one ~10 ms window of the PIT or the HPET: the least uncertain of up
- * to 5 (stopping at the first within 250 ppm, as the calibration does); *err_ppm says how
- * uncertain it still is, for the comparison's tolerance. 0, -EAGAIN (every window wrapped:
- * the host kept the CPU away), or -errno.
+ * The TSC frequency over one window of the PIT or the HPET (1 or 10 ms at least, as long as
+ * it needs to be 50 ppm certain; a PIT window follows the count's turns at the best rate so
+ * far, as the calibration does): the least uncertain of up to 5, stopping at the first within
+ * 250 ppm; *err_ppm says how uncertain it still is, for the comparison's tolerance. 0,
+ * -EAGAIN (no window could be followed: the host kept the CPU away), or -errno.
  */
 static int ref_tsc_hz(bool hpet, uint64_t *hz, uint32_t *err_ppm)
 {
-	uint64_t cyc, error, ticks, best_cyc = 0, best_ticks = 0;
+	uint64_t cyc, error, ticks, best_cyc = 0, best_ticks = 0, ref_hz = hpet ? hpet_hz() : PIT_HZ;
+	uint64_t rough = 0;
 	uint32_t ppm;
 	int err;
 
 	*err_ppm = UINT32_MAX;
 	for (unsigned int i = 0; i < 5 && *err_ppm > 250; i++) {
 		if (hpet)
-			err = hpet_tsc_window(hpet_hz() / 100, &cyc, &error, &ticks);
-		else
-			err = pit_tsc_window(11932, &cyc, &error, &ticks);
+			err = hpet_tsc_window(ref_hz / 100, &cyc, &error, &ticks);
+		else			/* the best so far lets it follow the count's turns */
+			err = pit_tsc_window(1193, rough, *err_ppm, &cyc, &error, &ticks);
 		if (err == -EAGAIN)
-			continue;		/* the CPU was away long enough to wrap it */
+			continue;		/* the CPU was away too long to follow it */
 		if (err)
 			return err;
 		ppm = clock_ppm(error, cyc);
@@ -301,11 +303,12 @@ static int ref_tsc_hz(bool hpet, uint64_t *hz, uint32_t *err_ppm)
 			*err_ppm = ppm;
 			best_cyc = cyc;
 			best_ticks = ticks;
+			clock_calib_hz(cyc, ticks, ref_hz, &rough);
 		}
 	}
 	if (!best_cyc)
 		return -EAGAIN;
-	return clock_calib_hz(best_cyc, best_ticks, hpet ? hpet_hz() : PIT_HZ, hz);
+	return clock_calib_hz(best_cyc, best_ticks, ref_hz, hz);
 }
 
 /*
@@ -384,13 +387,15 @@ static void hpet_read_clock_ns(void *ctx, struct clock_read *r)
 
 static int clock_rate_hpet_once(uint64_t *lo, uint64_t *hi, uint64_t *want)
 {
-	const struct clock_window_ops ops = { hpet_read_clock_ns, hpet_counter_mask(),
-					      hpet_counter_mask() };
+	const struct clock_window_ops ops = {
+		.read = hpet_read_clock_ns, .mask = hpet_counter_mask(),
+		.max_ticks = hpet_counter_mask(),
+	};
 	unsigned long fl = pv_irq_save();
 	struct clock_window w;
 	int err;
 
-	err = clock_window_measure(&ops, NULL, hpet_hz() / 50, 50000000, &w);
+	err = clock_window_measure(&ops, NULL, hpet_hz() / 50, CLOCK_WINDOW_PPM, 50000000, &w);
 	pv_irq_restore(fl);
 	if (err)
 		return err;
@@ -412,7 +417,7 @@ static int clock_rate_pit_once(uint64_t *got, uint64_t *want, uint64_t *slack_ou
 	int err;
 
 	t0 = pv_clock_ns();
-	err = pit_tsc_window(23864, &cyc, &error, &ref_ticks);
+	err = pit_tsc_window(23864, 0, 0, &cyc, &error, &ref_ticks);
 	t1 = pv_clock_ns();
 	pv_irq_restore(fl);
 	if (err)

@@ -197,9 +197,9 @@ static void pick_least_disturbed(void)
 
 /*
  * A fake reference for clock_window_measure(): it counts one tick every @per cycles of a fake
- * TSC; a read takes @width cycles, and the reads named in @slow take @slow_width instead, the
- * counter sampled at the very end of such a read (the worst place for a midpoint). @stuck: the
- * counter never moves.
+ * TSC, sampled at the end of a read; a read takes @width cycles, and the reads numbered from
+ * @slow_from up to (not including) @slow_to take @slow_width instead; 7 cycles pass between
+ * reads. @stuck: the counter never moves.
  */
 struct fake_ref {
 	uint64_t tsc;			/* now */
@@ -207,112 +207,122 @@ struct fake_ref {
 	uint64_t base;			/* the counter's value at tsc 0 */
 	uint64_t mask;
 	uint64_t width, slow_width;
-	const unsigned int *slow;	/* read numbers (from 0) that are slow, ascending */
-	unsigned int nslow, reads;
+	unsigned int slow_from, slow_to, reads;
 	bool stuck;
 };
-
-static bool fake_is_slow(const struct fake_ref *f, unsigned int n)
-{
-	for (unsigned int i = 0; i < f->nslow; i++)
-		if (f->slow[i] == n)
-			return true;
-	return false;
-}
 
 static void fake_read(void *ctx, struct clock_read *r)
 {
 	struct fake_ref *f = ctx;
-	uint64_t w = fake_is_slow(f, f->reads) ? f->slow_width : f->width;
+	bool slow = f->reads >= f->slow_from && f->reads < f->slow_to;
 
 	r->tsc_a = f->tsc;
-	f->tsc += w;
+	f->tsc += slow ? f->slow_width : f->width;
 	r->count = f->stuck ? f->base : (f->base + f->tsc / f->per) & f->mask;
 	r->tsc_b = f->tsc;
-	f->tsc += 7;				/* between reads */
+	f->tsc += 7;
 	f->reads++;
 }
 
-/* The window's claim holds: the true cycles between its two samples (ticks * per, to within
- * one tick's rounding) lie in cycles +- error. */
+/* The window's claim holds: the true cycles between its two steps (ticks * per: steps are
+ * tick boundaries) lie in cycles +- error (+1 for the midpoints' rounding). */
 static int window_honest(const struct clock_window *w, uint64_t per)
 {
 	uint64_t truth = w->ticks * per;
 	uint64_t diff = truth > w->cycles ? truth - w->cycles : w->cycles - truth;
 
-	return diff <= w->error + per;
+	return diff <= w->error + 1;
 }
 
-static void window_from_narrow_reads(void)
+#define FAKE(...) ((struct fake_ref){ .per = 100, .width = 10, __VA_ARGS__ })
+#define WIDE	.mask = UINT64_MAX
+
+static void window_from_narrow_steps(void)
 {
-	static const unsigned int start_gap[] = { 0 };
-	static const unsigned int end_gaps[] = { 4, 5, 6, 100, 101, 102 };
-	static const unsigned int all_slow[] = {
-		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-		22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	};
-	struct fake_ref f = { .per = 100, .mask = UINT64_MAX, .width = 10, .slow_width = 5000000 };
-	const struct clock_window_ops ops = { fake_read, UINT64_MAX, UINT64_MAX };
+	const struct clock_window_ops ops = { .read = fake_read, .mask = UINT64_MAX,
+					      .max_ticks = UINT64_MAX };
+	const struct clock_window_ops ops16 = { .read = fake_read, .mask = 0xffff,
+						.max_ticks = 50000 };
+	struct fake_ref f = FAKE(WIDE);
 	struct clock_window w;
 
-	/* Quiet: 1000 ticks, each end known to 10 cycles. */
-	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
-	CHECKF(w.ticks >= 1000 && w.ticks < 1010 && w.error == 10, "ticks %lu error %lu",
-	       w.ticks, w.error);
-	CHECK(window_honest(&w, 100));
-	/* The first read sat 5 M cycles in the host: a narrower one starts the window. */
-	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
-			       .slow_width = 5000000, .slow = start_gap, .nslow = 1 };
-	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
-	CHECKF(w.error == 10 && window_honest(&w, 100), "error %lu", w.error);
-	/* The reads right after the counter passed @ticks were slow: a later narrow one ends it
-	 * (reads 4-6 are slow too, so the narrowest so far is that of read 1-3). */
-	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
-			       .slow_width = 5000000, .slow = end_gaps, .nslow = 6 };
-	CHECK(clock_window_measure(&ops, &f, 13, 100000, &w) == 0);
-	CHECKF(w.error == 10 && window_honest(&w, 100), "error %lu cycles %lu ticks %lu", w.error,
-	       w.cycles, w.ticks);
-	/* Every read slow: an answer all the same, honest about how uncertain it is. */
-	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
-			       .slow_width = 5000000, .slow = all_slow, .nslow = 41 };
-	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
-	CHECKF(w.error == 5000000 && window_honest(&w, 100), "error %lu", w.error);
-	CHECK(f.reads == CLOCK_WINDOW_START_READS + 1);	/* none narrower to wait for */
-	/* Narrow at the start, every read after slow: the first of them ends nothing, the
-	 * narrowest of CLOCK_WINDOW_END_READS does. */
-	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10,
-			       .slow_width = 5000000, .slow = all_slow + 4, .nslow = 37 };
-	CHECK(clock_window_measure(&ops, &f, 1000, 100000, &w) == 0);
-	CHECKF(w.error == (10 + 5000000) / 2 && window_honest(&w, 100), "error %lu", w.error);
-	CHECKF(f.reads == CLOCK_WINDOW_START_READS + CLOCK_WINDOW_END_READS, "%u reads", f.reads);
+	/* Quiet: a step is known to two reads (27 cycles); the window goes on past 1000 ticks
+	 * until it is 50 ppm certain (27 cycles / 50 ppm, rounded down: 5295 ticks). */
+	CHECK(clock_window_measure(&ops, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.error == 27 && clock_ppm(w.error, w.cycles) <= 50 && w.ticks >= 5290 &&
+	       w.ticks <= 5410 && window_honest(&w, 100), "ticks %lu error %lu", w.ticks, w.error);
+	/* A lax bound: it ends soon after 1000 ticks (27 cycles / 250 ppm: 1076 ticks). */
+	f = FAKE(WIDE);
+	CHECK(clock_window_measure(&ops, &f, 1000, 250, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 1070 && w.ticks < 1090 && window_honest(&w, 100), "ticks %lu", w.ticks);
+	/* The first reads sat 5 M cycles in the host: narrower steps start the window. */
+	f = FAKE(WIDE, .slow_width = 5000000, .slow_from = 0, .slow_to = 2);
+	CHECK(clock_window_measure(&ops, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.error == 27 && window_honest(&w, 100), "error %lu ticks %lu", w.error, w.ticks);
+	/* Reads right after the counter passed @min_ticks were slow: a later narrow step ends
+	 * the window, which is as good as a quiet one. */
+	f = FAKE(WIDE, .slow_width = 5000000, .slow_from = 40, .slow_to = 43);
+	CHECK(clock_window_measure(&ops, &f, 10, 50, 1000000, &w) == 0);
+	CHECKF(w.error == 27 && window_honest(&w, 100), "error %lu cycles %lu ticks %lu",
+	       w.error, w.cycles, w.ticks);
+	/* Every read slow: the window grows until even its wide steps are small beside it,
+	 * honest all the way. */
+	f = FAKE(WIDE, .slow_width = 5000000, .slow_from = 0, .slow_to = 1000000);
+	CHECK(clock_window_measure(&ops, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(window_honest(&w, 100) && clock_ppm(w.error, w.cycles) <= 50 &&
+	       w.error >= 5000000, "error %lu cycles %lu", w.error, w.cycles);
 	/* A 16-bit counter across its wrap. */
-	f = (struct fake_ref){ .per = 100, .base = 0xff00, .mask = 0xffff, .width = 10 };
-	const struct clock_window_ops ops16 = { fake_read, 0xffff, 50000 };
-
-	CHECK(clock_window_measure(&ops16, &f, 1000, 100000, &w) == 0);
-	CHECKF(w.ticks >= 1000 && w.ticks < 1010 && window_honest(&w, 100), "ticks %lu",
+	f = FAKE(.base = 0xff00, .mask = 0xffff);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 5290 && w.ticks <= 5410 && window_honest(&w, 100), "ticks %lu",
 	       w.ticks);
-	/* With a limit: the end search stops there, and a first read past @ticks that is
-	 * already past the limit (the CPU away 5 M cycles = 50000 ticks) is no window at all. */
-	static const unsigned int late_end[] = {
-		14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
-	};
-
-	f = (struct fake_ref){ .per = 100, .mask = 0xffff, .width = 10, .slow_width = 500000,
-			       .slow = late_end, .nslow = 16 };
-	CHECK(clock_window_measure(&ops16, &f, 10, 100000, &w) == 0);
-	CHECKF(w.ticks >= 5000 && w.ticks <= 50000 && w.error == (10 + 500000) / 2 &&
-	       window_honest(&w, 100) && f.reads == 24, "ticks %lu error %lu, %u reads", w.ticks,
-	       w.error, f.reads);
-	f = (struct fake_ref){ .per = 100, .mask = 0xffff, .width = 10, .slow_width = 6000000,
-			       .slow = late_end, .nslow = 1 };
-	CHECK(clock_window_measure(&ops16, &f, 1000, 100000, &w) == -EAGAIN);
+	/* With a limit: from read 60 on, every read is slow (5000 ticks); no step makes the
+	 * window 1 ppm certain before the limit, so the best within it ends the window. */
+	f = FAKE(.mask = 0xffff, .slow_width = 500000, .slow_from = 60, .slow_to = 1000000);
+	CHECK(clock_window_measure(&ops16, &f, 10, 1, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 40000 && w.ticks <= 50000 && window_honest(&w, 100) && f.reads == 70,
+	       "ticks %lu error %lu, %u reads", w.ticks, w.error, f.reads);
+	/* The first step past @min_ticks is already past the limit (the CPU away 6 M cycles =
+	 * 60000 ticks): no window. */
+	f = FAKE(.mask = 0xffff, .slow_width = 6000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == -EAGAIN);
 	/* Refused and bounded. */
-	CHECK(clock_window_measure(&ops16, &f, 0, 100000, &w) == -EINVAL);
-	CHECK(clock_window_measure(&ops16, &f, 50001, 100000, &w) == -EINVAL);
-	f = (struct fake_ref){ .per = 100, .mask = UINT64_MAX, .width = 10, .stuck = true };
-	CHECK(clock_window_measure(&ops, &f, 1, 5000, &w) == -ETIMEDOUT);
-	CHECK(f.reads == CLOCK_WINDOW_START_READS + 5000);
+	CHECK(clock_window_measure(&ops16, &f, 0, 50, 100000, &w) == -EINVAL);
+	CHECK(clock_window_measure(&ops16, &f, 50001, 50, 100000, &w) == -EINVAL);
+	f = FAKE(WIDE, .stuck = true);
+	CHECK(clock_window_measure(&ops, &f, 1, 50, 5000, &w) == -ETIMEDOUT);
+	CHECK(f.reads == 5000);
+}
+
+/* A wrapping counter followed across its turns with a rough rate, however long the CPU was
+ * away; refused when the rate is too rough for the time, or wrong. */
+static void window_across_turns(void)
+{
+	struct clock_window_ops ops16 = { .read = fake_read, .mask = 0xffff, .max_ticks = 50000 };
+	struct clock_window w;
+	struct fake_ref f;
+
+	CHECK(clock_window_rough(1, 0, 10, &ops16) == -EINVAL);
+	CHECK(clock_window_rough(1, 100, 100000, &ops16) == -EINVAL);
+	CHECK(clock_window_rough(1ull << 32, 100, 10, &ops16) == -ERANGE);
+	CHECK(clock_window_rough(1, 100, 10, &ops16) == 0);	/* 1 tick per 100 cycles */
+	/* Away 6 M cycles (60000 ticks) at read 60, 20 M (3 turns) at read 200. */
+	f = FAKE(.mask = 0xffff, .slow_width = 6000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 60000 && w.error == 27 && window_honest(&w, 100), "ticks %lu error %lu",
+	       w.ticks, w.error);
+	f = FAKE(.mask = 0xffff, .slow_width = 20000000, .slow_from = 200, .slow_to = 201);
+	CHECK(clock_window_measure(&ops16, &f, 100000, 50, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 200000 && w.error == 27 && window_honest(&w, 100), "ticks %lu error %lu",
+	       w.ticks, w.error);
+	/* 5000 ppm is too rough for a 2 * 10^9-cycle absence (half a turn is 32768 ticks). */
+	CHECK(clock_window_rough(1, 100, 5000, &ops16) == 0);
+	f = FAKE(.mask = 0xffff, .slow_width = 2000000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == -EAGAIN);
+	/* A rate 10% off that claims 10 ppm: the count cannot match it. */
+	CHECK(clock_window_rough(11, 1000, 10, &ops16) == 0);
+	f = FAKE(.mask = 0xffff, .slow_width = 6000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == -EIO);
 }
 
 static void bcd(void)
@@ -408,8 +418,10 @@ UNIT_CASES(
 	{ calibration_ratio, "clockcalc: calibration ratio rounds and refuses overflow" },
 	{ median_and_spread, "clockcalc: median and ppm spread of calibration windows" },
 	{ pick_least_disturbed, "clockcalc: calibration uses the least disturbed windows" },
-	{ window_from_narrow_reads, "clockcalc: a window is made of its narrowest reads, honest "
-	  "about the rest" },
+	{ window_from_narrow_steps, "clockcalc: a window from narrow steps of the reference, as "
+	  "long as they need, honest" },
+	{ window_across_turns, "clockcalc: a wrapping reference followed across turns at a rough "
+	  "rate; too rough or wrong refused" },
 	{ bcd, "clockcalc: BCD digits, non-decimal nibbles rejected" },
 	{ leap_years_and_months, "clockcalc: leap years (4/100/400) and month lengths" },
 	{ civil_to_unix_known_values, "clockcalc: civil time -> Unix seconds, known values" },
