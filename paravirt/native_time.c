@@ -240,19 +240,30 @@ static void native_timer_program(void)
 
 static void native_timer_irq(void *ctx)
 {
+	uint64_t now;
+
 	lapic_eoi();
 	if (!nt.deadline_ns) {
 		nt.info.timer_stale++;		/* cancelled after the hardware fired */
 		return;
 	}
-	if (native_clock_ns() < nt.deadline_ns) {
+	now = native_clock_ns();
+	if (now < nt.deadline_ns) {
 		nt.info.timer_early++;		/* beyond the counter's range, or rounding */
 		native_timer_program();
 		return;
 	}
 	nt.deadline_ns = 0;			/* before the handler: it may re-arm */
 	nt.info.timer_fires++;
+	nt.info.last_fire_ns = now;
 	pv_timer_fire();
+}
+
+bool native_time_armed(void)
+{
+	if (nt.info.tsc_deadline)
+		return lapic_timer_deadline_read() != 0;	/* cleared when it fires */
+	return lapic_timer_current() != 0;
 }
 
 static int native_set_timer(uint64_t deadline_ns)
