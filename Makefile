@@ -50,7 +50,8 @@ say = $(if $(Q),@printf '  %-8s %s\n' '$(1)' '$(2)')
 # install the packages first (scripts/install-deps.sh) and then build in a make of their own:
 # on a fresh machine nothing may look for the compiler or `conf` before the install.
 no-config-targets := clean distclean help deps run check bench %defconfig savedefconfig \
-                     olddefconfig menuconfig allyesconfig allnoconfig unit fuzz
+                     olddefconfig menuconfig allyesconfig allnoconfig unit fuzz fuzz-long \
+                     fuzz-list
 need-config := 1
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(no-config-targets),$(MAKECMDGOALS)),)

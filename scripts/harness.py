@@ -29,6 +29,7 @@ ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]')
 
 FAIL_TEST_PARAM = 'pvkit.fail_test'   # =N: the guest reports test N failed after it ran
 DISKS_PARAM = 'pvkit.virtio_blk'      # =rw,ro: natively, the disks attached for the tests
+XEN_DISKS_PARAM = 'pvkit.xen_blk'     # =rw,ro,...: under Xen, xvda, xvdb, ... given the tests
 NETFRONT_PARAM = 'pvkit.netfront'     # =0: the guest leaves every Xen vif alone
 IP_PARAM_RE = re.compile(r'(^|\s)ip(\.\w+)?=')    # ip= / ip.<if>=: an interface to configure
 SKIP_ENV_PREFIX = 'not in '           # HARNESS_SKIP_ENV: a test that does not apply here
@@ -130,9 +131,11 @@ def native_devices(qemu_args, cmdline):
 
 def xen_devices(cfg_text, cmdline):
     """(disk, net): what a Xen case gives the guest's tests. A disk: a disk= line in the xl
-    config; a network: a vif= line, an address (ip=) and netfront not switched off."""
+    config that the command line describes (pvkit.xen_blk=); a network: a vif= line, an
+    address (ip=) and netfront not switched off."""
     cfg = '\n'.join(re.sub(r'#.*', '', l) for l in cfg_text.splitlines())
-    disk = bool(re.search(r'^\s*disk\s*=\s*\[\s*[\'"]', cfg, re.M))
+    disk = bool(re.search(r'^\s*disk\s*=\s*\[\s*[\'"]', cfg, re.M)) and \
+        bool(re.search(r'(^|\s)%s=\S' % re.escape(XEN_DISKS_PARAM), cmdline))
     net = bool(re.search(r'^\s*vif\s*=\s*\[\s*[\'"]', cfg, re.M)) and \
         bool(IP_PARAM_RE.search(cmdline)) and '%s=0' % NETFRONT_PARAM not in cmdline.split()
     return disk, net

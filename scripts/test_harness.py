@@ -159,12 +159,15 @@ class Recorder:
         self.records.append((name, problems))
 
 
-def xen_verdict(case_name, console):
+def xen_verdict(case_name, console, extra=None):
     """What scripts/xenhost/xentests.py says of tests/xen/plan.txt's case @case_name when its
-    domain printed @console and powered off: the records that failed."""
+    domain printed @console and powered off (booted with command line @extra instead of the
+    plan's, if given): the records that failed."""
     import xentests
     plan = os.path.join(SRC, 'tests', 'xen', 'plan.txt')
-    spec = {c['name']: c for c in xentests.xenhost.parse_plan(plan)}[case_name]
+    spec = dict({c['name']: c for c in xentests.xenhost.parse_plan(plan)}[case_name])
+    if extra is not None:
+        spec['extra'] = extra
     case = {'name': case_name, 'console_lines': console.splitlines(), 'end': 'poweroff',
             'console_complete': True, 'create_rc': 0, 'hook_rc': {}}
     rec = Recorder()
@@ -182,6 +185,59 @@ def xen_disk_case_fails_skipped_blk_test():
     assert not any('virtio-blk' in n for n, p in bad), bad      # "not in xen-pv" is no failure
     assert not any('net: the interface' in n for n, p in bad), bad  # pv-blk has no vif
     assert xen_verdict('pv-selftest', XEN_BLK_SKIPPED) == []
+
+
+@case
+def xen_undescribed_disk_not_given():
+    """Xen judge: a disk= case booted without pvkit.xen_blk= does not fail a skipped blk test"""
+    plan_extra = [c['extra'] for c in plan_cases() if c['name'] == 'pv-blk'][0]
+    assert 'pvkit.xen_blk=rw,ro' in plan_extra.split(), plan_extra
+    for extra in ('', 'pvkit.blk_split_kb=0', 'pvkit.xen_blk='):
+        bad = xen_verdict('pv-blk', XEN_BLK_SKIPPED, extra=extra)
+        assert bad == [], 'command line %r: %s' % (extra, bad)
+    bad = xen_verdict('pv-blk', XEN_BLK_SKIPPED, extra='pvkit.xen_blk=ro')
+    assert any('test 7 skipped although' in ' '.join(p) for n, p in bad), bad
+
+
+def plan_cases():
+    import xentests
+    return xentests.xenhost.parse_plan(os.path.join(SRC, 'tests', 'xen', 'plan.txt'))
+
+
+@case
+def xen_plan_describes_its_disks():
+    """Xen plan: every case with disks describes them as its config and hook attach them"""
+    # ... and xvdc of pv-blk.cfg and pvh-blk.cfg, someone's disk, is the one left undescribed.
+    xen = os.path.join(SRC, 'tests', 'xen')
+    attach_re = re.compile(r'vdev=(xvd[a-z]),access=(rw|ro)')
+    seen_undescribed = set()
+    for c in plan_cases():
+        with open(os.path.join(xen, c['cfg'])) as f:
+            cfg = '\n'.join(re.sub(r'#.*', '', l) for l in f.read().splitlines())
+        # The plan's command line is the guest's whole command line.
+        assert re.search(r'^extra = "@EXTRA@"$', cfg, re.M), c['cfg']
+        disks = dict(attach_re.findall(cfg))
+        hooked = {}
+        if c['hook']:
+            with open(os.path.join(xen, c['hook'])) as f:
+                hooked = dict(re.findall(r'block-attach .*%s' % attach_re.pattern, f.read()))
+        m = re.search(r'(?:^|\s)%s=(\S*)' % re.escape(harness.XEN_DISKS_PARAM), c['extra'])
+        if not disks:
+            assert not m and not hooked, c['name']
+            continue
+        assert m, '%s: disks %s, no %s=' % (c['name'], disks, harness.XEN_DISKS_PARAM)
+        described = {'xvd' + chr(ord('a') + i): mode
+                     for i, mode in enumerate(m.group(1).split(',')) if mode in ('rw', 'ro')}
+        for vdev, mode in described.items():
+            assert disks.get(vdev, hooked.get(vdev)) == mode, \
+                '%s: %s described %s, attached %s' % (c['name'], vdev, mode,
+                                                      disks.get(vdev, hooked.get(vdev)))
+        for vdev in set(disks) | set(hooked):
+            if vdev not in described:
+                seen_undescribed.add((c['cfg'], vdev))
+        assert harness.xen_devices(cfg, c['extra'])[0], c['name']
+    assert seen_undescribed == {('pv-blk.cfg', 'xvdc'), ('pvh-blk.cfg', 'xvdc')}, \
+        seen_undescribed
 
 
 @case
@@ -240,12 +296,16 @@ def busy_timing_skip_reported():
 
 @case
 def xen_devices_from_configs():
-    """Xen configs: disk= gives a disk; vif= with ip= and netfront on gives a network"""
+    """Xen configs: a described disk= gives a disk; vif= with ip= and netfront on a network"""
     def cfg(name):
         with open(os.path.join(SRC, 'tests', 'xen', name)) as f:
             return f.read()
-    assert harness.xen_devices(cfg('pv-blk.cfg'), '') == (True, False)
-    assert harness.xen_devices(cfg('pvh-blk-silent.cfg'), 'pvkit.serve=1') == (True, False)
+    assert harness.xen_devices(cfg('pv-blk.cfg'), 'pvkit.xen_blk=rw,ro') == (True, False)
+    assert harness.xen_devices(cfg('pv-blk.cfg'), '') == (False, False)   # not described
+    assert harness.xen_devices(cfg('pvh-blk-silent.cfg'),
+                               'pvkit.serve=1 pvkit.xen_blk=rw,ro,rw') == (True, False)
+    assert harness.xen_devices(cfg('pvh-blk-silent.cfg'), 'pvkit.serve=1') == (False, False)
+    assert harness.xen_devices(cfg('pv.cfg'), 'pvkit.xen_blk=rw') == (False, False)
     assert harness.xen_devices(cfg('pv.cfg'), 'ip=10.0.0.2/24') == (False, False)
     assert harness.xen_devices(cfg('pv-net.cfg'), 'pvkit.serve=1 ip=10.0.0.2/24') == \
         (False, True)

@@ -179,10 +179,11 @@ def fuzz_finish(r, name, seconds, seeds, started):
     if not done:
         problems.append('no "Done N runs" line')
     stats = FUZZ_STATS_RE.findall(text)
+    rate = re.search(r'^stat::average_exec_per_sec:\s*(\d+)', text, re.M)
     if done and stats:
-        print('      %s: %s runs in %s s, cov %s, ft %s, corpus %s' % (
-            name, done.group(1), done.group(2), stats[-1][1], stats[-1][2], stats[-1][3]),
-            flush=True)
+        print('      %s: %s runs in %s s (%s exec/s), cov %s, ft %s, corpus %s' % (
+            name, done.group(1), done.group(2), rate.group(1) if rate else '?',
+            stats[-1][1], stats[-1][2], stats[-1][3]), flush=True)
     r.record('fuzz/%s: fuzzed for %d s from %s, no crash, leak, timeout or broken invariant'
              % (name, seconds, seeds), problems, log)
 
@@ -507,16 +508,24 @@ def boot_virtio(r, elf):
 
 
 def boot_virtio_undescribed(r, elf):
-    """Someone attaches a plain 64 MiB virtio disk of their own and boots without
-    pvkit.virtio_blk=: the kernel reports the disk, runs only read-only checks on it, passes
-    (QEMU status 1), and the disk holds exactly what it held (md5 before and after)."""
+    """Someone attaches a plain 64 MiB virtio disk of their own, and a 16 MiB one with 4 KiB
+    logical blocks, and boots without pvkit.virtio_blk=: the kernel reports both disks, runs
+    only read-only checks on them (in whole logical blocks), passes (QEMU status 1), and each
+    disk holds exactly what it held (md5 before and after)."""
     d = os.path.join(r.build, 'virtio')
     os.makedirs(d, exist_ok=True)
     img = os.path.join(d, 'undescribed.img')
     md5 = undescribed_image(img, 64)
+    img4k = os.path.join(d, 'undescribed-4k.img')
+    md5_4k = undescribed_image(img4k, 16)
     name = 'pvh-virtio-undescribed'
     log = r.log_path('boot', name)
-    cmd = qemu_native('pvh', elf) + ['-drive', 'file=%s,if=virtio,format=raw' % img]
+    cmd = qemu_native('pvh', elf) + [
+        '-drive', 'file=%s,if=none,id=vd512,format=raw' % img,
+        '-device', 'virtio-blk-pci,drive=vd512,addr=0x10',
+        '-drive', 'file=%s,if=none,id=vd4k,format=raw' % img4k,
+        '-device', 'virtio-blk-pci,drive=vd4k,addr=0x11,logical_block_size=4096,'
+        'physical_block_size=4096']
     status, text = run_logged(cmd, log, BOOT_TIMEOUT)
     rep = harness.parse_console(text)
     disk, net = harness.native_devices(cmd, '')
@@ -525,8 +534,12 @@ def boot_virtio_undescribed(r, elf):
     for label, bad in harness.test_results(rep, disk, net):
         r.record('boot/%s: guest: %s' % (name, label), bad, log)
     problems += undescribed_problems(rep, text, 'vda', img, md5)
-    r.record('boot/%s: a 64 MiB virtio disk the command line does not describe: reported, '
-             'only read (md5 unchanged), the boot passes' % name, problems, log)
+    problems += undescribed_problems(rep, text, 'vdb', img4k, md5_4k)
+    if not re.search(r'pvkit: blk vdb sectors=32768 sector-size=4096 ', text):
+        problems.append('no "pvkit: blk vdb sectors=32768 sector-size=4096" line')
+    r.record('boot/%s: virtio disks the command line does not describe (512 B and 4 KiB '
+             'blocks): reported, only read (md5 unchanged), the boot passes' % name,
+             problems, log)
 
 
 # ---- native boot with virtio-net (issue 7) -----------------------------------------------

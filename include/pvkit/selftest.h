@@ -43,22 +43,29 @@ struct selftest_table {
 #define SELFTEST_TABLE(order, table)							static const struct selftest_table selftest_table_##order##_##table		__section(".selftest_tables." #order) __used = { table, ARRAY_SIZE(table) }
 
 /*
- * Disks are somebody's data unless the boot gave them to the tests. Under Xen the toolstack's
- * config does (every vbd of a test case is a test disk). Natively the command line describes
- * the disks the harness attached: pvkit.virtio_blk=rw,ro means vda writable, vdb read-only.
- * A disk it does not describe (someone attached their own) is reported and only read, never
- * written, and finding one is not a failure.
+ * Disks are somebody's data unless the boot gave them to the tests: the command line
+ * describes the disks the harness attached, one entry per disk in name order, rw (writable
+ * test disk) or ro (read-only). Natively pvkit.virtio_blk=rw,ro means vda writable, vdb
+ * read-only; under Xen pvkit.xen_blk=rw,ro,rw means xvda, xvdb, xvdc by their vdev letters
+ * (the order of the xl config's disks does not matter; a disk hot-attached later is described
+ * at boot like the others). A disk it does not describe (someone attached their own: any
+ * other entry, or a name past the list, xvda1 or xvdaa included) is reported and only read,
+ * never written, and finding one is not a failure.
  */
-#define SELFTEST_DISKS_OPT	"pvkit.virtio_blk"
+#define SELFTEST_VIRTIO_DISKS_OPT	"pvkit.virtio_blk"	/* natively: vda, vdb, ... */
+#define SELFTEST_XEN_DISKS_OPT		"pvkit.xen_blk"		/* Xen: xvda, xvdb, ... */
 
 struct blkdev;
+
+/** The option that describes the disks in @bi's environment (one of the two above). */
+const char *selftest_disks_opt(const struct boot_info *bi);
 
 /** How the boot describes disk @d: 'w' (writable test disk), 'o' (read-only), 0 (not). */
 char selftest_disk_mode(const struct boot_info *bi, const struct blkdev *d);
 
-/** The disks the command line describes natively (pvkit.virtio_blk=), in order: @modes gets
- * 'w', 'o' or 0 (an entry that is neither rw nor ro) for vda, vdb, ... Return: how many
- * entries (at most 26). */
+/** The disks the command line describes in @bi's environment (selftest_disks_opt()), in
+ * order: @modes gets 'w', 'o' or 0 (an entry that is neither rw nor ro) for vda, vdb, ...
+ * (xvda, xvdb, ... under Xen). Return: how many entries (at most 26). */
 unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26]);
 
 /*

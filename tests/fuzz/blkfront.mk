@@ -4,10 +4,9 @@
 # xenstored and fake blkback. Seeds in tests/fuzz/corpus-blkfront (written by its mkseeds.py).
 fuzz-blkfront-src           := tests/fuzz/fuzz_blkfront.c tests/fuzz/fuzz_blkfront_drv.c \
                                drivers/xen-front/blkfront_vdev.c xen-guest/xs_proto.c \
-                               xen-guest/xenstore.c xen-guest/xenbus.c \
-                               tests/unit/fake_xenstored.c tests/unit/fake_blkback.c \
-                               lib/cmdline.c \
+                               xen-guest/xenstore.c xen-guest/xenbus.c lib/cmdline.c \
                                xen-guest/gnttab_retire.c
+fuzz-blkfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_blkback.c
 fuzz-blkfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/blkfront.c drivers/xen-front/blkfront_ring.c \
                                drivers/xen-front/blkfront.h include/pvkit/xen/blkfront.h \

@@ -186,6 +186,18 @@ static struct blkfront_dev *fz_dev(void)
 
 /* ---- the script ---------------------------------------------------------------------------- */
 
+/* The ring requests @rq went out as (slots in flight for it). */
+FZ_CHECKER static unsigned int fz_parts(const struct blk_request *rq)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < cur->nr_queues; k++)
+		for (unsigned int j = 0; j < cur->queues[k].nr_shadow; j++)
+			n += cur->queues[k].shadow[j].in_flight &&
+			     !cur->queues[k].shadow[j].abandoned && cur->queues[k].shadow[j].rq == rq;
+	return n;
+}
+
 /* A request of any of the block layer's kinds into one of FZ_IOS slots (unless it is still in
  * flight), handed straight to the driver: some reach past the disk's end or make a barrier
  * too big, which the driver must refuse by itself. */
@@ -225,11 +237,8 @@ static void fz_submit(struct fz_in *in)
 	io->want = 0;
 	err = disk->gone ? -ENODEV : disk->ops->submit(disk, rq);
 	io->accepted = !err;
-	for (unsigned int k = 0; !err && k < cur->nr_queues; k++)
-		for (unsigned int j = 0; j < cur->queues[k].nr_shadow; j++)
-			io->parts += cur->queues[k].shadow[j].in_flight &&
-				     !cur->queues[k].shadow[j].abandoned &&
-				     cur->queues[k].shadow[j].rq == rq;
+	if (!err)
+		io->parts = fz_parts(rq);
 	if (io->parts > 1 && rq->op != BLK_READ)
 		fz_fail("a request other than a read was split", i, io->parts);
 	if (!err && io->done > 1)
@@ -266,7 +275,7 @@ static void fz_response(struct fz_in *in, struct blkfront_queue *q)
 	       sizeof(rsp));
 }
 
-static void fz_check(void)
+FZ_CHECKER static void fz_check(void)
 {
 	struct blkfront_dev *d = cur;
 
@@ -282,7 +291,7 @@ static void fz_check(void)
 
 static struct fz_snap snaps[BLKFRONT_MAX_QUEUES];
 
-static void fz_snapshot(void)
+FZ_CHECKER static void fz_snapshot(void)
 {
 	struct blkfront_dev *d = fz_dev();
 
@@ -295,15 +304,18 @@ static void fz_snapshot(void)
 			continue;
 		sn->cons = q->ring.rsp_cons;
 		sn->prod_pvt = q->ring.req_prod_pvt;
+		/* At every step: only the slots in flight are copied (most are not). */
 		for (unsigned int i = 0; i < q->nr_shadow; i++) {
 			const struct blkfront_shadow *sh = &q->shadow[i];
 
 			sn->slot[i].in_flight = sh->in_flight;
+			if (!sh->in_flight)
+				continue;
 			sn->slot[i].id = sh->id;
 			sn->slot[i].op = sh->op;
 			sn->slot[i].data_op = sh->data_op;
 			sn->slot[i].abandoned = sh->abandoned;
-			sn->slot[i].io = sh->in_flight && !sh->abandoned ? sh->rq->ctx : NULL;
+			sn->slot[i].io = !sh->abandoned ? sh->rq->ctx : NULL;
 		}
 	}
 }
@@ -326,7 +338,7 @@ static int fz_status_err(int16_t st, uint8_t data_op)
  * dead and nothing more was read. Never more responses than requests were out; an rsp_prod
  * beyond them is an index error: nothing read (@strict: the frontend saw one rsp_prod; the
  * honest backend may move it between events). Returns whether rsp_prod is beyond them. */
-static bool fz_verify(unsigned int k, bool strict)
+FZ_CHECKER static bool fz_verify(unsigned int k, bool strict)
 {
 	struct fz_snap *sn = &snaps[k];
 	struct blkfront_queue *q = &cur->queues[k];
@@ -375,7 +387,7 @@ static bool fz_verify(unsigned int k, bool strict)
 /* @secs seconds pass and the timers due run (the watchdog sweeps the rings, then fails what
  * is past its deadline). Every request past its deadline has completed; those that were
  * waiting before and are timed out now completed with -ETIMEDOUT. */
-static void fz_time(unsigned int secs)
+FZ_CHECKER static void fz_time(unsigned int secs)
 {
 	struct blkfront_dev *d;
 
@@ -404,7 +416,7 @@ static void fz_time(unsigned int secs)
 /* After the rings were replayed: a request all of whose parts were answered validly completed
  * once, with the first error among them; one with parts still out has not completed, unless
  * it timed out or the disk died (which fails them). */
-static void fz_check_parts(void)
+FZ_CHECKER static void fz_check_parts(void)
 {
 	for (unsigned int i = 0; i < FZ_IOS; i++) {
 		const struct fz_io *io = &ios[i];
@@ -502,6 +514,7 @@ static struct blkdev *fz_bring_up(struct fz_in *in)
 	fbk.offer.discard = o2 & 8;
 	fbk.offer.discard_secure = o2 & 16;
 	fbk.offer.sectors = 2048;		/* 1 MiB: the fake's disk is cleared per input */
+	fbk.clear_written = true;		/* (only what was written: nothing else writes) */
 	fbk_add(VDEV);
 	fz_pump();
 	if (fbk_connect())
@@ -546,6 +559,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_init_once();
 	memset(ios, 0, sizeof(ios));
+	memset(snaps, 0, sizeof(snaps));	/* nothing in flight yet */
 	if (!fz_bring_up(&in))
 		fz_fail("the disk did not come up", fbk.violations, 0);
 	cur = disk->priv;

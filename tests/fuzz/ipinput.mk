@@ -3,8 +3,8 @@
 # tests' fake device layer. Seeds in tests/fuzz/corpus-ipinput (written by its mkseeds.py).
 fuzz-ipinput-src           := tests/fuzz/fuzz_ipinput.c kernel/net/iface.c kernel/net/eth.c \
                               kernel/net/arp.c kernel/net/ip.c kernel/net/icmp.c \
-                              kernel/net/udp.c kernel/net/services.c lib/cmdline.c \
-                              tests/unit/test_net_fake.c
+                              kernel/net/udp.c kernel/net/services.c lib/cmdline.c
+fuzz-ipinput-plain-src     := tests/unit/test_net_fake.c
 fuzz-ipinput-deps          := tests/fuzz/fuzz_input.h \
                               kernel/net/net_priv.h include/pvkit/net.h include/pvkit/netdev.h \
                               tests/unit/test_net_fake.h

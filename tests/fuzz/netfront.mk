@@ -4,9 +4,8 @@
 # tests' fake xenstored and fake netback. Seeds in tests/fuzz/corpus-netfront.
 fuzz-netfront-src           := tests/fuzz/fuzz_netfront.c tests/fuzz/fuzz_netfront_drv.c \
                                xen-guest/xs_proto.c xen-guest/xenstore.c xen-guest/xenbus.c \
-                               lib/cmdline.c tests/unit/fake_xenstored.c \
-                               tests/unit/fake_netback.c \
-                               xen-guest/gnttab_retire.c
+                               lib/cmdline.c xen-guest/gnttab_retire.c
+fuzz-netfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_netback.c
 fuzz-netfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/netfront.c drivers/xen-front/netfront_ring.c \
                                drivers/xen-front/netfront.h include/pvkit/xen/netfront.h \

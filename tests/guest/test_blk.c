@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * The data-integrity workload, the same on every disk and in every environment (blkfront under
- * Xen, virtio-blk natively): every sector of the first 64 MiB gets a pattern that encodes its
- * own number and a seed, written in shuffled requests of 512 B to 1 MiB with several in flight
- * (so they may complete out of order), flushed, read back with a different chunking and
- * verified. The MD5 of what was written is printed, computed from the pattern, not from the
- * disk: dom0 checks the image file against it after the domain is gone.
+ * Xen, virtio-blk natively), on each writable disk the command line describes (selftest.h:
+ * pvkit.virtio_blk=, pvkit.xen_blk=; any other disk is someone's and is not written): every
+ * sector of the first 64 MiB gets a pattern that encodes its own number and a seed, written in
+ * shuffled requests of 512 B to 1 MiB with several in flight (so they may complete out of
+ * order), flushed, read back with a different chunking and verified. The MD5 of what was
+ * written is printed, computed from the pattern, not from the disk: dom0 checks the image file
+ * against it after the domain is gone.
  *   pvkit: blk xvda integrity seed=<n> sectors=<n> md5=<hex> writes=<n> reads=<n> ooo=<n>
  * A read-only disk must refuse a write with an error, and the guest carries on.
  */
@@ -302,12 +304,17 @@ static void span_md5(uint32_t span, uint64_t seed, char hex[33])
 	md5_hex(d, hex);
 }
 
+const char *selftest_disks_opt(const struct boot_info *bi)
+{
+	return bi->env == BOOT_NATIVE ? SELFTEST_VIRTIO_DISKS_OPT : SELFTEST_XEN_DISKS_OPT;
+}
+
 unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26])
 {
 	char val[128], *p = val;
 	unsigned int n = 0;
 
-	if (cmdline_get(bi->cmdline, SELFTEST_DISKS_OPT, val, sizeof(val)))
+	if (cmdline_get(bi->cmdline, selftest_disks_opt(bi), val, sizeof(val)))
 		return 0;
 	while (n < 26) {
 		size_t len = strcspn(p, ",");
@@ -323,16 +330,20 @@ unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26]
 
 char selftest_disk_mode(const struct boot_info *bi, const struct blkdev *d)
 {
-	char modes[26];
-	unsigned int n = selftest_disks_described(bi, modes);
+	/* Natively every disk is a virtio disk, named vda, vdb, ... in the order they were
+	 * found; under Xen a vbd is xvda, xvdb, ... by its vdev (blkfront_vdev_name). */
+	const char *prefix = bi->env == BOOT_NATIVE ? "vd" : "xvd";
+	size_t len = strlen(prefix);
+	char modes[26], letter;
+	unsigned int n;
 
-	if (bi->env != BOOT_NATIVE)
-		return d->readonly ? 'o' : 'w';
-	/* Natively every disk is a virtio disk, named vda, vdb, ... in the order they were found. */
-	if (strlen(d->name) != 3 || strncmp(d->name, "vd", 2) || d->name[2] < 'a' ||
-	    (unsigned int)(d->name[2] - 'a') >= n)
+	if (strlen(d->name) != len + 1 || strncmp(d->name, prefix, len))
 		return 0;
-	return modes[d->name[2] - 'a'];
+	letter = d->name[len];
+	n = selftest_disks_described(bi, modes);
+	if (letter < 'a' || (unsigned int)(letter - 'a') >= n)
+		return 0;
+	return modes[letter - 'a'];
 }
 
 static uint64_t workload_seed(const struct boot_info *bi)
@@ -385,8 +396,8 @@ static int test_blk_integrity(const struct boot_info *bi)
 		if (d->readonly || d->sectors < 2048)
 			continue;
 		if (selftest_disk_mode(bi, d) != 'w') {
-			printk("#   %s: not described by " SELFTEST_DISKS_OPT "=: not written\n",
-			       d->name);
+			printk("#   %s: not described by %s=: not written\n", d->name,
+			       selftest_disks_opt(bi));
 			continue;
 		}
 		if (!disks && slots_alloc()) {

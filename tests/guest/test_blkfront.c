@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * blkfront on real blkback, PV and PVH (docs/blkfront.md): each device/vbd became a disk with
- * exactly what its backend offered; a read-only disk reads the image dom0 wrote and blkback
- * itself refuses a write we let through; flush, barrier and discard; every ring carried
- * requests and nothing leaked; throughput and latency. Runs after the shared integrity
- * workload (test_blk.c, table 70). The "blk" console command the detach and silent-backend
- * cases drive is kernel/block_cmd.c's.
+ * exactly what its backend offered; the vbds pvkit.xen_blk= describes are there as it says, any
+ * other one is reported and only read (selftest.h: someone's data); a read-only disk reads the
+ * image dom0 wrote and blkback itself refuses a write we let through; flush, barrier and
+ * discard; every ring carried requests and nothing leaked; throughput and latency. Only a vbd
+ * described rw is ever written. Runs after the shared integrity workload (test_blk.c, table
+ * 70). The "blk" console command the detach and silent-backend cases drive is
+ * kernel/block_cmd.c's.
  */
 #include <string.h>
 #include <pvkit/blkdev.h>
@@ -27,6 +29,7 @@
 #define SCRATCH_SECTORS	256			/* flush/barrier/discard area, restored after */
 #define PERF_BYTES	(16u << 20)
 #define LAT_SAMPLES	101
+#define PAR_READS	16			/* reads in flight at once on a vbd only read */
 
 /* ST_CHECK that leaves through `out:` so buffers are given back. */
 #define BF_CHECK(cond, fmt, ...)						\
@@ -234,6 +237,251 @@ static int test_negotiated(const struct boot_info *bi)
 	return 0;
 }
 
+/* ---- the vbds the command line describes; any other is only read ------------------------ */
+
+/* Sectors [@lba, @lba + @n) (n <= IO_PAGES * 8, both multiples of 8) read whole, in requests
+ * as large as the disk takes, then again in three pieces (1 logical sector, 7, the rest) at
+ * other places in the pages: the same md5. */
+static int bf_read_twice(struct blkdev *dev, uint64_t lba, uint32_t n)
+{
+	uint32_t done = 0, len, per = dev->sector_size / 512;
+	uint8_t whole[16], pieces[16];
+	struct md5_ctx c;
+	int err = bf_io_run(dev, BLK_READ, lba, n, false);
+
+	ST_CHECK(!err, "%s: reading %u sectors at %lu: %d", dev->name, n, lba, err);
+	md5_init(&c);
+	for (uint32_t i = 0; i < n; i++)
+		md5_update(&c, bf_io_sector(i), 512);
+	md5_final(&c, whole);
+	md5_init(&c);
+	for (unsigned int k = 0; done < n; k++, done += len) {
+		len = k == 0 ? per : k == 1 ? MIN(7 * per, n - done) : n - done;
+		for (uint32_t i = 0; i < len; i++)
+			memset(bf_io_sector(i), 0xa5, 512);
+		err = bf_io_run(dev, BLK_READ, lba + done, len, false);
+		ST_CHECK(!err, "%s: reading %u sectors at %lu: %d", dev->name, len, lba + done,
+			 err);
+		for (uint32_t i = 0; i < len; i++)
+			md5_update(&c, bf_io_sector(i), 512);
+	}
+	md5_final(&c, pieces);
+	ST_CHECK(!memcmp(whole, pieces, 16), "%s: two reads of sectors %lu-%lu differ", dev->name,
+		 lba, lba + n - 1);
+	return 0;
+}
+
+/* Reads in flight at once, one page each: the request and its completion. Static, so that
+ * one completing after a timeout lands in live memory (its page is then never freed). */
+static struct bf_par {
+	struct blk_request rq;		/* the request */
+	uint64_t frame;			/* its page */
+	volatile int status;		/* its completion's, 1 while in flight */
+	volatile unsigned int calls;	/* done() calls: must end up exactly 1 */
+} par[PAR_READS];
+static volatile unsigned int par_done;
+static bool par_stale;			/* a wait timed out: the driver may still hold them */
+
+static void bf_par_done(struct blk_request *rq, int status)
+{
+	struct bf_par *p = rq->ctx;
+
+	p->status = status;
+	p->calls++;
+	par_done++;
+}
+
+static bool bf_par_reached(void *ctx)
+{
+	return par_done >= *(unsigned int *)ctx;
+}
+
+/*
+ * @k one-page reads from sector 0 on, all in flight at once (submitted with interrupts off):
+ * each accepted, completed exactly once, with what one read of the same sectors (io's pages,
+ * read by the caller) gave; together they went over every ring (blkfront takes rings round
+ * robin).
+ */
+static int bf_par_reads(struct blkdev *dev, unsigned int k)
+{
+	struct blkfront_stats st0, st1;
+	unsigned int n = 0, bad_calls = 0;
+	unsigned long fl;
+	int err = 0;
+
+	blkfront_get_stats(dev, &st0);
+	par_done = 0;
+	fl = pv_irq_save();
+	for (; n < k && !err; n++) {
+		struct bf_par *p = &par[n];
+
+		memset(&p->rq, 0, offsetof(struct blk_request, segs));
+		p->rq.op = BLK_READ;
+		p->rq.sector = n * 8ull;
+		p->rq.nr_sectors = 8;
+		p->rq.nr_segs = 1;
+		p->rq.segs[0] = (struct blk_seg){ p->frame, 0, PAGE_SIZE };
+		p->rq.done = bf_par_done;
+		p->rq.ctx = p;
+		p->status = 1;
+		p->calls = 0;
+		err = blkdev_submit(dev, &p->rq);
+	}
+	pv_irq_restore(fl);
+	if (err)
+		n--;
+	if (wait_until(bf_par_reached, &n, IO_TIMEOUT)) {
+		par_stale = true;
+		ST_CHECK(false, "%s: %u of %u reads completed", dev->name, par_done, n);
+	}
+	ST_CHECK(!err, "%s: read %u of %u in flight: %d", dev->name, n + 1, k, err);
+	for (unsigned int i = 0; i < n; i++) {
+		bad_calls += par[i].calls != 1;
+		ST_CHECK(!par[i].status, "%s: read %u: %d", dev->name, i, par[i].status);
+		ST_CHECK(!memcmp(phys_to_virt(par[i].frame), bf_io_sector(i * 8), PAGE_SIZE),
+			 "%s: read %u (sector %u) brought other data than one read", dev->name, i,
+			 i * 8);
+	}
+	ST_CHECK(!bad_calls, "%s: %u reads completed other than once", dev->name, bad_calls);
+	blkfront_get_stats(dev, &st1);
+	ST_CHECK(st1.max_in_flight >= k, "%s: at most %lu in flight", dev->name,
+		 st1.max_in_flight);
+	for (unsigned int q = 0; q < st1.queues; q++)
+		ST_CHECK(st1.submitted[q] > st0.submitted[q], "%s: ring %u carried none of %u "
+			 "reads", dev->name, q, k);
+	return 0;
+}
+
+/*
+ * Read-only checks on a vbd the command line does not describe (io's pages allocated): @n
+ * sectors at each end read twice, cut differently, agree; reads at and across the end are
+ * refused before the backend, a malformed request by blkfront (no ring carried them); blkback's
+ * own error for a read past its end fails that request only; reads in flight at once over
+ * every ring. Nothing here writes.
+ */
+static int bf_undescribed_checks(struct blkdev *dev, uint32_t n)
+{
+	struct blkfront_stats st, st0, st1;
+	struct blk_request *rq = &io.rq;
+	uint64_t real = dev->sectors;
+	unsigned int k;
+	int err, err2;
+
+	err = bf_read_twice(dev, 0, n);
+	if (!err)
+		err = bf_read_twice(dev, real - n, n);
+	if (err)
+		return err;
+	/* Past the end, or malformed: refused before any ring. Two pages, so that a read across
+	 * the end is aligned on a 4 KiB-sector disk too. */
+	blkfront_get_stats(dev, &st0);
+	memset(rq, 0, offsetof(struct blk_request, segs));
+	rq->op = BLK_READ;
+	rq->nr_sectors = 16;
+	rq->nr_segs = 2;
+	rq->segs[0] = (struct blk_seg){ io.frames[0], 0, PAGE_SIZE };
+	rq->segs[1] = (struct blk_seg){ io.frames[1], 0, PAGE_SIZE };
+	rq->done = bf_io_done;
+	rq->sector = real;
+	ST_CHECK(blkdev_submit(dev, rq) == -ERANGE, "%s: a read at the end was not refused",
+		 dev->name);
+	rq->sector = real - 8;
+	ST_CHECK(blkdev_submit(dev, rq) == -ERANGE, "%s: a read across the end was not refused",
+		 dev->name);
+	rq->sector = 0;
+	rq->nr_segs = dev->max_segs + 1;
+	ST_CHECK(dev->ops->submit(dev, rq) == -EINVAL, "%s: blkfront took %u segments",
+		 dev->name, dev->max_segs + 1);
+	blkfront_get_stats(dev, &st1);
+	for (unsigned int q = 0; q < st1.queues; q++)
+		ST_CHECK(st1.submitted[q] == st0.submitted[q], "%s: a refused request reached "
+			 "ring %u", dev->name, q);
+	/* Blkback's own answer to a read past its end (the layer believes the disk larger). */
+	dev->sectors = real + 64;
+	err = bf_io_run(dev, BLK_READ, real + 8, 8, false);
+	dev->sectors = real;
+	err2 = bf_io_run(dev, BLK_READ, real - 8, 8, false);
+	ST_CHECK(err == -EIO, "%s: a read past blkback's end gave %d, not -EIO", dev->name, err);
+	ST_CHECK(!err2, "%s: unusable after the error: %d", dev->name, err2);
+	/* Reads in flight at once: as many as the rings and the pool surely take, up to 16. */
+	blkfront_get_stats(dev, &st);
+	k = MIN(MIN((unsigned int)PAR_READS, st.queues * st.max_in_flight_per_queue),
+		st.pool_pages);
+	if (real / 8 < k)
+		k = (unsigned int)(real / 8);
+	if (k < st.queues) {
+		printk("#   %s: %lu sectors: too small for a read on every ring\n", dev->name,
+		       real);
+		return 0;
+	}
+	err = bf_io_run(dev, BLK_READ, 0, k * 8, false);	/* what one read gives */
+	ST_CHECK(!err, "%s: reading the first %u pages: %d", dev->name, k, err);
+	for (unsigned int i = 0; i < k; i++)
+		if (!par[i].frame && page_alloc(&par[i].frame))
+			ST_CHECK(false, "no memory for %u reads", k);
+	err = bf_par_reads(dev, k);
+	if (!err)
+		printk("#   %s (ro=%d, %lu sectors): only read: %u KiB at each end read twice "
+		       "agree, past-end reads refused or -EIO, %u reads in flight over %u "
+		       "ring%s\n", dev->name, dev->readonly, real, n / 2, k, st.queues,
+		       st.queues > 1 ? "s" : "");
+	return err;
+}
+
+/*
+ * The vbds pvkit.xen_blk= describes are there with the mode it says (a described one not
+ * attached yet, e.g. hot-plugged later, is only mentioned). Any other vbd belongs to whoever
+ * attached it: reported with a line, never written by any test here or in test_blk.c, and only
+ * read here (bf_undescribed_checks). Finding one is no failure.
+ */
+static int test_described(const struct boot_info *bi)
+{
+	char modes[26];
+	unsigned int nmodes = selftest_disks_described(bi, modes), vbds = 0;
+	bool present[26] = { false };
+	int err = 0;
+
+	for (struct blkdev *d = blkdev_first(); d && !err; d = blkdev_next(d)) {
+		struct blkfront_stats st;
+		uint32_t n = (uint32_t)MIN((uint64_t)IO_PAGES * 8, ALIGN_DOWN(d->sectors / 2, 8));
+		char mode = selftest_disk_mode(bi, d);
+
+		if (blkfront_get_stats(d, &st))
+			continue;
+		vbds++;
+		if (mode) {
+			present[d->name[3] - 'a'] = true;	/* xvdX: selftest_disk_mode */
+			ST_CHECK(mode == (d->readonly ? 'o' : 'w'), "%s (ro=%d): the command line "
+				 "says %s", d->name, d->readonly, mode == 'o' ? "ro" : "rw");
+			printk("#   %s: described %s\n", d->name, mode == 'o' ? "ro" : "rw");
+			continue;
+		}
+		printk("pvkit: blkfront %s (ro=%d, %lu sectors): not described by %s=: the "
+		       "self-tests only read it\n", d->name, d->readonly, d->sectors,
+		       selftest_disks_opt(bi));
+		if (n < 16) {
+			printk("#   %s: %lu sectors: too small to check\n", d->name, d->sectors);
+			continue;
+		}
+		err = bf_io_alloc();
+		if (!err)
+			err = bf_undescribed_checks(d, n);
+		else
+			printk("#   no memory to read %s\n", d->name);
+		bf_io_free();
+	}
+	for (unsigned int i = 0; i < nmodes; i++)
+		if (modes[i] && !present[i])
+			printk("#   xvd%c: described %s, not attached (yet)\n", 'a' + i,
+			       modes[i] == 'o' ? "ro" : "rw");
+	for (unsigned int i = 0; i < PAR_READS && !par_stale; i++) {
+		if (par[i].frame)
+			page_free(par[i].frame);
+		par[i].frame = 0;
+	}
+	return err ? err : vbds ? 0 : ST_SKIPPED;
+}
+
 /* ---- a read-only disk -------------------------------------------------------------------- */
 
 static int bf_readonly_one(struct blkdev *dev)
@@ -289,7 +537,9 @@ static int test_readonly(const struct boot_info *bi)
 
 	ST_CHECK(!err, "no memory");
 	for (struct blkdev *d = blkdev_first(); d && !err; d = blkdev_next(d)) {
-		if (!d->readonly || blkfront_get_stats(d, &st))
+		/* Described read-only: an undescribed disk gets no write, not even a refused one,
+		 * and is not read whole. */
+		if (!d->readonly || blkfront_get_stats(d, &st) || selftest_disk_mode(bi, d) != 'o')
 			continue;
 		disks++;
 		err = bf_readonly_one(d);
@@ -300,12 +550,14 @@ static int test_readonly(const struct boot_info *bi)
 
 /* ---- flush, barrier, discard ------------------------------------------------------------- */
 
-static struct blkdev *bf_first_writable(void)
+/* The first vbd the command line describes as writable (selftest.h): the tests below write. */
+static struct blkdev *bf_first_writable(const struct boot_info *bi)
 {
 	struct blkfront_stats st;
 
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d))
-		if (!d->readonly && !blkfront_get_stats(d, &st) && d->sectors >= 4 * IO_PAGES * 8)
+		if (!d->readonly && !blkfront_get_stats(d, &st) && d->sectors >= 4 * IO_PAGES * 8 &&
+		    selftest_disk_mode(bi, d) == 'w')
 			return d;
 	return NULL;
 }
@@ -313,7 +565,7 @@ static struct blkdev *bf_first_writable(void)
 static int test_flush_barrier_discard(const struct boot_info *bi)
 {
 	static uint8_t saved[SCRATCH_SECTORS * 512];
-	struct blkdev *dev = bf_first_writable();
+	struct blkdev *dev = bf_first_writable(bi);
 	struct blkfront_stats a, b;
 	uint64_t at;
 	int err;
@@ -375,13 +627,18 @@ static int test_accounting(const struct boot_info *bi)
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
 		struct blkfront_stats st;
 		uint64_t sub = 0, done = 0;
+		char described;
 
 		if (blkfront_get_stats(d, &st))
 			continue;
+		described = selftest_disk_mode(bi, d);
 		d->ops->poll(d);			/* end what non-persistent I/O used */
 		blkfront_get_stats(d, &st);
 		for (unsigned int q = 0; q < st.queues; q++) {
-			ST_CHECK(st.submitted[q], "%s: queue %u carried no request", d->name, q);
+			/* What the tests did to a disk the command line did not describe depends
+			 * on its size (test_described): its queues are checked there. */
+			ST_CHECK(st.submitted[q] || !described, "%s: queue %u carried no request",
+				 d->name, q);
 			sub += st.submitted[q];
 			done += st.completed[q];
 		}
@@ -391,10 +648,11 @@ static int test_accounting(const struct boot_info *bi)
 			 d->name);
 		ST_CHECK(!st.timeouts && !st.late_responses, "%s: %lu requests timed out, %lu "
 			 "answers came late", d->name, st.timeouts, st.late_responses);
-		ST_CHECK(!st.indirect_segs || st.indirect, "%s: no indirect request", d->name);
+		ST_CHECK(!st.indirect_segs || !described || st.indirect, "%s: no indirect request",
+			 d->name);
 		/* The integrity workload reads up to 1 MiB at once: those reads went in parts. */
-		ST_CHECK(!st.split_pages || d->readonly || st.split, "%s: no read was cut into "
-			 "parts of %u pages", d->name, st.split_pages);
+		ST_CHECK(!st.split_pages || described != 'w' || d->readonly || st.split,
+			 "%s: no read was cut into parts of %u pages", d->name, st.split_pages);
 		/* Persistent: the pool granted once, for good. Otherwise each request's pages
 		 * granted for it and revoked at its completion: none left granted now. */
 		if (st.persistent)
@@ -437,7 +695,7 @@ static void bf_sort_u64(uint64_t *v, unsigned int n)
 static int test_perf(const struct boot_info *bi)
 {
 	static uint64_t lat[LAT_SAMPLES];
-	struct blkdev *dev = bf_first_writable();
+	struct blkdev *dev = bf_first_writable(bi);
 	uint64_t span, t0, rd, wr;
 	int err;
 
@@ -477,6 +735,8 @@ out:
 
 static const struct selftest blkfront_tests[] = {
 	{ test_negotiated, "blkfront: each vbd negotiated exactly what its backend offers",
+	  ST_XEN_PV | ST_XEN_PVH },
+	{ test_described, "blkfront: vbds as pvkit.xen_blk= describes them; any other only read",
 	  ST_XEN_PV | ST_XEN_PVH },
 	{ test_readonly, "blkfront: read-only disk reads dom0's image; blkback refuses a write",
 	  ST_XEN_PV | ST_XEN_PVH },

@@ -336,7 +336,7 @@ static int test_virtio_found(const struct boot_info *bi)
 			described++;
 		else
 			printk("pvkit: virtio-blk %s (ro=%d, %lu sectors): not described by "
-			       SELFTEST_DISKS_OPT "=: the self-tests only read it\n", disk->name,
+			       SELFTEST_VIRTIO_DISKS_OPT "=: the self-tests only read it\n", disk->name,
 			       disk->readonly, disk->sectors);
 		ST_CHECK((pci_read16(d, PCI_COMMAND) & 6) == 6, "memory/bus master off: %#x",
 			 pci_read16(d, PCI_COMMAND));
@@ -664,15 +664,16 @@ static int test_vblk_discard(const struct boot_info *bi)
  * same bytes. */
 static int vt_read_twice(struct blkdev *d, uint64_t lba, uint32_t n, uint8_t *a, uint8_t *b)
 {
+	uint32_t lg = d->sector_size / 512;	/* pieces in whole logical blocks */
 	int err = blkdev_read(d, lba, a, n);
 
 	ST_CHECK(!err, "%s: reading %u sectors at %lu: %d", d->name, n, lba, err);
 	memset(b, 0xa5, n * 512);
-	err = blkdev_read(d, lba + 8, b + 8 * 512, n - 8);
+	err = blkdev_read(d, lba + 8 * lg, b + 8 * lg * 512, n - 8 * lg);
 	if (!err)
-		err = blkdev_read(d, lba + 1, b + 512, 7);
+		err = blkdev_read(d, lba + lg, b + lg * 512, 7 * lg);
 	if (!err)
-		err = blkdev_read(d, lba, b, 1);
+		err = blkdev_read(d, lba, b, lg);
 	ST_CHECK(!err, "%s: reading sectors %lu-%lu in pieces: %d", d->name, lba, lba + n - 1,
 		 err);
 	ST_CHECK(!memcmp(a, b, n * 512), "%s: two reads of sectors %lu-%lu differ", d->name, lba,
@@ -680,16 +681,22 @@ static int vt_read_twice(struct blkdev *d, uint64_t lba, uint32_t n, uint8_t *a,
 	return 0;
 }
 
-/* The read-only checks on @d, with vbuf_c allocated: @n sectors at each end. */
+/* The read-only checks on @d, with vbuf_c allocated: @n sectors at each end (a multiple of
+ * 8 logical blocks). Every request is whole logical blocks: a disk of 4 KiB blocks (or
+ * larger) someone attached must not fail them for our arithmetic. */
 static int vt_undescribed_checks(struct blkdev *d, uint32_t n)
 {
 	static struct vt_io io;
 	uint8_t *a = vbuf_c.va, *b = vbuf_c.va + n * 512;
-	uint64_t real = d->sectors, pa = vbuf_c.pas[0];
+	uint64_t real = d->sectors, pa[32];	/* up to 64 KiB blocks: 32 pages */
 	struct virtio_blk_stats st0, st1;
 	uint32_t ref_sectors = (d->queue_depth + 1) * SECTORS_PER_PAGE;
+	uint32_t lg = d->sector_size / 512, k = MAX(8u, lg);	/* k: a page or a block */
+	uint32_t across = MAX(1u, lg / 4);	/* pages of a read that crosses the end */
 	int err, err2;
 
+	for (uint32_t i = 0; i < across; i++)
+		pa[i] = vbuf_c.pas[i];
 	err = vt_read_twice(d, 0, n, a, b);
 	if (!err)
 		err = vt_read_twice(d, real - n, n, a, b);
@@ -697,13 +704,13 @@ static int vt_undescribed_checks(struct blkdev *d, uint32_t n)
 		return err;
 	/* Requests past the end, or malformed, never reach the device. */
 	virtio_blk_get_stats(d, &st0);
-	vt_rq(&io, BLK_READ, real, &pa, 1);
+	vt_rq(&io, BLK_READ, real, pa, across);
 	ST_CHECK(blkdev_submit(d, &io.rq) == -ERANGE, "%s: a read at the end was not refused",
 		 d->name);
-	vt_rq(&io, BLK_READ, real - 4, &pa, 1);
+	vt_rq(&io, BLK_READ, real - lg, pa, across);
 	ST_CHECK(blkdev_submit(d, &io.rq) == -ERANGE, "%s: a read across the end was not refused",
 		 d->name);
-	vt_rq(&io, BLK_READ, 0, &pa, 1);
+	vt_rq(&io, BLK_READ, 0, pa, 1);
 	io.rq.nr_segs = d->max_segs + 1;
 	ST_CHECK(d->ops->submit(d, &io.rq) == -EINVAL, "%s: the driver took %u segments", d->name,
 		 d->max_segs + 1);
@@ -712,13 +719,19 @@ static int vt_undescribed_checks(struct blkdev *d, uint32_t n)
 		ST_CHECK(st1.submitted[q] == st0.submitted[q], "%s: a refused request reached "
 			 "queue %u", d->name, q);
 	/* The device's own answer to a read past its end (the layer believes it larger). */
-	d->sectors = real + 64;
-	err = blkdev_read(d, real + 8, a, 8);
+	d->sectors = real + 8 * k;
+	err = blkdev_read(d, real + k, a, k);
 	d->sectors = real;
-	err2 = blkdev_read(d, real - 8, a, 8);
+	err2 = blkdev_read(d, real - k, a, k);
 	ST_CHECK(err == -EIO, "%s: a read past the device's end gave %d, not -EIO", d->name, err);
 	ST_CHECK(!err2, "%s: unusable after the error: %d", d->name, err2);
-	/* A full queue of reads: each completes once, with what one read of the pages gave. */
+	/* A full queue of one-page reads: each completes once, with what one read of the pages
+	 * gave. A page is not whole blocks of a disk with blocks above 4 KiB. */
+	if (lg > SECTORS_PER_PAGE) {
+		printk("#   %s: %u-byte blocks: no queue of one-page reads\n", d->name,
+		       d->sector_size);
+		return 0;
+	}
 	if (real < ref_sectors) {
 		printk("#   %s: %lu sectors: too small for a full queue of reads\n", d->name, real);
 		return 0;
@@ -739,13 +752,14 @@ static int test_vblk_undescribed(const struct boot_info *bi)
 	unsigned int checked = 0;
 
 	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
-		uint32_t n = MIN(MIB_SECTORS, (uint32_t)ALIGN_DOWN(d->sectors / 2, 8));
+		uint32_t unit = MAX(8u, d->sector_size / 512 * 8);	/* 8 blocks, >= a page */
+		uint32_t n = (uint32_t)MIN((uint64_t)MIB_SECTORS, ALIGN_DOWN(d->sectors / 2, unit));
 		int err;
 
 		if (!vt_is_virtio(d) || selftest_disk_mode(bi, d))
 			continue;
 		checked++;
-		if (n < 16) {
+		if (n < 2 * unit) {
 			printk("#   %s: %lu sectors: too small to check\n", d->name, d->sectors);
 			continue;
 		}

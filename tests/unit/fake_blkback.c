@@ -26,6 +26,25 @@
 #include "fake_blkback.h"
 #include "fake_xenstored.h"
 
+/* A freed page is poisoned: under ASan (the unit tests and fuzzers) any access to it is a
+ * report; without ASan it is filled with 0x6b so that a use after free shows. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAKE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FAKE_ASAN 1
+#endif
+#ifdef FAKE_ASAN
+#include <sanitizer/asan_interface.h>
+#define fake_page_poison(p)	ASAN_POISON_MEMORY_REGION(p, 4096)
+#define fake_page_unpoison(p)	ASAN_UNPOISON_MEMORY_REGION(p, 4096)
+#else
+#define fake_page_poison(p)	memset(p, 0x6b, 4096)
+#define fake_page_unpoison(p)	do { } while (0)
+#endif
+
 #define ARENA_PAGES	8192		/* 32 MiB of "RAM" */
 #define PORT_BASE	100
 #define NR_PORTS	64
@@ -37,8 +56,31 @@ unsigned int fake_pages_in_use, fake_page_fail_after, fake_bad_frees;
 
 static int arena_fd = -1;
 static uint8_t *arena;
+/* Pages are handed out lowest first, so that a fuzzer's thousands a second stay in the cache
+ * (handing them out in turn over the arena cost it a fifth of its time); but a freed page
+ * only once PAGE_QUARANTINE others were freed after it (or none is left): until then it stays
+ * poisoned, and a use after free shows. */
+#define PAGE_QUARANTINE	64
 static uint8_t page_used[ARENA_PAGES];
-static unsigned int page_next;
+static uint8_t page_quar[ARENA_PAGES];	/* freed, in the quarantine */
+static unsigned int page_next;		/* no page below it is free: the search starts here */
+static uint16_t quar[PAGE_QUARANTINE];	/* the quarantine, oldest first from quar_head */
+static unsigned int quar_n, quar_head;
+
+/* The oldest page of the quarantine may be handed out again. False if there was none. */
+static bool page_unquarantine(void)
+{
+	unsigned int i;
+
+	if (!quar_n)
+		return false;
+	i = quar[quar_head];
+	quar_head = (quar_head + 1) % PAGE_QUARANTINE;
+	quar_n--;
+	page_quar[i] = 0;
+	page_next = MIN(page_next, i);
+	return true;
+}
 
 static long arena_index(uint64_t pa)
 {
@@ -53,18 +95,19 @@ int page_alloc(uint64_t *pa)
 {
 	if (fake_page_fail_after && !--fake_page_fail_after)
 		return -ENOMEM;
-	for (unsigned int k = 0; k < ARENA_PAGES; k++) {
-		unsigned int i = (page_next + k) % ARENA_PAGES;
-
-		if (page_used[i])
-			continue;
-		page_used[i] = 1;
-		page_next = i + 1;
-		memset(arena + i * 4096ul, 0, 4096);
-		*pa = (uint64_t)(uintptr_t)(arena + i * 4096ul) - KERNEL_VIRT_BASE;
-		fake_pages_in_use++;
-		return 0;
-	}
+	do {
+		for (unsigned int i = page_next; i < ARENA_PAGES; i++) {
+			if (page_used[i] || page_quar[i])
+				continue;
+			page_used[i] = 1;
+			page_next = i + 1;
+			fake_page_unpoison(arena + i * 4096ul);
+			memset(arena + i * 4096ul, 0, 4096);
+			*pa = (uint64_t)(uintptr_t)(arena + i * 4096ul) - KERNEL_VIRT_BASE;
+			fake_pages_in_use++;
+			return 0;
+		}
+	} while (page_unquarantine());
 	return -ENOMEM;
 }
 
@@ -77,8 +120,12 @@ void page_free(uint64_t pa)
 		return;
 	}
 	page_used[i] = 0;
-	memset(arena + i * 4096ul, 0x6b, 4096);		/* use after free shows */
+	fake_page_poison(arena + i * 4096ul);		/* use after free shows */
 	fake_pages_in_use--;
+	if (quar_n == PAGE_QUARANTINE)
+		page_unquarantine();
+	quar[(quar_head + quar_n++) % PAGE_QUARANTINE] = (uint16_t)i;
+	page_quar[i] = 1;
 }
 
 void *vmap_reserve(size_t len)
@@ -95,13 +142,19 @@ void vmap_free(void *va, size_t len)
 
 int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
 {
-	for (size_t i = 0; i < n; i++) {
+	/* One mmap per run of consecutive arena pages (a ring's pages mostly are), its page
+	 * tables filled at once: a call per page, then a fault per page, made a good part of
+	 * the fuzzer's time. */
+	for (size_t i = 0, run; i < n; i += run) {
 		long idx = arena_index(pas[i]);
 
 		if (idx < 0 || !page_used[idx])
 			return -EINVAL;
-		if (mmap((void *)(va + i * 4096), 4096, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, arena_fd, idx * 4096) == MAP_FAILED)
+		for (run = 1; i + run < n && arena_index(pas[i + run]) == idx + (long)run &&
+			      page_used[idx + run]; run++)
+			;
+		if (mmap((void *)(va + i * 4096), run * 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, arena_fd, idx * 4096) == MAP_FAILED)
 			return -ENOMEM;
 	}
 	return 0;
@@ -126,16 +179,29 @@ static struct fgnt {
 } gnt[FBK_REFS];
 static uint32_t gnt_gen;
 static struct fgnt_stats gst;
+/* The fuzzers reset the table for every input: a search from ref 8 at each grant and scans
+ * of all FBK_REFS entries made most of their time (docs/testing.md, issue 12 item 13). */
+static uint32_t gnt_hint = 8;		/* no ref in [8, gnt_hint) is free: grants search from it */
+static uint32_t gnt_top = 8;		/* refs from here on were never granted since the reset */
+
+/* @ref is free again: the next grant may take it (the lowest free ref first, as before). */
+static void fgnt_freed(uint32_t ref)
+{
+	if (ref >= 8 && ref < gnt_hint)
+		gnt_hint = ref;
+}
 
 int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
 {
 	if (arena_index(pa) < 0)
 		return -EINVAL;
-	for (uint32_t r = 8; r < FBK_REFS; r++) {	/* 0-7: the toolstack's */
+	for (uint32_t r = gnt_hint; r < FBK_REFS; r++) {	/* 0-7: the toolstack's */
 		if (gnt[r].used)
 			continue;
 		gnt[r] = (struct fgnt){ .used = true, .ro = readonly, .pa = pa, .gen = ++gnt_gen };
 		*ref = r;
+		gnt_hint = r + 1;
+		gnt_top = MAX(gnt_top, r + 1);
 		gst.granted++;
 		return 0;
 	}
@@ -155,6 +221,7 @@ int gnttab_end_access(grant_ref_t ref)
 		return -EBUSY;
 	}
 	g->used = g->deferred = false;
+	fgnt_freed(ref);
 	gst.ended++;
 	return 0;
 }
@@ -163,13 +230,15 @@ unsigned int gnttab_poll(void)
 {
 	unsigned int left = 0;
 
-	for (uint32_t r = 0; r < FBK_REFS; r++) {
+	for (uint32_t r = 0; r < gnt_top; r++) {
 		if (!gnt[r].used || !gnt[r].deferred)
 			continue;
-		if (gnt[r].maps)
+		if (gnt[r].maps) {
 			left++;
-		else
+		} else {
 			gnt[r].used = gnt[r].deferred = false;
+			fgnt_freed(r);
+		}
 	}
 	return left;
 }
@@ -177,11 +246,13 @@ unsigned int gnttab_poll(void)
 /* References a driver keeps and grants per request (gnttab_claim_ref & co., gnttab.h). */
 int gnttab_claim_ref(grant_ref_t *ref)
 {
-	for (uint32_t r = 8; r < FBK_REFS; r++) {
+	for (uint32_t r = gnt_hint; r < FBK_REFS; r++) {	/* as gnttab_grant_access */
 		if (gnt[r].used)
 			continue;
 		gnt[r] = (struct fgnt){ .used = true, .off = true, .gen = ++gnt_gen };
 		*ref = r;
+		gnt_hint = r + 1;
+		gnt_top = MAX(gnt_top, r + 1);
 		gst.claimed++;
 		return 0;
 	}
@@ -226,7 +297,7 @@ void fgnt_stats(struct fgnt_stats *s)
 {
 	*s = gst;
 	s->live = s->deferred = s->access = s->writable = 0;
-	for (uint32_t r = 0; r < FBK_REFS; r++) {
+	for (uint32_t r = 0; r < gnt_top; r++) {
 		s->live += gnt[r].used && !gnt[r].deferred;
 		s->deferred += gnt[r].used && gnt[r].deferred;
 		s->access += gnt[r].used && !gnt[r].off;
@@ -244,7 +315,7 @@ unsigned int fgnt_backend_maps(void)
 {
 	unsigned int n = 0;
 
-	for (uint32_t r = 0; r < FBK_REFS; r++)
+	for (uint32_t r = 0; r < gnt_top; r++)
 		n += gnt[r].maps;
 	return n;
 }
@@ -471,9 +542,10 @@ static void fbk_raise(evtchn_port_t port)
 
 struct fbk_ring {
 	blkif_back_ring_t ring;		/* rsp_prod_pvt, req_cons */
-	blkif_sring_t *sring;		/* our mapping of the frontend's pages */
+	blkif_sring_t *sring;		/* the frontend's pages, mapped by us or where they are */
 	uint32_t refs[16];		/* the ring grants */
 	unsigned int nr_refs;
+	bool vmapped;			/* sring is a mapping of ours (else the pages themselves) */
 	evtchn_port_t port;		/* the frontend's */
 };
 
@@ -481,6 +553,9 @@ static struct fbk_ring rings[FBK_MAX_RINGS];
 static struct { unsigned int ring; uint64_t id; uint8_t op; int16_t status; }
 	pending[FBK_MAX_PENDING];
 static unsigned int nr_pending;
+static uint8_t *disk_buf;		/* fbk.disk, kept from one fbk_add to the next */
+static size_t disk_len;			/* its bytes */
+static size_t dirty_lo, dirty_hi;	/* [lo, hi): what the backend wrote since fbk_add */
 static bool pmapped[FBK_REFS];		/* persistently mapped by us */
 static uint32_t pgen[FBK_REFS];		/* the grant generation we mapped */
 
@@ -528,13 +603,13 @@ void fbk_reset(void)
 			exit(2);
 		}
 	}
-	free(fbk.disk);
-	memset(&fbk, 0, sizeof(fbk));
-	memset(gnt, 0, sizeof(gnt));
+	memset(&fbk, 0, sizeof(fbk));		/* fbk.disk stays in disk_buf for fbk_add */
+	memset(gnt, 0, gnt_top * sizeof(gnt[0]));	/* the rest was never granted: zero */
+	memset(pmapped, 0, gnt_top * sizeof(pmapped[0]));
+	gnt_hint = gnt_top = 8;
 	memset(&gst, 0, sizeof(gst));
 	memset(ports, 0, sizeof(ports));
 	memset(rings, 0, sizeof(rings));
-	memset(pmapped, 0, sizeof(pmapped));
 	nr_pending = 0;
 	timers = NULL;
 	fbk.offer = (struct fbk_offer){
@@ -552,8 +627,19 @@ void fbk_add(unsigned int vdev)
 	const struct fbk_offer *o = &fbk.offer;
 
 	fbk.vdev = vdev;
-	free(fbk.disk);
-	fbk.disk = calloc(o->sectors ? o->sectors : 1, 512);
+	/* The same size as last time (a fuzzer's every input): cleared, not allocated again. */
+	if (disk_buf && disk_len == (o->sectors ? o->sectors : 1) * 512) {
+		if (fbk.clear_written)
+			memset(disk_buf + dirty_lo, 0, dirty_hi - dirty_lo);
+		else
+			memset(disk_buf, 0, disk_len);
+	} else {
+		free(disk_buf);
+		disk_len = (o->sectors ? o->sectors : 1) * 512;
+		disk_buf = calloc(disk_len, 1);
+	}
+	fbk.disk = disk_buf;
+	dirty_lo = dirty_hi = 0;
 	snprintf(fbk.fe, sizeof(fbk.fe), "/local/domain/%u/device/vbd/%u", FBK_DOMID, vdev);
 	snprintf(fbk.be, sizeof(fbk.be), "/local/domain/0/backend/vbd/%u/%u", FBK_DOMID, vdev);
 	/* The toolstack, in one go (libxl uses a transaction), state last. */
@@ -584,9 +670,10 @@ void fbk_add(unsigned int vdev)
 static int fbk_map_ring(struct fbk_ring *r, const char *dir, unsigned int pages)
 {
 	uint64_t pas[16];
+	unsigned int k;
 	void *va;
 
-	for (unsigned int k = 0; k < pages; k++) {
+	for (k = 0; k < pages; k++) {
 		char node[16];
 		const char *v;
 		uint8_t *p;
@@ -608,9 +695,19 @@ static int fbk_map_ring(struct fbk_ring *r, const char *dir, unsigned int pages)
 		fbk_violation("%s: ring-ref beside ring-refN", dir);
 		return -1;
 	}
-	va = vmap_reserve(pages * 4096);
-	if (!va || vm_map_pages((uintptr_t)va, pas, pages, 0))
-		return -1;
+	/* Pages that are consecutive in the arena are used where they are (the fuzzers: the
+	 * mmap calls and TLB flushes of a mapping made a good part of their time); others are
+	 * mapped contiguously, as blkback's xenbus_map_ring_valloc does. */
+	for (k = 1; k < pages && pas[k] == pas[0] + k * 4096ull; k++)
+		;
+	if (k == pages) {
+		va = phys_to_virt(pas[0]);
+	} else {
+		va = vmap_reserve(pages * 4096);
+		if (!va || vm_map_pages((uintptr_t)va, pas, pages, 0))
+			return -1;
+		r->vmapped = true;
+	}
 	r->sring = va;
 	BACK_RING_INIT(&r->ring, r->sring, pages * 4096);
 	r->port = fbk_get_num(dir, "event-channel", 0);
@@ -686,6 +783,14 @@ int fbk_connect(void)
 	return 0;
 }
 
+/* Data into the disk, the range remembered for fbk_add (fbk.clear_written). */
+static void fbk_disk_write(uint64_t off, const void *p, size_t len)
+{
+	memcpy(fbk.disk + off, p, len);
+	dirty_lo = dirty_hi == dirty_lo ? off : MIN(dirty_lo, off);
+	dirty_hi = MAX(dirty_hi, off + len);
+}
+
 /* Transfer @n segments of one request between the disk and the pages. */
 static int16_t fbk_rw(uint8_t op, uint64_t sector, const struct blkif_request_segment *seg,
 		      unsigned int n, struct fbk_seen *seen)
@@ -706,7 +811,9 @@ static int16_t fbk_rw(uint8_t op, uint64_t sector, const struct blkif_request_se
 			seen->refs[i] = ref;
 			seen->gens[i] = ref < FBK_REFS ? gnt[ref].gen : 0;
 		}
-		if (fbk.persistent && pmapped[ref]) {
+		/* ref is the request's: garbage when a hostile script answered over a request we
+		 * had not read (fuzz_blkfront: the seed persistent-gref-out-of-range). */
+		if (fbk.persistent && ref < FBK_REFS && pmapped[ref]) {
 			if (!fgnt_is_live(ref, pgen[ref]))
 				fbk_violation("persistent grant %u was ended or granted again", ref);
 			page = phys_to_virt(gnt[ref].pa);
@@ -724,7 +831,7 @@ static int16_t fbk_rw(uint8_t op, uint64_t sector, const struct blkif_request_se
 		else if (op == BLKIF_OP_READ)
 			memcpy(page + first * 512, fbk.disk + sector * 512, cnt * 512);
 		else
-			memcpy(fbk.disk + sector * 512, page + first * 512, cnt * 512);
+			fbk_disk_write(sector * 512, page + first * 512, cnt * 512);
 		if (!fbk.persistent)
 			fgnt_unmap(ref);
 		sector += cnt;
@@ -948,7 +1055,7 @@ void fbk_disconnect(void)
 	for (unsigned int q = 0; q < FBK_MAX_RINGS; q++) {
 		struct fbk_ring *r = &rings[q];
 
-		if (r->sring) {
+		if (r->sring && r->vmapped) {
 			vm_unmap((uintptr_t)r->sring, fbk.ring_pages * 4096);
 			vmap_free(r->sring, fbk.ring_pages * 4096);
 		}
@@ -956,7 +1063,7 @@ void fbk_disconnect(void)
 			fgnt_unmap(r->refs[k]);
 		memset(r, 0, sizeof(*r));
 	}
-	for (uint32_t ref = 0; ref < FBK_REFS; ref++)
+	for (uint32_t ref = 0; ref < gnt_top; ref++)	/* only granted refs were mapped */
 		if (pmapped[ref]) {
 			fgnt_unmap(ref);
 			pmapped[ref] = false;

@@ -83,6 +83,9 @@ struct fbk {
 	bool reverse;			/* answer a batch last-first (out of order) */
 	bool batch;			/* fbk_release: all responses, then one event per ring */
 	bool lose_events;		/* responses go out, their events never arrive */
+	bool clear_written;		/* fbk_add clears only what the backend wrote since the
+					 * last one, not the whole disk (a fuzzer's every input;
+					 * right only if nothing else writes fbk.disk) */
 	/* Observation. */
 	unsigned int requests;		/* taken off the rings */
 	unsigned int per_ring[FBK_MAX_RINGS];

@@ -22,6 +22,25 @@
 #include "fake_netback.h"
 #include "fake_xenstored.h"
 
+/* A freed page is poisoned: under ASan (the unit tests and fuzzers) any access to it is a
+ * report; without ASan it is filled with 0x6b so that a use after free shows. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FAKE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FAKE_ASAN 1
+#endif
+#ifdef FAKE_ASAN
+#include <sanitizer/asan_interface.h>
+#define fake_page_poison(p)	ASAN_POISON_MEMORY_REGION(p, 4096)
+#define fake_page_unpoison(p)	ASAN_UNPOISON_MEMORY_REGION(p, 4096)
+#else
+#define fake_page_poison(p)	memset(p, 0x6b, 4096)
+#define fake_page_unpoison(p)	do { } while (0)
+#endif
+
 #define ARENA_PAGES	4096		/* 16 MiB of "RAM" */
 #define PORT_BASE	200
 #define NR_PORTS	64
@@ -34,8 +53,31 @@ unsigned int fake_netbufs_live;
 /* ---- pages ---------------------------------------------------------------------------- */
 
 static uint8_t arena[ARENA_PAGES * 4096ul] __attribute__((aligned(4096)));
+/* Pages are handed out lowest first, so that a fuzzer's thousands a second stay in the cache
+ * (handing them out in turn over the arena cost it a fifth of its time); but a freed page
+ * only once PAGE_QUARANTINE others were freed after it (or none is left): until then it stays
+ * poisoned, and a use after free shows. */
+#define PAGE_QUARANTINE	64
 static uint8_t page_used[ARENA_PAGES];
-static unsigned int page_next;
+static uint8_t page_quar[ARENA_PAGES];	/* freed, in the quarantine */
+static unsigned int page_next;		/* no page below it is free: the search starts here */
+static uint16_t quar[PAGE_QUARANTINE];	/* the quarantine, oldest first from quar_head */
+static unsigned int quar_n, quar_head;
+
+/* The oldest page of the quarantine may be handed out again. False if there was none. */
+static bool page_unquarantine(void)
+{
+	unsigned int i;
+
+	if (!quar_n)
+		return false;
+	i = quar[quar_head];
+	quar_head = (quar_head + 1) % PAGE_QUARANTINE;
+	quar_n--;
+	page_quar[i] = 0;
+	page_next = MIN(page_next, i);
+	return true;
+}
 
 static long arena_index(uint64_t pa)
 {
@@ -48,18 +90,19 @@ static long arena_index(uint64_t pa)
 
 int page_alloc(uint64_t *pa)
 {
-	for (unsigned int k = 0; k < ARENA_PAGES; k++) {
-		unsigned int i = (page_next + k) % ARENA_PAGES;
-
-		if (page_used[i])
-			continue;
-		page_used[i] = 1;
-		page_next = i + 1;
-		memset(arena + i * 4096ul, 0, 4096);
-		*pa = virt_to_phys(arena + i * 4096ul);
-		fake_pages_in_use++;
-		return 0;
-	}
+	do {
+		for (unsigned int i = page_next; i < ARENA_PAGES; i++) {
+			if (page_used[i] || page_quar[i])
+				continue;
+			page_used[i] = 1;
+			page_next = i + 1;
+			fake_page_unpoison(arena + i * 4096ul);
+			memset(arena + i * 4096ul, 0, 4096);
+			*pa = virt_to_phys(arena + i * 4096ul);
+			fake_pages_in_use++;
+			return 0;
+		}
+	} while (page_unquarantine());
 	return -ENOMEM;
 }
 
@@ -72,8 +115,12 @@ void page_free(uint64_t pa)
 		return;
 	}
 	page_used[i] = 0;
-	memset(arena + i * 4096ul, 0x6b, 4096);		/* use after free shows */
+	fake_page_poison(arena + i * 4096ul);		/* use after free shows */
 	fake_pages_in_use--;
+	if (quar_n == PAGE_QUARANTINE)
+		page_unquarantine();
+	quar[(quar_head + quar_n++) % PAGE_QUARANTINE] = (uint16_t)i;
+	page_quar[i] = 1;
 }
 
 /* Frame buffers as the IP stack would hand them out (kernel/net/netdev.c), counted. */
@@ -110,16 +157,29 @@ static struct fgnt {
 	bool off;			/* revoked (gnttab_revoke_ref): the entry grants nothing */
 } gnt[FNB_REFS];
 static struct fgnt_stats gst;
+/* The fuzzer resets the table for every input: a search from ref 8 at each grant and scans
+ * of all FNB_REFS entries made most of its time (docs/testing.md, issue 12 item 13). */
+static uint32_t gnt_hint = 8;		/* no ref in [8, gnt_hint) is free: grants search from it */
+static uint32_t gnt_top = 8;		/* refs from here on were never granted since the reset */
+
+/* @ref is free again: the next grant may take it (the lowest free ref first, as before). */
+static void fgnt_freed(uint32_t ref)
+{
+	if (ref >= 8 && ref < gnt_hint)
+		gnt_hint = ref;
+}
 
 int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
 {
 	if (arena_index(pa) < 0 || !page_used[arena_index(pa)])
 		return -EINVAL;
-	for (uint32_t r = 8; r < FNB_REFS; r++) {
+	for (uint32_t r = gnt_hint; r < FNB_REFS; r++) {
 		if (gnt[r].used)
 			continue;
 		gnt[r] = (struct fgnt){ .used = true, .ro = readonly, .pa = pa };
 		*ref = r;
+		gnt_hint = r + 1;
+		gnt_top = MAX(gnt_top, r + 1);
 		gst.granted++;
 		return 0;
 	}
@@ -139,6 +199,7 @@ int gnttab_end_access(grant_ref_t ref)
 		return -EBUSY;
 	}
 	g->used = false;
+	fgnt_freed(ref);
 	gst.ended++;
 	return 0;
 }
@@ -147,13 +208,15 @@ unsigned int gnttab_poll(void)
 {
 	unsigned int left = 0;
 
-	for (uint32_t r = 0; r < FNB_REFS; r++) {
+	for (uint32_t r = 0; r < gnt_top; r++) {
 		if (!gnt[r].used || !gnt[r].deferred)
 			continue;
-		if (gnt[r].maps)
+		if (gnt[r].maps) {
 			left++;
-		else
+		} else {
 			gnt[r].used = gnt[r].deferred = false;
+			fgnt_freed(r);
+		}
 	}
 	return left;
 }
@@ -195,7 +258,7 @@ void fgnt_stats(struct fgnt_stats *s)
 {
 	*s = gst;
 	s->live = s->deferred = 0;
-	for (uint32_t r = 0; r < FNB_REFS; r++) {
+	for (uint32_t r = 0; r < gnt_top; r++) {
 		s->live += gnt[r].used && !gnt[r].deferred;
 		s->deferred += gnt[r].used && gnt[r].deferred;
 	}
@@ -345,7 +408,12 @@ struct fnb_queue {
 };
 
 static struct fnb_queue queues[FNB_MAX_QUEUES];
-static struct { unsigned int q; uint16_t id; uint32_t ref; } held[HELD_MAX];
+static struct {
+	unsigned int q;
+	uint16_t id;
+	uint32_t ref;
+	bool mapped;			/* ref was granted and we mapped it: unmap on answer */
+} held[HELD_MAX];
 static unsigned int nr_held, held_next;
 
 static void fnb_set(const char *dir, const char *node, const char *fmt, ...)
@@ -380,7 +448,8 @@ static long fnb_get_num(const char *dir, const char *node, long def)
 void fnb_reset(void)
 {
 	memset(&fnb, 0, sizeof(fnb));
-	memset(gnt, 0, sizeof(gnt));
+	memset(gnt, 0, gnt_top * sizeof(gnt[0]));	/* the rest was never granted: zero */
+	gnt_hint = gnt_top = 8;
 	memset(&gst, 0, sizeof(gst));
 	memset(ports, 0, sizeof(ports));
 	memset(queues, 0, sizeof(queues));
@@ -518,7 +587,8 @@ void fnb_disconnect(void)
 		memset(q, 0, sizeof(*q));
 	}
 	for (unsigned int i = held_next; i < nr_held; i++)
-		fgnt_unmap(held[i].ref);
+		if (held[i].mapped)
+			fgnt_unmap(held[i].ref);
 	nr_held = held_next = 0;
 }
 
@@ -598,7 +668,8 @@ static int fnb_tx_frame(unsigned int qi)
 		if (fnb.hold_tx && nr_held < HELD_MAX) {
 			held[nr_held].q = qi;
 			held[nr_held].id = r.id;
-			held[nr_held++].ref = r.gref;	/* still mapped until answered */
+			held[nr_held].mapped = p != NULL;	/* then mapped until answered */
+			held[nr_held++].ref = r.gref;
 		} else {
 			if (p)
 				fgnt_unmap(r.gref);
@@ -631,7 +702,11 @@ unsigned int fnb_tx_release(void)
 	unsigned int n = 0;
 
 	for (; held_next < nr_held; held_next++, n++) {
-		fgnt_unmap(held[held_next].ref);
+		/* Only what we mapped: a slot whose gref was not granted (a request the hostile
+		 * script overwrote with responses, say) unmapping another's grant let its
+		 * frontend free a ring page we still used (fuzz_netfront, issue 12 item 13). */
+		if (held[held_next].mapped)
+			fgnt_unmap(held[held_next].ref);
 		fnb_tx_answer(&queues[held[held_next].q], held[held_next].id, NETIF_RSP_OKAY);
 	}
 	nr_held = held_next = 0;

@@ -18,6 +18,8 @@
 #define FXS_LATER_MAX	16
 #define FXS_TXN_OPS	64
 #define FXS_RO_MAX	8
+#define FXS_BUCKETS	256		/* node lookup by path hash (a power of 2) */
+#define FXS_INLINE	112		/* path or value bytes kept in a node or op itself */
 
 struct fxs fxs;
 uint64_t fake_now_ns;
@@ -139,11 +141,17 @@ static void fxs_raise(void)
 
 /* ---- the store ----------------------------------------------------------------------- */
 
+/* Nodes and transaction entries keep short strings in themselves and removed nodes are kept
+ * for the next ones: a fuzzer's every input made some 470 heap calls here, under ASan (a stack
+ * trace each) a fifth of its time (docs/testing.md, issue 12 item 13). */
 struct fnode {
-	char *path;			/* absolute */
-	char *val;			/* value bytes (+ NUL for printing) */
+	char *path;			/* absolute (path_buf, or the heap if longer) */
+	char *val;			/* value bytes + NUL for printing (val_buf or the heap) */
 	uint32_t len;
-	struct fnode *next;
+	uint32_t hash;			/* of path: lookups compare it before the string */
+	struct fnode *next;		/* every node (listing, subtree removal); spare list */
+	struct fnode *hnext;		/* the nodes of its hash bucket */
+	char path_buf[FXS_INLINE], val_buf[FXS_INLINE];
 };
 
 struct fwatch {
@@ -155,13 +163,37 @@ struct fwatch {
 
 struct ftxn_op {
 	int type;			/* XS_WRITE, XS_MKDIR, XS_RM */
-	char *path;			/* absolute */
-	char *val;
+	char *path;			/* absolute (path_buf or the heap) */
+	char *val;			/* (val_buf or the heap) */
 	uint32_t len;
+	char path_buf[FXS_INLINE], val_buf[FXS_INLINE];
 };
+
+static struct fnode *fnode_spare;	/* removed nodes, for the next ones (fxs_fini frees) */
+
+/* *@dst := @len bytes of @src and a NUL, in @buf when they fit, else on the heap. */
+static void fxs_store(char **dst, char *buf, const char *src, uint32_t len)
+{
+	if (*dst != buf)
+		free(*dst);
+	*dst = len < FXS_INLINE ? buf : malloc(len + 1);
+	memcpy(*dst, src, len);
+	(*dst)[len] = '\0';
+}
+
+/* Let go of what fxs_store put on the heap. */
+static void fxs_unstore(char **dst, char *buf)
+{
+	if (*dst != buf)
+		free(*dst);
+	*dst = NULL;
+}
 
 static struct {
 	struct fnode *nodes;
+	/* A fuzzer asks for nodes thousands of times per input: a walk of every node with
+	 * strcmp made a third of its time (docs/testing.md, issue 12 item 13). */
+	struct fnode *bucket[FXS_BUCKETS];	/* by path hash: lookups */
 	struct fwatch *watches;
 	char home[64];			/* /local/domain/<domid> */
 	uint64_t gen;			/* bumped by every change: transactions conflict on it */
@@ -192,10 +224,22 @@ static bool fxs_under(const char *path, const char *top)
 	return !strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+/* FNV-1a of @path. */
+static uint32_t fnode_hash(const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return h;
+}
+
 static struct fnode *fnode_find(const char *path)
 {
-	for (struct fnode *n = st.nodes; n; n = n->next)
-		if (!strcmp(n->path, path))
+	uint32_t h = fnode_hash(path);
+
+	for (struct fnode *n = st.bucket[h % FXS_BUCKETS]; n; n = n->hnext)
+		if (n->hash == h && !strcmp(n->path, path))
 			return n;
 	return NULL;
 }
@@ -214,16 +258,19 @@ static void fnode_put(const char *path, const char *val, uint32_t len)
 			fnode_put(parent, "", 0);
 	}
 	if (!n) {
-		n = calloc(1, sizeof(*n));
-		n->path = strdup(path);
+		n = fnode_spare;
+		if (n)
+			fnode_spare = n->next;
+		else
+			n = calloc(1, sizeof(*n));
+		fxs_store(&n->path, n->path_buf, path, strlen(path));
+		n->hash = fnode_hash(path);
 		n->next = st.nodes;
 		st.nodes = n;
-	} else {
-		free(n->val);
+		n->hnext = st.bucket[n->hash % FXS_BUCKETS];
+		st.bucket[n->hash % FXS_BUCKETS] = n;
 	}
-	n->val = malloc(len + 1);
-	memcpy(n->val, val, len);
-	n->val[len] = '\0';
+	fxs_store(&n->val, n->val_buf, val, len);
 	n->len = len;
 	st.gen++;
 }
@@ -237,10 +284,16 @@ static void fnode_rm(const char *victim)
 		struct fnode *n = *pp;
 
 		if (fxs_under(n->path, path)) {
+			struct fnode **hp = &st.bucket[n->hash % FXS_BUCKETS];
+
+			while (*hp != n)
+				hp = &(*hp)->hnext;
+			*hp = n->hnext;
 			*pp = n->next;
-			free(n->path);
-			free(n->val);
-			free(n);
+			fxs_unstore(&n->path, n->path_buf);
+			fxs_unstore(&n->val, n->val_buf);
+			n->next = fnode_spare;
+			fnode_spare = n;
 		} else {
 			pp = &n->next;
 		}
@@ -466,19 +519,20 @@ static void fxs_txn_log(int slot, int type, const char *abs, const char *val, ui
 	struct ftxn_op *op = &st.txn[slot].ops[st.txn[slot].nops++];
 
 	op->type = type;
-	op->path = strdup(abs);
-	op->val = malloc(len + 1);
-	memcpy(op->val, val, len);
+	fxs_store(&op->path, op->path_buf, abs, strlen(abs));
+	fxs_store(&op->val, op->val_buf, val, len);
 	op->len = len;
 }
 
 static void fxs_txn_free(int slot)
 {
 	for (unsigned int i = 0; i < st.txn[slot].nops; i++) {
-		free(st.txn[slot].ops[i].path);
-		free(st.txn[slot].ops[i].val);
+		fxs_unstore(&st.txn[slot].ops[i].path, st.txn[slot].ops[i].path_buf);
+		fxs_unstore(&st.txn[slot].ops[i].val, st.txn[slot].ops[i].val_buf);
 	}
-	memset(&st.txn[slot], 0, sizeof(st.txn[slot]));
+	st.txn[slot].id = 0;		/* free slot (the ops' buffers are reused) */
+	st.txn[slot].gen = 0;
+	st.txn[slot].nops = 0;
 }
 
 /* A change by the client: logged in its transaction, or done and fired now. */
@@ -840,6 +894,12 @@ void fxs_fini(void)
 	}
 	for (int i = 0; i < 4; i++)
 		fxs_txn_free(i);
+	while (fnode_spare) {
+		struct fnode *n = fnode_spare;
+
+		fnode_spare = n->next;
+		free(n);
+	}
 	memset(&st, 0, sizeof(st));
 	free(fxs.ring);
 	fxs.ring = NULL;

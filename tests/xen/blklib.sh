@@ -7,6 +7,7 @@
 BLK_DIR=/run/pvkit
 BLK_RW=$BLK_DIR/blk-rw.img		# xvda
 BLK_RO=$BLK_DIR/blk-ro.img		# xvdb: 16 MiB of random bytes, labelled
+BLK_OTHER=$BLK_DIR/blk-other.img	# xvdc of pv-blk.cfg/pvh-blk.cfg: not described, only read
 BLK_PARAMS=/sys/module/xen_blkback/parameters
 BLK_MODULE=/lib/modules/xen-blkback.ko
 BLK_RO_LABEL=PVKIT-RO-IMAGE		# tests/guest/test_blkfront.c looks for it
@@ -75,6 +76,31 @@ blk_ro_image() {
 	dd if=/dev/urandom of="$BLK_RO" bs=1M count=16 2>/dev/null || return 1
 	printf '%s\n' "$BLK_RO_LABEL" | dd of="$BLK_RO" conv=notrunc 2>/dev/null
 	md5sum <"$BLK_RO" | cut -d' ' -f1 >"$BLK_RO.md5"
+}
+
+# blk_other_image: someone's disk, which the command line does not describe: 8 MiB of random
+# bytes, read-write, its md5 kept beside it (fresh for every case: nothing may carry over).
+blk_other_image() {
+	dd if=/dev/urandom of="$BLK_OTHER" bs=1M count=8 2>/dev/null || return 1
+	md5sum <"$BLK_OTHER" | cut -d' ' -f1 >"$BLK_OTHER.md5"
+}
+
+# blk_check_other DISK: the undescribed disk holds what it held before the domain (nothing
+# wrote it), and the guest said it was not described.
+blk_check_other() {
+	local want got rc=0
+	want=$(cat "$BLK_OTHER.md5")
+	got=$(md5sum <"$BLK_OTHER" | cut -d' ' -f1)
+	if [ "$got" = "$want" ]; then
+		echo "$1: not described, unchanged (md5 $got)"
+	else
+		echo "FAIL: $1, not described, was written: md5 $want before, $got after"
+		rc=1
+	fi
+	grep -q "pvkit: blkfront $1 (ro=0, 16384 sectors): not described by pvkit.xen_blk=" \
+		"$CONSOLE_LOG" ||
+		{ echo "FAIL: no \"pvkit: blkfront $1 ...: not described\" line"; rc=1; }
+	return $rc
 }
 
 # blk_destroy: the domain goes (after its console log went quiet), then its backends: the
