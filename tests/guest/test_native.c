@@ -558,8 +558,8 @@ static int test_native_oneshot_once(const struct boot_info *bi)
 			return ST_BUSY;
 		}
 	}
-	printk("#   2 ms one-shot (%s) expired between %ld and %ld us after its deadline, at the vector %lu us "
-	       "after that%s\n", b.tsc_deadline ? "TSC deadline" : "LAPIC count-down",
+	printk("#   2 ms one-shot (%s) expired between %ld and %ld us after its deadline, at the "
+	       "vector %lu us after that%s\n", b.tsc_deadline ? "TSC deadline" : "LAPIC count-down",
 	       ((long)sh.armed_at - (long)deadline) / 1000,
 	       ((long)sh.expired_at - (long)deadline) / 1000,
 	       (seen - MIN(seen, sh.expired_at)) / 1000, tries > 1 ? " (at the last try)" : "");
