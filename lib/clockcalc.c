@@ -88,6 +88,145 @@ uint32_t clock_ppm(uint64_t error, uint64_t total)
 	return ppm > UINT32_MAX ? UINT32_MAX : (uint32_t)ppm;
 }
 
+static uint64_t clock_read_width(const struct clock_read *r)
+{
+	return r->tsc_b - r->tsc_a;
+}
+
+static uint64_t clock_read_mid(const struct clock_read *r)
+{
+	return r->tsc_a + clock_read_width(r) / 2;
+}
+
+/*
+ * The next moment the counter is seen to step: the reference reached b->count somewhere after
+ * the previous read's sample and no later than this read's, so in (prev.tsc_a, r.tsc_b]. A
+ * step is exact where a single read is not (a PIT tick is 838 ns). @prev carries the last
+ * read from call to call. false after @max_reads reads without a step.
+ */
+static bool clock_next_step(const struct clock_window_ops *ops, void *ctx,
+			    struct clock_read *prev, uint64_t *reads, uint64_t max_reads,
+			    struct clock_read *b)
+{
+	struct clock_read r;
+
+	while (*reads < max_reads) {
+		ops->read(ctx, &r);
+		++*reads;
+		if (((r.count - prev->count) & ops->mask) != 0) {
+			b->count = r.count;
+			b->tsc_a = prev->tsc_a;
+			b->tsc_b = r.tsc_b;
+			*prev = r;
+			return true;
+		}
+		*prev = r;
+	}
+	return false;
+}
+
+/*
+ * How far the counter really advanced, @counted & mask of it, over @cycles +- @error of TSC.
+ * Without a rough rate it must be under max_ticks (the caller rules out a wrap). With one,
+ * whole turns of the counter are added until it matches the rate. 0; -ERANGE (this step is
+ * too wide to place: a later, narrower one may be); -EAGAIN (the rate is too rough for so
+ * long a time, half a turn: no later step will do); -EIO (no whole number of turns matches:
+ * the counter or the rate is wrong).
+ */
+static int clock_unwrap(const struct clock_window_ops *ops, uint64_t counted, uint64_t cycles,
+			uint64_t error, uint64_t *advanced)
+{
+	unsigned __int128 p = (unsigned __int128)(cycles + error) * ops->rough_mult >> 32;
+	uint64_t period = ops->mask + 1, expected, drift, slack, turns;
+
+	if (!ops->rough_mult || ops->mask == UINT64_MAX) {
+		*advanced = counted;
+		return counted > ops->max_ticks ? -EAGAIN : 0;
+	}
+	if (cycles + error < cycles || (p >> 62))
+		return -EAGAIN;
+	expected = (uint64_t)((unsigned __int128)cycles * ops->rough_mult >> 32);
+	/* p < 2^62 and ppm < 2^17: in two parts, no 128-bit division (none in the kernel) */
+	drift = (uint64_t)p / 1000000 * ops->rough_ppm +
+		(uint64_t)p % 1000000 * ops->rough_ppm / 1000000 + 2;
+	if (drift >= period / 2)
+		return -EAGAIN;
+	slack = drift + (uint64_t)p - expected;
+	if (slack >= period / 2)
+		return -ERANGE;
+	turns = expected + period / 2 > counted ? (expected + period / 2 - counted) / period : 0;
+	*advanced = counted + turns * period;
+	if ((*advanced > expected ? *advanced - expected : expected - *advanced) > slack)
+		return -EIO;
+	return 0;
+}
+
+int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t min_ticks,
+			 uint32_t max_ppm, uint64_t max_reads, struct clock_window *w)
+{
+	struct clock_read prev, b, s = { 0 }, e = { 0 };
+	uint32_t ppm, best = UINT32_MAX;
+	uint64_t reads = 1, advanced;
+	bool have = false;
+	int err = 0;
+
+	if (!min_ticks || ops->max_ticks > ops->mask ||
+	    (min_ticks > ops->max_ticks && !ops->rough_mult))
+		return -EINVAL;
+	ops->read(ctx, &prev);
+	for (unsigned int i = 0; i < CLOCK_WINDOW_START_READS; i++) {
+		if (!clock_next_step(ops, ctx, &prev, &reads, max_reads, &b))
+			return -ETIMEDOUT;
+		if (!i || clock_read_width(&b) < clock_read_width(&s))
+			s = b;
+	}
+	while (clock_next_step(ops, ctx, &prev, &reads, max_reads, &b)) {
+		err = clock_unwrap(ops, (b.count - s.count) & ops->mask,
+				   clock_read_mid(&b) - clock_read_mid(&s),
+				   (clock_read_width(&s) + clock_read_width(&b)) / 2, &advanced);
+		if (err == -ERANGE)
+			continue;
+		if (err)
+			break;
+		if (advanced < min_ticks)
+			continue;
+		ppm = clock_ppm((clock_read_width(&s) + clock_read_width(&b)) / 2,
+				clock_read_mid(&b) - clock_read_mid(&s));
+		if (!have || ppm < best) {
+			e = b;
+			best = ppm;
+			have = true;
+		}
+		if (ppm <= max_ppm)
+			break;
+	}
+	if (err == -EIO)
+		return err;
+	if (!have)
+		return err && err != -ERANGE ? err : -ETIMEDOUT;
+	w->cycles = clock_read_mid(&e) - clock_read_mid(&s);
+	w->error = (clock_read_width(&s) + clock_read_width(&e)) / 2;
+	clock_unwrap(ops, (e.count - s.count) & ops->mask, w->cycles, w->error, &w->ticks);
+	return 0;
+}
+
+int clock_window_rough(uint64_t ref_hz, uint64_t tsc_hz, uint32_t ppm,
+		       struct clock_window_ops *ops)
+{
+	uint64_t m;
+
+	if (!ref_hz || !tsc_hz || ppm >= 100000)
+		return -EINVAL;
+	if (ref_hz >> 32)
+		return -ERANGE;
+	m = (ref_hz << 32) / tsc_hz;
+	if (!m || (m >> 63))
+		return -ERANGE;
+	ops->rough_mult = m;
+	ops->rough_ppm = ppm + 1;		/* and the division's rounding */
+	return 0;
+}
+
 int clock_calib_pick(struct clock_sample *s, unsigned int n, unsigned int want, uint64_t *hz,
 		     uint32_t *spread_ppm, uint32_t *worst_ppm)
 {

@@ -21,8 +21,9 @@
 #include <pvkit/x86.h>
 
 #define CALIB_WINDOWS		5		/* median of these: one odd window is outvoted */
-#define CALIB_PIT_TICKS		11932		/* 10 ms of PIT */
+#define CALIB_PIT_TICKS		1193		/* 1 ms of PIT at least (clock_window_measure) */
 #define CALIB_TRIES_MAX		15		/* windows tried for enough quiet ones */
+#define CALIB_ATTEMPTS_MAX	60		/* ... counting those measured again */
 #define TSC_MAX_ERROR_PPM	250		/* a quiet PIT window: end points within this */
 #define LAPIC_MAX_ERROR_PPM	500		/* its MMIO is slower; the timer margin is 0.1% */
 #define TSC_HZ_MIN		100000000ull	/* 100 MHz: slower is not a 64-bit CPU's TSC */
@@ -61,33 +62,43 @@ static uint64_t native_clock_ns(void)
 }
 
 /* A calibration window: measures one frequency and how uncertain it is. */
-typedef int (*calib_window_t)(const void *ctx, struct clock_sample *s);
+typedef int (*calib_window_t)(void *ctx, struct clock_sample *s);
 
 /*
  * Windows until @want of them are within @max_ppm of uncertainty (an uncertain one: the CPU
- * was taken away at an end point; under TCG a preempted vCPU thread or QEMU's big lock, on
- * hardware an SMI), at most CALIB_TRIES_MAX. Calibration must not fail because the machine
- * was busy: if too few were quiet, the least disturbed are used, with a warning. The first
- * window is discarded: under TCG the first pass through a polling loop is translated to host
- * code inside it, which made it 0.5-1% long in every boot.
+ * was taken away during the reads at both ends, or at an end point; under TCG a preempted vCPU
+ * thread or QEMU's big lock, on hardware an SMI), at most CALIB_TRIES_MAX. A window that
+ * says -EAGAIN (the CPU was away so long that the reference wrapped) is measured again, up to
+ * CALIB_ATTEMPTS_MAX windows in all. Calibration must not fail because the machine was busy:
+ * if too few were quiet, the least disturbed are used, with a warning. The first window is
+ * discarded: under TCG the first pass through a polling loop is translated to host code
+ * inside it, which made it 0.5-1% long in every boot.
  */
-static int calib_run(calib_window_t window, const void *ctx, unsigned int want,
+static int calib_run(calib_window_t window, void *ctx, unsigned int want,
 		     uint32_t max_ppm, uint64_t *hz, uint32_t *spread)
 {
 	struct clock_sample s[CALIB_TRIES_MAX];
-	unsigned int n = 0, quiet = 0;
+	unsigned int n = 0, quiet = 0, attempts = 0, wrapped = 0;
 	uint32_t worst;
 	int err;
 
 	err = window(ctx, &s[0]);
-	while (!err && n < CALIB_TRIES_MAX && quiet < want) {
+	if (err == -EAGAIN)
+		err = 0;
+	while (!err && n < CALIB_TRIES_MAX && quiet < want && attempts++ < CALIB_ATTEMPTS_MAX) {
 		err = window(ctx, &s[n]);
-		if (!err)
+		if (err == -EAGAIN) {
+			err = 0;
+			wrapped++;
+		} else if (!err) {
 			quiet += s[n++].error_ppm <= max_ppm;
+		}
 	}
+	if (!err && n < want)
+		err = -ETIMEDOUT;		/* nothing but wrapped windows: not a busy host */
 	if (err)
 		return err;
-	nt.info.rejected += n - quiet;
+	nt.info.rejected += n - quiet + wrapped;
 	err = clock_calib_pick(s, n, want, hz, spread, &worst);
 	if (!err && quiet < want)
 		printk("pvkit: warning: time: only %u of %u windows undisturbed; using the least "
@@ -95,27 +106,40 @@ static int calib_run(calib_window_t window, const void *ctx, unsigned int want,
 	return err;
 }
 
-/* 10 ms of the PIT (@ctx: false) or the HPET (true), in TSC cycles. */
-static int tsc_window(const void *ctx, struct clock_sample *s)
+/* What the TSC windows of one calibration share. */
+struct tsc_calib {
+	bool hpet;			/* against the HPET, else the PIT */
+	uint64_t rough_hz;		/* the least uncertain window so far (0: none yet), */
+	uint32_t rough_ppm;		/* ... how uncertain: lets a PIT window span its wraps */
+};
+
+/* 1 ms or more of the PIT or the HPET, in TSC cycles. */
+static int tsc_window(void *ctx, struct clock_sample *s)
 {
-	bool hpet = *(const bool *)ctx;
-	uint64_t cycles, error, ref_ticks = CALIB_PIT_TICKS, ref_hz = hpet ? hpet_hz() : PIT_HZ;
+	struct tsc_calib *c = ctx;
+	uint64_t cycles, error, ref_ticks, ref_hz = c->hpet ? hpet_hz() : PIT_HZ;
 	int err;
 
-	if (hpet)
-		err = hpet_tsc_window(ref_hz / 100, &cycles, &error, &ref_ticks);
+	if (c->hpet)
+		err = hpet_tsc_window(ref_hz / 1000, &cycles, &error, &ref_ticks);
 	else
-		err = pit_tsc_window(CALIB_PIT_TICKS, &cycles, &error);
+		err = pit_tsc_window(CALIB_PIT_TICKS, c->rough_hz, c->rough_ppm, &cycles, &error,
+				     &ref_ticks);
 	if (err)
 		return err;
 	s->error_ppm = clock_ppm(error, cycles);
-	return clock_calib_hz(cycles, ref_ticks, ref_hz, &s->hz);
+	err = clock_calib_hz(cycles, ref_ticks, ref_hz, &s->hz);
+	if (!err && (!c->rough_hz || s->error_ppm < c->rough_ppm)) {
+		c->rough_hz = s->hz;
+		c->rough_ppm = s->error_ppm;
+	}
+	return err;
 }
 
 /* Against the PIT, else the HPET; then a sanity check of the result. */
 static int tsc_calibrate(void)
 {
-	static const bool pit = false, hpet = true;
+	struct tsc_calib pit = { .hpet = false }, hpet = { .hpet = true };
 	struct native_time_info *in = &nt.info;
 	int err;
 
@@ -140,14 +164,14 @@ static int tsc_calibrate(void)
 		return -EIO;
 	}
 	printk("pvkit: tsc %lu kHz (calibrated against %s)\n", in->tsc_hz / 1000, in->reference);
-	printk("pvkit: time: median of %u windows of 10 ms, spread %u ppm, %u more judged "
+	printk("pvkit: time: median of %u windows, spread %u ppm, %u more judged "
 	       "disturbed, %s TSC\n", in->windows, in->spread_ppm, in->rejected,
 	       in->invariant_tsc ? "invariant" : "non-invariant");
 	return 0;
 }
 
 /* One window: LAPIC ticks (bus / 16) in ~10 ms of TSC, both ends bracketed by TSC reads. */
-static int lapic_window(const void *ctx, struct clock_sample *s)
+static int lapic_window(void *ctx, struct clock_sample *s)
 {
 	uint64_t win = nt.info.tsc_hz / 100, t_pre, t0, ta, tb, cycles;
 	unsigned long fl = pv_irq_save();
@@ -216,19 +240,30 @@ static void native_timer_program(void)
 
 static void native_timer_irq(void *ctx)
 {
+	uint64_t now;
+
 	lapic_eoi();
 	if (!nt.deadline_ns) {
 		nt.info.timer_stale++;		/* cancelled after the hardware fired */
 		return;
 	}
-	if (native_clock_ns() < nt.deadline_ns) {
+	now = native_clock_ns();
+	if (now < nt.deadline_ns) {
 		nt.info.timer_early++;		/* beyond the counter's range, or rounding */
 		native_timer_program();
 		return;
 	}
 	nt.deadline_ns = 0;			/* before the handler: it may re-arm */
 	nt.info.timer_fires++;
+	nt.info.last_fire_ns = now;
 	pv_timer_fire();
+}
+
+bool native_time_armed(void)
+{
+	if (nt.info.tsc_deadline)
+		return lapic_timer_deadline_read() != 0;	/* cleared when it fires */
+	return lapic_timer_current() != 0;
 }
 
 static int native_set_timer(uint64_t deadline_ns)

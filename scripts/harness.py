@@ -33,6 +33,7 @@ XEN_DISKS_PARAM = 'pvkit.xen_blk'     # =rw,ro,...: under Xen, xvda, xvdb, ... g
 NETFRONT_PARAM = 'pvkit.netfront'     # =0: the guest leaves every Xen vif alone
 IP_PARAM_RE = re.compile(r'(^|\s)ip(\.\w+)?=')    # ip= / ip.<if>=: an interface to configure
 SKIP_ENV_PREFIX = 'not in '           # HARNESS_SKIP_ENV: a test that does not apply here
+SKIP_BUSY = 'host too busy to judge'  # HARNESS_SKIP_BUSY: every timing try was disturbed
 SERVE_PARAM = 'pvkit.serve'           # =1: stay up after the tests ("pvkit: ready")
 READY_LINE = 'pvkit: ready'           # the prefix; then disk=... net=... addr=... (serve.c)
 READY_RE = re.compile(r'^pvkit: ready(?: (.*))?$')
@@ -42,7 +43,8 @@ ECHO_FMT = 'pvkit: echo %s'           # every console input line comes back like
 # interface) for its tests, a disk (network) test that skipped because it found nothing to test
 # is a failure. Elsewhere a skip is reported, not failed; and hardware the case did not give the
 # tests (a disk the command line does not describe, a vif netfront is told to leave alone, an
-# interface without an address) is no reason to fail.
+# interface without an address) is no reason to fail. A timing test the host kept too busy
+# to judge (SKIP_BUSY: include/pvkit/selftest.h, ST_BUSY) is reported like any other skip.
 DISK_AREAS = ('blk', 'blkfront', 'virtio-blk')
 NET_AREAS = ('net', 'netfront', 'virtio-net')
 

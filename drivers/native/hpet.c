@@ -2,6 +2,7 @@
 /* HPET main counter (IA-PC HPET spec 1.0a §2.3; the ACPI "HPET" table for its address) as a
  * reference clock: enabled, never programmed for interrupts. 32- and 64-bit counters. */
 #include <pvkit/acpi.h>
+#include <pvkit/clockcalc.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/hpet.h>
@@ -27,12 +28,16 @@ static struct {
 	bool wide;			/* 64-bit counter (else it wraps at 2^32) */
 } hpet;
 
-
-static uint64_t hpet_counter(void)
+uint64_t hpet_counter(void)
 {
 	uint64_t v = hpet.regs[HPET_REG_COUNTER / 8];
 
 	return hpet.wide ? v : (uint32_t)v;
+}
+
+uint64_t hpet_counter_mask(void)
+{
+	return hpet.wide ? UINT64_MAX : UINT32_MAX;
 }
 
 int hpet_init(void)
@@ -80,31 +85,33 @@ uint64_t hpet_hz(void)
 	return hpet.hz;
 }
 
+/* One read of the main counter, bracketed by TSC reads. */
+static void hpet_read(void *ctx, struct clock_read *r)
+{
+	r->tsc_a = rdtsc();
+	r->count = hpet_counter();
+	r->tsc_b = rdtsc();
+}
+
 int hpet_tsc_window(uint64_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		    uint64_t *hpet_ticks)
 {
-	uint64_t mask = hpet.wide ? UINT64_MAX : UINT32_MAX, h0, h1 = 0, ta, tb, tc = 0, td = 0;
+	const struct clock_window_ops ops = {
+		.read = hpet_read, .mask = hpet_counter_mask(), .max_ticks = hpet_counter_mask(),
+	};
+	struct clock_window w;
 	unsigned long fl;
-	unsigned int i;
+	int err;
 
 	if (!hpet.regs)
 		return -ENODEV;
 	fl = pv_irq_save();
-	ta = rdtsc();
-	h0 = hpet_counter();			/* read at some point in [ta, tb] */
-	tb = rdtsc();
-	for (i = 0; i < HPET_POLL_MAX; i++) {
-		tc = rdtsc();
-		h1 = hpet_counter();		/* in [tc, td] */
-		td = rdtsc();
-		if (((h1 - h0) & mask) >= ticks)
-			break;
-	}
+	err = clock_window_measure(&ops, NULL, ticks, CLOCK_WINDOW_PPM, HPET_POLL_MAX, &w);
 	pv_irq_restore(fl);
-	if (i == HPET_POLL_MAX)
-		return -ETIMEDOUT;
-	*tsc_cycles = ((tc - ta) + (td - tb)) / 2;	/* between the bracket midpoints */
-	*tsc_error = ((td - tc) + (tb - ta)) / 2;
-	*hpet_ticks = (h1 - h0) & mask;
+	if (err)
+		return err;
+	*tsc_cycles = w.cycles;
+	*tsc_error = w.error;
+	*hpet_ticks = w.ticks;
 	return 0;
 }

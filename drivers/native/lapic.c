@@ -187,3 +187,8 @@ uint32_t lapic_timer_current(void)
 {
 	return lapic_read(LAPIC_TIMER_CUR);
 }
+
+uint64_t lapic_timer_deadline_read(void)
+{
+	return rdmsr(MSR_TSC_DEADLINE);
+}

@@ -77,6 +77,69 @@ int clock_calib_pick(struct clock_sample *s, unsigned int n, unsigned int want, 
 /** Uncertainty @error as parts per million of @total (saturating; @total 0: UINT32_MAX). */
 uint32_t clock_ppm(uint64_t error, uint64_t total);
 
+/*
+ * A calibration window against a counting reference (PIT channel 2 read through its latch, the
+ * HPET's main counter): each read samples the counter somewhere inside a bracket of TSC reads,
+ * and a step of the count seen between two reads is a tick boundary known to within those
+ * two reads (a single read is only good to a tick: 838 ns on the PIT). A vCPU the host (or a
+ * CPU an SMI) takes away during a read leaves a wide bracket; time away between reads costs
+ * nothing, as the reference counts it too. So a window runs from a narrow step to a narrow
+ * step, and lasts as long as their brackets need to be small beside it: short on a quiet CPU
+ * (a busy host's vCPU runs in bursts, and a short window fits in one), long where reads are
+ * slow.
+ */
+#define CLOCK_WINDOW_START_READS 4	/* the narrowest of this many steps starts the window */
+#define CLOCK_WINDOW_PPM	50	/* a window ends once this certain */
+
+struct clock_read {
+	uint64_t count;			/* the reference counter (counting up) */
+	uint64_t tsc_a, tsc_b;		/* TSC just before and just after it was sampled (a
+					 * step: it reached @count in between) */
+};
+
+struct clock_window_ops {
+	void (*read)(void *ctx, struct clock_read *r);	/* one bracketed read */
+	uint64_t mask;			/* the counter's width: differences are taken & mask */
+	uint64_t max_ticks;		/* without a rough rate: no step later than this */
+	/* A counter that wraps (mask < 2^64) is followed across its turns, however long the
+	 * CPU was away, once the rate is roughly known: reference ticks per 2^32 TSC cycles
+	 * (0: not known), and how uncertain that is (ppm). clock_window_rough() makes both. */
+	uint64_t rough_mult;
+	uint32_t rough_ppm;
+};
+
+struct clock_window {
+	uint64_t cycles;		/* TSC between the two steps' bracket midpoints */
+	uint64_t error;			/* half the two brackets' sum: how uncertain @cycles is */
+	uint64_t ticks;			/* the reference's ticks between them, exactly */
+};
+
+/**
+ * clock_window_measure() - the narrowest of the first CLOCK_WINDOW_START_READS steps of the
+ * counter starts a window; once it advanced @min_ticks, the first step that makes the window
+ * at most @max_ppm uncertain ends it; failing that (before max_ticks without a rough rate,
+ * or within @max_reads reads), the step that made it least uncertain. Without a rough rate
+ * the caller makes sure a wrapping counter did not wrap inside the window (a PIT: its output
+ * did not rise); with one, the window may be as long as the rate allows (half a turn of
+ * error).
+ * Return: 0, -EINVAL (@min_ticks 0, or beyond max_ticks without a rough rate; max_ticks
+ * beyond the mask), -ETIMEDOUT (the counter did not step, or not @min_ticks, in @max_reads
+ * reads), -EAGAIN (the first step past @min_ticks was already too far to place: the CPU was
+ * away too long for the rate; measure again), -EIO (the counter disagrees with the rough rate
+ * by more than its uncertainty).
+ */
+int clock_window_measure(const struct clock_window_ops *ops, void *ctx, uint64_t min_ticks,
+			 uint32_t max_ppm, uint64_t max_reads, struct clock_window *w);
+
+/**
+ * clock_window_rough() - a rough rate for clock_window_ops from a TSC frequency @tsc_hz known
+ * to @ppm, for a reference at @ref_hz. Return: 0, -EINVAL (a zero frequency, or @ppm 10% or
+ * more: too rough to follow any turn), -ERANGE (@ref_hz 2^32 or more, or the ratio does not
+ * fit).
+ */
+int clock_window_rough(uint64_t ref_hz, uint64_t tsc_hz, uint32_t ppm,
+		       struct clock_window_ops *ops);
+
 /* A civil date and time, UTC; year in full (2024, not 24). */
 struct clock_tm {
 	uint32_t year;			/* >= 1970 */

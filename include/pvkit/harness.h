@@ -12,6 +12,7 @@
 #define HARNESS_TEST_NOT_OK	"not ok %u - %s\n"
 #define HARNESS_TEST_SKIP	"ok %u - %s # SKIP %s\n"	/* number, name, why */
 #define HARNESS_SKIP_ENV	"not in %s"	/* why: the test does not apply to this env */
+#define HARNESS_SKIP_BUSY	"host too busy to judge"	/* why: every timing was disturbed */
 #define HARNESS_SUMMARY		"pvkit: selftest %u passed, %u failed\n"
 #define HARNESS_EVTCHN_ABI	"pvkit: evtchn abi=%s\n"		/* "fifo" or "2l" (Xen) */
 #define HARNESS_SHUTDOWN	"pvkit: shutdown %s\n"		/* "ok", "fail" or "reboot" */

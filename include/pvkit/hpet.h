@@ -15,12 +15,17 @@
 int hpet_init(void);
 bool hpet_present(void);
 uint64_t hpet_hz(void);			/* main counter frequency */
+/** The main counter now; only with hpet_present(). Take differences & hpet_counter_mask(). */
+uint64_t hpet_counter(void);
+uint64_t hpet_counter_mask(void);	/* 32-bit counters wrap */
 
 /**
- * hpet_tsc_window() - wait until the main counter advanced @ticks; *hpet_ticks gets how many
- * really passed, *tsc_cycles the TSC cycles between the two counter reads and *tsc_error how
- * uncertain that is (each read is bracketed by TSC reads). Bounded.
- * Return: 0, -ENODEV (no HPET), -ETIMEDOUT (the counter is stuck).
+ * hpet_tsc_window() - wait until the main counter advanced @ticks (longer if the window's end
+ * points need it to be CLOCK_WINDOW_PPM certain); *hpet_ticks gets how many really passed,
+ * *tsc_cycles the TSC cycles between the two counter reads and *tsc_error how uncertain that
+ * is (each read bracketed by TSC reads: clock_window_measure()). Bounded.
+ * Return: 0, -ENODEV (no HPET), -EINVAL (@ticks 0 or beyond the counter), -ETIMEDOUT (the
+ * counter is stuck).
  */
 int hpet_tsc_window(uint64_t ticks, uint64_t *tsc_cycles, uint64_t *tsc_error,
 		    uint64_t *hpet_ticks);

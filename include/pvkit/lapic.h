@@ -73,6 +73,9 @@ void lapic_timer_setup(unsigned int vector, bool tsc_deadline, bool masked);
 void lapic_timer_start(uint32_t count);
 /** TSC-deadline mode: interrupt when the TSC reaches @tsc; 0 disarms. */
 void lapic_timer_deadline(uint64_t tsc);
+/** One-shot mode: the ticks still to count (0: expired or stopped). */
 uint32_t lapic_timer_current(void);
+/** TSC-deadline mode: the armed deadline (0: it fired, or none was set; SDM 11.5.4.1). */
+uint64_t lapic_timer_deadline_read(void);
 
 #endif /* PVKIT_LAPIC_H */

@@ -20,6 +20,9 @@
 /* A test that found nothing to test here (e.g. no disk attached) returns this; the runner
  * reports it as "ok N - name # SKIP" with the reason the test printed. */
 #define ST_SKIPPED	1
+/* A timing test whose every measurement the host disturbed (st_watch below) returns this,
+ * after a "#" line saying what it did show: "ok N - name # SKIP host too busy to judge". */
+#define ST_BUSY		2
 
 struct selftest {
 	int (*fn)(const struct boot_info *bi);	/* 0 = pass, ST_SKIPPED, -errno = fail */
@@ -64,6 +67,46 @@ char selftest_disk_mode(const struct boot_info *bi, const struct blkdev *d);
  * order: @modes gets 'w', 'o' or 0 (an entry that is neither rw nor ro) for vda, vdb, ...
  * (xvda, xvdb, ... under Xen). Return: how many entries (at most 26). */
 unsigned int selftest_disks_described(const struct boot_info *bi, char modes[26]);
+
+/*
+ * Timing under a busy host. Under QEMU TCG (and under any hypervisor) every clock the guest
+ * has follows the host's time, so a vCPU the host does not run for 400 ms sees each deadline,
+ * interrupt and RTC edge 400 ms late, on every clock alike. A timing test therefore polls
+ * through a watch: two reads of pv_clock_ns() in a polling loop more than ST_GAP_NS apart
+ * mean the vCPU was not running in between (or was in an interrupt handler), and such gaps
+ * add up to @lost. The host only ever adds time: a measurement within its bound passes even
+ * if disturbed; one out of bounds fails only if it stays out with the lost time taken off
+ * (pvkit's own share); otherwise it is re-made, at most ST_TRIES times, and a test whose
+ * every try was undecided says so and returns ST_BUSY. docs/testing.md, "Timing tests under
+ * host load".
+ */
+#define ST_GAP_NS	500000ull	/* 0.5 ms between two polls: the vCPU was elsewhere */
+#define ST_TRIES	5		/* undecided measurements re-made at most this often */
+#define ST_WALL_FACTOR	10		/* st_poll gives up after this x its running time */
+
+struct st_watch {
+	uint64_t start;			/* pv_clock_ns() at st_watch_start() */
+	uint64_t last;			/* the latest read */
+	uint64_t lost;			/* the gaps longer than ST_GAP_NS, summed */
+	uint64_t worst;			/* the longest gap */
+};
+
+/** Start watching: the next gaps count from now. */
+void st_watch_start(struct st_watch *w);
+/** pv_clock_ns(), and the gap since the last read counted if it is longer than ST_GAP_NS. */
+uint64_t st_watch_read(struct st_watch *w);
+/** The time since the last read was a wait of the test's own (a halt): no gap. */
+void st_watch_waited(struct st_watch *w);
+/** How long the vCPU was seen running (or waiting on purpose) since st_watch_start(). */
+uint64_t st_watch_ran(const struct st_watch *w);
+/**
+ * st_poll() - interrupts on, poll until @cond(@ctx) holds or the vCPU ran @run_ns (by @w)
+ * without it; the interrupt state is as before afterwards. @cond may be NULL (just run
+ * @run_ns). The wait ends after ST_WALL_FACTOR * @run_ns + 1 s of host time in any case.
+ * Return: 0 (@cond held), -ETIMEDOUT (it ran @run_ns without), -EBUSY (host time ran out
+ * first: the host did not let it run long enough to say).
+ */
+int st_poll(struct st_watch *w, bool (*cond)(void *ctx), void *ctx, uint64_t run_ns);
 
 /** Run every test; returns the number that failed. */
 int selftest_run(const struct boot_info *bi);

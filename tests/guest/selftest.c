@@ -32,8 +32,9 @@ static void selftest_one(const struct boot_info *bi, const struct selftest *t,
 		return;
 	}
 	err = t->fn(bi);
-	if (err == ST_SKIPPED) {
-		printk(HARNESS_TEST_SKIP, n, t->name, "nothing to test here");
+	if (err == ST_SKIPPED || err == ST_BUSY) {
+		printk(HARNESS_TEST_SKIP, n, t->name,
+		       err == ST_BUSY ? HARNESS_SKIP_BUSY : "nothing to test here");
 		st->skipped++;
 		return;
 	}

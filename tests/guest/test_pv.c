@@ -63,27 +63,38 @@ static bool all_shots(void *ctx)
 	return shots >= TIMER_SHOTS;
 }
 
+/*
+ * 20 shots of a timer that re-arms itself every 10 ms: none early (always a failure: the host
+ * can only delay), all 20 within 10x the schedule of the vCPU's running time (st_poll), so a
+ * host that does not run us for a while does not make the kernel's timers look late.
+ */
 static int test_timer_period(const struct boot_info *bi)
 {
 	static struct timer t;
-	uint64_t start, elapsed;
+	struct st_watch w;
+	uint64_t start;
 	int err;
 
 	shots = 0;
-	start = pv_clock_ns();
+	st_watch_start(&w);
+	start = w.last;
 	shot_deadline = start + TIMER_PERIOD;
 	timer_add(&t, shot_deadline, shot_fn, NULL);
-	err = wait_until(all_shots, NULL, LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD);
+	err = st_poll(&w, all_shots, NULL, LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD);
 	timer_cancel(&t);
-	elapsed = pv_clock_ns() - start;
-	printk("#   %u shots in %lu ms (asked %lu ms)\n", shots, elapsed / MS,
-	       TIMER_SHOTS * TIMER_PERIOD / MS);
-	ST_CHECK(!err, "only %u of %u shots within %lu ms", shots, TIMER_SHOTS,
-		 LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD / MS);
-	for (unsigned int i = 0; i < TIMER_SHOTS; i++)
+	printk("#   %u shots in %lu ms, %lu of them running (asked %lu ms)\n", shots,
+	       (w.last - start) / MS, st_watch_ran(&w) / MS, TIMER_SHOTS * TIMER_PERIOD / MS);
+	for (unsigned int i = 0; i < MIN(shots, TIMER_SHOTS); i++)
 		ST_CHECK(shot_at[i] >= start + (i + 1) * TIMER_PERIOD,
 			 "shot %u came %lu ns early", i,
 			 start + (i + 1) * TIMER_PERIOD - shot_at[i]);
+	if (err == -EBUSY) {
+		printk("#   %u shots, none early, but the host let us run only %lu of %lu ms\n",
+		       shots, st_watch_ran(&w) / MS, (w.last - start) / MS);
+		return ST_BUSY;
+	}
+	ST_CHECK(!err, "only %u of %u shots within %lu ms of running", shots, TIMER_SHOTS,
+		 LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD / MS);
 	return 0;
 }
 
@@ -103,7 +114,9 @@ static int test_irq_nesting(const struct boot_info *bi)
 {
 	static struct timer t;
 	unsigned long outer, middle, inner;
+	struct st_watch w;
 	uint64_t due;
+	int err;
 
 	ST_CHECK(pv_save_fl() & X86_RFLAGS_IF, "interrupts are off at the start");
 	nest_fired = 0;
@@ -123,7 +136,14 @@ static int test_irq_nesting(const struct boot_info *bi)
 	ST_CHECK(nest_fired == 0, "the timer ran while interrupts were off");
 	pv_irq_restore(outer);
 	ST_CHECK(pv_save_fl() & X86_RFLAGS_IF, "outer restore did not enable");
-	ST_CHECK(!wait_until(nest_done, NULL, 1000 * MS), "the held interrupt never came");
+	st_watch_start(&w);
+	err = st_poll(&w, nest_done, NULL, 1000 * MS);
+	if (err == -EBUSY) {
+		printk("#   held back while off; the host let us run only %lu ms after\n",
+		       st_watch_ran(&w) / MS);
+		return ST_BUSY;
+	}
+	ST_CHECK(!err, "the held interrupt never came (in 1 s of running)");
 	/* Only IF is the interrupt state: the other flags in a native save may differ. */
 	ST_CHECK(!(middle & X86_RFLAGS_IF) && !(inner & X86_RFLAGS_IF) &&
 		 (outer & X86_RFLAGS_IF), "saved states %#lx %#lx %#lx", outer, middle, inner);
@@ -177,10 +197,10 @@ static int test_safe_halt_wakeup(const struct boot_info *bi)
 	while (pv_clock_ns() < due + MS)
 		cpu_relax();			/* due now, but held */
 	give_up = pv_clock_ns() + 1000 * MS;
-	while (!nest_fired && pv_clock_ns() < give_up) {
+	do {					/* once at least, whatever the host took */
 		pv_safe_halt();			/* enables; returns after an interrupt */
 		pv_irq_disable();
-	}
+	} while (!nest_fired && pv_clock_ns() < give_up);
 	pv_irq_enable();
 	ST_CHECK(nest_fired == 1, "the timer fired %u times", nest_fired);
 	ST_CHECK(timer_interrupts() > before, "no timer interrupt was taken");

@@ -108,66 +108,133 @@ static void xt_busy_wait(uint64_t ns)
 		cpu_relax();
 }
 
+#define XT_LATE_MAX	(1000 * MSEC)	/* VIRQ_TIMER this late, the host's time taken off, fails */
+
+/*
+ * One +5 ms shot of VIRQ_TIMER: halt until the event came and our clock passed the deadline
+ * (an early event re-arms). The halts are our own waiting; a gap between two reads anywhere
+ * else is time the host did not run us (*lost, st_watch). 0, or -EINVAL (said why).
+ */
+static int xt_virq_shot(evtchn_port_t port, uint64_t *late, uint64_t *lost,
+			unsigned int *halts_out)
+{
+	uint64_t before = evtchn_count(port), upcalls = irq_count(IRQ_VECTOR_XEN_UPCALL);
+	uint64_t deadline, now, events;
+	unsigned int halts = 0;
+	struct st_watch w;
+	int err;
+
+	st_watch_start(&w);
+	deadline = w.last + 5 * MSEC;
+	err = pv_set_timer(deadline);
+	XT_CHECK(err == 0, "set_timer: %d", err);
+	for (; halts < 10000; halts++) {
+		now = st_watch_read(&w);
+		if ((evtchn_count(port) > before && now >= deadline) ||
+		    st_watch_ran(&w) > 2000 * MSEC)
+			break;
+		pv_safe_halt();
+		pv_irq_disable();
+		st_watch_waited(&w);
+	}
+	if (evtchn_count(port) == before) {
+		pv_irq_enable();		/* one the host held back till now comes in */
+		pv_irq_disable();
+		now = st_watch_read(&w);
+	}
+	events = evtchn_count(port) - before;
+	*halts_out = halts;
+	XT_CHECK(events > 0, "no VIRQ_TIMER event after %lu us (%lu running), %u halts",
+		 (now - w.start) / 1000, st_watch_ran(&w) / 1000, halts);
+	XT_CHECK(now >= deadline, "woke %lu us before the deadline", (deadline - now) / 1000);
+	XT_CHECK(irq_count(IRQ_VECTOR_XEN_UPCALL) > upcalls, "not through the upcall vector");
+	*late = now - deadline;
+	*lost = w.lost;
+out:
+	return err;
+}
+
+static bool xt_event_came(void *ctx)
+{
+	const uint64_t *count = ctx;		/* [0] port, [1] its count before */
+
+	return evtchn_count((evtchn_port_t)count[0]) != count[1];
+}
+
 static int test_virq_timer(const struct boot_info *bi)
 {
-	uint64_t before, upcalls, start, deadline, now, events, t0, stray = 0, tirq;
+	uint64_t before = 0, late = 0, lost = 0, tirq = 0, ctx[2], armed, cancelled = 0;
 	unsigned long fl = pv_irq_save();
-	unsigned int halts = 0;
+	unsigned int halts = 0, tries;
+	struct st_watch w;
+	bool judged = true;
 	evtchn_port_t port;
-	int err;
+	int err, werr;
 
 	err = evtchn_virq_port(VIRQ_TIMER, &port);
 	XT_CHECK(err == 0, "VIRQ_TIMER has no port: %d", err);
 	XT_CHECK(!evtchn_is_masked(port), "timer port %u is masked", port);
-	before = evtchn_count(port);
-	upcalls = irq_count(IRQ_VECTOR_XEN_UPCALL);
-	start = pv_clock_ns();
-	deadline = start + 5 * MSEC;
-	err = pv_set_timer(deadline);
-	XT_CHECK(err == 0, "set_timer: %d", err);
-	/* Halt until the event came and our clock passed the deadline (an early event re-arms). */
-	for (; halts < 10000; halts++) {
-		now = pv_clock_ns();
-		if ((evtchn_count(port) > before && now >= deadline) || now - start > 2000 * MSEC)
+	/* Late only if it stays late with the host's time taken off; else measured again. */
+	for (tries = 1;; tries++) {
+		err = xt_virq_shot(port, &late, &lost, &halts);
+		if (err || late < XT_LATE_MAX)
 			break;
-		pv_safe_halt();
-		pv_irq_disable();
+		XT_CHECK(late - MIN(late, lost) < XT_LATE_MAX, "%lu ms late, %lu ms of it with the "
+			 "vCPU running or halted", late / MSEC, (late - MIN(late, lost)) / MSEC);
+		printk("#   try %u: %lu ms late, for %lu ms of it the host did not run us\n", tries,
+		       late / MSEC, lost / MSEC);
+		if (tries == ST_TRIES) {
+			judged = false;
+			break;
+		}
 	}
-	now = pv_clock_ns();
-	events = evtchn_count(port) - before;
-	XT_CHECK(events > 0, "no VIRQ_TIMER event after %lu us, %u halts", (now - start) / 1000,
-		 halts);
-	XT_CHECK(now >= deadline, "woke %lu us before the deadline", (deadline - now) / 1000);
-	XT_CHECK(now - deadline < 1000 * MSEC, "%lu ms late", (now - deadline) / MSEC);
-	XT_CHECK(irq_count(IRQ_VECTOR_XEN_UPCALL) > upcalls, "not through the upcall vector");
-	printk("#   timer armed +5 ms: delivered after %lu us, %u halts, %lu events on port %u\n",
-	       (now - start) / 1000, halts, events, port);
+	if (err)
+		goto out;
+	printk("#   timer armed +5 ms: delivered %lu us after the deadline, %u halts, port %u\n",
+	       late / 1000, halts, port);
 
 	/* A cancelled timer stays quiet. First let a leftover of the shot above arrive: an event
 	 * early by our clock re-arms the deadline (time.c), and the loop may have left with that
 	 * one already pending. The shot is +50 ms: under a loaded TCG host our extrapolated
 	 * clock was seen 11 ms behind Xen's over 24 ms, and a deadline already past for Xen
 	 * fires before the cancel can stop it. */
-	err = pv_set_timer(0);
-	XT_CHECK(err == 0, "set_timer(0): %d", err);
-	pv_irq_enable();
-	xt_busy_wait(2 * MSEC);
-	pv_irq_disable();
-	before = evtchn_count(port);
-	tirq = timer_interrupts();
-	err = pv_set_timer(pv_clock_ns() + 50 * MSEC);
-	XT_CHECK(err == 0, "set_timer: %d", err);
-	err = pv_set_timer(0);
-	XT_CHECK(err == 0, "set_timer(0): %d", err);
-	t0 = pv_clock_ns();
-	pv_irq_enable();
-	for (unsigned int i = 0; i < 10000000 && pv_clock_ns() - t0 < 100 * MSEC; i++)
-		if (!stray && evtchn_count(port) != before)
-			stray = pv_clock_ns() - t0;
-	pv_irq_disable();
-	XT_CHECK(evtchn_count(port) == before, "%lu events from a cancelled timer, the first "
-		 "%lu us after the cancel; %lu timer interrupts before, %lu now",
-		 evtchn_count(port) - before, stray / 1000, tirq, timer_interrupts());
+	for (tries = 1;; tries++) {
+		err = pv_set_timer(0);
+		XT_CHECK(err == 0, "set_timer(0): %d", err);
+		pv_irq_enable();
+		xt_busy_wait(2 * MSEC);
+		pv_irq_disable();
+		before = evtchn_count(port);
+		tirq = timer_interrupts();
+		armed = pv_clock_ns();
+		err = pv_set_timer(armed + 50 * MSEC);
+		XT_CHECK(err == 0, "set_timer: %d", err);
+		err = pv_set_timer(0);
+		XT_CHECK(err == 0, "set_timer(0): %d", err);
+		/* Armed and cancelled within 25 ms, or the host may have let it fire first. */
+		cancelled = pv_clock_ns() - armed;
+		ctx[0] = port;
+		ctx[1] = before;
+		st_watch_start(&w);
+		werr = st_poll(&w, xt_event_came, ctx, 100 * MSEC);	/* 100 ms of running */
+		if (cancelled < 25 * MSEC && werr != -EBUSY)
+			break;
+		printk("#   try %u: the host did not run us for %lu ms between arm and cancel, or "
+		       "let us run only %lu ms after\n", tries, cancelled / MSEC,
+		       st_watch_ran(&w) / MSEC);
+		if (tries == ST_TRIES) {
+			judged = false;
+			break;
+		}
+	}
+	XT_CHECK(evtchn_count(port) == before || cancelled >= 25 * MSEC, "%lu events from a "
+		 "cancelled timer, the first %lu us after the cancel; %lu timer interrupts before, "
+		 "%lu now", evtchn_count(port) - before, (w.last - w.start) / 1000, tirq,
+		 timer_interrupts());
+	if (!judged) {
+		printk("#   every check held, but the host kept some from being judged (above)\n");
+		err = ST_BUSY;
+	}
 out:
 	pv_irq_restore(fl);
 	return err;
@@ -233,29 +300,34 @@ static void xt_civil(uint64_t days, unsigned int *y, unsigned int *m, unsigned i
 
 static int test_wallclock(const struct boot_info *bi)
 {
-	uint64_t s1, s2, t1, t2;
+	uint64_t s1, s2, t0, t1, t2, t3, wall;
 	uint32_t n1, n2;
 	unsigned int y, m, d;
 	int err;
 
+	t0 = pv_clock_ns();
 	err = pv_wallclock(&s1, &n1);
+	t1 = pv_clock_ns();
 	XT_CHECK(err == 0, "wallclock: %d", err);
 	XT_CHECK(n1 < NSEC_PER_SEC, "nsec %u", n1);
 	xt_civil(s1 / 86400, &y, &m, &d);
 	printk("#   wall clock %04u-%02u-%02u %02lu:%02lu:%02lu.%09u UTC\n", y, m, d,
 	       s1 % 86400 / 3600, s1 % 3600 / 60, s1 % 60, n1);
 	XT_CHECK(y >= 2024 && y < 2100, "year %u", y);
-	t1 = pv_clock_ns();
 	xt_busy_wait(10 * MSEC);
 	t2 = pv_clock_ns();
 	err = pv_wallclock(&s2, &n2);
+	t3 = pv_clock_ns();
 	XT_CHECK(err == 0, "wallclock: %d", err);
 	/* Both come from Xen's system time: they advance together, give or take a correction
-	 * Xen makes to vcpu_time_info in between (up to 11 ms seen on a loaded TCG host). */
+	 * Xen makes to vcpu_time_info in between (up to 11 ms seen on a loaded TCG host). Each
+	 * wall clock read lies between the clock reads around it, so the wall clock ran at least
+	 * t2 - t1 and at most t3 - t0: a host that took the CPU during a read widens that range,
+	 * it cannot move it. */
 	XT_CHECK(s2 * NSEC_PER_SEC + n2 >= s1 * NSEC_PER_SEC + n1, "wall clock went back");
-	XT_CHECK(s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1) <= t2 - t1 + 25 * MSEC,
-		 "wall clock ran %lu ns while the clock ran %lu ns",
-		 s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1), t2 - t1);
+	wall = s2 * NSEC_PER_SEC + n2 - (s1 * NSEC_PER_SEC + n1);
+	XT_CHECK(wall <= t3 - t0 + 25 * MSEC && wall + 25 * MSEC >= t2 - t1,
+		 "wall clock ran %lu ns while the clock ran %lu-%lu ns", wall, t2 - t1, t3 - t0);
 out:
 	return err;
 }

@@ -195,6 +195,136 @@ static void pick_least_disturbed(void)
 	CHECK(clock_ppm(1ull << 40, 1) == UINT32_MAX);	/* fits 64 bits, not 32 */
 }
 
+/*
+ * A fake reference for clock_window_measure(): it counts one tick every @per cycles of a fake
+ * TSC, sampled at the end of a read; a read takes @width cycles, and the reads numbered from
+ * @slow_from up to (not including) @slow_to take @slow_width instead; 7 cycles pass between
+ * reads. @stuck: the counter never moves.
+ */
+struct fake_ref {
+	uint64_t tsc;			/* now */
+	uint64_t per;			/* cycles per tick */
+	uint64_t base;			/* the counter's value at tsc 0 */
+	uint64_t mask;
+	uint64_t width, slow_width;
+	unsigned int slow_from, slow_to, reads;
+	bool stuck;
+};
+
+static void fake_read(void *ctx, struct clock_read *r)
+{
+	struct fake_ref *f = ctx;
+	bool slow = f->reads >= f->slow_from && f->reads < f->slow_to;
+
+	r->tsc_a = f->tsc;
+	f->tsc += slow ? f->slow_width : f->width;
+	r->count = f->stuck ? f->base : (f->base + f->tsc / f->per) & f->mask;
+	r->tsc_b = f->tsc;
+	f->tsc += 7;
+	f->reads++;
+}
+
+/* The window's claim holds: the true cycles between its two steps (ticks * per: steps are
+ * tick boundaries) lie in cycles +- error (+1 for the midpoints' rounding). */
+static int window_honest(const struct clock_window *w, uint64_t per)
+{
+	uint64_t truth = w->ticks * per;
+	uint64_t diff = truth > w->cycles ? truth - w->cycles : w->cycles - truth;
+
+	return diff <= w->error + 1;
+}
+
+#define FAKE(...) ((struct fake_ref){ .per = 100, .width = 10, __VA_ARGS__ })
+#define WIDE	.mask = UINT64_MAX
+
+static void window_from_narrow_steps(void)
+{
+	const struct clock_window_ops ops = { .read = fake_read, .mask = UINT64_MAX,
+					      .max_ticks = UINT64_MAX };
+	const struct clock_window_ops ops16 = { .read = fake_read, .mask = 0xffff,
+						.max_ticks = 50000 };
+	struct fake_ref f = FAKE(WIDE);
+	struct clock_window w;
+
+	/* Quiet: a step is known to two reads (27 cycles); the window goes on past 1000 ticks
+	 * until it is 50 ppm certain (27 cycles / 50 ppm, rounded down: 5295 ticks). */
+	CHECK(clock_window_measure(&ops, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.error == 27 && clock_ppm(w.error, w.cycles) <= 50 && w.ticks >= 5290 &&
+	       w.ticks <= 5410 && window_honest(&w, 100), "ticks %lu error %lu", w.ticks, w.error);
+	/* A lax bound: it ends soon after 1000 ticks (27 cycles / 250 ppm: 1076 ticks). */
+	f = FAKE(WIDE);
+	CHECK(clock_window_measure(&ops, &f, 1000, 250, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 1070 && w.ticks < 1090 && window_honest(&w, 100), "ticks %lu", w.ticks);
+	/* The first reads sat 5 M cycles in the host: narrower steps start the window. */
+	f = FAKE(WIDE, .slow_width = 5000000, .slow_from = 0, .slow_to = 2);
+	CHECK(clock_window_measure(&ops, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.error == 27 && window_honest(&w, 100), "error %lu ticks %lu", w.error, w.ticks);
+	/* Reads right after the counter passed @min_ticks were slow: a later narrow step ends
+	 * the window, which is as good as a quiet one. */
+	f = FAKE(WIDE, .slow_width = 5000000, .slow_from = 40, .slow_to = 43);
+	CHECK(clock_window_measure(&ops, &f, 10, 50, 1000000, &w) == 0);
+	CHECKF(w.error == 27 && window_honest(&w, 100), "error %lu cycles %lu ticks %lu",
+	       w.error, w.cycles, w.ticks);
+	/* Every read slow: the window grows until even its wide steps are small beside it,
+	 * honest all the way. */
+	f = FAKE(WIDE, .slow_width = 5000000, .slow_from = 0, .slow_to = 1000000);
+	CHECK(clock_window_measure(&ops, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(window_honest(&w, 100) && clock_ppm(w.error, w.cycles) <= 50 &&
+	       w.error >= 5000000, "error %lu cycles %lu", w.error, w.cycles);
+	/* A 16-bit counter across its wrap. */
+	f = FAKE(.base = 0xff00, .mask = 0xffff);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 5290 && w.ticks <= 5410 && window_honest(&w, 100), "ticks %lu",
+	       w.ticks);
+	/* With a limit: from read 60 on, every read is slow (5000 ticks); no step makes the
+	 * window 1 ppm certain before the limit, so the best within it ends the window. */
+	f = FAKE(.mask = 0xffff, .slow_width = 500000, .slow_from = 60, .slow_to = 1000000);
+	CHECK(clock_window_measure(&ops16, &f, 10, 1, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 40000 && w.ticks <= 50000 && window_honest(&w, 100) && f.reads == 70,
+	       "ticks %lu error %lu, %u reads", w.ticks, w.error, f.reads);
+	/* The first step past @min_ticks is already past the limit (the CPU away 6 M cycles =
+	 * 60000 ticks): no window. */
+	f = FAKE(.mask = 0xffff, .slow_width = 6000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == -EAGAIN);
+	/* Refused and bounded. */
+	CHECK(clock_window_measure(&ops16, &f, 0, 50, 100000, &w) == -EINVAL);
+	CHECK(clock_window_measure(&ops16, &f, 50001, 50, 100000, &w) == -EINVAL);
+	f = FAKE(WIDE, .stuck = true);
+	CHECK(clock_window_measure(&ops, &f, 1, 50, 5000, &w) == -ETIMEDOUT);
+	CHECK(f.reads == 5000);
+}
+
+/* A wrapping counter followed across its turns with a rough rate, however long the CPU was
+ * away; refused when the rate is too rough for the time, or wrong. */
+static void window_across_turns(void)
+{
+	struct clock_window_ops ops16 = { .read = fake_read, .mask = 0xffff, .max_ticks = 50000 };
+	struct clock_window w;
+	struct fake_ref f;
+
+	CHECK(clock_window_rough(1, 0, 10, &ops16) == -EINVAL);
+	CHECK(clock_window_rough(1, 100, 100000, &ops16) == -EINVAL);
+	CHECK(clock_window_rough(1ull << 32, 100, 10, &ops16) == -ERANGE);
+	CHECK(clock_window_rough(1, 100, 10, &ops16) == 0);	/* 1 tick per 100 cycles */
+	/* Away 6 M cycles (60000 ticks) at read 60, 20 M (3 turns) at read 200. */
+	f = FAKE(.mask = 0xffff, .slow_width = 6000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 60000 && w.error == 27 && window_honest(&w, 100), "ticks %lu error %lu",
+	       w.ticks, w.error);
+	f = FAKE(.mask = 0xffff, .slow_width = 20000000, .slow_from = 200, .slow_to = 201);
+	CHECK(clock_window_measure(&ops16, &f, 100000, 50, 1000000, &w) == 0);
+	CHECKF(w.ticks >= 200000 && w.error == 27 && window_honest(&w, 100), "ticks %lu error %lu",
+	       w.ticks, w.error);
+	/* 5000 ppm is too rough for a 2 * 10^9-cycle absence (half a turn is 32768 ticks). */
+	CHECK(clock_window_rough(1, 100, 5000, &ops16) == 0);
+	f = FAKE(.mask = 0xffff, .slow_width = 2000000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == -EAGAIN);
+	/* A rate 10% off that claims 10 ppm: the count cannot match it. */
+	CHECK(clock_window_rough(11, 1000, 10, &ops16) == 0);
+	f = FAKE(.mask = 0xffff, .slow_width = 6000000, .slow_from = 60, .slow_to = 61);
+	CHECK(clock_window_measure(&ops16, &f, 1000, 50, 1000000, &w) == -EIO);
+}
+
 static void bcd(void)
 {
 	uint8_t v = 0xee;
@@ -288,6 +418,10 @@ UNIT_CASES(
 	{ calibration_ratio, "clockcalc: calibration ratio rounds and refuses overflow" },
 	{ median_and_spread, "clockcalc: median and ppm spread of calibration windows" },
 	{ pick_least_disturbed, "clockcalc: calibration uses the least disturbed windows" },
+	{ window_from_narrow_steps, "clockcalc: a window from narrow steps of the reference, as "
+	  "long as they need, honest" },
+	{ window_across_turns, "clockcalc: a wrapping reference followed across turns at a rough "
+	  "rate; too rough or wrong refused" },
 	{ bcd, "clockcalc: BCD digits, non-decimal nibbles rejected" },
 	{ leap_years_and_months, "clockcalc: leap years (4/100/400) and month lengths" },
 	{ civil_to_unix_known_values, "clockcalc: civil time -> Unix seconds, known values" },
