@@ -6,12 +6,14 @@ fuzz-blkfront-src           := tests/fuzz/fuzz_blkfront.c tests/fuzz/fuzz_blkfro
                                drivers/xen-front/blkfront_vdev.c xen-guest/xs_proto.c \
                                xen-guest/xenstore.c xen-guest/xenbus.c lib/cmdline.c \
                                xen-guest/gnttab_retire.c
-fuzz-blkfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_blkback.c
+fuzz-blkfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_blkback.c \
+                               tests/unit/fake_pages.c
 fuzz-blkfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/blkfront.c drivers/xen-front/blkfront_ring.c \
                                drivers/xen-front/blkfront.h include/pvkit/xen/blkfront.h \
                                include/pvkit/blkdev.h xen-guest/xs_proto.h \
-                               tests/unit/fake_blkback.h tests/unit/fake_xenstored.h
+                               tests/unit/fake_blkback.h tests/unit/fake_xenstored.h \
+                               tests/unit/fake_pages.h
 fuzz-blkfront-cflags        := -Itests/unit
 fuzz-blkfront-check-seconds := 45
 $(eval $(call fuzz-target,blkfront))

@@ -5,12 +5,14 @@
 fuzz-netfront-src           := tests/fuzz/fuzz_netfront.c tests/fuzz/fuzz_netfront_drv.c \
                                xen-guest/xs_proto.c xen-guest/xenstore.c xen-guest/xenbus.c \
                                lib/cmdline.c xen-guest/gnttab_retire.c
-fuzz-netfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_netback.c
+fuzz-netfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_netback.c \
+                               tests/unit/fake_pages.c
 fuzz-netfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/netfront.c drivers/xen-front/netfront_ring.c \
                                drivers/xen-front/netfront.h include/pvkit/xen/netfront.h \
                                include/pvkit/netdev.h xen-guest/xs_proto.h \
-                               tests/unit/fake_netback.h tests/unit/fake_xenstored.h
+                               tests/unit/fake_netback.h tests/unit/fake_xenstored.h \
+                               tests/unit/fake_pages.h
 fuzz-netfront-cflags        := -Itests/unit
 fuzz-netfront-check-seconds := 45
 $(eval $(call fuzz-target,netfront))

@@ -4,13 +4,10 @@
  * the frontend (every request, segment and grant is checked; a mistake is a "violation" the
  * tests assert on) and honest unless told otherwise (fbk.fault, hold, reverse).
  */
-#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
@@ -26,145 +23,10 @@
 #include "fake_blkback.h"
 #include "fake_xenstored.h"
 
-/* A freed page is poisoned: under ASan (the unit tests and fuzzers) any access to it is a
- * report; without ASan it is filled with 0x6b so that a use after free shows. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FAKE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define FAKE_ASAN 1
-#endif
-#ifdef FAKE_ASAN
-#include <sanitizer/asan_interface.h>
-#define fake_page_poison(p)	ASAN_POISON_MEMORY_REGION(p, 4096)
-#define fake_page_unpoison(p)	ASAN_UNPOISON_MEMORY_REGION(p, 4096)
-#else
-#define fake_page_poison(p)	memset(p, 0x6b, 4096)
-#define fake_page_unpoison(p)	do { } while (0)
-#endif
-
-#define ARENA_PAGES	8192		/* 32 MiB of "RAM" */
 #define PORT_BASE	100
 #define NR_PORTS	64
 
 struct fbk fbk;
-unsigned int fake_pages_in_use, fake_page_fail_after, fake_bad_frees;
-
-/* ---- pages: a memfd arena, so a page can be mapped a second time elsewhere ------------ */
-
-static int arena_fd = -1;
-static uint8_t *arena;
-/* Pages are handed out lowest first, so that a fuzzer's thousands a second stay in the cache
- * (handing them out in turn over the arena cost it a fifth of its time); but a freed page
- * only once PAGE_QUARANTINE others were freed after it (or none is left): until then it stays
- * poisoned, and a use after free shows. */
-#define PAGE_QUARANTINE	64
-static uint8_t page_used[ARENA_PAGES];
-static uint8_t page_quar[ARENA_PAGES];	/* freed, in the quarantine */
-static unsigned int page_next;		/* no page below it is free: the search starts here */
-static uint16_t quar[PAGE_QUARANTINE];	/* the quarantine, oldest first from quar_head */
-static unsigned int quar_n, quar_head;
-
-/* The oldest page of the quarantine may be handed out again. False if there was none. */
-static bool page_unquarantine(void)
-{
-	unsigned int i;
-
-	if (!quar_n)
-		return false;
-	i = quar[quar_head];
-	quar_head = (quar_head + 1) % PAGE_QUARANTINE;
-	quar_n--;
-	page_quar[i] = 0;
-	page_next = MIN(page_next, i);
-	return true;
-}
-
-static long arena_index(uint64_t pa)
-{
-	uint8_t *va = phys_to_virt(pa);
-
-	if (va < arena || va >= arena + ARENA_PAGES * 4096ul || (va - arena) % 4096)
-		return -1;
-	return (va - arena) / 4096;
-}
-
-int page_alloc(uint64_t *pa)
-{
-	if (fake_page_fail_after && !--fake_page_fail_after)
-		return -ENOMEM;
-	do {
-		for (unsigned int i = page_next; i < ARENA_PAGES; i++) {
-			if (page_used[i] || page_quar[i])
-				continue;
-			page_used[i] = 1;
-			page_next = i + 1;
-			fake_page_unpoison(arena + i * 4096ul);
-			memset(arena + i * 4096ul, 0, 4096);
-			*pa = (uint64_t)(uintptr_t)(arena + i * 4096ul) - KERNEL_VIRT_BASE;
-			fake_pages_in_use++;
-			return 0;
-		}
-	} while (page_unquarantine());
-	return -ENOMEM;
-}
-
-void page_free(uint64_t pa)
-{
-	long i = arena_index(pa);
-
-	if (i < 0 || !page_used[i]) {
-		fake_bad_frees++;
-		return;
-	}
-	page_used[i] = 0;
-	fake_page_poison(arena + i * 4096ul);		/* use after free shows */
-	fake_pages_in_use--;
-	if (quar_n == PAGE_QUARANTINE)
-		page_unquarantine();
-	quar[(quar_head + quar_n++) % PAGE_QUARANTINE] = (uint16_t)i;
-	page_quar[i] = 1;
-}
-
-void *vmap_reserve(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-void vmap_free(void *va, size_t len)
-{
-	munmap(va, len);
-}
-
-int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
-{
-	/* One mmap per run of consecutive arena pages (a ring's pages mostly are), its page
-	 * tables filled at once: a call per page, then a fault per page, made a good part of
-	 * the fuzzer's time. */
-	for (size_t i = 0, run; i < n; i += run) {
-		long idx = arena_index(pas[i]);
-
-		if (idx < 0 || !page_used[idx])
-			return -EINVAL;
-		for (run = 1; i + run < n && arena_index(pas[i + run]) == idx + (long)run &&
-			      page_used[idx + run]; run++)
-			;
-		if (mmap((void *)(va + i * 4096), run * 4096, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, arena_fd, idx * 4096) == MAP_FAILED)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-int vm_unmap(uintptr_t va, size_t len)
-{
-	return mmap((void *)va, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
-	       MAP_FAILED ? -EINVAL : 0;
-}
 
 /* ---- grant table ---------------------------------------------------------------------- */
 
@@ -193,7 +55,7 @@ static void fgnt_freed(uint32_t ref)
 
 int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
 {
-	if (arena_index(pa) < 0)
+	if (fake_page_index(pa) < 0)
 		return -EINVAL;
 	for (uint32_t r = gnt_hint; r < FBK_REFS; r++) {	/* 0-7: the toolstack's */
 		if (gnt[r].used)
@@ -263,7 +125,7 @@ int gnttab_grant_ref(grant_ref_t ref, domid_t_pv domid, uint64_t pa, bool readon
 {
 	struct fgnt *g = ref < FBK_REFS ? &gnt[ref] : NULL;
 
-	if (!g || !g->used || g->deferred || arena_index(pa) < 0) {
+	if (!g || !g->used || g->deferred || fake_page_index(pa) < 0) {
 		gst.bad_ends++;
 		return -EINVAL;
 	}
@@ -590,19 +452,6 @@ static long fbk_get_num(const char *dir, const char *node, long def)
 
 void fbk_reset(void)
 {
-	if (arena_fd < 0) {
-		arena_fd = memfd_create("fbk-arena", 0);
-		if (arena_fd < 0 || ftruncate(arena_fd, ARENA_PAGES * 4096l)) {
-			perror("memfd");
-			exit(2);
-		}
-		arena = mmap(NULL, ARENA_PAGES * 4096ul, PROT_READ | PROT_WRITE, MAP_SHARED,
-			     arena_fd, 0);
-		if (arena == MAP_FAILED) {
-			perror("mmap");
-			exit(2);
-		}
-	}
 	memset(&fbk, 0, sizeof(fbk));		/* fbk.disk stays in disk_buf for fbk_add */
 	memset(gnt, 0, gnt_top * sizeof(gnt[0]));	/* the rest was never granted: zero */
 	memset(pmapped, 0, gnt_top * sizeof(pmapped[0]));

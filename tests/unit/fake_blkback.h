@@ -4,9 +4,8 @@
  * xenstored (fake_xenstored.h): it writes the toolstack's and the backend's xenstore nodes,
  * maps the frontend's grants through a fake grant table, serves the rings on a RAM disk (the
  * blkif protocol, xen/io/blkif.h, as Linux's blkback speaks it) and can be told to misbehave.
- * Also the fake kernel blkfront needs besides xenstore: pages (in a memfd arena, so that a
- * multi-page ring can be mapped contiguously twice, as the real mm does), run-time mappings,
- * grant tables, and the rings' event channels (blkfront's evtchn_* calls are renamed to
+ * Also the fake kernel blkfront needs besides xenstore and pages (fake_pages.h): grant tables,
+ * kernel timers and the rings' event channels (blkfront's evtchn_* calls are renamed to
  * fbk_evtchn_* at build time; the xenstore ring keeps fake_xenstored's).
  */
 #ifndef TESTS_UNIT_FAKE_BLKBACK_H
@@ -16,6 +15,7 @@
 #include <stdint.h>
 #include <xen/event_channel.h>
 #include <xen/io/ring.h>
+#include "fake_pages.h"
 
 #define FBK_DOMID	3		/* the guest */
 #define FBK_MAX_RINGS	8		/* more than blkfront asks for: it must not */
@@ -123,10 +123,7 @@ void fbk_remove(void);
 /** Raise a ring's event without a response (a storm). */
 void fbk_raise_ring(unsigned int ring);
 
-/* The fake kernel around blkfront. */
-extern unsigned int fake_pages_in_use;	/* page_alloc - page_free */
-extern unsigned int fake_page_fail_after;	/* page_alloc fails after this many more (0: never) */
-extern unsigned int fake_bad_frees;	/* page_free of a page not allocated */
+/* The fake kernel around blkfront: pages and mappings in fake_pages.h. */
 /* Grant table. */
 struct fgnt_stats {
 	unsigned int live;		/* granted (or claimed), not ended */

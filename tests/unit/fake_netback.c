@@ -22,106 +22,14 @@
 #include "fake_netback.h"
 #include "fake_xenstored.h"
 
-/* A freed page is poisoned: under ASan (the unit tests and fuzzers) any access to it is a
- * report; without ASan it is filled with 0x6b so that a use after free shows. */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FAKE_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define FAKE_ASAN 1
-#endif
-#ifdef FAKE_ASAN
-#include <sanitizer/asan_interface.h>
-#define fake_page_poison(p)	ASAN_POISON_MEMORY_REGION(p, 4096)
-#define fake_page_unpoison(p)	ASAN_UNPOISON_MEMORY_REGION(p, 4096)
-#else
-#define fake_page_poison(p)	memset(p, 0x6b, 4096)
-#define fake_page_unpoison(p)	do { } while (0)
-#endif
-
-#define ARENA_PAGES	4096		/* 16 MiB of "RAM" */
 #define PORT_BASE	200
 #define NR_PORTS	64
 #define HELD_MAX	1024
 
 struct fnb fnb;
-unsigned int fake_pages_in_use, fake_bad_frees;
 unsigned int fake_netbufs_live;
 
-/* ---- pages ---------------------------------------------------------------------------- */
-
-static uint8_t arena[ARENA_PAGES * 4096ul] __attribute__((aligned(4096)));
-/* Pages are handed out lowest first, so that a fuzzer's thousands a second stay in the cache
- * (handing them out in turn over the arena cost it a fifth of its time); but a freed page
- * only once PAGE_QUARANTINE others were freed after it (or none is left): until then it stays
- * poisoned, and a use after free shows. */
-#define PAGE_QUARANTINE	64
-static uint8_t page_used[ARENA_PAGES];
-static uint8_t page_quar[ARENA_PAGES];	/* freed, in the quarantine */
-static unsigned int page_next;		/* no page below it is free: the search starts here */
-static uint16_t quar[PAGE_QUARANTINE];	/* the quarantine, oldest first from quar_head */
-static unsigned int quar_n, quar_head;
-
-/* The oldest page of the quarantine may be handed out again. False if there was none. */
-static bool page_unquarantine(void)
-{
-	unsigned int i;
-
-	if (!quar_n)
-		return false;
-	i = quar[quar_head];
-	quar_head = (quar_head + 1) % PAGE_QUARANTINE;
-	quar_n--;
-	page_quar[i] = 0;
-	page_next = MIN(page_next, i);
-	return true;
-}
-
-static long arena_index(uint64_t pa)
-{
-	uint8_t *va = phys_to_virt(pa);
-
-	if (va < arena || va >= arena + sizeof(arena) || (va - arena) % 4096)
-		return -1;
-	return (va - arena) / 4096;
-}
-
-int page_alloc(uint64_t *pa)
-{
-	do {
-		for (unsigned int i = page_next; i < ARENA_PAGES; i++) {
-			if (page_used[i] || page_quar[i])
-				continue;
-			page_used[i] = 1;
-			page_next = i + 1;
-			fake_page_unpoison(arena + i * 4096ul);
-			memset(arena + i * 4096ul, 0, 4096);
-			*pa = virt_to_phys(arena + i * 4096ul);
-			fake_pages_in_use++;
-			return 0;
-		}
-	} while (page_unquarantine());
-	return -ENOMEM;
-}
-
-void page_free(uint64_t pa)
-{
-	long i = arena_index(pa);
-
-	if (i < 0 || !page_used[i]) {
-		fake_bad_frees++;
-		return;
-	}
-	page_used[i] = 0;
-	fake_page_poison(arena + i * 4096ul);		/* use after free shows */
-	fake_pages_in_use--;
-	if (quar_n == PAGE_QUARANTINE)
-		page_unquarantine();
-	quar[(quar_head + quar_n++) % PAGE_QUARANTINE] = (uint16_t)i;
-	page_quar[i] = 1;
-}
+/* ---- pages (fake_pages.c) and netbufs --------------------------------------------------- */
 
 /* Frame buffers as the IP stack would hand them out (kernel/net/netdev.c), counted. */
 struct netbuf *netbuf_alloc(uint32_t len, uint32_t headroom)
@@ -171,7 +79,7 @@ static void fgnt_freed(uint32_t ref)
 
 int gnttab_grant_access(domid_t_pv domid, uint64_t pa, bool readonly, grant_ref_t *ref)
 {
-	if (arena_index(pa) < 0 || !page_used[arena_index(pa)])
+	if (!fake_page_allocated(pa))
 		return -EINVAL;
 	for (uint32_t r = gnt_hint; r < FNB_REFS; r++) {
 		if (gnt[r].used)

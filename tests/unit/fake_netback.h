@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <xen/event_channel.h>
+#include "fake_pages.h"
 
 #define FNB_DOMID	5		/* the guest */
 #define FNB_MAX_QUEUES	8		/* more than netfront asks for: it must not */
@@ -104,10 +105,8 @@ int fnb_tx_held_id(void);
 /** The grant of the oldest tx request taken but not answered (still mapped), or -1. */
 int64_t fnb_tx_held_ref(void);
 
-/* The fake kernel around netfront. */
-extern unsigned int fake_pages_in_use;	/* page_alloc - page_free */
+/* The fake kernel around netfront (pages: fake_pages.h). */
 extern unsigned int fake_netbufs_live;	/* netbuf_alloc - netbuf_free */
-extern unsigned int fake_bad_frees;	/* page_free of a page not allocated */
 struct fgnt_stats {
 	unsigned int live;		/* granted, not ended */
 	unsigned int deferred;		/* ended while mapped, still mapped */
