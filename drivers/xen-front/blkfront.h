@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * blkfront's private half (drivers/xen-front/): the per-disk state shared by the xenbus side
- * (blkfront.c) and the ring engine (blkfront_ring.c), for the blkif protocol, xen/io/blkif.h.
+ * (blkfront.c), the ring engine (blkfront_ring.c) and the bounce pool (blkfront_pool.c), for
+ * the blkif protocol, xen/io/blkif.h.
  *
  * Contexts. The event handler (interrupt context) only consumes responses, copies read data
  * out of the bounce pages and completes requests. Of gnttab it calls only gnttab_grant_ref
@@ -146,7 +147,7 @@ struct blkfront_dev {
 	unsigned int split_pages;	/* reads above this go as parts of it (0: never) */
 	uint64_t timeout_ns;		/* a request unanswered this long fails (fixed at connect) */
 	struct blkfront_queue queues[BLKFRONT_MAX_QUEUES];	/* [0, nr_queues) set up */
-	/* The bounce pool (blkfront_ring.c): */
+	/* The bounce pool (blkfront_pool.c): */
 	struct blkfront_page pool[BLKFRONT_POOL_PAGES];	/* [0, pool_size) allocated */
 	unsigned int pool_size;		/* pages allocated */
 	uint16_t ready, done, unused;	/* list heads: READY (LIFO), DONE, FREE */
@@ -164,7 +165,7 @@ struct blkfront_dev {
 	uint64_t timeouts, late_responses, split;
 };
 
-/* ---- blkfront_ring.c: rings, bounce pool, requests, responses ------------------------- */
+/* ---- blkfront_ring.c: rings, requests, responses --------------------------------------- */
 
 /** Set up ring @i of @d (2^d->ring_order pages, granted, mapped; an unbound port with our
  * handler, still masked). Return: 0 or -errno, with nothing left to undo. */
@@ -173,19 +174,6 @@ int blkfront_queue_setup(struct blkfront_dev *d, unsigned int i);
  * backend unmaps each: gnttab_retire_page). Task context. */
 void blkfront_queue_release(struct blkfront_queue *q);
 
-/** Allocate up to BLKFRONT_POOL_PAGES bounce pages (at least @min) and give each its
- * reference (persistent: a writable grant; else a claimed one that grants nothing).
- * Return: 0, -ENOMEM, or -ENOSPC (no references; nothing left to undo). Task context. */
-int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min);
-/** Task context: pages the backend still mapped at completion revoked (or retired and
- * replaced), pages without a reference given one. Returns how many pages it settled or
- * armed (0: nothing to do, or the grant table is full: the idle loop may halt). */
-unsigned int blkfront_pool_upkeep(struct blkfront_dev *d);
-/** Task context: retire every page with its reference (freed now, or once the backend
- * lets go of that page: gnttab_retire_page), free the others. */
-void blkfront_pool_release(struct blkfront_dev *d);
-/** Pool pages whose grant lets the backend map them now (persistent: all). */
-unsigned int blkfront_pool_granted(const struct blkfront_dev *d);
 /** Pool pages a request of @pages data pages takes (data and indirect pages), and in
  * *@parts the ring requests it becomes (reads above split_pages go in parts). */
 unsigned int blkfront_rq_pages(const struct blkfront_dev *d, bool read, unsigned int pages,
@@ -208,6 +196,33 @@ void blkfront_mark_broken(struct blkfront_dev *d, const char *why);
 void blkfront_watchdog_stop(struct blkfront_dev *d);
 /** Are we inside blkfront_ring_event or the watchdog (interrupt context)? */
 bool blkfront_in_handler(void);
+
+/* ---- blkfront_pool.c: the bounce pool and its grants ----------------------------------- */
+
+/** Allocate up to BLKFRONT_POOL_PAGES bounce pages (at least @min) and give each its
+ * reference (persistent: a writable grant; else a claimed one that grants nothing).
+ * Return: 0, -ENOMEM, or -ENOSPC (no references; nothing left to undo). Task context. */
+int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min);
+/** Task context: pages the backend still mapped at completion revoked (or retired and
+ * replaced), pages without a reference given one. Returns how many pages it settled or
+ * armed (0: nothing to do, or the grant table is full: the idle loop may halt). */
+unsigned int blkfront_pool_upkeep(struct blkfront_dev *d);
+/** Task context: retire every page with its reference (freed now, or once the backend
+ * lets go of that page: gnttab_retire_page), free the others. */
+void blkfront_pool_release(struct blkfront_dev *d);
+/** Pool pages whose grant lets the backend map them now (persistent: all). */
+unsigned int blkfront_pool_granted(const struct blkfront_dev *d);
+/* Shared with the ring engine, which builds and finishes requests: the two ends of a
+ * request's life in the pool. Both run in any context, the event handler included (a
+ * page list and gnttab_grant_ref/gnttab_revoke_ref only); the caller keeps interrupts off,
+ * as the upkeep does around each list operation. */
+/** Take @n READY pages (the caller checked nr_ready) as a chain in order, granted for this
+ * request (@readonly: the backend only reads them) unless the grants are persistent.
+ * Returns the first page of the chain. */
+uint16_t blkfront_pages_take(struct blkfront_dev *d, unsigned int n, bool readonly);
+/** Give back a completed request's chain from @first: READY again, or DONE for the upkeep
+ * if the backend still maps a page (not persistent). */
+void blkfront_pages_put(struct blkfront_dev *d, uint16_t first);
 
 /* ---- blkfront.c ------------------------------------------------------------------------- */
 

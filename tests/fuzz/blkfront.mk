@@ -3,6 +3,7 @@
 # docs/blkfront.md) with the real xenstore client and xenbus against the unit tests' fake
 # xenstored and fake blkback. Seeds in tests/fuzz/corpus-blkfront (written by its mkseeds.py).
 fuzz-blkfront-src           := tests/fuzz/fuzz_blkfront.c tests/fuzz/fuzz_blkfront_drv.c \
+                               drivers/xen-front/blkfront_pool.c \
                                drivers/xen-front/blkfront_vdev.c xen-guest/xs_proto.c \
                                xen-guest/xenstore.c xen-guest/xenbus.c lib/cmdline.c \
                                xen-guest/gnttab_retire.c
