@@ -28,8 +28,9 @@ struct xen_pv_p2m_info {
 /**
  * xen_pv_p2m_init() - build the frame lists over start_info's mfn_list and publish them in
  * shared_info (arch.max_pfn, arch.pfn_to_mfn_frame_list_list). Once at PV boot, after mm_init.
- * Return: 0, -EINVAL (mfn_list not page-aligned), -E2BIG (more pfns than 3 levels reach),
- * -ENOMEM (no frames for the lists), -EALREADY (published already: use rebuild).
+ * Return: 0, -ENODEV (shared_info not mapped), -EINVAL (no p2m, or mfn_list not
+ * page-aligned), -E2BIG (more pfns than 3 levels reach), -ENOMEM (no frames for the lists),
+ * -EALREADY (published already: use rebuild). On failure nothing is allocated or published.
  */
 int xen_pv_p2m_init(void);
 
@@ -37,7 +38,9 @@ int xen_pv_p2m_init(void);
  * xen_pv_p2m_rebuild() - write every list entry again from the p2m's current MFNs and publish
  * again: after a resume every frame (ours included) has a new MFN and shared_info is a new
  * page. Takes start_info's nr_pages again (more or fewer L2 pages as needed).
- * Return: 0 or -errno as xen_pv_p2m_init (on failure the lists are as before).
+ * It publishes into xen_shared_info as it is then (the caller maps the new one first).
+ * Return: 0 or -ENODEV, -EINVAL, -E2BIG, -ENOMEM as xen_pv_p2m_init; on failure the lists
+ * and what is published stay as they were.
  */
 int xen_pv_p2m_rebuild(void);
 
