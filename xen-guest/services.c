@@ -9,18 +9,42 @@
 #include <pvkit/idle.h>
 #include <pvkit/xen/console.h>
 #include <pvkit/xen/gnttab.h>
+#include <pvkit/xen/p2m.h>
 #include <pvkit/xen/xen.h>
 #include <pvkit/xen/xenstore.h>
 
 static struct idle_poller xencons_poller = { .name = "xencons", .poll = xencons_poll };
 static struct idle_poller xs_poller = { .name = "xenstore", .poll = xs_poll };
 
+#ifdef CONFIG_XEN_PV
+/* The guest runs without it; only saving it (xl save, migrate) needs it: say so, go on. */
+static void xen_pv_p2m_publish_boot(void)
+{
+	struct xen_pv_p2m_info info;
+	int err;
+
+	err = xen_pv_p2m_init();
+	if (!err)
+		err = xen_pv_p2m_info(&info);
+	if (err) {
+		printk("pvkit: warning: p2m not published (%d): xl save cannot work\n", err);
+		return;
+	}
+	printk("pvkit: p2m published max_pfn=%lu frames=%u leaves=%lu\n", info.max_pfn,
+	       1 + info.l2_pages, info.leaves);
+}
+#endif
+
 int xen_services_init(const struct boot_info *bi)
 {
 	int err = 0;
 
+#ifdef CONFIG_XEN_PV
+	if (bi->env == BOOT_XEN_PV)
+		xen_pv_p2m_publish_boot();	/* issue 13: the P2M for xl save (a warning) */
+#endif
+
 	/* Each step: one call, one comment; a failure names itself and stops the rest. */
-	(void)bi;
 
 	err = gnttab_init(bi);			/* issue 5: grant table v1, first frame mapped */
 	if (err) {
