@@ -3,10 +3,15 @@
 # One long libFuzzer run per target, then what it found folded into the committed corpus
 # (docs/testing.md "Fuzzing"). `make fuzz` and `make fuzz-long` call it; it also runs alone:
 #
-#   tests/fuzz/longrun.sh [-B build] [-r RUNS | -t SECS] [-d DIR] [-s SEEDS] [-n | -M] NAME...
+#   tests/fuzz/longrun.sh [-B build] [-r RUNS [-c CHUNK] | -t SECS] [-d DIR] [-s SEEDS] [-n | -M]
+#                         NAME...
 #
 #   -B build    where the fuzzers are ($B/tests/fuzz/fuzz_<name>; `make fuzz-build` makes them)
 #   -r RUNS     run to RUNS executions (libFuzzer -runs)
+#   -c CHUNK    with -r: in libFuzzer runs of CHUNK executions each, counted in DIR/chunks, to
+#               RUNS in all; a later call with the same DIR goes on from that count, so a run
+#               killed (a reboot, a stopped machine) loses only its last chunk. The line then
+#               gives the totals over every chunk. Remove DIR/chunks to count from 0 again.
 #   -t SECONDS  run for SECONDS (-max_total_time; the default, 600, when -r is not given)
 #   -d DIR      the run's directory (default $B/fuzz/long/<name>; several names: DIR/<name>):
 #               fuzz.log (libFuzzer's output), corpus/ (what it keeps: a later run with the same
@@ -32,11 +37,12 @@ usage() {
 	exit 2
 }
 
-B=build RUNS= SECS= DIR= SEEDS= MERGE=1 RUN=1
-while getopts B:r:t:d:s:nMh o; do
+B=build RUNS= SECS= DIR= SEEDS= MERGE=1 RUN=1 CHUNK=
+while getopts B:r:c:t:d:s:nMh o; do
 	case $o in
 	B) B=$OPTARG ;;
 	r) RUNS=$OPTARG ;;
+	c) CHUNK=$OPTARG ;;
 	t) SECS=$OPTARG ;;
 	d) DIR=$OPTARG ;;
 	s) SEEDS=$OPTARG ;;
@@ -48,6 +54,7 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
 [ -n "$SEEDS" ] && [ $# -gt 1 ] && { echo "longrun: -s with one target only" >&2; exit 2; }
+[ -n "$CHUNK" ] && [ -z "$RUNS" ] && { echo "longrun: -c needs -r" >&2; exit 2; }
 [ -z "$RUNS$SECS" ] && SECS=600
 # As FUZZ_OPTS in tests/fuzz/Makefile and scripts/testrun.py: a 10 s hang or 1 GiB is a finding.
 OPTS="-timeout=10 -rss_limit_mb=1024 -print_final_stats=1"
@@ -93,6 +100,51 @@ merge() {
 	rm -rf "$tmp" "$tmp.seeds" "$tmp.run"
 }
 
+# One libFuzzer run of target $name in $dir with limit $1. Sets done ("N runs in S s" from
+# libFuzzer's Done line, empty without one), rate, cov, ok (1: exit 0, a Done line, no new
+# finding) and failed (why not, for the line).
+run_once() {
+	before=$(ls "$dir" | grep -c -e "^$name-")
+	"$bin" $1 $OPTS -artifact_prefix="$dir/$name-" "$dir/corpus" "$seeds" \
+		>"$dir/fuzz.log" 2>&1
+	rc=$?
+	done=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' \
+		"$dir/fuzz.log")
+	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz.log")
+	last=$(grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -1)
+	cov=$(echo "$last" | sed -n \
+		's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1, ft \2, kept \3/p')
+	after=$(ls "$dir" | grep -c -e "^$name-")
+	ok=1 failed=
+	if [ $rc -ne 0 ] || [ -z "$done" ] || [ "$after" -ne "$before" ]; then
+		ok=0
+		failed="FAILED: exit $rc, findings: $(ls "$dir" | grep -e "^$name-" |
+			tr '\n' ' ')(log: $dir/fuzz.log)"
+	fi
+}
+
+# Chunks of $CHUNK runs until $dir/chunks adds up to $RUNS (see -c). Each finished chunk is a
+# line "<runs> <seconds> <cov, ft, kept>" there and its log is kept as fuzz.log.<n>.
+run_chunks() {
+	while :; do
+		total=$(awk '{ r += $1 } END { print r + 0 }' "$dir/chunks" 2>/dev/null || echo 0)
+		[ "$total" -ge "$RUNS" ] && break
+		left=$((RUNS - total))
+		run_once -runs=$((left < CHUNK ? left : CHUNK))
+		if [ $ok -ne 1 ]; then
+			line="$total runs in earlier chunks; this chunk $failed"
+			status=1
+			return
+		fi
+		echo "$(echo "$done" | sed 's/ runs in / /; s/ s$//') $cov" >>"$dir/chunks"
+		mv "$dir/fuzz.log" "$dir/fuzz.log.$(wc -l <"$dir/chunks")"
+	done
+	line=$(awk '{ r += $1; t += $2; c = $0 } END {
+		sub(/^[0-9]+ [0-9]+ /, "", c)
+		printf "%d runs in %d s (%d chunks, %.0f exec/s), last chunk: %s", r, t, NR,
+			t ? r / t : 0, c }' "$dir/chunks")
+}
+
 status=0
 for name in "$@"; do
 	bin=$B/tests/fuzz/fuzz_$name
@@ -112,25 +164,13 @@ for name in "$@"; do
 	fi
 	mkdir -p "$dir/corpus"
 	line=
-	if [ -n "$RUN" ]; then
+	if [ -n "$RUN" ] && [ -n "$CHUNK" ]; then
+		run_chunks
+	elif [ -n "$RUN" ]; then
 		if [ -n "$RUNS" ]; then limit=-runs=$RUNS; else limit=-max_total_time=$SECS; fi
-		before=$(ls "$dir" | grep -c -e "^$name-")
-		"$bin" $limit $OPTS -artifact_prefix="$dir/$name-" "$dir/corpus" "$seeds" \
-			>"$dir/fuzz.log" 2>&1
-		rc=$?
-		done=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' \
-			"$dir/fuzz.log")
-		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/fuzz.log")
-		last=$(grep -E '^#[0-9]+' "$dir/fuzz.log" | tail -1)
-		cov=$(echo "$last" | sed -n \
-			's/.* cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1, ft \2, kept \3/p')
-		after=$(ls "$dir" | grep -c -e "^$name-")
+		run_once "$limit"
 		line="${done:-no Done line} (${rate:-?} exec/s), ${cov:-no status line}"
-		if [ $rc -ne 0 ] || [ -z "$done" ] || [ "$after" -ne "$before" ]; then
-			line="$line; FAILED: exit $rc, findings: $(ls "$dir" | grep -e "^$name-" |
-				tr '\n' ' ')(log: $dir/fuzz.log)"
-			status=1
-		fi
+		[ $ok -eq 1 ] || { line="$line; $failed"; status=1; }
 	fi
 	if [ -n "$MERGE" ]; then
 		if merge; then
