@@ -27,13 +27,15 @@
 #define xen_wmb()	__sync_synchronize()
 #include <xen/io/blkif.h>
 #include "../../xen-guest/xs_proto.h"
+#include "blk_io.h"
 #include "fake_blkback.h"
 #include "fake_xenstored.h"
 #include "unit.h"
 
 #define VDEV_A		51712		/* xvda */
 #define VDEV_B		51728		/* xvdb */
-#define MAX_IO		40
+#define MAX_IO		40		/* requests the full-ring case prepares at most */
+_Static_assert(MAX_IO <= BLK_IO_MAX, "blk_io.h holds MAX_IO requests");
 
 /* ---- the kernel around blkfront: block layer registry, idle pollers, printk ----------- */
 
@@ -146,97 +148,6 @@ static void in_child(void (*fn)(void))
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
-
-struct io {
-	struct blk_request rq;
-	uint64_t frames[BLK_MAX_SEGS];
-	int status;			/* of the completion */
-	unsigned int done;		/* completions: must end at 1 */
-};
-
-static struct io ios[MAX_IO];
-
-static void io_done(struct blk_request *rq, int status)
-{
-	struct io *io = rq->ctx;
-
-	io->status = status;
-	io->done++;
-}
-
-static uint8_t pat(uint64_t sector, unsigned int byte, unsigned int tag)
-{
-	return (uint8_t)(sector * 131 + byte * 7 + tag * 29 + (byte >> 8));
-}
-
-/* Request @i: @op of @n sectors at @sector in whole pages (the last one partly); writes get
- * pattern @tag. Segments may start inside a page when @offset (sectors) is given. */
-static struct blk_request *io_prep(unsigned int i, enum blk_op op, uint64_t sector, uint32_t n,
-				   unsigned int tag)
-{
-	struct io *io = &ios[i];
-	struct blk_request *rq = &io->rq;
-	bool data = op == BLK_READ || op == BLK_WRITE || op == BLK_WRITE_BARRIER;
-
-	for (unsigned int k = 0; k < BLK_MAX_SEGS; k++)
-		if (io->frames[k]) {
-			page_free(io->frames[k]);
-			io->frames[k] = 0;
-		}
-	memset(rq, 0, sizeof(*rq));
-	io->status = 1;
-	io->done = 0;
-	rq->op = op;
-	rq->sector = sector;
-	rq->nr_sectors = n;
-	rq->done = io_done;
-	rq->ctx = io;
-	for (uint32_t s = 0; data && s < n; s += 8) {
-		unsigned int k = s / 8;
-		uint8_t *p;
-
-		CHECK(page_alloc(&io->frames[k]) == 0);
-		p = phys_to_virt(io->frames[k]);
-		rq->segs[k] = (struct blk_seg){ io->frames[k], 0, MIN(n - s, 8u) * 512 };
-		rq->nr_segs++;
-		for (unsigned int b = 0; op != BLK_READ && b < rq->segs[k].len; b++)
-			p[b] = pat(sector + s + b / 512, b % 512, tag);
-	}
-	return rq;
-}
-
-static void io_free_all(void)
-{
-	for (unsigned int i = 0; i < MAX_IO; i++)
-		for (unsigned int k = 0; k < BLK_MAX_SEGS; k++)
-			if (ios[i].frames[k]) {
-				page_free(ios[i].frames[k]);
-				ios[i].frames[k] = 0;
-			}
-}
-
-/* Does request @i's buffer hold pattern @tag? */
-static bool io_holds(unsigned int i, unsigned int tag)
-{
-	const struct blk_request *rq = &ios[i].rq;
-
-	for (uint32_t k = 0; k < rq->nr_segs; k++) {
-		const uint8_t *p = phys_to_virt(rq->segs[k].pa);
-
-		for (uint32_t b = 0; b < rq->segs[k].len; b++)
-			if (p[b] != pat(rq->sector + k * 8 + b / 512, b % 512, tag))
-				return false;
-	}
-	return true;
-}
-
-static bool disk_holds(uint64_t sector, uint32_t n, unsigned int tag)
-{
-	for (uint64_t b = 0; b < n * 512ull; b++)
-		if (fbk.disk[sector * 512 + b] != pat(sector + b / 512, b % 512, tag))
-			return false;
-	return true;
-}
 
 /* Submit request @i and let the backend run until it completes. */
 static int run(struct blkdev *d, unsigned int i)

@@ -26,12 +26,12 @@
 #define xen_wmb()	__sync_synchronize()
 #include <xen/io/blkif.h>
 #include "../../xen-guest/xs_proto.h"
+#include "blk_io.h"
 #include "fake_blkback.h"
 #include "fake_xenstored.h"
 #include "unit.h"
 
 #define VDEV_A		51712		/* xvda */
-#define MAX_IO		64
 
 /* ---- the kernel around blkfront: block layer registry, idle poller --------------------- */
 
@@ -119,103 +119,6 @@ static void in_child(void (*fn)(void))
 #define CHILD(fn) static void fn##_case(void) { in_child(fn); }
 
 /* ---- requests ---------------------------------------------------------------------------- */
-
-struct io {
-	struct blk_request rq;
-	uint64_t frames[BLK_MAX_SEGS];
-	int status;			/* of the completion */
-	unsigned int done;		/* completions: must end at 1 */
-};
-
-static struct io ios[MAX_IO];
-
-static void io_done(struct blk_request *rq, int status)
-{
-	struct io *io = rq->ctx;
-
-	io->status = status;
-	io->done++;
-}
-
-static uint8_t pat(uint64_t sector, unsigned int byte, unsigned int tag)
-{
-	return (uint8_t)(sector * 131 + byte * 7 + tag * 29 + (byte >> 8));
-}
-
-/* Request @i: @op of @n sectors at @sector in whole pages; writes carry pattern @tag. */
-static struct blk_request *io_prep(unsigned int i, enum blk_op op, uint64_t sector, uint32_t n,
-				   unsigned int tag)
-{
-	struct io *io = &ios[i];
-	struct blk_request *rq = &io->rq;
-	bool data = op == BLK_READ || op == BLK_WRITE || op == BLK_WRITE_BARRIER;
-
-	for (unsigned int k = 0; k < BLK_MAX_SEGS; k++)
-		if (io->frames[k]) {
-			page_free(io->frames[k]);
-			io->frames[k] = 0;
-		}
-	memset(rq, 0, sizeof(*rq));
-	io->status = 1;
-	io->done = 0;
-	rq->op = op;
-	rq->sector = sector;
-	rq->nr_sectors = n;
-	rq->done = io_done;
-	rq->ctx = io;
-	for (uint32_t s = 0; data && s < n; s += 8) {
-		unsigned int k = s / 8;
-		uint8_t *p;
-
-		CHECK(page_alloc(&io->frames[k]) == 0);
-		p = phys_to_virt(io->frames[k]);
-		rq->segs[k] = (struct blk_seg){ io->frames[k], 0, MIN(n - s, 8u) * 512 };
-		rq->nr_segs++;
-		for (unsigned int b = 0; op != BLK_READ && b < rq->segs[k].len; b++)
-			p[b] = pat(sector + s + b / 512, b % 512, tag);
-	}
-	return rq;
-}
-
-static void io_free_all(void)
-{
-	for (unsigned int i = 0; i < MAX_IO; i++)
-		for (unsigned int k = 0; k < BLK_MAX_SEGS; k++)
-			if (ios[i].frames[k]) {
-				page_free(ios[i].frames[k]);
-				ios[i].frames[k] = 0;
-			}
-}
-
-static bool io_holds(unsigned int i, unsigned int tag)
-{
-	const struct blk_request *rq = &ios[i].rq;
-
-	for (uint32_t k = 0; k < rq->nr_segs; k++) {
-		const uint8_t *p = phys_to_virt(rq->segs[k].pa);
-
-		for (uint32_t b = 0; b < rq->segs[k].len; b++)
-			if (p[b] != pat(rq->sector + k * 8 + b / 512, b % 512, tag))
-				return false;
-	}
-	return true;
-}
-
-static bool disk_holds(uint64_t sector, uint32_t n, unsigned int tag)
-{
-	for (uint64_t b = 0; b < n * 512ull; b++)
-		if (fbk.disk[sector * 512 + b] != pat(sector + b / 512, b % 512, tag))
-			return false;
-	return true;
-}
-
-static bool disk_zero(uint64_t sector, uint32_t n)
-{
-	for (uint64_t b = 0; b < n * 512ull; b++)
-		if (fbk.disk[sector * 512 + b])
-			return false;
-	return true;
-}
 
 /* Submit request @i and let the backend run until it completes. */
 static int run(struct blkdev *d, unsigned int i)
@@ -320,9 +223,9 @@ static void depth_child(bool persistent, unsigned int split_kib, int indirect)
 	depth = d->queue_depth;
 	sectors = d->max_segs * 8;
 	st = stats(d);
-	CHECKF(depth >= 1 && depth < MAX_IO && depth <= st.queues * st.max_in_flight_per_queue,
+	CHECKF(depth >= 1 && depth < BLK_IO_MAX && depth <= st.queues * st.max_in_flight_per_queue,
 	       "depth %u", depth);
-	depth = MIN(depth, MAX_IO - 1u);		/* (a wrong one still fails below) */
+	depth = MIN(depth, BLK_IO_MAX - 1u);		/* (a wrong one still fails below) */
 	fbk.hold = true;
 	for (unsigned int i = 0; i < depth; i++) {
 		enum blk_op op = i & 1 ? BLK_READ : BLK_WRITE;
