@@ -228,13 +228,15 @@ def suite_fuzz(r):
 # ---- harness ----------------------------------------------------------------------------
 
 def suite_harness(r):
-    """The judges on canned input: scripts/harness.py (guest consoles) and make bench's
-    aggregation, scripts/bench/bench.py --parse-only (scripts/bench/test_bench.py)."""
-    for name, script, what in (('judge', 'test_harness.py', 'judge'),
-                               ('bench', os.path.join('bench', 'test_bench.py'), 'bench.py')):
+    """The judges on canned input: scripts/harness.py (guest consoles), make bench's
+    aggregation, scripts/bench/bench.py --parse-only (scripts/bench/test_bench.py), and the
+    long fuzz runs' driver with a fake fuzzer (tests/fuzz/test_longrun.py)."""
+    for name, script, what in (('judge', 'scripts/test_harness.py', 'judge'),
+                               ('bench', 'scripts/bench/test_bench.py', 'bench.py'),
+                               ('longrun', 'tests/fuzz/test_longrun.py', 'longrun.sh')):
         log = r.log_path('harness', name)
-        status, text = run_logged([sys.executable, os.path.join(SRC, 'scripts', script)],
-                                  log, timeout=300)
+        status, text = run_logged([sys.executable, os.path.join(SRC, script)], log,
+                                  timeout=300)
         for line in text.splitlines():
             m = harness.TEST_RE.match(line)
             if m:
