@@ -54,6 +54,13 @@ done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
 [ -n "$SEEDS" ] && [ $# -gt 1 ] && { echo "longrun: -s with one target only" >&2; exit 2; }
+# Counts are positive integers: a -c 0 would loop for ever, a word would break the arithmetic.
+for v in "r:$RUNS" "c:$CHUNK" "t:$SECS"; do
+	case ${v#?:} in
+	'') ;;
+	0* | *[!0-9]*) echo "longrun: -${v%%:*} wants a positive number, not '${v#?:}'" >&2; exit 2 ;;
+	esac
+done
 [ -n "$CHUNK" ] && [ -z "$RUNS" ] && { echo "longrun: -c needs -r" >&2; exit 2; }
 [ -z "$RUNS$SECS" ] && SECS=600
 # As FUZZ_OPTS in tests/fuzz/Makefile and scripts/testrun.py: a 10 s hang or 1 GiB is a finding.

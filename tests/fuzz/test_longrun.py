@@ -130,7 +130,7 @@ def killed_not_counted():
 
 
 def plain_runs_unchanged():
-    """without -c: one run to -r (or -t), its own line; -c without -r is a usage error"""
+    """without -c: one run to -r (or -t); -c without -r, or a count not > 0, is a usage error"""
     t = Tree()
     rc, out = t.longrun("-r", "700")
     assert rc == 0 and t.calls() == [700], (out, t.calls())
@@ -139,6 +139,10 @@ def plain_runs_unchanged():
     assert not os.path.exists(os.path.join(t.dir, "chunks"))
     rc, out = t.longrun("-c", "10")
     assert rc == 2 and "-c needs -r" in out, out
+    for bad in (("-r", "100", "-c", "0"), ("-r", "1e6"), ("-t", "-5"), ("-r", "10", "-c", "x")):
+        rc, out = t.longrun(*bad)
+        assert rc == 2 and "wants a positive number" in out, (bad, out)
+    assert t.calls() == [700], t.calls()
 
 
 CASES = [chunks_add_up, second_call_goes_on, crash_not_counted, killed_not_counted,
