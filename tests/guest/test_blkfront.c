@@ -272,78 +272,114 @@ static int bf_read_twice(struct blkdev *dev, uint64_t lba, uint32_t n)
 	return 0;
 }
 
-/* Reads in flight at once, one page each: the request and its completion. Static, so that
- * one completing after a timeout lands in live memory (its page is then never freed). */
-static struct bf_par {
-	struct blk_request rq;		/* the request */
-	uint64_t frame;			/* its page */
+/* ---- requests in flight at once ----------------------------------------------------------- */
+
+#define FLIGHT_MAX	MAX(PAR_READS, QD_MAX)
+
+/*
+ * A batch of requests in flight at once (bf_par_reads, test_queue_depth): each request and
+ * its completion. Static, so that one completing after a timeout lands in live memory; after a
+ * timeout no batch runs again (the driver may still hold those requests and their pages, which
+ * are then never freed).
+ */
+static struct bf_flight {
+	struct blk_request rq;		/* set by the caller, but for done and ctx */
 	volatile int status;		/* its completion's, 1 while in flight */
-	volatile unsigned int calls;	/* done() calls: must end up exactly 1 */
-} par[PAR_READS];
-static volatile unsigned int par_done;
-static bool par_stale;			/* a wait timed out: the driver may still hold them */
+	volatile unsigned int calls;	/* done() calls in this batch: must end up exactly 1 */
+} flight[FLIGHT_MAX];
+static volatile unsigned int flight_done;	/* completions in this batch */
+static bool flight_stale;		/* a batch timed out */
 
-static void bf_par_done(struct blk_request *rq, int status)
+static void bf_flight_done(struct blk_request *rq, int status)
 {
-	struct bf_par *p = rq->ctx;
+	struct bf_flight *f = rq->ctx;
 
-	p->status = status;
-	p->calls++;
-	par_done++;
+	f->status = status;
+	f->calls++;
+	flight_done++;
 }
 
-static bool bf_par_reached(void *ctx)
+static bool bf_flight_reached(void *ctx)
 {
-	return par_done >= *(unsigned int *)ctx;
+	return flight_done >= *(unsigned int *)ctx;
 }
 
 /*
- * @k one-page reads from sector 0 on, all in flight at once (submitted with interrupts off):
- * each accepted, completed exactly once, with what one read of the same sectors (io's pages,
- * read by the caller) gave; together they went over every ring (blkfront takes rings round
- * robin).
+ * flight[0..@k) (@what: "read", "write"), submitted back to back with interrupts off (no
+ * completion can free a slot or a page between them): each must be accepted, then each
+ * completes exactly once, with 0.
  */
-static int bf_par_reads(struct blkdev *dev, unsigned int k)
+static int bf_flight_run(struct blkdev *dev, unsigned int k, const char *what)
 {
-	struct blkfront_stats st0, st1;
-	unsigned int n = 0, bad_calls = 0;
+	unsigned int n = 0, bad = 0;
 	unsigned long fl;
 	int err = 0;
 
-	blkfront_get_stats(dev, &st0);
-	par_done = 0;
+	ST_CHECK(!flight_stale, "%s: %u %ss at once after a batch that timed out", dev->name, k,
+		 what);
+	ST_CHECK(k <= FLIGHT_MAX, "%s: %u %ss at once, more than %u", dev->name, k, what,
+		 FLIGHT_MAX);
+	flight_done = 0;
 	fl = pv_irq_save();
 	for (; n < k && !err; n++) {
-		struct bf_par *p = &par[n];
+		struct bf_flight *f = &flight[n];
 
-		memset(&p->rq, 0, offsetof(struct blk_request, segs));
-		p->rq.op = BLK_READ;
-		p->rq.sector = n * 8ull;
-		p->rq.nr_sectors = 8;
-		p->rq.nr_segs = 1;
-		p->rq.segs[0] = (struct blk_seg){ p->frame, 0, PAGE_SIZE };
-		p->rq.done = bf_par_done;
-		p->rq.ctx = p;
-		p->status = 1;
-		p->calls = 0;
-		err = blkdev_submit(dev, &p->rq);
+		f->rq.done = bf_flight_done;
+		f->rq.ctx = f;
+		f->status = 1;
+		f->calls = 0;
+		err = blkdev_submit(dev, &f->rq);
 	}
 	pv_irq_restore(fl);
 	if (err)
 		n--;
-	if (wait_until(bf_par_reached, &n, IO_TIMEOUT)) {
-		par_stale = true;
-		ST_CHECK(false, "%s: %u of %u reads completed", dev->name, par_done, n);
+	if (wait_until(bf_flight_reached, &n, IO_TIMEOUT)) {
+		flight_stale = true;
+		ST_CHECK(false, "%s: %u of %u %ss completed", dev->name, flight_done, n, what);
 	}
-	ST_CHECK(!err, "%s: read %u of %u in flight: %d", dev->name, n + 1, k, err);
+	ST_CHECK(!err, "%s: %s %u of %u in flight at once refused: %d", dev->name, what, n + 1,
+		 k, err);
 	for (unsigned int i = 0; i < n; i++) {
-		bad_calls += par[i].calls != 1;
-		ST_CHECK(!par[i].status, "%s: read %u: %d", dev->name, i, par[i].status);
-		ST_CHECK(!memcmp(phys_to_virt(par[i].frame), bf_io_sector(i * 8), PAGE_SIZE),
+		bad += flight[i].calls != 1;
+		ST_CHECK(!flight[i].status, "%s: %s %u: %d", dev->name, what, i, flight[i].status);
+	}
+	ST_CHECK(!bad, "%s: %u %ss completed other than once", dev->name, bad, what);
+	ST_CHECK(flight_done == n, "%s: %u completions for %u %ss", dev->name, flight_done, n,
+		 what);
+	return 0;
+}
+
+/* A bf_par_reads read's page. */
+static uint64_t par_frame[PAR_READS];
+
+/*
+ * @k one-page reads from sector 0 on, all in flight at once: each accepted, completed exactly
+ * once, with what one read of the same sectors (io's pages, read by the caller) gave; together
+ * they went over every ring (blkfront takes rings round robin).
+ */
+static int bf_par_reads(struct blkdev *dev, unsigned int k)
+{
+	struct blkfront_stats st0, st1;
+	int err;
+
+	blkfront_get_stats(dev, &st0);
+	for (unsigned int i = 0; i < k; i++) {
+		struct blk_request *rq = &flight[i].rq;
+
+		memset(rq, 0, offsetof(struct blk_request, segs));
+		rq->op = BLK_READ;
+		rq->sector = i * 8ull;
+		rq->nr_sectors = 8;
+		rq->nr_segs = 1;
+		rq->segs[0] = (struct blk_seg){ par_frame[i], 0, PAGE_SIZE };
+	}
+	err = bf_flight_run(dev, k, "read");
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < k; i++)
+		ST_CHECK(!memcmp(phys_to_virt(par_frame[i]), bf_io_sector(i * 8), PAGE_SIZE),
 			 "%s: read %u (sector %u) brought other data than one read", dev->name, i,
 			 i * 8);
-	}
-	ST_CHECK(!bad_calls, "%s: %u reads completed other than once", dev->name, bad_calls);
 	blkfront_get_stats(dev, &st1);
 	ST_CHECK(st1.max_in_flight >= k, "%s: at most %lu in flight", dev->name,
 		 st1.max_in_flight);
@@ -418,7 +454,7 @@ static int bf_undescribed_checks(struct blkdev *dev, uint32_t n)
 	err = bf_io_run(dev, BLK_READ, 0, k * 8, false);	/* what one read gives */
 	ST_CHECK(!err, "%s: reading the first %u pages: %d", dev->name, k, err);
 	for (unsigned int i = 0; i < k; i++)
-		if (!par[i].frame && page_alloc(&par[i].frame))
+		if (!par_frame[i] && page_alloc(&par_frame[i]))
 			ST_CHECK(false, "no memory for %u reads", k);
 	err = bf_par_reads(dev, k);
 	if (!err)
@@ -475,10 +511,10 @@ static int test_described(const struct boot_info *bi)
 		if (modes[i] && !present[i])
 			printk("#   xvd%c: described %s, not attached (yet)\n", 'a' + i,
 			       modes[i] == 'o' ? "ro" : "rw");
-	for (unsigned int i = 0; i < PAR_READS && !par_stale; i++) {
-		if (par[i].frame)
-			page_free(par[i].frame);
-		par[i].frame = 0;
+	for (unsigned int i = 0; i < PAR_READS && !flight_stale; i++) {
+		if (par_frame[i])
+			page_free(par_frame[i]);
+		par_frame[i] = 0;
 	}
 	return err ? err : vbds ? 0 : ST_SKIPPED;
 }
@@ -620,32 +656,13 @@ out:
 
 /* ---- queue_depth requests of max_segs in flight at once ----------------------------------- */
 
-/* queue_depth requests, each with its pattern pages and the disk's own data it overwrites
- * (restored after: the integrity workload's md5 covers the whole 64 MiB disk). Static, so a
- * request completing after a timeout lands in live memory (its pages are then never freed). */
+/* The pages of queue_depth requests (flight[] holds the requests): the pattern and the disk's
+ * own data it overwrites (restored after: the integrity workload's md5 covers the whole
+ * 64 MiB disk). */
 static struct bf_qd {
-	struct blk_request rq;		/* the request, segs set for each pass */
 	uint64_t data[BLK_MAX_SEGS];	/* the pattern written, then what was read back */
 	uint64_t saved[BLK_MAX_SEGS];	/* what the disk held there before */
-	volatile int status;		/* its completion's, 1 while in flight */
-	volatile unsigned int calls;	/* done() calls in this pass: must end up exactly 1 */
 } qd[QD_MAX];
-static volatile unsigned int qd_done;
-static bool qd_stale;			/* a wait timed out: the driver may still hold them */
-
-static bool bf_qd_reached(void *ctx)
-{
-	return qd_done >= *(unsigned int *)ctx;
-}
-
-static void bf_qd_done(struct blk_request *rq, int status)
-{
-	struct bf_qd *q = rq->ctx;
-
-	q->status = status;
-	q->calls++;
-	qd_done++;
-}
 
 /* The pattern of sector @sector in request @r: every word names both. */
 static void bf_qd_pattern(uint64_t *w, unsigned int r, uint64_t sector)
@@ -654,60 +671,29 @@ static void bf_qd_pattern(uint64_t *w, unsigned int r, uint64_t sector)
 		w[j] = ((uint64_t)r << 48) ^ sector ^ ((uint64_t)j << 40) ^ 0x5144000000000000ull;
 }
 
-/*
- * One pass: @depth requests of @op, @segs pages each (@saved: the saved pages, else data),
- * from @at on, submitted back to back with interrupts off (no completion can free a slot or
- * a page between them): each must be accepted, then each completes exactly once with 0.
- */
+/* One pass: @depth requests of @op, @segs pages each (@saved: the saved pages, else data),
+ * from @at on, all in flight at once (bf_flight_run). */
 static int bf_qd_pass(struct blkdev *dev, enum blk_op op, bool saved, uint64_t at,
 		      unsigned int depth, unsigned int segs)
 {
-	unsigned int n = 0, bad = 0;
-	unsigned long fl;
-	int err = 0;
+	for (unsigned int n = 0; n < depth; n++) {
+		struct blk_request *rq = &flight[n].rq;
 
-	qd_done = 0;
-	fl = pv_irq_save();
-	for (; n < depth && !err; n++) {
-		struct bf_qd *q = &qd[n];
-
-		memset(&q->rq, 0, offsetof(struct blk_request, segs));
-		q->rq.op = op;
-		q->rq.sector = at + (uint64_t)n * segs * 8;
-		q->rq.nr_sectors = segs * 8;
-		q->rq.nr_segs = segs;
+		memset(rq, 0, offsetof(struct blk_request, segs));
+		rq->op = op;
+		rq->sector = at + (uint64_t)n * segs * 8;
+		rq->nr_sectors = segs * 8;
+		rq->nr_segs = segs;
 		for (unsigned int i = 0; i < segs; i++)
-			q->rq.segs[i] = (struct blk_seg){ saved ? q->saved[i] : q->data[i], 0,
-							  PAGE_SIZE };
-		q->rq.done = bf_qd_done;
-		q->rq.ctx = q;
-		q->status = 1;
-		q->calls = 0;
-		err = blkdev_submit(dev, &q->rq);
+			rq->segs[i] = (struct blk_seg){ saved ? qd[n].saved[i] : qd[n].data[i], 0,
+							PAGE_SIZE };
 	}
-	pv_irq_restore(fl);
-	if (err)
-		n--;
-	if (wait_until(bf_qd_reached, &n, IO_TIMEOUT)) {
-		qd_stale = true;
-		ST_CHECK(false, "%s: %s: %u of %u requests completed", dev->name,
-			 op == BLK_READ ? "read" : "write", qd_done, n);
-	}
-	ST_CHECK(!err, "%s: %s %u of queue_depth %u (%u segments each) refused: %d", dev->name,
-		 op == BLK_READ ? "read" : "write", n, depth, segs, err);
-	for (unsigned int i = 0; i < n; i++) {
-		bad += qd[i].calls != 1;
-		ST_CHECK(!qd[i].status, "%s: %s %u: %d", dev->name,
-			 op == BLK_READ ? "read" : "write", i, qd[i].status);
-	}
-	ST_CHECK(!bad, "%s: %u requests completed other than once", dev->name, bad);
-	ST_CHECK(qd_done == n, "%s: %u completions for %u requests", dev->name, qd_done, n);
-	return 0;
+	return bf_flight_run(dev, depth, op == BLK_READ ? "read" : "write");
 }
 
 static void bf_qd_free(void)
 {
-	for (unsigned int r = 0; r < QD_MAX && !qd_stale; r++)
+	for (unsigned int r = 0; r < QD_MAX && !flight_stale; r++)
 		for (unsigned int i = 0; i < BLK_MAX_SEGS; i++) {
 			if (qd[r].data[i])
 				page_free(qd[r].data[i]);
@@ -796,7 +782,7 @@ static int test_queue_depth(const struct boot_info *bi)
 	       "sector %lu: written in %lu us, read in %lu us, all accepted, data back\n",
 	       dev->name, depth, segs, segs * 4, at, wr / 1000, rd / 1000);
 out:
-	if (saved && !qd_stale) {	/* the disk's data back, whatever failed above */
+	if (saved && !flight_stale) {	/* the disk's data back, whatever failed above */
 		int e = bf_qd_pass(dev, BLK_WRITE, true, at, depth, segs);
 
 		if (!e)
