@@ -59,6 +59,7 @@ static struct {
 	uint32_t nr_frames;		/* frame[0..nr_frames) mapped and listed */
 	uint32_t max_frames;		/* min(Xen's max_nr_frames, GNTTAB_MAX_FRAMES) */
 	uintptr_t pv_va;		/* PV: address space reserved for max_frames frames */
+	bool suspended;			/* PV: frames unmapped for a suspend (gnttab_suspend) */
 	grant_ref_t free_head;		/* LIFO free list */
 	uint32_t free_count;		/* its length */
 	grant_ref_t defer_head, defer_tail;	/* FIFO of deferred ends, retried in order */
@@ -111,18 +112,38 @@ static uint64_t gnttab_pv_pte_flags(void)
  * the page tables; then one update_va_mapping swaps the leaf for the machine frame (Xen checks
  * that we may map it). The placeholder is free again right after.
  */
+static xen_pfn_t gnttab_pv_mfns[GNTTAB_MAX_FRAMES];	/* setup_table lists every frame */
+
+/* The machine frames of table frames 0..@nr - 1 into gnttab_pv_mfns. */
+static int gnttab_pv_setup(uint32_t nr)
+{
+	struct gnttab_setup_table op = { .dom = DOMID_SELF, .nr_frames = nr };
+	int err;
+
+	set_xen_guest_handle(op.frame_list, gnttab_pv_mfns);
+	err = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &op, 1);
+	if (!err && op.status != GNTST_okay)
+		err = -EIO;
+	return err;
+}
+
+/* Table frame @idx's machine frame at its address (the page tables exist already). */
+static int gnttab_pv_point(uint32_t idx)
+{
+	uintptr_t va = gt.pv_va + (uintptr_t)idx * PAGE_SIZE;
+
+	return HYPERVISOR_update_va_mapping(va, ((uint64_t)gnttab_pv_mfns[idx] << PAGE_SHIFT) |
+					    PTE_P | PTE_W | PTE_A | PTE_D |
+					    gnttab_pv_pte_flags(), UVMF_INVLPG | UVMF_LOCAL);
+}
+
 static int gnttab_pv_map_frame(uint32_t idx, grant_entry_v1_t **out)
 {
-	static xen_pfn_t mfns[GNTTAB_MAX_FRAMES];	/* setup_table lists every frame */
-	struct gnttab_setup_table op = { .dom = DOMID_SELF, .nr_frames = idx + 1 };
 	uintptr_t va = gt.pv_va + (uintptr_t)idx * PAGE_SIZE;
 	uint64_t placeholder;
 	int err;
 
-	set_xen_guest_handle(op.frame_list, mfns);
-	err = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &op, 1);
-	if (!err && op.status != GNTST_okay)
-		err = -EIO;
+	err = gnttab_pv_setup(idx + 1);
 	if (err)
 		return err;
 	err = page_alloc(&placeholder);
@@ -131,9 +152,7 @@ static int gnttab_pv_map_frame(uint32_t idx, grant_entry_v1_t **out)
 	err = vm_map(va, placeholder, PAGE_SIZE, VM_WRITE);
 	if (err)
 		goto out_free_placeholder;
-	err = HYPERVISOR_update_va_mapping(va, ((uint64_t)mfns[idx] << PAGE_SHIFT) | PTE_P |
-					   PTE_W | PTE_A | PTE_D | gnttab_pv_pte_flags(),
-					   UVMF_INVLPG | UVMF_LOCAL);
+	err = gnttab_pv_point(idx);
 	if (err)
 		vm_unmap(va, PAGE_SIZE);
 	else
@@ -461,6 +480,54 @@ static unsigned int gnttab_idle_poll(void)
 }
 
 static struct idle_poller gnttab_poller = { .name = "gnttab", .poll = gnttab_idle_poll };
+
+/*
+ * PV: the save code refuses a page-table entry that maps a frame outside our p2m ("Bad mfn
+ * for L1"), and the table's frames are Xen's. Before a suspend their entries become not
+ * present (the tables stay); nothing may grant or end meanwhile (interrupts are off). PVH:
+ * the frames sit in our physical map, which the save handles; nothing to do.
+ */
+int gnttab_suspend(void)
+{
+#if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
+	if (!gt.ready || !gt.pv)
+		return 0;
+	for (uint32_t idx = 0; idx < gt.nr_frames; idx++) {
+		uintptr_t va = gt.pv_va + (uintptr_t)idx * PAGE_SIZE;
+		int err = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG | UVMF_LOCAL);
+
+		if (err) {
+			int again = 0;
+
+			while (idx-- > 0)		/* the ones already off: back */
+				again = again ? again : gnttab_pv_point(idx);
+			if (again)			/* some stay off: resume_cancelled retries */
+				gt.suspended = true;
+			return err;
+		}
+	}
+	gt.suspended = true;
+#endif
+	return 0;
+}
+
+int gnttab_resume_cancelled(void)
+{
+#if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
+	int err;
+
+	if (!gt.suspended)
+		return 0;
+	/* The same domain: setup_table lists the same frames; ask rather than assume. */
+	err = gnttab_pv_setup(gt.nr_frames);
+	for (uint32_t idx = 0; !err && idx < gt.nr_frames; idx++)
+		err = gnttab_pv_point(idx);
+	if (err)
+		return err;
+	gt.suspended = false;
+#endif
+	return 0;
+}
 
 void gnttab_get_stats(struct gnttab_stats *s)
 {

@@ -33,6 +33,8 @@ static struct {
 	uint32_t nr_frames;		/* grown to */
 	unsigned int setup_calls, physmap_calls, uva_calls, vm_maps, vm_unmaps;
 	uint64_t last_pte;		/* update_va_mapping's */
+	unsigned int uva_fail_at;	/* update_va_mapping number that fails (1-based), 0: none */
+	unsigned int unmapped;		/* frames whose mapping went (pte 0) */
 	uint64_t physmap_gpfn[256];	/* add_to_physmap's gpfn per index */
 	void *pages[MAX_PAGES];		/* every page_alloc, in order */
 	unsigned int nr_alloc, nr_free;
@@ -179,6 +181,16 @@ int HYPERVISOR_update_va_mapping(unsigned long va, uint64_t pte, unsigned long f
 
 	fx.uva_calls++;
 	fx.last_pte = pte;
+	if (fx.uva_fail_at && fx.uva_calls == fx.uva_fail_at)
+		return -EFAULT;
+	if (pte == 0) {				/* unmapped: whichever frame was there */
+		for (uint32_t i = 0; i < fx.nr_frames; i++)
+			if (fx.frame[i] == (grant_entry_v1_t *)va) {
+				fx.frame[i] = NULL;
+				fx.unmapped++;
+			}
+		return 0;
+	}
 	if (mfn < XEN_MFN(0) || mfn >= XEN_MFN(fx.nr_frames) || !(pte & PTE_P) ||
 	    !(pte & PTE_W) || (va & 4095))
 		return -EINVAL;
@@ -661,6 +673,50 @@ static void retire_bounded(void)
 								 * stays leaked */
 }
 
+/* A suspend: PV frames out of the page tables, back at the same places after a cancel, every
+ * grant as it was; a failed unmap puts the frames already off back; PVH: nothing to do. */
+static void suspend_and_cancel(void)
+{
+	grant_entry_v1_t *where[3];
+	grant_ref_t r[3];
+	struct gnttab_stats st;
+
+	setup_with(&bi_pv, 8);
+	for (unsigned int i = 0; i < 2; i++)	/* 1024 grants: frame 0 keeps 8, so 3 frames */
+		for (unsigned int j = 0; j < PER_FRAME; j++)
+			CHECK(gnttab_grant_access(3, some_pa(j), j & 1, &r[i]) == 0);
+	r[2] = r[1];
+	gnttab_get_stats(&st);
+	CHECK(st.frames == 3);
+	for (unsigned int i = 0; i < 3; i++)
+		where[i] = fx.frame[i];
+	CHECK(gnttab_suspend() == 0);
+	CHECK(fx.unmapped == 3 && !fx.frame[0] && !fx.frame[1] && !fx.frame[2]);
+	fx.setup_calls = 0;
+	CHECK(gnttab_resume_cancelled() == 0);
+	CHECK(fx.setup_calls == 1);		/* asked, not assumed */
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(fx.frame[i] == where[i]);
+	CHECK(fx_entry(r[2])->domid == 3 && (fx_entry(r[2])->flags & GTF_permit_access));
+	CHECK(gnttab_resume_cancelled() == 0 && fx.setup_calls == 1);	/* once only */
+	CHECK(gnttab_verify() == 0);
+
+	/* The third unmap fails: the two already off come back, the call fails. */
+	fx.unmapped = 0;
+	fx.uva_fail_at = fx.uva_calls + 3;
+	CHECK(gnttab_suspend() == -EFAULT);
+	fx.uva_fail_at = 0;
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(fx.frame[i] == where[i]);
+	CHECK(gnttab_resume_cancelled() == 0 && gnttab_verify() == 0);
+
+	/* PVH: the frames are in our physical map; nothing moves. */
+	setup_with(&bi_pvh, 8);
+	fx.uva_calls = fx.physmap_calls = 0;
+	CHECK(gnttab_suspend() == 0 && gnttab_resume_cancelled() == 0);
+	CHECK(fx.uva_calls == 0 && fx.physmap_calls == 0);
+}
+
 UNIT_CASES(
 	{ init_pvh, "gnttab: PVH maps frame 0 over a page of ours with add_to_physmap" },
 	{ init_pv, "gnttab: PV maps setup_table's machine frames; entries hold mfns" },
@@ -676,4 +732,5 @@ UNIT_CASES(
 	{ retire_page_by_page, "gnttab: retired pages freed one by one as each grant ends" },
 	{ end_or_retire, "gnttab: end or retire: the page stays ours unless still mapped" },
 	{ retire_bounded, "gnttab: retired pages bounded; one more is leaked, counted, said" },
+	{ suspend_and_cancel, "gnttab: PV frames unmapped for a suspend, mapped again after a cancel" },
 );

@@ -131,6 +131,22 @@ struct gnttab_stats {
 void gnttab_get_stats(struct gnttab_stats *s);
 
 /**
+ * gnttab_suspend() - before a suspend. PV: the table's frames are Xen's, and the save code
+ * refuses a page-table entry that maps a frame outside our p2m, so their entries become not
+ * present; nothing may grant or end until gnttab_resume_cancelled(). PVH: nothing (the frames
+ * are in our physical map). On failure every frame is mapped as before.
+ * Return: 0 or the hypercall's -errno.
+ */
+int gnttab_suspend(void);
+
+/**
+ * gnttab_resume_cancelled() - after a cancelled suspend (the same domain): setup_table asked
+ * again for the frames, each mapped again where it was; every grant is as it was.
+ * Return: 0 or -errno (grants unusable: the caller cannot go on).
+ */
+int gnttab_resume_cancelled(void);
+
+/**
  * gnttab_verify() - check our bookkeeping against itself (leak checks, tests): the free list
  * ends, holds exactly the free references and no reserved, granted or deferred one; the
  * deferred list likewise; the counters match a count of every reference's state.
