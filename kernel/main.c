@@ -80,7 +80,7 @@ void start_kernel(struct boot_info *bi)
 #ifdef CONFIG_XEN_GUEST
 	if (bi->env != BOOT_NATIVE && xen_services_init(bi))	/* grants, xenstore, consoles */
 		panic("Xen services failed");
-	if (bi->env != BOOT_NATIVE && xen_control_init(xen_control_request))
+	if (bi->env != BOOT_NATIVE && xen_control_init(bi, xen_control_request))
 		printk("pvkit: warning: xl shutdown/reboot will not reach us\n");
 #endif
 #ifdef CONFIG_XEN_BLKFRONT	/* issue 6: xenbus vbd disks now, and a watch for later ones */

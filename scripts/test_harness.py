@@ -205,6 +205,36 @@ def plan_cases():
 
 
 @case
+def xen_plan_own():
+    """Xen plan: own=1 (a lifecycle case owns its domain) needs a hook, reaches dom0's plan"""
+    import tempfile
+    import xentests
+    xh = xentests.xenhost
+    with tempfile.TemporaryDirectory() as d:
+        for f in ('a.cfg', 'h.sh'):
+            open(os.path.join(d, f), 'w').close()
+        plan = os.path.join(d, 'plan.txt')
+        for line, err in (('c a.cfg 10 own=1 --', 'needs a hook'),
+                          ('c a.cfg 10 hook=h.sh own=2 --', 'want 0 or 1'),
+                          ('c a.cfg 10 hook=h.sh own=yes --', 'want 0 or 1')):
+            with open(plan, 'w') as f:
+                f.write(line + '\n')
+            try:
+                xh.parse_plan(plan)
+                raise AssertionError('accepted: %s' % line)
+            except xh.PlanError as e:
+                assert err in str(e), (line, str(e))
+        with open(plan, 'w') as f:
+            f.write('a a.cfg 10 hook=h.sh own=1 --\nb a.cfg 10 hook=h.sh --\n')
+        cases = xh.parse_plan(plan)
+        assert [c['own'] for c in cases] == [True, False], cases
+        assert 'OWN' not in cases[0]['vars'], cases[0]['vars']
+    # The lifecycle cases of the real plan own their domains.
+    owners = [c['name'] for c in plan_cases() if c['own']]
+    assert 'pv-save-c' in owners and 'pvh-save-c-xs' in owners, owners
+
+
+@case
 def xen_plan_describes_its_disks():
     """Xen plan: every case with disks describes them as its config and hook attach them"""
     # ... and xvdc of pv-blk.cfg and pvh-blk.cfg, someone's disk, is the one left undescribed.
@@ -389,6 +419,59 @@ def ready_line_parsed():
     assert harness.ready_line(['pvkit: ready'])['disk'] == []
     assert harness.ready_line(['pvkit: readying', 'pvkit: echo pvkit: ready']) is None
     assert harness.ready_line([]) is None
+
+
+def save_image(entries, pages_for=None, truncate=0, bad_len=False, dtype=1):
+    """An xl save image: xl header, libxl header, LIBXC_CONTEXT, libxc headers, one
+    PAGE_DATA record of @entries (type, pfn), END records."""
+    import struct
+    cfg = b'{"c_info": {}}'
+    img = b'Xen saved domain, xl format\n \0 \r'
+    img += struct.pack('<IIII', 0x01020304, 0, 0, len(cfg)) + cfg
+    img += struct.pack('>QII', 0x4c6962786c466d74, 2, 0) + struct.pack('<II', 1, 0)
+    img += b'\xff' * 8 + struct.pack('>IIHHI', 0x58454E46, 3, 0, 0, 0)
+    img += struct.pack('<IHHII', dtype, 12, 0, 4, 17)
+    data = [e for e in entries if e[0] not in (0xf, 0xe, 0xd)]
+    body = struct.pack('<II', len(entries), 0)
+    body += b''.join(struct.pack('<Q', (t << 28) << 32 | pfn) for t, pfn in entries)
+    body += b'\x5a' * 4096 * len(data)
+    img += struct.pack('<II', 1, len(body) + (8 if bad_len else 0)) + body
+    img += struct.pack('<II', 0, 0) + struct.pack('<II', 0, 0)
+    return img[:len(img) - truncate] if truncate else img
+
+
+@case
+def save_check_tool():
+    """dom0's save-check: a complete PV image passes, one with a page left out fails -n"""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        tool = os.path.join(d, 'save-check')
+        subprocess.run(['gcc', '-std=gnu11', '-O2', '-Wall', '-Wextra', '-Werror',
+                        '-D_GNU_SOURCE', '-o', tool,
+                        os.path.join(SRC, 'tests', 'dom0-tools', 'save-check.c')], check=True)
+
+        def run(img, *opts):
+            f = os.path.join(d, 'img')
+            with open(f, 'wb') as fh:
+                fh.write(img)
+            p = subprocess.run([tool] + list(opts) + [f], stdout=subprocess.PIPE)
+            return p.returncode, p.stdout.decode()
+
+        good = [(0, 0), (1, 1), (4 | 8, 2), (0, 3)]     # data, an L1, a pinned L4, data
+        rc, out = run(save_image(good), '-n')
+        assert rc == 0 and '4 pfns (up to 4) sent 4 times: 4 with data (2 page tables)' in out, out
+        holed = [(0, 0), (0xf, 1), (0, 2)]              # pfn 1 left out (XTAB)
+        rc, out = run(save_image(holed), '-n')
+        assert rc == 1 and '1 xtab' in out and '1 pages left out' in out, out
+        rc, out = run(save_image(holed))               # PVH: holes are normal
+        assert rc == 0, out
+        for img, what in ((save_image(good, truncate=5), 'truncated'),
+                          (save_image(good, bad_len=True), 'PAGE_DATA length'),
+                          (b'Xen saved domain, xl format', 'no header'),
+                          (save_image([(0, 1 << 24)]), 'pfn past')):
+            rc, out = run(img, '-n')
+            assert rc == 2 and 'bad image' in out, (what, rc, out)
 
 
 def main():

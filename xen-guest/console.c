@@ -269,6 +269,30 @@ void xencons_remap(void)
 		WRITE_ONCE(xencons.intf, intf);
 }
 
+int xencons_resume_output(const struct boot_info *bi)
+{
+	struct xencons_interface *old = xencons.intf;
+	uint64_t old_pa = xencons.ring_pa;
+	int err;
+
+	WRITE_ONCE(xencons.intf, NULL);		/* nothing written while it moves */
+	err = xencons_locate(bi);
+	if (err)
+		return err;
+	if (bi->env != BOOT_XEN_PV) {
+		if (xencons.ring_pa == old_pa && old)
+			xencons.intf = old;		/* same frame: our mapping stays good */
+		else
+			xencons_remap();
+	}
+	if (!xencons.intf)
+		return -ENOMEM;
+	xencons.out_prod = READ_ONCE(xencons.intf->out_prod);	/* the restore may clear it */
+	xencons.broken = false;
+	xencons.stalled = false;
+	return 0;
+}
+
 void xencons_flush(void)
 {
 	for (unsigned int i = 0; xencons.intf && !xencons.broken && i < XENCONS_WAIT_YIELDS; i++) {

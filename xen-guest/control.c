@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
  * Toolstack control of the domain through xenstore: "control/shutdown" (written by xl shutdown
- * / xl reboot: poweroff, halt, reboot, suspend) and "control/sysrq" (xl sysrq). A request is
- * acknowledged by clearing the node, then acted on from the idle loop (watch callbacks run from
- * xs_poll). What we cannot do (suspend) or do not know is acknowledged and ignored, with a
- * line saying so; the feature-* nodes tell the toolstack which requests we honour.
+ * / xl reboot / xl save: poweroff, halt, reboot, suspend) and "control/sysrq" (xl sysrq). A
+ * request is acknowledged by clearing the node (in the transaction that read it, so it is seen
+ * exactly once), then acted on from the idle loop (watch callbacks run from xs_poll). What we
+ * do not know is acknowledged and ignored, with a line saying so; the feature-* nodes tell the
+ * toolstack which requests we honour.
+ *
+ * Suspend has a second way in: a port of ours published at device/suspend/event-channel,
+ * which libxl notifies instead of writing xenstore (libxl_dom_suspend.c). Either way the
+ * handler only marks the request; the idle poller suspends (suspend.c) outside any watch
+ * callback or interrupt, with the xenstore ring between requests.
  */
+#include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
+#include <pvkit/idle.h>
 #include <pvkit/printk.h>
 #include <pvkit/xen/control.h>
+#include <pvkit/xen/evtchn.h>
+#include <pvkit/xen/suspend.h>
 #include <pvkit/xen/xenstore.h>
 #include <string.h>
 
@@ -19,6 +29,11 @@ static xen_control_fn control_fn;	/* the kernel's "please stop" */
 static struct xs_watch shutdown_watch;
 static struct xs_watch sysrq_watch;
 static struct xen_control_stats stats;
+
+/* A suspend asked for and not yet done: 1 + enum xen_suspend_source, 0 for none. Set by the
+ * watch callback or the event handler, taken by the idle poller. */
+static int suspend_pending;
+static evtchn_port_t suspend_port;	/* the fast path's port, 0 when not published */
 
 /* Read and clear @node in one transaction, so a request is seen exactly once. */
 struct take_ctx {
@@ -38,9 +53,11 @@ static int take_request(xs_transaction_t t, void *ctx)
 		return 0;		/* nothing asked (the watch also fires at registration) */
 	}
 	if (err == -E2BIG) {
-		strlcpy(tc->value, "(too long)", sizeof(tc->value));
+		snprintf(tc->value, sizeof(tc->value), "(too long)");
 	} else if (err) {
 		return err;
+	} else if (strlen(tc->value) != len) {
+		snprintf(tc->value, sizeof(tc->value), "(embedded NUL)");	/* no prefix match */
 	}
 	return xs_write(t, tc->node, "");
 }
@@ -63,10 +80,69 @@ static void shutdown_changed(struct xs_watch *w, const char *path)
 	} else if (!strcmp(tc.value, "reboot")) {
 		printk("pvkit: control: reboot requested\n");
 		control_fn(XEN_CONTROL_REBOOT);
+	} else if (!strcmp(tc.value, "suspend")) {
+		WRITE_ONCE(suspend_pending, 1 + XEN_SUSPEND_XENSTORE);	/* the poller acts */
 	} else {
 		stats.ignored++;
 		printk("pvkit: control: request \"%s\" not supported; ignored\n", tc.value);
 	}
+}
+
+/* The fast path: libxl notified our port. Interrupt context: mark only. */
+static void suspend_event(evtchn_port_t port, void *ctx)
+{
+	if (!READ_ONCE(suspend_pending))
+		WRITE_ONCE(suspend_pending, 1 + XEN_SUSPEND_EVTCHN);
+}
+
+/* Idle loop: a suspend asked for by either path. */
+static unsigned int control_poll(void)
+{
+	int pending = READ_ONCE(suspend_pending);
+	struct xen_suspend_result res;
+	int err;
+
+	if (!pending)
+		return 0;
+	WRITE_ONCE(suspend_pending, 0);
+	if (pending == 1 + XEN_SUSPEND_EVTCHN)
+		stats.requests++;	/* the xenstore path counted its request already */
+	err = xen_suspend(pending - 1, &res);
+	if (err) {
+		stats.suspend_failed++;
+		return 1;		/* said why; the guest runs on as before */
+	}
+	stats.suspends++;
+	return 1;
+}
+
+static struct idle_poller control_poller = { .name = "control", .poll = control_poll };
+
+/* Publish a port libxl can notify to ask for a suspend. A failure is said and survived:
+ * libxl then writes control/shutdown. */
+static int suspend_evtchn_init(void)
+{
+	evtchn_port_t port;
+	int err;
+
+	err = evtchn_alloc_unbound(0, &port);	/* dom0's toolstack binds to it */
+	if (err)
+		return err;
+	err = evtchn_set_handler(port, suspend_event, NULL);
+	if (err)
+		goto out_close;
+	err = evtchn_unmask(port);
+	if (err)
+		goto out_close;
+	err = xs_printf(XS_TXN_NONE, "device/suspend/event-channel", "%u", port);
+	if (err)
+		goto out_close;
+	suspend_port = port;
+	return 0;
+
+out_close:
+	evtchn_close(port);			/* drops the handler with the port */
+	return err;
 }
 
 static void sysrq_changed(struct xs_watch *w, const char *path)
@@ -80,17 +156,35 @@ static void sysrq_changed(struct xs_watch *w, const char *path)
 	printk("pvkit: control: sysrq '%c' acknowledged\n", tc.value[0]);
 }
 
-int xen_control_init(xen_control_fn fn)
+int xen_control_init(const struct boot_info *bi, xen_control_fn fn)
 {
+	unsigned long use_evtchn = 1;
 	int err;
 
 	control_fn = fn;
-	/* What the toolstack may ask of us (libxl reads these). */
+	err = xen_suspend_init(bi);
+	if (err)
+		printk("pvkit: control: cannot suspend (%d): xl save will time out\n", err);
+	/* What the toolstack may ask of us (libxl reads these). control/feature-suspend waits
+	 * for resuming in a new domain (issue 13): suspend itself and its cancel work. */
 	err = xs_write(XS_TXN_NONE, "control/feature-poweroff", "1");
 	if (!err)
 		err = xs_write(XS_TXN_NONE, "control/feature-reboot", "1");
 	if (err)
 		return err;
+	err = cmdline_get_ulong(bi->cmdline, XEN_CONTROL_CMDLINE_SUSPEND_EVTCHN, &use_evtchn);
+	if ((err && err != -ENOENT) || use_evtchn > 1) {
+		printk("pvkit: control: %s= takes 0 or 1; using 1\n",
+		       XEN_CONTROL_CMDLINE_SUSPEND_EVTCHN);
+		use_evtchn = 1;
+	}
+	if (use_evtchn) {
+		err = suspend_evtchn_init();
+		if (err)
+			printk("pvkit: control: no suspend event channel (%d): libxl will use "
+			       "xenstore\n", err);
+	}
+	idle_register(&control_poller);
 	shutdown_watch.path = "control/shutdown";
 	shutdown_watch.cb = shutdown_changed;
 	err = xs_watch(&shutdown_watch);
@@ -108,7 +202,18 @@ out_unwatch_shutdown:
 	return err;
 }
 
+void xen_control_reset(void)
+{
+	memset(&stats, 0, sizeof(stats));
+	memset(&shutdown_watch, 0, sizeof(shutdown_watch));
+	memset(&sysrq_watch, 0, sizeof(sysrq_watch));
+	suspend_pending = 0;
+	suspend_port = 0;
+	control_fn = NULL;
+}
+
 void xen_control_get_stats(struct xen_control_stats *st)
 {
 	*st = stats;
+	st->suspend_port = suspend_port;
 }

@@ -31,6 +31,27 @@ int xen_pv_map_shared_info(void)
 	return 0;
 }
 
+/*
+ * Stand-in while no shared_info is mapped (across a suspend): the save code refuses a page
+ * table entry that maps a frame outside our p2m ("Bad mfn for L1"), and Xen's shared_info page
+ * is one. Interrupt-flag and time reads go here meanwhile; its event mask stays set.
+ */
+static shared_info_t xen_pv_dummy_shared_info __aligned(PAGE_SIZE);
+
+int xen_pv_unmap_shared_info(void)
+{
+	unsigned long va = (unsigned long)xen_pv_shared_info_page;
+	unsigned long pfn = kernel_virt_to_phys(xen_pv_shared_info_page) >> PAGE_SHIFT;
+	uint64_t pte = ((uint64_t)xen_pv_pfn_to_mfn(pfn) << PAGE_SHIFT) | PTE_P | PTE_W | PTE_A |
+		       PTE_D;
+
+	memcpy(&xen_pv_dummy_shared_info, xen_shared_info, sizeof(xen_pv_dummy_shared_info));
+	xen_pv_dummy_shared_info.vcpu_info[0].evtchn_upcall_mask = 1;
+	WRITE_ONCE(xen_shared_info, &xen_pv_dummy_shared_info);
+	/* Our own image frame back under the address: an ordinary page of ours again. */
+	return HYPERVISOR_update_va_mapping(va, pte, UVMF_INVLPG);
+}
+
 static int xen_pv_parse(struct boot_info *bi, const start_info_t *si)
 {
 	size_t n;

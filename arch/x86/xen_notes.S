@@ -17,6 +17,8 @@
 	ELFNOTE(Xen, XEN_ELFNOTE_GUEST_VERSION, .asciz "0.1")
 	ELFNOTE(Xen, XEN_ELFNOTE_XEN_VERSION, .asciz "xen-3.0")
 	ELFNOTE(Xen, XEN_ELFNOTE_LOADER, .asciz "generic")
+	/* SCHEDOP_shutdown(suspend) may return 1: we go on in the same domain (suspend.c). */
+	ELFNOTE(Xen, XEN_ELFNOTE_SUSPEND_CANCEL, .long 1)
 #endif
 
 #ifdef CONFIG_XEN_PV

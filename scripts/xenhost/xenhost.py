@@ -115,19 +115,25 @@ def parse_plan(plan):
         if not re.match(r"^[0-9]+$", timeout) or not 0 < int(timeout) <= 86400:
             raise PlanError("%s: timeout %r: want whole seconds > 0" % (where, timeout))
         case = {"name": name, "cfg": cfg, "timeout": int(timeout), "extra": extra, "hook": None,
-                "hook_timeout": DEFAULT_HOOK_TIMEOUT_S, "vars": {}, "line": no}
+                "hook_timeout": DEFAULT_HOOK_TIMEOUT_S, "own": False, "vars": {}, "line": no}
         for kv in fields[3:]:
             k, eq, v = kv.partition("=")
             if not eq or not KEY_RE.match(k):
                 raise PlanError("%s: %r: options are key=value (lower-case key)" % (where, kv))
             if k == "hook":
                 case["hook"] = v
+            elif k == "own":
+                if v not in ("0", "1"):
+                    raise PlanError("%s: own=%r: want 0 or 1" % (where, v))
+                case["own"] = v == "1"
             elif k == "hook_timeout":
                 if not v.isdigit() or int(v) <= 0:
                     raise PlanError("%s: hook_timeout=%r: want whole seconds > 0" % (where, v))
                 case["hook_timeout"] = int(v)
             else:
                 case["vars"][k.upper()] = v
+        if case["own"] and not case["hook"]:
+            raise PlanError("%s: own=1 needs a hook (its running phase owns the domain)" % where)
         for what, rel in (("config", cfg), ("hook", case["hook"])):
             if rel is None:
                 continue
@@ -244,7 +250,8 @@ def make_overlay(image, plan, cases, watchdog_s, channel="auto", tools_dir=None,
         c["dom_name"] = dname
         entries.append(("pvkit/cases/%s.cfg" % c["name"], 0o644, text.encode()))
         tsv.append("\t".join([c["name"], "%s/%s.cfg" % (DOM0_CASEDIR, c["name"]), str(c["timeout"]),
-                              dname, c["hook"] or "-", str(c["hook_timeout"])]))
+                              dname, c["hook"] or "-", str(c["hook_timeout"]),
+                              "1" if c["own"] else "0"]))
     entries.append(("pvkit/plan.tsv", 0o644, ("\n".join(tsv) + "\n").encode()))
     env = "PVKIT_WATCHDOG=%d\nPVKIT_CHANNEL=%s\n" % (watchdog_s, channel)
     entries.append(("pvkit/run.env", 0o644, env.encode()))

@@ -325,6 +325,12 @@ void fxs_set(const char *path, const char *value)
 	fxs_fire(path, false);
 }
 
+void fxs_set_bytes(const char *path, const void *value, uint32_t len)
+{
+	fnode_put(path, value, len);
+	fxs_fire(path, false);
+}
+
 const char *fxs_get(const char *path)
 {
 	struct fnode *n = fnode_find(path);

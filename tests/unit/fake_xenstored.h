@@ -65,6 +65,7 @@ void fxs_run(void);
 
 /* The store, as dom0 sees it (absolute paths; watches fire). */
 void fxs_set(const char *path, const char *value);
+void fxs_set_bytes(const char *path, const void *value, uint32_t len);	/* NULs and all */
 const char *fxs_get(const char *path);	/* NULL if absent */
 void fxs_rm(const char *path);
 void fxs_perm_ro(const char *prefix);	/* the client's writes under it get EACCES */

@@ -3,6 +3,8 @@
 #ifndef PVKIT_XEN_CONSOLE_H
 #define PVKIT_XEN_CONSOLE_H
 
+#include <pvkit/bootinfo.h>
+
 /** PVH: reach the ring through a mapping of our own page tables (after mm_init's switch). */
 void xencons_remap(void);
 
@@ -11,6 +13,14 @@ int xencons_input_init(void);
 
 /** Idle loop: pull input the event handler left in the ring (console_in was full). */
 unsigned int xencons_poll(void);
+
+/**
+ * xencons_resume_output() - after resuming in a new domain: find the ring and its event channel
+ * again (PV: xen_start_info, re-read by the caller; PVH: the HVM parameters) and take the
+ * producer index from the ring. Output only: input is bound again with the event channels.
+ * Return: 0 or -errno (output stays off).
+ */
+int xencons_resume_output(const struct boot_info *bi);
 
 /** Wait (bounded) until the backend has consumed everything we wrote. */
 void xencons_flush(void);

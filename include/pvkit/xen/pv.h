@@ -24,6 +24,11 @@ uint64_t xen_pv_failsafe_count(void);
 /** PV: (re)map shared_info at its page in our image (again after a page-table switch). */
 int xen_pv_map_shared_info(void);
 
+/** PV: before a suspend: shared_info no longer mapped (xen_shared_info points at a stand-in
+ * whose event mask is set), our own frame back at its address. xen_pv_map_shared_info() maps
+ * it again (the same MFN after a cancelled suspend, start_info's new one after a restore). */
+int xen_pv_unmap_shared_info(void);
+
 /** The pseudo-physical frame of machine frame @mfn, or ~0ul if it is not ours. */
 unsigned long xen_pv_mfn_to_pfn(unsigned long mfn);
 

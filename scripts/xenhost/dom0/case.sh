@@ -84,16 +84,20 @@ run_hook() {
 	emit hook-rc "$CASE" "phase=$ph rc=$rc"
 }
 
-# run_case NAME CFG TIMEOUT DOMNAME HOOK HOOK_TIMEOUT
+# run_case NAME CFG TIMEOUT DOMNAME HOOK HOOK_TIMEOUT OWN
+# OWN=1 (a lifecycle case: xl save, restore, migrate): the running hook owns the domain. The
+# case waits for the hook to exit, not for the domain to shut down (a suspend is a shutdown
+# with reason 2 in the middle of a save: destroying it then breaks the save), then judges the
+# domain the hook names in $DOMID_FILE (a restore makes a new one), or the first.
 run_case() {
-	local name=$1 cfg=$2 to=$3 dname=$4 t0 t_end dir end='' rc domid='' relay_pid hook_pid='' wfd watch_pid
+	local name=$1 cfg=$2 to=$3 dname=$4 own=${7:-0} t0 t_end dir end='' rc domid='' relay_pid hook_pid='' wfd watch_pid
 	local clog=/var/log/xen/console/guest-$dname.log
 	DOM_STATE=- DOM_REASON=-
-	export CASE=$name CONSOLE_LOG=$clog DOMID='' HOOK=$5 HOOK_TIMEOUT=$6
-	[ "$HOOK" = - ] && HOOK=
 	dir=/run/pvkit/case-$name
+	export CASE=$name CONSOLE_LOG=$clog DOMID='' HOOK=$5 HOOK_TIMEOUT=$6 DOMID_FILE=$dir/domid
+	[ "$HOOK" = - ] && HOOK=
 	mkdir -p "$dir"
-	rm -f "$dir/stop"
+	rm -f "$dir/stop" "$DOMID_FILE"
 	: >"$clog"	# xenconsoled appends to it; the relay can open it before the domain exists
 
 	now
@@ -133,9 +137,19 @@ run_case() {
 		while :; do
 			now
 			t_end=$((NOW_CS - t0))
-			dom_state "$domid"
-			end=$(end_of "$DOM_STATE" "$DOM_REASON")
-			[ -n "$end" ] && break
+			if [ "$own" = 1 ]; then
+				if ! kill -0 "$hook_pid" 2>/dev/null; then
+					[ -s "$DOMID_FILE" ] && domid=$(cat "$DOMID_FILE")
+					dom_state "$domid"
+					end=$(end_of "$DOM_STATE" "$DOM_REASON")
+					[ -n "$end" ] || end=running	# the hook left it running
+					break
+				fi
+			else
+				dom_state "$domid"
+				end=$(end_of "$DOM_STATE" "$DOM_REASON")
+				[ -n "$end" ] && break
+			fi
 			now
 			if [ $((NOW_CS - t0)) -ge $((to * 100)) ]; then
 				end=timeout

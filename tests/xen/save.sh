@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+# Hook for a lifecycle case (own=1: this hook owns the domain, see README.md): xl save -c twice
+# (a checkpoint: the guest suspends, the save completes, the suspend is cancelled and the guest
+# goes on in the same domain, serving), then a real xl save (the domain is saved and gone).
+# The case's name says how the guest is asked: *-xs has pvkit.suspend_evtchn=0 (libxl writes
+# control/shutdown), otherwise libxl notifies the suspend event channel the guest published.
+# Every xl save keeps its -vvv output in the hook log. Runs in dom0.
+set -u
+. ./hooklib.sh
+
+img=/run/pvkit/$CASE.save
+case $CASE in
+*-xs) source=xenstore ;;
+*) source=evtchn ;;
+esac
+# Xen's save does not fail on a page table it cannot normalise (a frame outside our p2m still
+# mapped): it leaves the page out. Every pfn of a PV guest is RAM, so none may be left out.
+case $CASE in
+pv-*) check="/pvkit/tools/save-check -n" ;;
+*) check=/pvkit/tools/save-check ;;
+esac
+
+# save_once ARGS...: xl -vvv save ARGS, its output kept, its time in SAVE_MS.
+save_once() {
+	local t0 rc
+	t0=$(uptime_cs)
+	xl -vvv save "$@" >"/run/pvkit/$CASE.xl-save.log" 2>&1
+	rc=$?
+	SAVE_MS=$(( ($(uptime_cs) - t0) * 10 ))
+	sed 's/^/  xl: /' "/run/pvkit/$CASE.xl-save.log" | grep -E 'error|suspend|resum|Saving|Domain' |
+		tail -20
+	return $rc
+}
+
+# wait_guest_serves WHAT: the guest answers xl sysrq after WHAT (events, xenstore work).
+nr_sysrq=0
+wait_guest_serves() {
+	nr_sysrq=$((nr_sysrq + 1))
+	xl sysrq "$DOMID" h || fail "xl sysrq failed after $1"
+	wait_count "pvkit: control: sysrq 'h' acknowledged" "$nr_sysrq" 20 ||
+		fail "the guest does not answer xl sysrq after $1"
+}
+
+case "$1" in
+running)
+	wait_console "pvkit: ready" 90 || fail "the guest never said it was ready"
+	wait_guest_serves "boot"
+	for i in 1 2; do
+		rm -f "$img"
+		save_once -c "$DOMID" "$img" || fail "xl save -c #$i failed (rc $?)"
+		wait_count "pvkit: suspend requested by $source" "$i" 20 ||
+			fail "checkpoint #$i: no 'suspend requested by $source'"
+		wait_count "pvkit: resumed cancelled=1 " "$i" 30 ||
+			fail "checkpoint #$i: the guest did not say it resumed, cancelled"
+		dt=$(grep -o 'resumed cancelled=1 downtime_ms=[0-9]*' "$CONSOLE_LOG" | sed -n "${i}p")
+		dt=${dt##*=}
+		echo "checkpoint #$i: xl save -c took $SAVE_MS ms, the guest was gone $dt ms"
+		[ "$dt" -le $((SAVE_MS + 1000)) ] ||
+			fail "downtime $dt ms is longer than the whole xl save -c ($SAVE_MS ms)"
+		[ -s "$img" ] || fail "checkpoint #$i wrote no image"
+		head -c 32 "$img" | grep -q "Xen saved domain" || fail "the image has no xl header"
+		$check "$img" || fail "checkpoint #$i: the image is not complete"
+		st=$(xl list "$DOMID" | sed -n '2{s/  */ /g;p}' | cut -d' ' -f5)
+		case $st in
+		*s*|*c*|*d*) fail "after checkpoint #$i the domain is not running ($st)" ;;
+		esac
+		wait_guest_serves "checkpoint #$i"
+	done
+	echo "two checkpoints: the guest went on in the same domain $DOMID, serving"
+	rm -f "$img"
+	save_once "$DOMID" "$img" || fail "xl save failed (rc $?)"
+	wait_count "pvkit: suspend requested by $source" 3 20 || fail "the last save asked nothing"
+	xl list "$DOMID" >/dev/null 2>&1 && fail "the domain is still there after xl save"
+	echo "xl save: $(stat -c %s "$img") bytes in $SAVE_MS ms, domain $DOMID gone"
+	$check "$img" || fail "the image is not complete"
+	rm -f "$img"
+	;;
+esac
+exit 0

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Suspending the domain for the toolstack (docs/suspend.md; facts in LIFECYCLE.md).
+ *
+ * libxl asks (control/shutdown or the suspend event channel, taken by control.c), then waits
+ * for the domain to shut down with reason SHUTDOWN_suspend; the save code then reads our
+ * memory. We go there with SCHEDOP_shutdown(SHUTDOWN_suspend). The call returns
+ *   1  the suspend was cancelled (xl save -c, a failed save or migration: libxc's cooperative
+ *      resume sets our rax to 1): the same domain, every grant, port and frame as before;
+ *   0  we run in a new domain (xl restore, the far end of a migration).
+ *
+ * PV, before the call (Linux arch/x86/xen/suspend_pv.c does the same): the restore side reads
+ * start_info's store and console frames as PFNs (it turns them into the new MFNs), so they are
+ * written as PFNs into the builder's start_info page (the one the third argument names; our
+ * copy, xen_start_info, keeps the MFNs); and shared_info is unmapped, because the save code
+ * refuses a page-table entry that maps a frame outside our p2m (the grant table's frames leave
+ * our page tables too, gnttab_suspend). PVH: the third argument is 0,
+ * nothing else (its shared_info is a frame of our physical map, re-added after a restore).
+ */
+#include <pvkit/compiler.h>
+#include <pvkit/errno.h>
+#include <pvkit/mm.h>
+#include <pvkit/printk.h>
+#include <pvkit/pv.h>
+#include <pvkit/x86.h>
+#include <pvkit/xen/console.h>
+#include <pvkit/xen/gnttab.h>
+#include <pvkit/xen/hypercall.h>
+#include <pvkit/xen/pv.h>
+#include <pvkit/xen/suspend.h>
+#include <pvkit/xen/xen.h>
+#include <string.h>
+#include <xen/sched.h>
+
+static struct {
+	const struct boot_info *bi;	/* env, and for a restore the console's way back */
+	start_info_t *si_page;		/* PV: the builder's start_info page (kernel window) */
+	unsigned long si_mfn;		/* PV: its MFN, SCHEDOP_shutdown's third argument */
+} susp;
+
+static struct xen_suspend_stats stats;
+
+static const char *const source_names[] = {
+	[XEN_SUSPEND_XENSTORE] = "xenstore",
+	[XEN_SUSPEND_EVTCHN] = "evtchn",
+};
+
+int xen_suspend_init(const struct boot_info *bi)
+{
+#ifdef CONFIG_XEN_PV
+	if (bi->env == BOOT_XEN_PV) {
+		unsigned long pfn = bi->start_info_pa >> PAGE_SHIFT;
+		start_info_t *si = phys_to_virt(bi->start_info_pa);
+
+		/* The page the builder gave must still be there and be what we copied. */
+		if (bi->start_info_pa & (PAGE_SIZE - 1) || pfn >= xen_start_info.nr_pages ||
+		    memcmp(si->magic, xen_start_info.magic, sizeof(si->magic)))
+			return -EINVAL;
+		susp.si_page = si;
+		susp.si_mfn = xen_pv_pfn_to_mfn(pfn);
+	}
+#endif
+	susp.bi = bi;
+	return 0;
+}
+
+/* Wall-clock milliseconds (the guest's own view), 0 if the clock is not there. */
+static uint64_t wall_ms(void)
+{
+	uint64_t sec;
+	uint32_t nsec;
+
+	if (pv_wallclock(&sec, &nsec))
+		return 0;
+	return sec * 1000 + nsec / 1000000;
+}
+
+#ifdef CONFIG_XEN_PV
+/* The store and console frames as the restore side reads them: PFNs. */
+static int xen_pv_pre_suspend(void)
+{
+	unsigned long store = xen_pv_mfn_to_pfn(xen_start_info.store_mfn);
+	unsigned long cons = xen_pv_mfn_to_pfn(xen_start_info.console.domU.mfn);
+	int err;
+
+	if (store == ~0ul || cons == ~0ul)
+		return -EINVAL;		/* not our frames: the save could not use them either */
+	err = xen_pv_unmap_shared_info();
+	if (err)
+		goto out_map_again;
+	WRITE_ONCE(susp.si_page->store_mfn, store);
+	WRITE_ONCE(susp.si_page->console.domU.mfn, cons);
+	return 0;
+
+out_map_again:
+	if (xen_pv_map_shared_info())
+		panic("xen-pv: suspend: shared_info lost and cannot be mapped again");
+	return err;
+}
+
+/* Cancelled: the same domain; our start_info page and mapping as they were. */
+static void xen_pv_post_cancel(void)
+{
+	WRITE_ONCE(susp.si_page->store_mfn, xen_start_info.store_mfn);
+	WRITE_ONCE(susp.si_page->console.domU.mfn, xen_start_info.console.domU.mfn);
+	if (xen_pv_map_shared_info())
+		panic("xen-pv: resume: cannot map shared_info again");
+}
+#endif
+
+/*
+ * We run in a new domain. Resuming there (grant tables, event channels, xenstore, devices set
+ * up again) is the next stage of issue 13; until it is in, the guest must not run on with
+ * grants and ports that no longer exist. Say so on the new console and stop.
+ */
+static __noreturn void xen_suspend_new_domain(void)
+{
+	int err = 0;
+
+#ifdef CONFIG_XEN_PV
+	if (susp.si_page) {
+		/* The restore rewrote the page: new store/console MFNs and ports, shared_info. */
+		memcpy(&xen_start_info, susp.si_page, sizeof(xen_start_info));
+		err = xen_pv_map_shared_info();
+	}
+#endif
+	if (!err)
+		err = xencons_resume_output(susp.bi);
+	printk("pvkit: resumed cancelled=0: resuming in a new domain is not built yet "
+	       "(issue 13); stopping (%d)\n", err);
+	xen_shutdown(XEN_SHUTDOWN_CRASH);
+	for (;;)
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
+{
+	struct sched_shutdown sd = { .reason = SHUTDOWN_suspend };
+	unsigned long srec = 0, fl;
+	uint64_t before, after;
+	int ret;
+
+	if (!susp.bi || source >= ARRAY_SIZE(source_names))
+		return -EINVAL;
+	stats.requests++;
+	printk("pvkit: suspend requested by %s\n", source_names[source]);
+	before = wall_ms();
+	fl = pv_save_fl();
+	pv_irq_disable();		/* nothing of ours runs until we are back */
+	xencons_flush();		/* the lines above reach dom0 before we stop */
+	ret = gnttab_suspend();		/* PV: Xen's table frames out of our page tables */
+	if (ret)
+		goto out_restore;
+#ifdef CONFIG_XEN_PV
+	if (susp.si_page) {
+		ret = xen_pv_pre_suspend();
+		if (ret)
+			goto out_gnttab;
+		srec = susp.si_mfn;
+	}
+#endif
+	ret = xen_hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, srec);
+	if (ret == 0)
+		xen_suspend_new_domain();
+#ifdef CONFIG_XEN_PV
+	if (susp.si_page)
+		xen_pv_post_cancel();	/* 1 or a failed call: the same domain either way */
+out_gnttab:
+#endif
+	if (gnttab_resume_cancelled())
+		panic("xen: resume: grant table frames cannot be mapped again");
+out_restore:
+	pv_restore_fl(fl);
+	if (ret < 0) {
+		stats.failed++;
+		printk("pvkit: suspend failed: %d\n", ret);
+		return ret;
+	}
+	after = wall_ms();
+	res->cancelled = 1;
+	res->downtime_ms = after > before ? after - before : 0;
+	stats.cancelled++;
+	stats.last_downtime_ms = res->downtime_ms;
+	printk("pvkit: resumed cancelled=1 downtime_ms=%lu\n", res->downtime_ms);
+	return 0;
+}
+
+void xen_suspend_get_stats(struct xen_suspend_stats *st)
+{
+	*st = stats;
+}
