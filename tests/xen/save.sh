@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Hook for a lifecycle case (own=1: this hook owns the domain, see README.md): xl save -c twice
 # (a checkpoint: the guest suspends, the save completes, the suspend is cancelled and the guest
-# goes on in the same domain, serving), then a real xl save (the domain is saved and gone).
+# goes on in the same domain, serving), PV: a live migration that fails (no shadow paging
+# on this Xen) and leaves the guest running, then a real xl save (the domain is saved and gone).
 # The case's name says how the guest is asked: *-xs has pvkit.suspend_evtchn=0 (libxl writes
 # control/shutdown), otherwise libxl notifies the suspend event channel the guest published.
 # Every xl save keeps its -vvv output in the hook log. Runs in dom0.
@@ -67,6 +68,22 @@ running)
 		wait_guest_serves "checkpoint #$i"
 	done
 	echo "two checkpoints: the guest went on in the same domain $DOMID, serving"
+	case $CASE in
+	pv-*)
+		# Debian's Xen has no shadow paging, so it cannot track a PV guest's dirty pages:
+		# xl migrate fails before the guest is asked anything, and the guest must go on.
+		xl -vvv migrate -s "" "$DOMID" "xl migrate-receive" >"/run/pvkit/$CASE.xl-mig.log" 2>&1 &&
+			fail "xl migrate of a PV guest worked: this Xen has shadow paging? (docs/suspend.md)"
+		grep -E 'logdirty|error' "/run/pvkit/$CASE.xl-mig.log" | sed 's/^/  xl: /' | tail -8
+		grep -q "Failed to enable logdirty" "/run/pvkit/$CASE.xl-mig.log" ||
+			fail "xl migrate failed, but not for want of log-dirty"
+		[ "$(grep -cF "pvkit: suspend requested" "$CONSOLE_LOG")" = 2 ] ||
+			fail "the failed migration asked the guest to suspend"
+		xl list "$CASE--incoming" >/dev/null 2>&1 && fail "the receiving domain was left behind"
+		wait_guest_serves "a failed migration"
+		echo "xl migrate failed for want of log-dirty; the guest went on, serving"
+		;;
+	esac
 	rm -f "$img"
 	save_once "$DOMID" "$img" || fail "xl save failed (rc $?)"
 	wait_count "pvkit: suspend requested by $source" 3 20 || fail "the last save asked nothing"
