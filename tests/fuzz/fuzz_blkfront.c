@@ -135,17 +135,6 @@ static void fz_done(struct blk_request *rq, int status)
 			(unsigned long)status);
 }
 
-/* xenstore round trips and watch callbacks until nothing moves. */
-static void fz_pump(void)
-{
-	for (unsigned int i = 0; i < 1000; i++) {
-		bool moved = fxs_step();
-
-		if (!xs_poll() && !moved)
-			break;
-	}
-}
-
 static void fz_idle(void)
 {
 	if (poller)
@@ -481,7 +470,7 @@ static void fz_step(struct fz_in *in)
 		if (b % 4 == 0) {
 			closed = true;
 			fbk_set_state(XenbusStateClosing);
-			fz_pump();
+			fxs_pump();
 		} else if (b % 4 == 1) {	/* time passes: 0 to 126 s */
 			fz_time((b >> 2) * 2);
 		}
@@ -516,10 +505,10 @@ static struct blkdev *fz_bring_up(struct fz_in *in)
 	fbk.offer.sectors = 2048;		/* 1 MiB: the fake's disk is cleared per input */
 	fbk.clear_written = true;		/* (only what was written: nothing else writes) */
 	fbk_add(VDEV);
-	fz_pump();
+	fxs_pump();
 	if (fbk_connect())
 		return NULL;
-	fz_pump();
+	fxs_pump();
 	return blkdev_find("xvda");
 }
 
@@ -529,13 +518,13 @@ static void fz_tear_down(void)
 	struct fgnt_stats gs;
 
 	fbk_set_state(XenbusStateClosing);
-	fz_pump();
+	fxs_pump();
 	fz_idle();
 	fbk_disconnect();			/* blkback lets go of the mappings */
 	fz_idle();
 	fbk_set_state(XenbusStateClosed);
 	fbk_remove();
-	fz_pump();
+	fxs_pump();
 	fz_idle();
 	for (unsigned int i = 0; i < FZ_IOS; i++)
 		if (ios[i].accepted && ios[i].done != 1)

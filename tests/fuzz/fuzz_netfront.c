@@ -89,16 +89,6 @@ void idle_register(struct idle_poller *p)
 
 /* ---- script ----------------------------------------------------------------------------- */
 
-static void fz_pump(void)
-{
-	for (unsigned int i = 0; i < 1000; i++) {
-		bool moved = fxs_step();
-
-		if (!xs_poll() && !moved)
-			break;
-	}
-}
-
 static void fz_idle(void)
 {
 	if (poller)
@@ -263,7 +253,7 @@ static void fz_step(struct fz_in *in)
 		break;
 	default:
 		fz_idle();
-		fz_pump();
+		fxs_pump();
 		break;
 	}
 	fz_check();
@@ -281,10 +271,10 @@ static bool fz_bring_up(struct fz_in *in)
 	fnb.offer.max_queues = (o >> 3 & 3) + 1;
 	fnb.offer.mtu = o & 0x20 ? 9000 : 0;
 	fnb_add(0);
-	fz_pump();
+	fxs_pump();
 	if (fnb_connect())
 		return false;
-	fz_pump();
+	fxs_pump();
 	return vif != NULL;
 }
 
@@ -294,13 +284,13 @@ static void fz_tear_down(void)
 	struct fgnt_stats gs;
 
 	fnb_set_state(XenbusStateClosing);
-	fz_pump();
+	fxs_pump();
 	fz_idle();
 	fnb_disconnect();			/* netback lets go of the mappings */
 	fz_idle();
 	fnb_set_state(XenbusStateClosed);
 	fnb_remove();
-	fz_pump();
+	fxs_pump();
 	fz_idle();
 	if (vif)
 		fz_fail("the vif is still registered", 0, 0);

@@ -12,6 +12,7 @@
 #include <pvkit/pv.h>
 #include <pvkit/timer.h>
 #include <pvkit/xen/evtchn.h>
+#include <pvkit/xen/xenstore.h>
 #include "fake_xenstored.h"
 
 #define FXS_MSG_MAX	(sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
@@ -851,6 +852,16 @@ bool fxs_step(void)
 		fxs_raise();			/* we consumed requests: the client may wait for space */
 	}
 	return did;
+}
+
+void fxs_pump(void)
+{
+	for (unsigned int i = 0; i < 1000; i++) {
+		bool moved = fxs_step();
+
+		if (!xs_poll() && !moved)
+			break;
+	}
 }
 
 void fxs_run(void)

@@ -62,6 +62,8 @@ void fxs_fini(void);
 bool fxs_step(void);
 /** Steps until nothing happens (bounded). */
 void fxs_run(void);
+/** Steps and the client's watch callbacks (xs_poll) until neither moves (bounded). */
+void fxs_pump(void);
 
 /* The store, as dom0 sees it (absolute paths; watches fire). */
 void fxs_set(const char *path, const char *value);

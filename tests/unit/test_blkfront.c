@@ -83,17 +83,6 @@ void idle_register(struct idle_poller *p)
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-/* xenstore round trips and watch callbacks until nothing moves. */
-static void pump(void)
-{
-	for (unsigned int i = 0; i < 1000; i++) {
-		bool moved = fxs_step();
-
-		if (!xs_poll() && !moved)
-			break;
-	}
-}
-
 static unsigned int idle(void)
 {
 	return poller ? poller->poll() : 0;
@@ -118,7 +107,7 @@ static struct blkdev *bring_up(unsigned int vdev)
 	fbk_add(vdev);
 	CHECK(blkfront_init(NULL) == 0);
 	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
-	pump();
+	fxs_pump();
 	CHECK(!blkfront_vdev_name(vdev, name, sizeof(name)));
 	return blkdev_find(name);
 }
@@ -455,7 +444,7 @@ static struct blkdev *bring_up_cmdline(unsigned int vdev, const char *cmdline)
 	fbk_add(vdev);
 	CHECK(blkfront_init(&bi) == 0);
 	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
-	pump();
+	fxs_pump();
 	CHECK(!blkfront_vdev_name(vdev, name, sizeof(name)));
 	return blkdev_find(name);
 }
@@ -1012,7 +1001,7 @@ static void backend_closes(void)
 		return;
 	submit_held(d, 6, BLK_WRITE, 16);
 	fbk_set_state(XenbusStateClosing);
-	pump();
+	fxs_pump();
 	for (unsigned int i = 0; i < 6; i++)
 		CHECKF(ios[i].done == 1 && ios[i].status == -EIO, "request %u: %u, %d", i,
 		       ios[i].done, ios[i].status);
@@ -1037,13 +1026,13 @@ static void backend_closes(void)
 	       pages_before);
 	fbk_set_state(XenbusStateClosed);
 	fbk_remove();					/* xl block-detach finishes */
-	pump();
+	fxs_pump();
 	fbk.hold = false;
 	fbk_add(VDEV_A);				/* xl block-attach, the same vdev */
-	pump();
+	fxs_pump();
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "3"));
 	CHECK(fbk_connect() == 0);
-	pump();
+	fxs_pump();
 	again = blkdev_find("xvda");
 	CHECK(again && !again->gone);
 	if (again)
@@ -1071,16 +1060,16 @@ static void slot_reuse(void)
 	CHECK(st.failed == 1 && st.bad_status == 1 && st.grants > 0);
 	for (unsigned int k = 0; k < BLKFRONT_MAX_DEVS; k++) {
 		fbk_set_state(XenbusStateClosing);
-		pump();
+		fxs_pump();
 		fbk_disconnect();
 		idle();
 		fbk_set_state(XenbusStateClosed);
 		fbk_remove();
-		pump();
+		fxs_pump();
 		fbk_add(VDEV_A);
-		pump();
+		fxs_pump();
 		CHECK(fbk_connect() == 0);
-		pump();
+		fxs_pump();
 		d = blkdev_find("xvda");
 		CHECK(d != NULL);
 		if (!d)
@@ -1105,10 +1094,10 @@ static void hotplug(void)
 	CHECK(blkfront_init(NULL) == 0);
 	CHECK(!blkdev_find("xvdb"));
 	fbk_add(VDEV_B);
-	pump();
+	fxs_pump();
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "3"));
 	CHECK(fbk_connect() == 0);
-	pump();
+	fxs_pump();
 	CHECK(blkdev_find("xvdb") != NULL);
 	blkfront_get_global_stats(&g);
 	CHECK(g.probed == 1 && g.connected == 1 && g.watch_events > 0);
@@ -1134,12 +1123,12 @@ static void vbd_edges(void)
 	d = bring_up(VDEV_A);
 	CHECK(d != NULL);
 	fxs_set("/local/domain/3/device/vbd/51728/state", "6");	/* an event on it */
-	pump();
+	fxs_pump();
 	blkfront_get_global_stats(&g);
 	CHECKF(g.probed == 1 && !blkdev_find("xvdb"), "probed %u", g.probed);
 	CHECK(!strcmp(fxs_get("/local/domain/3/device/vbd/51728/state"), "6"));
 	fxs_rm(fbk.fe);				/* our directory only: blkback stays */
-	pump();
+	fxs_pump();
 	CHECK(unit_logged("device removed"));
 	CHECK(!blkdev_find("xvda") && unregistered == 1);
 	blkfront_get_global_stats(&g);
@@ -1155,7 +1144,7 @@ static void refused_child(unsigned int vdev, unsigned int ss, const char *log)
 	CHECK(blkfront_init(NULL) == 0);
 	if (fe_key("state") && !strcmp(fe_key("state"), "3")) {
 		fbk_connect();
-		pump();
+		fxs_pump();
 	}
 	CHECKF(unit_logged(log), "no log line \"%s\"", log);
 	CHECK(nr_disks == 0 && fe_key("state") && !strcmp(fe_key("state"), "6"));

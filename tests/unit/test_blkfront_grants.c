@@ -72,16 +72,6 @@ static unsigned int idle(void)
 	return poller ? poller->poll() : 0;
 }
 
-static void pump(void)
-{
-	for (unsigned int i = 0; i < 1000; i++) {
-		bool moved = fxs_step();
-
-		if (!xs_poll() && !moved)
-			break;
-	}
-}
-
 /* A fresh guest and backend; reads go whole unless @split_kib. Set fbk.offer, then up(). */
 static void start(unsigned int split_kib)
 {
@@ -97,7 +87,7 @@ static struct blkdev *up(void)
 	fbk_add(VDEV_A);
 	CHECK(blkfront_init(NULL) == 0);
 	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
-	pump();
+	fxs_pump();
 	return blkdev_find("xvda");
 }
 
@@ -177,7 +167,7 @@ static void retired_one_by_one(void)
 	io_free_all();
 	CHECK(fgnt_backend_maps() > 64);		/* rings and persistent grants */
 	fbk_set_state(XenbusStateClosing);
-	pump();
+	fxs_pump();
 	CHECK(d->gone);
 	fgnt_stats(&g);
 	CHECKF(retired().held == g.live && g.live == fgnt_backend_maps() && !g.deferred,
@@ -300,7 +290,7 @@ static void no_idle_grant(void)
 	CHECK(fbk.violations == 0);
 	io_free_all();
 	fbk_set_state(XenbusStateClosing);		/* the disk goes */
-	pump();
+	fxs_pump();
 	fbk_disconnect();
 	idle();
 	fgnt_stats(&g);
@@ -464,7 +454,7 @@ static void discard_refused_child(const char *gran, const char *align, unsigned 
 	fxs_set(path, gran);
 	snprintf(path, sizeof(path), "%s/discard-alignment", fbk.be);
 	fxs_set(path, align);
-	pump();
+	fxs_pump();
 	d = blkdev_find("xvda");
 	CHECK(d != NULL);
 	if (!d)

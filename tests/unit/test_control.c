@@ -110,16 +110,6 @@ static void stop(enum xen_control_request req)
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static void pump(void)
-{
-	for (unsigned int i = 0; i < 1000; i++) {
-		bool moved = fxs_step();
-
-		if (!xs_poll() && !moved)
-			break;
-	}
-}
-
 static unsigned int idle(void)
 {
 	return poller ? poller->poll() : 0;
@@ -143,7 +133,7 @@ static int setup(const char *cmdline)
 	memset(&bi, 0, sizeof(bi));
 	snprintf(bi.cmdline, sizeof(bi.cmdline), "%s", cmdline);
 	err = xen_control_init(&bi, stop);
-	pump();
+	fxs_pump();
 	return err;
 }
 
@@ -159,7 +149,7 @@ static struct xen_control_stats stats(void)
 static void request(const char *value, uint32_t len)
 {
 	fxs_set_bytes(HOME "/control/shutdown", value, len);
-	pump();
+	fxs_pump();
 }
 
 /* ---- cases -------------------------------------------------------------------------------- */
@@ -193,7 +183,7 @@ static void suspend_by_xenstore(void)
 	CHECK(stats().requests == 1 && stats().suspends == 1 && stats().ignored == 0);
 	CHECK(k.stops == 0);
 	/* The acknowledgement (our own write of "") fires the watch again: nothing asked. */
-	pump();
+	fxs_pump();
 	CHECK(idle() == 0 && k.calls == 1 && stats().requests == 1);
 	/* Asked again later: a second suspend. */
 	request("suspend", 7);

@@ -87,16 +87,6 @@ void idle_register(struct idle_poller *p)
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 
-static void pump(void)
-{
-	for (unsigned int i = 0; i < 1000; i++) {
-		bool moved = fxs_step();
-
-		if (!xs_poll() && !moved)
-			break;
-	}
-}
-
 static unsigned int upkeep(void)
 {
 	return poller ? poller->poll() : 0;
@@ -116,7 +106,7 @@ static struct netdev *bring_up(void)
 	fnb_add(0);
 	CHECK(netfront_init(NULL) == 0);
 	CHECKF(fnb_connect() == 0, "%s", fnb.violation);
-	pump();
+	fxs_pump();
 	return netdev_find("eth0");
 }
 
@@ -303,7 +293,7 @@ static void refusals(void)
 	fnb.offer.rx_copy = false;	/* page flipping only: we do not speak it */
 	fnb_add(0);
 	CHECK(netfront_init(NULL) == 0);
-	pump();
+	fxs_pump();
 	CHECK(!netdev_find("eth0"));
 	CHECK(unit_logged("no feature-rx-copy"));
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "6"));
@@ -318,7 +308,7 @@ static void bad_mac(void)
 	fnb.offer.mac = "01:16:3e:aa:bb:cc";	/* multicast */
 	fnb_add(0);
 	CHECK(netfront_init(NULL) == 0);
-	pump();
+	fxs_pump();
 	CHECK(!netdev_find("eth0") && unit_logged("no usable MAC address"));
 }
 
@@ -438,7 +428,7 @@ static void check_abandoned(struct netdev *dev, const char *why)
 	CHECK(!dev->carrier);
 	CHECK(dev->ops->tx(dev, NULL) == -ENETDOWN);
 	upkeep();
-	pump();
+	fxs_pump();
 	CHECK(dev->gone && unregistered == 1);
 	CHECKF(unit_logged(why), "no log line \"%s\"", why);
 	CHECK(fe_key("state") && !strcmp(fe_key("state"), "6"));
@@ -712,7 +702,7 @@ static void closing_during_traffic(void)
 	fnb_tx_step();				/* taken, held, still mapped */
 	CHECK(fnb_rx(0, f, len, 0, 4096) == 0);	/* and a frame waiting to be read */
 	fnb_set_state(XenbusStateClosing);
-	pump();
+	fxs_pump();
 	CHECK(dev->gone && !dev->carrier && unregistered == 1);
 	CHECK(unit_logged("pvkit: netfront eth0: 10 tx slots in flight failed"));
 	CHECK(unit_logged("eth0: backend closing: carrier down"));
@@ -732,13 +722,13 @@ static void closing_during_traffic(void)
 	/* The toolstack removes it; a new vif comes: found through the watch, eth0 again. */
 	fnb_set_state(XenbusStateClosed);
 	fnb_remove();
-	pump();
+	fxs_pump();
 	fnb.offer.mac = "00:16:3e:00:00:12";
 	fnb.hold_tx = false;
 	fnb_add(1);
-	pump();
+	fxs_pump();
 	CHECKF(fnb_connect() == 0, "%s", fnb.violation);
-	pump();
+	fxs_pump();
 	dev = netdev_find("eth0");
 	CHECK(dev && dev->carrier && dev->mac[5] == 0x12);
 	CHECK(dev && send_frame(dev, f, len, false) == 0 && fnb_tx_step() == 1);
@@ -772,7 +762,7 @@ static void retired_one_by_one(void)
 		CHECK(send_frame(dev, f, len, false) == 0);
 	fnb_tx_step();
 	fnb_set_state(XenbusStateClosing);
-	pump();
+	fxs_pump();
 	CHECK(dev->gone);
 	gnttab_retire_get_stats(&rs);
 	CHECKF(rs.held == 2 + 10 && fake_pages_in_use == 12, "held %u pages %u", rs.held,
