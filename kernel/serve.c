@@ -21,6 +21,7 @@
 #include <pvkit/timer.h>
 #include <string.h>
 #ifdef CONFIG_XEN_GUEST
+#include <pvkit/xen/control.h>
 #include <pvkit/xen/hypercall.h>
 #endif
 
@@ -45,8 +46,15 @@ static void cmd_stats(void)
 	       pv_clock_ns() / 1000000, timer_interrupts(), irq_total(), page_free_count(),
 	       cs.bytes, cs.lines, cs.cut, cs.refused);
 #ifdef CONFIG_XEN_GUEST
-	if (serve_bi->env != BOOT_NATIVE)
+	if (serve_bi->env != BOOT_NATIVE) {
+		struct xen_control_stats xc;
+
 		xen_hypercall_print();
+		xen_control_get_stats(&xc);
+		printk("pvkit: stats control requests=%lu ignored=%lu sysrqs=%lu suspends=%lu "
+		       "suspend_failed=%lu suspend_port=%u\n", xc.requests, xc.ignored, xc.sysrqs,
+		       xc.suspends, xc.suspend_failed, xc.suspend_port);
+	}
 #endif
 }
 
@@ -81,7 +89,8 @@ static void cmd_help(const char *args)
 
 SERVE_COMMAND(poweroff, "power off (ends serve mode)", cmd_poweroff);
 SERVE_COMMAND(reboot, "reboot", cmd_reboot);
-SERVE_COMMAND(stats, "counters: uptime, interrupts, memory, console, hypercalls", cmd_stats_fn);
+SERVE_COMMAND(stats, "counters: uptime, interrupts, memory, console, hypercalls, toolstack requests",
+	      cmd_stats_fn);
 SERVE_COMMAND(help, "this list", cmd_help);
 
 const struct boot_info *serve_boot_info(void)

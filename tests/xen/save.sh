@@ -68,6 +68,20 @@ running)
 		wait_guest_serves "checkpoint #$i"
 	done
 	echo "two checkpoints: the guest went on in the same domain $DOMID, serving"
+	# The guest counted both (serve mode's stats command, typed on its console).
+	tty=$(xenstore-read "/local/domain/$DOMID/console/tty") || fail "no console tty"
+	printf 'stats\r' >"$tty" || fail "cannot write to $tty"
+	wait_console "pvkit: stats control " 20 || fail "no control line from stats"
+	line=$(grep -o 'pvkit: stats control .*' "$CONSOLE_LOG" | tail -1)
+	echo "$line"
+	case $line in
+	*" suspends=2 suspend_failed=0 "*) ;;
+	*) fail "the guest did not count two suspends" ;;
+	esac
+	case $source in
+	evtchn) case $line in *" suspend_port=0"*) fail "no suspend port counted" ;; esac ;;
+	*) case $line in *" suspend_port=0"*) ;; *) fail "a suspend port with pvkit.suspend_evtchn=0" ;; esac ;;
+	esac
 	case $CASE in
 	pv-*)
 		# Debian's Xen has no shadow paging, so it cannot track a PV guest's dirty pages:
