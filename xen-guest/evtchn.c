@@ -107,6 +107,27 @@ int evtchn_init(const struct boot_info *bi)
 	return 0;
 }
 
+int evtchn_resume(void)
+{
+	const struct evtchn_ops *ops = evtchn.ops;
+	int err;
+
+	if (!ops || !xen_shared_info)
+		return -ENODEV;
+	evtchn.ops = NULL;			/* no upcall delivers while the table changes */
+	__builtin_memset(&evtchn.port, 0, sizeof(evtchn.port));
+	__builtin_memset(&evtchn.virq_port, 0, sizeof(evtchn.virq_port));
+	evtchn.stats.lost += evtchn.stats.in_use;
+	evtchn.stats.in_use = 0;
+	err = ops->resume();
+	if (err)
+		return err;
+	barrier();
+	evtchn.ops = ops;
+	evtchn.stats.resumes++;
+	return 0;
+}
+
 const struct evtchn_ops *evtchn_abi(void)
 {
 	return evtchn.ops;

@@ -73,6 +73,12 @@ static int evtchn_2l_setup(const struct boot_info *bi)
 	return 0;
 }
 
+/* A new domain: its shared_info is a new page; mask everything there, as at boot. */
+static int evtchn_2l_resume(void)
+{
+	return evtchn_2l_setup(NULL);
+}
+
 /* One scan: take the selector, then per flagged word the pending-and-unmasked bits, each
  * cleared atomically before its handler runs. At most 64 x 64 ports: bounded by the ABI. */
 static void evtchn_2l_handle_events(void)
@@ -102,6 +108,7 @@ const struct evtchn_ops evtchn_2l_ops = {
 	.name           = "2l",
 	.max_channels   = evtchn_2l_max_channels,	/* 4096 on x86-64 */
 	.setup          = evtchn_2l_setup,		/* mask all */
+	.resume         = evtchn_2l_resume,		/* mask all in the new shared_info */
 	.is_pending     = evtchn_2l_is_pending,
 	.is_masked      = evtchn_2l_is_masked,
 	.mask           = evtchn_2l_mask,

@@ -151,6 +151,46 @@ out_free_cb:
 	return err;
 }
 
+/*
+ * A new domain (restore, migration): Xen there has neither our control block nor our array
+ * pages, and no port of the old domain exists. The same pages are given again (Xen maps them
+ * from scratch), every word masked, the queues empty. A failure is returned: the caller cannot
+ * go on without event channels.
+ */
+static int evtchn_fifo_resume(void)
+{
+	struct evtchn_init_control op = { .offset = 0, .vcpu = 0 };
+	unsigned int pages = fifo.nr_pages;
+	int err;
+
+	if (!fifo.active)
+		return evtchn_2l_ops.resume();	/* never switched: the new domain is 2-level */
+	__builtin_memset(fifo.cb, 0, PAGE_SIZE);
+	for (unsigned int p = 0; p < pages; p++)
+		for (unsigned int i = 0; i < FIFO_WORDS_PER_PAGE; i++)
+			__atomic_store_n(&fifo.array[p][i], FIFO_MASKED, __ATOMIC_SEQ_CST);
+	__builtin_memset(fifo.head, 0, sizeof(fifo.head));
+	fifo.carry = 0;
+	op.control_gfn = evtchn_fifo_xen_frame(virt_to_phys(fifo.cb));
+	err = HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &op);
+	if (err)
+		return err;
+	/* Xen counts array pages from 0 again: in port order, as at boot. */
+	fifo.nr_pages = 0;
+	for (unsigned int p = 0; p < pages; p++) {
+		struct evtchn_expand_array ex = {
+			.array_gfn = evtchn_fifo_xen_frame(virt_to_phys(fifo.array[p])),
+		};
+
+		err = HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ex);
+		if (err)
+			return err;	/* the pages above stay ours, never given: ports end here */
+		barrier();
+		fifo.nr_pages = p + 1;
+	}
+	return 0;
+}
+
 static unsigned int evtchn_fifo_max_channels(void)
 {
 	return EVTCHN_FIFO_NR_CHANNELS;
@@ -356,6 +396,7 @@ const struct evtchn_ops evtchn_fifo_ops = {
 	.name           = "fifo",
 	.max_channels   = evtchn_fifo_max_channels,	/* 2^17 (we use EVTCHN_NR_PORTS) */
 	.setup          = evtchn_fifo_setup,		/* control block + first array page */
+	.resume         = evtchn_fifo_resume,		/* the same pages to a new domain */
 	.port_setup     = evtchn_fifo_port_setup,	/* EVTCHNOP_expand_array on demand */
 	.is_pending     = evtchn_fifo_is_pending,
 	.is_masked      = evtchn_fifo_is_masked,

@@ -13,6 +13,7 @@
 #include <pvkit/x86.h>
 #include <pvkit/xen/gnttab.h>
 #include <pvkit/xen/pv.h>
+#include <string.h>
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 #ifdef __PVKIT_KERNEL__
@@ -481,21 +482,101 @@ static unsigned int gnttab_idle_poll(void)
 
 static struct idle_poller gnttab_poller = { .name = "gnttab", .poll = gnttab_idle_poll };
 
+/* ------------------------------------------------------------------------------------------ */
+/* Suspend and resume (docs/suspend.md). */
+
+/*
+ * What every granted entry permits, kept in our own pages across a suspend: a new domain's
+ * table starts empty, and the old one is gone with its frames (PV: Xen's pages, never saved;
+ * PVH: they sit in our physical map, but the save writes them as Xen left them, or not at
+ * all). One page per table frame, entries as v1 lays them out, the frame field as a PFN (PV:
+ * the machine frame changes with the host). Allocated by gnttab_suspend(), freed by either
+ * resume.
+ */
+static grant_entry_v1_t *gt_shadow[GNTTAB_MAX_FRAMES];
+
+static void gnttab_shadow_free(void)
+{
+	for (uint32_t idx = 0; idx < GNTTAB_MAX_FRAMES; idx++) {
+		if (gt_shadow[idx])
+			page_free(virt_to_phys(gt_shadow[idx]));
+		gt_shadow[idx] = NULL;
+	}
+}
+
+/* The frame an entry holds, as a PFN of ours (PV: through the M2P), or ~0 when it is none. */
+static uint64_t gnttab_entry_pfn(uint32_t frame)
+{
+#if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
+	if (gt.pv) {
+		unsigned long pfn = xen_pv_mfn_to_pfn(frame);
+
+		return pfn < xen_start_info.nr_pages ? pfn : ~0ull;
+	}
+#endif
+	return frame;
+}
+
+/* Copy every granted reference's entry (whom, which page, read-only or not) into the shadow.
+ * Return: 0 or -ENOMEM (nothing kept). */
+static int gnttab_shadow_take(void)
+{
+	for (uint32_t idx = 0; idx < gt.nr_frames; idx++) {
+		uint64_t pa;
+
+		if (page_alloc(&pa)) {
+			gnttab_shadow_free();
+			return -ENOMEM;
+		}
+		gt_shadow[idx] = phys_to_virt(pa);
+		memset(gt_shadow[idx], 0, PAGE_SIZE);
+		for (uint32_t i = 0; i < GNTTAB_PER_FRAME; i++) {
+			grant_ref_t ref = idx * GNTTAB_PER_FRAME + i;
+			grant_entry_v1_t e;
+			uint64_t pfn;
+
+			if (gnttab_info(ref)->state != GNTTAB_REF_GRANTED)
+				continue;
+			e.flags = READ_ONCE(gnttab_entry(ref)->flags);
+			e.domid = READ_ONCE(gnttab_entry(ref)->domid);
+			e.frame = READ_ONCE(gnttab_entry(ref)->frame);
+			if (!(e.flags & GTF_permit_access))
+				continue;	/* claimed, granting nothing now */
+			pfn = gnttab_entry_pfn(e.frame);
+			if (pfn > UINT32_MAX)
+				continue;	/* not a frame of ours: nothing to give again */
+			gt_shadow[idx][i] = (grant_entry_v1_t){
+				.flags = e.flags & (GTF_permit_access | GTF_readonly),
+				.domid = e.domid,
+				.frame = (uint32_t)pfn,
+			};
+		}
+	}
+	return 0;
+}
+
 /*
  * PV: the save code refuses a page-table entry that maps a frame outside our p2m ("Bad mfn
  * for L1"), and the table's frames are Xen's. Before a suspend their entries become not
  * present (the tables stay); nothing may grant or end meanwhile (interrupts are off). PVH:
- * the frames sit in our physical map, which the save handles; nothing to do.
+ * the frames sit in our physical map; only the shadow is taken.
  */
 int gnttab_suspend(void)
 {
+	int err;
+
+	if (!gt.ready)
+		return 0;
+	err = gnttab_shadow_take();
+	if (err)
+		return err;
 #if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
-	if (!gt.ready || !gt.pv)
+	if (!gt.pv)
 		return 0;
 	for (uint32_t idx = 0; idx < gt.nr_frames; idx++) {
 		uintptr_t va = gt.pv_va + (uintptr_t)idx * PAGE_SIZE;
-		int err = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG | UVMF_LOCAL);
 
+		err = HYPERVISOR_update_va_mapping(va, 0, UVMF_INVLPG | UVMF_LOCAL);
 		if (err) {
 			int again = 0;
 
@@ -503,6 +584,8 @@ int gnttab_suspend(void)
 				again = again ? again : gnttab_pv_point(idx);
 			if (again)			/* some stay off: resume_cancelled retries */
 				gt.suspended = true;
+			else
+				gnttab_shadow_free();
 			return err;
 		}
 	}
@@ -516,17 +599,97 @@ int gnttab_resume_cancelled(void)
 #if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
 	int err;
 
-	if (!gt.suspended)
-		return 0;
-	/* The same domain: setup_table lists the same frames; ask rather than assume. */
-	err = gnttab_pv_setup(gt.nr_frames);
-	for (uint32_t idx = 0; !err && idx < gt.nr_frames; idx++)
-		err = gnttab_pv_point(idx);
+	if (gt.suspended) {
+		/* The same domain: setup_table lists the same frames; ask rather than assume. */
+		err = gnttab_pv_setup(gt.nr_frames);
+		for (uint32_t idx = 0; !err && idx < gt.nr_frames; idx++)
+			err = gnttab_pv_point(idx);
+		if (err)
+			return err;
+		gt.suspended = false;
+	}
+#endif
+	gnttab_shadow_free();		/* the entries never went away */
+	return 0;
+}
+
+/* The new domain's table: as many frames as we had, at the same places. */
+static int gnttab_frames_again(void)
+{
+	struct gnttab_query_size q = { .dom = DOMID_SELF };
+	int err;
+
+	err = HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1);
+	if (!err && q.status != GNTST_okay)
+		err = -EIO;
 	if (err)
 		return err;
-	gt.suspended = false;
+	if (q.max_nr_frames < gt.nr_frames)
+		return -ENOSPC;		/* the new host allows fewer than we use */
+	gt.max_frames = MIN(q.max_nr_frames, (uint32_t)GNTTAB_MAX_FRAMES);
+#if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
+	if (gt.pv) {
+		err = gnttab_pv_setup(gt.nr_frames);
+		for (uint32_t idx = 0; !err && idx < gt.nr_frames; idx++)
+			err = gnttab_pv_point(idx);
+		if (!err)
+			gt.suspended = false;
+		return err;
+	}
 #endif
+	for (uint32_t idx = 0; idx < gt.nr_frames; idx++) {
+		struct xen_add_to_physmap xatp = {
+			.domid = DOMID_SELF,
+			.space = XENMAPSPACE_grant_table,
+			.idx = idx,
+			.gpfn = virt_to_phys(gt.frame[idx]) >> PAGE_SHIFT,
+		};
+
+		err = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
+		if (err)
+			return err;
+	}
 	return 0;
+}
+
+int gnttab_resume(struct gnttab_resume_stats *rs)
+{
+	int err;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!gt.ready)
+		return 0;
+	err = gnttab_frames_again();
+	if (err)
+		goto out_free_shadow;
+	/* Nobody maps anything of ours in a new domain: every deferred end succeeds now. */
+	while (gt.defer_count) {
+		grant_ref_t ref = gnttab_defer_pop();
+
+		gnttab_free_ref(ref);
+		rs->deferred_freed++;
+	}
+	for (uint32_t idx = 0; idx < gt.nr_frames; idx++) {
+		for (uint32_t i = 0; i < GNTTAB_PER_FRAME; i++) {
+			grant_ref_t ref = idx * GNTTAB_PER_FRAME + i;
+			const grant_entry_v1_t *e = gt_shadow[idx] ? &gt_shadow[idx][i] : NULL;
+			uint32_t frame;
+
+			if (ref >= GNTTAB_NR_RESERVED_ENTRIES)
+				memset(gnttab_entry(ref), 0, sizeof(grant_entry_v1_t));
+			if (!e || !e->flags || gnttab_info(ref)->state != GNTTAB_REF_GRANTED)
+				continue;
+			if (gnttab_xen_frame((uint64_t)e->frame << PAGE_SHIFT, &frame)) {
+				rs->lost++;	/* the page is not ours in the new domain */
+				continue;
+			}
+			gnttab_write_entry(ref, e->domid, frame, e->flags & GTF_readonly);
+			rs->regranted++;
+		}
+	}
+out_free_shadow:
+	gnttab_shadow_free();
+	return err;
 }
 
 void gnttab_get_stats(struct gnttab_stats *s)

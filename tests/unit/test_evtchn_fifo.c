@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/xen/evtchn.h>
@@ -659,6 +660,99 @@ static void reinit_keeps_fifo(void)
 	CHECK(!strcmp(evtchn_abi()->name, "fifo") && fx.ops[EVTCHNOP_init_control] == 1);
 }
 
+/* The domain is new (a restore): Xen there has no control block or array page of ours and
+ * no port; what our pages hold is whatever the old domain left. */
+static void fx_new_domain(void)
+{
+	fx.cb = NULL;
+	fx.cb_gfn = 0;
+	fx.nr_pages = 0;
+	memset(fx.tail, 0, sizeof(fx.tail));
+	memset(fx.peer, 0, sizeof(fx.peer));
+	fx.next_port = 1;
+}
+
+/*
+ * evtchn_resume(): the same control block and array pages given to the new domain's Xen, in
+ * port order, every word masked and the queues empty; the port table emptied (the ports
+ * counted as lost, not closed; no EVTCHNOP_close for ports that no longer exist); new ports
+ * work. Xen refusing the control block there is returned, with no ABI left.
+ */
+static void resume_new_domain(void)
+{
+	struct evtchn_fifo_control_block *cb;
+	event_word_t *pages[2];
+	struct evtchn_stats st;
+	evtchn_port_t p, t;
+	uint64_t gfn;
+
+	setup();
+	memset(&seen, 0, sizeof(seen));
+	p = bind_at(17, 7, record);
+	bind_at(1500, 3, record);
+	fx.next_port = 40;
+	CHECK(evtchn_bind_virq(VIRQ_TIMER, 0, &t) == 0);
+	CHECK(fx.nr_pages == 2);
+	cb = fx.cb;
+	gfn = fx.cb_gfn;
+	pages[0] = fx.array[0];
+	pages[1] = fx.array[1];
+	fx_new_domain();
+	pages[0][17] = PEND | LINK | 99;	/* what the old domain left behind */
+	pages[1][5] = PEND;
+	cb->ready = 0xffff;
+	cb->head[3] = 1500;
+	CHECK(evtchn_resume() == 0);
+	CHECK(fx.ops[EVTCHNOP_init_control] == 2 && fx.cb == cb && fx.cb_gfn == gfn);
+	CHECK(fx.ops[EVTCHNOP_expand_array] == 4 && fx.nr_pages == 2);
+	CHECK(fx.array[0] == pages[0] && fx.array[1] == pages[1]);
+	for (unsigned int i = 0; i < 2 * WPP; i++)
+		CHECKF(fx.array[i / WPP][i % WPP] == MASK, "word %u = %#x", i,
+		       fx.array[i / WPP][i % WPP]);
+	CHECK(cb->ready == 0 && cb->head[3] == 0);
+	CHECK(fx.ops[EVTCHNOP_close] == 0);
+	evtchn_get_stats(&st);
+	CHECK(st.lost == 3 && st.in_use == 0 && st.closed == 0 && st.resumes == 1);
+	CHECK(evtchn_virq_port(VIRQ_TIMER, &t) == -ENOENT);
+	CHECK(evtchn_count(p) == 0);
+	/* The port numbers are free again: bound anew, handled, delivered once. */
+	CHECK(bind_at(17, 7, record) == 17);
+	fx_raise(17);
+	evtchn_do_upcall();
+	CHECK(seen.n == 1 && seen.port[0] == 17);
+	evtchn_get_stats(&st);
+	CHECK(st.in_use == 1 && st.opened == 4);
+
+	/* The new domain's Xen refuses FIFO: nothing to deliver with, said by the caller. */
+	fx_new_domain();
+	fx.refuse_init = true;
+	CHECK(evtchn_resume() == -ENOSYS && evtchn_abi() == NULL);
+	CHECK(evtchn_resume() == -ENODEV);	/* no ABI: nothing to resume */
+	free(cb);				/* Xen holds none of them now: fx_reset can't */
+	free(pages[0]);
+	free(pages[1]);
+}
+
+/* A 2-level domain resumes 2-level: every port masked in the new shared_info. */
+static void resume_2l(void)
+{
+	struct evtchn_stats st;
+	evtchn_port_t p;
+
+	fx_reset();
+	fx.refuse_init = true;
+	fx_bi.env = BOOT_XEN_PVH;
+	CHECK(evtchn_init(&fx_bi) == 0 && !strcmp(evtchn_abi()->name, "2l"));
+	CHECK(evtchn_bind_ipi(0, &p) == 0);
+	memset(&fake_si, 0, sizeof(fake_si));		/* the new domain's shared_info */
+	CHECK(evtchn_resume() == 0 && !strcmp(evtchn_abi()->name, "2l"));
+	CHECK(fx.ops[EVTCHNOP_init_control] == 1);	/* FIFO never asked for again */
+	for (unsigned int w = 0; w < ARRAY_SIZE(fake_si.evtchn_mask); w++)
+		CHECK(fake_si.evtchn_mask[w] == ~(xen_ulong_t)0);
+	evtchn_get_stats(&st);
+	CHECK(st.lost == 1 && st.in_use == 0);
+}
+
 UNIT_CASES(
 	{ selected_and_registered, "fifo: chosen first; control block and MASKED array page" },
 	{ delivered_once, "fifo: loopback event delivered once, word cleared" },
@@ -674,4 +768,6 @@ UNIT_CASES(
 	{ timer_highest, "fifo: VIRQ_TIMER at the highest priority, others default" },
 	{ failure_after_switch, "fifo: failure after Xen switched is fatal; refusal falls back" },
 	{ reinit_keeps_fifo, "fifo: a second init keeps FIFO and masks everything again" },
+	{ resume_new_domain, "fifo: resume gives a new domain the same pages, masked, ports lost" },
+	{ resume_2l, "fifo: a 2-level domain resumes 2-level, everything masked" },
 );

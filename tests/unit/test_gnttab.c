@@ -17,8 +17,11 @@
 #include "unit.h"
 
 #define PER_FRAME	512
-#define MFN_XOR		0x7000ul	/* fake p2m: PV machine frame = pfn ^ this */
-#define XEN_MFN(i)	(0x900000ul + (i))	/* the fake's machine frames of the table */
+#define MFN_XOR		0x7000ul	/* fake p2m: PV machine frame = pfn ^ this (boot) */
+#define MFN_XOR_NEW	0x5000ul	/* ... in the domain a restore makes */
+#define XEN_MFN_BASE	0x900000ul	/* the fake's machine frames of the table (boot) */
+#define XEN_MFN_BASE_NEW 0xa00000ul	/* ... in the new domain */
+#define XEN_MFN(i)	(fx.mfn_base + (i))
 #define MAX_PAGES	1024
 
 start_info_t xen_start_info;
@@ -43,6 +46,8 @@ static struct {
 	unsigned int printks;
 	unsigned int some_frees;	/* page_free of some_pa() pages (retired ones) */
 	uint64_t some_freed[8];		/* the first of them */
+	unsigned long mfn_xor;		/* the fake p2m now (MFN_XOR, MFN_XOR_NEW) */
+	unsigned long mfn_base;		/* the table's machine frames now */
 } fx;
 
 int printk(const char *fmt, ...);
@@ -135,7 +140,12 @@ void idle_register(struct idle_poller *p)
 
 unsigned long xen_pv_pfn_to_mfn(unsigned long pfn)
 {
-	return pfn ^ MFN_XOR;
+	return pfn ^ fx.mfn_xor;
+}
+
+unsigned long xen_pv_mfn_to_pfn(unsigned long mfn)
+{
+	return mfn ^ fx.mfn_xor;
 }
 
 /* ---- fake Xen ---- */
@@ -254,6 +264,8 @@ static void setup_with(const struct boot_info *bi, uint32_t max_frames)
 {
 	fx_release();
 	fx.max_frames = max_frames;
+	fx.mfn_xor = MFN_XOR;
+	fx.mfn_base = XEN_MFN_BASE;
 	xen_start_info.nr_pages = ~0ul;		/* every fake page_alloc page counts as ours */
 	CHECK(gnttab_init(bi) == 0);
 }
@@ -718,6 +730,135 @@ static void suspend_and_cancel(void)
 	CHECK(fx.uva_calls == 0 && fx.physmap_calls == 0);
 }
 
+/* The new domain's table: Xen's frames start empty but for the toolstack's entries (0-7);
+ * here they hold garbage, which the resume must clear. */
+static void fx_new_domain(uint32_t frames)
+{
+	for (uint32_t i = 0; i < frames; i++) {
+		CHECK(fx.frame[i] != NULL);
+		memset(fx.frame[i], 0xa5, 4096);
+		if (i == 0)
+			memset(fx.frame[0], 0, GNTTAB_NR_RESERVED_ENTRIES * sizeof(grant_entry_v1_t));
+	}
+	fx.mfn_xor = MFN_XOR_NEW;
+	fx.mfn_base = XEN_MFN_BASE_NEW;
+}
+
+/*
+ * Resume in a new domain: the frames set up again (PV: setup_table's new machine frames at
+ * the same addresses; PVH: add_to_physmap of each index at the same guest frame), every
+ * granted reference granting the same page (PV: its new machine frame) to the same domain
+ * with the same access, claimed ones nothing, deferred ends freed; the copy freed.
+ */
+static void resume_new_domain(const struct boot_info *bi)
+{
+	const bool pv = bi->env == BOOT_XEN_PV;
+	grant_ref_t r[600], claimed, deferred;
+	struct gnttab_resume_stats rs;
+	grant_entry_v1_t *where[2];
+	uint64_t gpfn[2];
+	struct gnttab_stats st;
+	unsigned int allocs;
+
+	setup_with(bi, 8);
+	for (unsigned int i = 0; i < ARRAY_SIZE(r); i++)
+		CHECK(gnttab_grant_access(3 + (i & 3), some_pa(i), i & 1, &r[i]) == 0);
+	CHECK(gnttab_claim_ref(&claimed) == 0);
+	CHECK(gnttab_grant_access(9, some_pa(700), false, &deferred) == 0);
+	CHECK(fx_backend_map(deferred, 9, false));
+	CHECK(gnttab_end_access(deferred) == -EBUSY);
+	gnttab_get_stats(&st);
+	CHECK(st.frames == 2 && st.deferred == 1);
+	for (unsigned int i = 0; i < 2; i++) {
+		where[i] = fx.frame[i];
+		gpfn[i] = fx.physmap_gpfn[i];
+	}
+	allocs = fx.nr_alloc - fx.nr_free;
+	CHECK(gnttab_suspend() == 0);
+	CHECK(fx.nr_alloc - fx.nr_free == allocs + 2);		/* the copy: one page a frame */
+	if (pv) {
+		CHECK(!fx.frame[0] && !fx.frame[1]);
+		fx.frame[0] = where[0];		/* what the new domain's Xen will map there */
+		fx.frame[1] = where[1];
+	}
+	fx_new_domain(2);
+	fx.setup_calls = fx.physmap_calls = fx.uva_calls = 0;
+	CHECK(gnttab_resume(&rs) == 0);
+	CHECKF(rs.regranted == ARRAY_SIZE(r) && rs.deferred_freed == 1 && rs.lost == 0,
+	       "regranted %u deferred_freed %u lost %u", rs.regranted, rs.deferred_freed, rs.lost);
+	CHECK(fx.nr_alloc - fx.nr_free == allocs);		/* the copy freed */
+	if (pv) {
+		CHECK(fx.setup_calls == 1 && fx.uva_calls == 2 && fx.physmap_calls == 0);
+		CHECK((fx.last_pte & PTE_ADDR_MASK) == XEN_MFN(1) << 12);
+	} else {
+		CHECK(fx.physmap_calls == 2 && fx.setup_calls == 0);
+		CHECK(fx.physmap_gpfn[0] == gpfn[0] && fx.physmap_gpfn[1] == gpfn[1]);
+	}
+	for (unsigned int i = 0; i < 2; i++)
+		CHECK(fx.frame[i] == where[i]);
+	for (unsigned int i = 0; i < ARRAY_SIZE(r); i++) {
+		const grant_entry_v1_t *e = fx_entry(r[i]);
+		uint32_t want = pv ? (0x100000 + i) ^ MFN_XOR_NEW : 0x100000 + i;
+
+		CHECKF(e->domid == 3 + (i & 3) && e->frame == want &&
+		       e->flags == (GTF_permit_access | ((i & 1) ? GTF_readonly : 0)),
+		       "ref %u: domid %u frame %#x flags %#x", r[i], e->domid, e->frame, e->flags);
+	}
+	CHECK(fx_entry(claimed)->flags == 0 && fx_entry(deferred)->flags == 0);
+	for (grant_ref_t ref = GNTTAB_NR_RESERVED_ENTRIES; ref < 2 * PER_FRAME; ref++)
+		if (ref != claimed && (ref < r[0] || ref > r[ARRAY_SIZE(r) - 1]))
+			CHECK(fx_entry(ref)->flags == 0);	/* the garbage is gone */
+	gnttab_get_stats(&st);
+	CHECK(st.deferred == 0 && st.in_use == ARRAY_SIZE(r) + 1);
+	CHECK(gnttab_verify() == 0);
+	/* The grants work: a backend maps one, it is ended after the unmap; the claimed one is
+	 * granted and revoked as before. */
+	CHECK(fx_backend_map(r[0], 3, false));
+	CHECK(gnttab_end_access(r[0]) == -EBUSY);
+	fx_backend_unmap(r[0]);
+	CHECK(gnttab_poll() == 0);
+	CHECK(gnttab_grant_ref(claimed, 4, some_pa(800), true) == 0);
+	CHECK(gnttab_revoke_ref(claimed) == 0 && gnttab_verify() == 0);
+}
+
+static void resume_new_domain_pv(void)
+{
+	resume_new_domain(&bi_pv);
+}
+
+static void resume_new_domain_pvh(void)
+{
+	resume_new_domain(&bi_pvh);
+}
+
+/* What the resume cannot live with fails cleanly: no room for the copy (the suspend fails
+ * with every frame mapped as before), a new host allowing fewer frames than we use. */
+static void resume_failures(void)
+{
+	struct gnttab_resume_stats rs;
+	grant_ref_t r;
+
+	setup_with(&bi_pv, 8);
+	CHECK(gnttab_grant_access(3, some_pa(1), false, &r) == 0);
+	fx.alloc_fail_at = fx.nr_alloc + 1;
+	fx.uva_calls = 0;
+	CHECK(gnttab_suspend() == -ENOMEM);
+	fx.alloc_fail_at = 0;
+	CHECK(fx.uva_calls == 0 && fx.frame[0]);		/* nothing unmapped */
+	CHECK(fx_entry(r)->flags == GTF_permit_access && gnttab_verify() == 0);
+
+	for (unsigned int i = 0; i < PER_FRAME; i++)		/* a second frame */
+		CHECK(gnttab_grant_access(3, some_pa(i), false, &r) == 0);
+	CHECK(gnttab_suspend() == 0);
+	fx.frame[0] = fx.vmap;
+	fx.frame[1] = (grant_entry_v1_t *)((char *)fx.vmap + 4096);
+	fx_new_domain(2);
+	fx.max_frames = 1;
+	CHECK(gnttab_resume(&rs) == -ENOSPC);
+	CHECKF(fx.nr_alloc - fx.nr_free == 2, "%u pages held", fx.nr_alloc - fx.nr_free);
+						/* the copy freed: the two bookkeeping pages */
+}
+
 UNIT_CASES(
 	{ init_pvh, "gnttab: PVH maps frame 0 over a page of ours with add_to_physmap" },
 	{ init_pv, "gnttab: PV maps setup_table's machine frames; entries hold mfns" },
@@ -734,4 +875,7 @@ UNIT_CASES(
 	{ end_or_retire, "gnttab: end or retire: the page stays ours unless still mapped" },
 	{ retire_bounded, "gnttab: retired pages bounded; one more is leaked, counted, said" },
 	{ suspend_and_cancel, "gnttab: PV frames unmapped for a suspend, mapped again after a cancel" },
+	{ resume_new_domain_pv, "gnttab: PV resume in a new domain: new frames, every grant again" },
+	{ resume_new_domain_pvh, "gnttab: PVH resume in a new domain: frames re-added, every grant again" },
+	{ resume_failures, "gnttab: resume failures: no room for the copy, fewer frames allowed" },
 );

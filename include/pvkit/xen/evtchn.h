@@ -51,6 +51,10 @@ struct evtchn_ops {
 	 * array page registered. A failure leaves Xen on the ABI it had (see
 	 * evtchn_fifo_active() for the one exception). */
 	int (*setup)(const struct boot_info *bi);
+	/* The domain is new (restore, migration): Xen holds nothing of ours, no old port
+	 * exists. Give Xen what setup gave (FIFO: the same control block and array pages),
+	 * every port masked. A failure leaves no usable ABI. */
+	int (*resume)(void);
 	/* Optional: make @port usable before it is masked and handled (FIFO: add event-array
 	 * pages until the port has its word). */
 	int (*port_setup)(evtchn_port_t port);
@@ -91,6 +95,8 @@ struct evtchn_stats {
 	uint64_t opened;		/* ports bound through this layer */
 	uint64_t closed;		/* of those, closed again */
 	uint32_t in_use;		/* opened - closed: what a leak check compares */
+	uint64_t lost;			/* bound when the domain changed (evtchn_resume) */
+	uint32_t resumes;		/* evtchn_resume() calls that succeeded */
 	/* FIFO only: what the queues in shared memory got wrong (0 on 2-level). */
 	uint64_t bad_link;		/* HEAD/LINK/READY naming no port of ours: walk cut */
 	uint64_t unlinked;		/* a queue entry without LINKED: walk cut after it */
@@ -106,6 +112,15 @@ struct evtchn_stats {
  * backends. Return: 0 or -errno.
  */
 int evtchn_init(const struct boot_info *bi);
+
+/**
+ * evtchn_resume() - we run in a new domain (SCHEDOP_shutdown(SHUTDOWN_suspend) returned 0):
+ * every port of the old one is gone. The ABI is set up again on the same pages, the port
+ * table emptied (the ports bound are counted as lost, not closed), VIRQ bindings forgotten.
+ * Each owner binds its ports again. xen_shared_info must already be the new domain's.
+ * Return: 0 or -errno (no event channels: the caller cannot go on).
+ */
+int evtchn_resume(void);
 
 /** The ABI in use (NULL before evtchn_init()). */
 const struct evtchn_ops *evtchn_abi(void);

@@ -133,9 +133,10 @@ void gnttab_get_stats(struct gnttab_stats *s);
 /**
  * gnttab_suspend() - before a suspend. PV: the table's frames are Xen's, and the save code
  * refuses a page-table entry that maps a frame outside our p2m, so their entries become not
- * present; nothing may grant or end until gnttab_resume_cancelled(). PVH: nothing (the frames
- * are in our physical map). On failure every frame is mapped as before.
- * Return: 0 or the hypercall's -errno.
+ * present; nothing may grant or end until gnttab_resume_cancelled() or gnttab_resume(). Both:
+ * what each granted reference permits is copied into our own pages (the new domain's table
+ * starts empty). On failure every frame is mapped as before.
+ * Return: 0, -ENOMEM (no room for the copy), or the hypercall's -errno.
  */
 int gnttab_suspend(void);
 
@@ -145,6 +146,24 @@ int gnttab_suspend(void);
  * Return: 0 or -errno (grants unusable: the caller cannot go on).
  */
 int gnttab_resume_cancelled(void);
+
+/* What gnttab_resume() did. */
+struct gnttab_resume_stats {
+	uint32_t regranted;		/* entries written again in the new table */
+	uint32_t deferred_freed;	/* deferred ends that succeed in a new domain */
+	uint32_t lost;			/* granted frames no longer ours (never expected) */
+};
+
+/**
+ * gnttab_resume() - after a suspend that resumed in a new domain (restore, migration): the
+ * table's frames are set up again (PV: setup_table, each mapped where it was; PVH:
+ * add_to_physmap of each frame index at the same guest frame), and every reference that was
+ * granted grants the same page to the same domain again (a PV entry holds the page's new
+ * machine frame). Deferred ends are freed: nobody maps our pages in a new domain. Drivers
+ * keep their references.
+ * Return: 0 or -errno (the table is unusable: the caller cannot go on).
+ */
+int gnttab_resume(struct gnttab_resume_stats *rs);
 
 /**
  * gnttab_verify() - check our bookkeeping against itself (leak checks, tests): the free list
