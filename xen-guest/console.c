@@ -244,6 +244,13 @@ int xencons_input_init(void)
 	return 0;
 }
 
+int xencons_resume_input(void)
+{
+	xencons.in_ready = false;	/* the old port is gone; the new one below */
+	xencons.in_broken = false;
+	return xencons_input_init();
+}
+
 unsigned int xencons_poll(void)
 {
 	unsigned long fl;

@@ -62,6 +62,21 @@ static int xen_pvh_set_upcall_vector(void)
 	return HYPERVISOR_hvm_op(HVMOP_set_param, &p);
 }
 
+int xen_pvh_resume(void)
+{
+	int err = xen_pvh_map_shared_info();
+
+	if (err) {
+		printk("pvkit: xen-pvh: resume: XENMEM_add_to_physmap(shared_info) failed: %d\n",
+		       err);
+		return err;
+	}
+	err = xen_pvh_set_upcall_vector();
+	if (err)
+		printk("pvkit: xen-pvh: resume: cannot set the upcall vector: %d\n", err);
+	return err;
+}
+
 static int xen_pvh_irq_init(const struct boot_info *bi)
 {
 	int err;

@@ -35,7 +35,9 @@ BUILD_BUG_ON(offsetof(shared_info_t, wc_sec_hi) != offsetof(shared_info_t, wc_ve
 
 static struct {
 	bool ready;			/* init done: base and the timer port are valid */
-	uint64_t base;			/* Xen system time at init: zero of our clock */
+	/* Xen system time when our clock read 0, modulo 2^64: after a resume (xen_time_resume)
+	 * Xen's time may have started again below our clock, so base "wraps below 0". */
+	uint64_t base;
 	uint64_t last;			/* largest clock_ns returned: it never goes back */
 	uint64_t tsc_khz;		/* from tsc_to_system_mul/tsc_shift at init */
 	uint64_t deadline;		/* armed one-shot in our clock; 0: none */
@@ -65,9 +67,12 @@ static uint64_t xen_clock_ns(void)
 {
 	uint64_t sys;
 
+	int64_t d;
+
 	if (!READ_ONCE(xen_time.ready) || xen_time_system_ns(&sys))
 		return READ_ONCE(xen_time.last);	/* never settled: time stands still */
-	return pvclock_monotonic(&xen_time.last, sys > xen_time.base ? sys - xen_time.base : 0);
+	d = (int64_t)(sys - xen_time.base);		/* modulo 2^64, see base */
+	return pvclock_monotonic(&xen_time.last, d > 0 ? (uint64_t)d : 0);
 }
 
 static int xen_wallclock(uint64_t *sec, uint32_t *nsec)
@@ -87,9 +92,9 @@ static int xen_wallclock(uint64_t *sec, uint32_t *nsec)
 static int xen_timer_arm(uint64_t deadline)
 {
 	struct vcpu_set_singleshot_timer t = {
-		/* Xen's absolute system time; a deadline already past fires at once. */
-		.timeout_abs_ns = deadline > UINT64_MAX - xen_time.base ? UINT64_MAX :
-				  deadline + xen_time.base,
+		/* Xen's absolute system time (modulo 2^64, as base); a deadline already past
+		 * fires at once, one past 2^63 ns (292 years) never. */
+		.timeout_abs_ns = (int64_t)deadline < 0 ? UINT64_MAX : deadline + xen_time.base,
 		.flags = 0,
 	};
 
@@ -134,33 +139,13 @@ static void xen_timer_event(evtchn_port_t port, void *ctx)
 	pv_timer_fire();
 }
 
-/* After pv_irq->init (event channels exist). Leaves the timer port unmasked: the timer works
- * as soon as the kernel enables interrupts. */
-static int xen_time_init(const struct boot_info *bi)
+/* Xen gives every vCPU a 10 ms periodic VIRQ_TIMER by default (a new domain too): we only
+ * want ours. Then VIRQ_TIMER bound, handled and unmasked. */
+static int xen_time_bind(void)
 {
-	const struct pvclock_vcpu_time_info *ti;
 	evtchn_port_t port;
-	uint64_t sys;
 	int err;
 
-	if (!xen_shared_info)
-		return -ENODEV;
-	ti = xen_time_info();
-	err = xen_time_system_ns(&sys);
-	if (err) {
-		printk("pvkit: xen clock: vcpu_time_info never consistent (version %u)\n",
-		       READ_ONCE(ti->version));
-		return err;
-	}
-	xen_time.tsc_khz = pvclock_tsc_khz(ti);
-	if (!xen_time.tsc_khz) {
-		printk("pvkit: xen clock: tsc_to_system_mul is 0\n");
-		return -EINVAL;
-	}
-	xen_time.base = sys;
-	xen_time.last = 0;
-	xen_time.deadline = 0;
-	/* Xen gives every vCPU a 10 ms periodic VIRQ_TIMER by default: we only want ours. */
 	err = HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
 	if (err) {
 		printk("pvkit: xen clock: VCPUOP_stop_periodic_timer failed: %d\n", err);
@@ -179,14 +164,85 @@ static int xen_time_init(const struct boot_info *bi)
 	err = evtchn_unmask(port);
 	if (err)
 		goto out_not_ready;
-	printk("pvkit: xen clock: tsc %lu kHz, system time %lu s\n", xen_time.tsc_khz,
-	       sys / NSEC_PER_SEC);
 	return 0;
 
 out_not_ready:
 	WRITE_ONCE(xen_time.ready, false);
 out_close:
 	evtchn_close(port);
+	return err;
+}
+
+/* Xen's system time now and the TSC rate it states, checked. */
+static int xen_time_calibrate(uint64_t *sys)
+{
+	const struct pvclock_vcpu_time_info *ti = xen_time_info();
+	uint64_t khz;
+	int err;
+
+	err = xen_time_system_ns(sys);
+	if (err) {
+		printk("pvkit: xen clock: vcpu_time_info never consistent (version %u)\n",
+		       READ_ONCE(ti->version));
+		return err;
+	}
+	khz = pvclock_tsc_khz(ti);
+	if (!khz) {
+		printk("pvkit: xen clock: tsc_to_system_mul is 0\n");
+		return -EINVAL;
+	}
+	xen_time.tsc_khz = khz;
+	return 0;
+}
+
+/* After pv_irq->init (event channels exist). Leaves the timer port unmasked: the timer works
+ * as soon as the kernel enables interrupts. */
+static int xen_time_init(const struct boot_info *bi)
+{
+	uint64_t sys;
+	int err;
+
+	if (!xen_shared_info)
+		return -ENODEV;
+	err = xen_time_calibrate(&sys);
+	if (err)
+		return err;
+	xen_time.base = sys;
+	xen_time.last = 0;
+	xen_time.deadline = 0;
+	err = xen_time_bind();
+	if (err)
+		return err;
+	printk("pvkit: xen clock: tsc %lu kHz, system time %lu s\n", xen_time.tsc_khz,
+	       sys / NSEC_PER_SEC);
+	return 0;
+}
+
+uint64_t xen_time_suspend(void)
+{
+	return xen_clock_ns();		/* also the largest value handed out: last */
+}
+
+int xen_time_resume(uint64_t advance_ns)
+{
+	uint64_t sys, deadline;
+	int err;
+
+	if (!xen_shared_info)
+		return -ENODEV;
+	WRITE_ONCE(xen_time.ready, false);	/* the old port and base mean nothing now */
+	err = xen_time_calibrate(&sys);
+	if (err)
+		return err;
+	/* Our clock reads last + advance now, and runs on with Xen's. */
+	xen_time.base = sys - xen_time.last - advance_ns;
+	xen_time.early = 0;
+	err = xen_time_bind();
+	if (err)
+		return err;
+	deadline = READ_ONCE(xen_time.deadline);
+	if (deadline)
+		err = xen_timer_arm(deadline);	/* past already: Xen fires at once */
 	return err;
 }
 

@@ -25,10 +25,21 @@
 
 #define XS_POLL_MAX	64	/* callbacks per xs_poll(): a watch that re-triggers itself
 				 * cannot keep the caller in here */
+/* Transactions open at once that we keep track of (a resume must know them: their ids mean
+ * nothing, or something else, on the new connection). More at once: -ENOSPC. */
+#define XS_TXN_OPEN_MAX	16
+
+/* One open transaction. */
+struct xs_txn_slot {
+	xs_transaction_t id;		/* xenstored's id for it */
+	bool used;			/* started, not ended */
+	bool stale;			/* opened before a resume: every use -EAGAIN, end frees */
+};
 
 static struct {
 	struct xs_conn conn;		/* the ring and protocol state (xs_proto.c) */
 	evtchn_port_t port;		/* the ring's event channel */
+	uint64_t ring_pa;		/* where the ring is (xs_init): a resume compares */
 	bool ready;			/* xs_init_ring() done: requests may be made */
 	bool polling;			/* inside xs_poll(): it does not nest */
 	int tx_err;			/* the req ring's indexes were impossible (last push) */
@@ -39,6 +50,8 @@ static struct {
 	unsigned int domid;		/* cached by xs_domid() */
 	char event[XENSTORE_PAYLOAD_MAX];	/* the event xs_poll() is delivering */
 	char fmt[XENSTORE_PAYLOAD_MAX + 1];	/* xs_printf()'s formatted value */
+	struct xs_txn_slot txn[XS_TXN_OPEN_MAX];	/* open transactions */
+	struct xs_resume_stats resume;		/* xs_get_resume_stats() */
 } xs = { .timeout_ns = XS_DEFAULT_TIMEOUT_NS };
 
 /* ---- the ring ------------------------------------------------------------------------ */
@@ -88,6 +101,22 @@ static uint64_t xs_left(uint64_t deadline)
 	return now >= deadline ? 0 : deadline - now;
 }
 
+/* The slot of open transaction @t, or NULL. */
+static struct xs_txn_slot *xs_txn_find(xs_transaction_t t)
+{
+	for (unsigned int i = 0; i < XS_TXN_OPEN_MAX; i++)
+		if (xs.txn[i].used && xs.txn[i].id == t)
+			return &xs.txn[i];
+	return NULL;
+}
+
+static bool xs_txn_stale(xs_transaction_t t)
+{
+	struct xs_txn_slot *slot = xs_txn_find(t);
+
+	return slot && slot->stale;
+}
+
 /*
  * One request: @type with the @n pieces of @iov in transaction @t; waits for its reply.
  * Return: 0 with *reply (NUL appended; valid until the next request) and *rlen, or -errno:
@@ -108,6 +137,8 @@ static int xs_talk(uint32_t type, xs_transaction_t t, const struct xs_iov *iov, 
 		return -E2BIG;
 	if (!xs.ready)
 		return -ENODEV;
+	if (t != XS_TXN_NONE && xs_txn_stale(t))
+		return -EAGAIN;		/* from before a resume: its caller starts again */
 	deadline = pv_clock_ns() + xs.timeout_ns;
 	/* The tail of a request that timed out while being written goes first: the stream
 	 * must stay framed (its late reply is then dropped as unmatched). */
@@ -190,6 +221,63 @@ out_clear_handler:
 	return err;
 }
 
+int xs_resume_ring(struct xenstore_domain_interface *ring, evtchn_port_t port)
+{
+	struct xs_stats stats = xs.conn.stats;
+	uint32_t next_id = xs.conn.next_req_id;
+	int err;
+
+	if (!xs.ready)
+		return -ENODEV;
+	/* Interrupts are off (suspend.c): no request can be half-way, none is waited for: a
+	 * request is made and waited for without the idle loop, which is where a suspend is
+	 * taken. A queued watch event is dropped: every watch fires once when registered. */
+	xs.ready = false;
+	xs_conn_init(&xs.conn, ring);
+	xs.conn.stats = stats;
+	xs.conn.next_req_id = next_id;
+	xs.port = port;
+	xs.tx_err = 0;
+	xs.have_domid = false;		/* a new domain has a new id */
+	for (unsigned int i = 0; i < XS_TXN_OPEN_MAX; i++) {
+		if (xs.txn[i].used && !xs.txn[i].stale) {
+			xs.txn[i].stale = true;
+			xs.resume.txn_stale++;
+		}
+	}
+	err = evtchn_set_handler(port, xs_event, NULL);
+	if (!err)
+		err = evtchn_unmask(port);
+	if (err)
+		return err;
+	xs.ready = true;
+	xs.resume.resumes++;
+	return 0;
+}
+
+static int xs_watch_op(uint32_t type, struct xs_watch *w);
+
+int xs_resume_watches(void)
+{
+	int err, first = 0;
+
+	for (struct xs_watch *w = xs.watches; w; w = w->next) {
+		err = xs_watch_op(XS_WATCH, w);
+		if (err) {
+			xs.resume.watch_failed++;
+			first = first ? first : err;
+			continue;
+		}
+		xs.resume.watches++;
+	}
+	return first;
+}
+
+void xs_get_resume_stats(struct xs_resume_stats *st)
+{
+	*st = xs.resume;
+}
+
 void xs_reset(void)
 {
 	if (xs.ready) {
@@ -201,6 +289,8 @@ void xs_reset(void)
 	xs.watches = NULL;
 	xs.have_domid = false;
 	xs.timeout_ns = XS_DEFAULT_TIMEOUT_NS;
+	memset(xs.txn, 0, sizeof(xs.txn));
+	memset(&xs.resume, 0, sizeof(xs.resume));
 }
 
 uint64_t xs_set_timeout(uint64_t ns)
@@ -273,6 +363,7 @@ int xs_init(const struct boot_info *bi)
 	err = xs_domid(&domid);		/* the first request: is anybody there? */
 	if (err)
 		goto out_reset;
+	xs.ring_pa = pa;
 	printk("pvkit: xenstore: ring %#lx evtchn %u, domid %u\n", pa, port, domid);
 	return 0;
 
@@ -282,6 +373,28 @@ out_unmap:
 	if (bi->env == BOOT_XEN_PVH)
 		iounmap(ring, PAGE_SIZE);	/* PV's is the window: nothing to undo */
 	return err;
+}
+int xs_resume(const struct boot_info *bi)
+{
+	struct xenstore_domain_interface *ring = xs.conn.ring;
+	evtchn_port_t port;
+	uint64_t pa;
+	int err;
+
+	err = xs_locate(bi, &pa, &port);
+	if (err)
+		return err;
+	if (pa != xs.ring_pa) {
+		/* PV: the window, nothing to unmap. PVH: the frame moved (not seen on Xen 4.17,
+		 * which keeps HVM_PARAM_STORE_PFN): map the new one first. */
+		ring = memremap(pa, PAGE_SIZE);
+		if (!ring)
+			return -ENOMEM;
+		if (bi->env == BOOT_XEN_PVH)
+			iounmap(xs.conn.ring, PAGE_SIZE);
+		xs.ring_pa = pa;
+	}
+	return xs_resume_ring(ring, port);
 }
 #endif /* __PVKIT_KERNEL__ */
 
@@ -432,13 +545,22 @@ int xs_transaction_start(xs_transaction_t *t)
 	uint32_t n;
 	int err;
 
+	struct xs_txn_slot *slot = NULL;
+
 	if (!t)
 		return -EINVAL;
+	for (unsigned int i = 0; i < XS_TXN_OPEN_MAX && !slot; i++)
+		if (!xs.txn[i].used)
+			slot = &xs.txn[i];
+	if (!slot)
+		return -ENOSPC;		/* XS_TXN_OPEN_MAX open already */
 	err = xs_talk(XS_TRANSACTION_START, XS_TXN_NONE, &iov, 1, &r, &n);
 	if (err)
 		return err;
-	if (!n || xs_parse_ulong(r, n - 1, &id))	/* "<id>\0", checked on arrival */
-		return -EPROTO;
+	if (!n || xs_parse_ulong(r, n - 1, &id) || id == XS_TXN_NONE || id > UINT32_MAX ||
+	    xs_txn_find(id))
+		return -EPROTO;		/* 0 is "none"; an id that is open already is a lie */
+	*slot = (struct xs_txn_slot){ .id = id, .used = true };
 	*t = id;
 	return 0;
 }
@@ -449,9 +571,19 @@ int xs_transaction_end(xs_transaction_t t, bool abort)
 	const char *r;
 	uint32_t n;
 
+	struct xs_txn_slot *slot = xs_txn_find(t);
+	int err;
+
 	if (t == XS_TXN_NONE)
 		return -EINVAL;
-	return xs_talk(XS_TRANSACTION_END, t, &iov, 1, &r, &n);
+	if (slot && slot->stale) {
+		*slot = (struct xs_txn_slot){ 0 };	/* died with the old connection */
+		return -EAGAIN;
+	}
+	err = xs_talk(XS_TRANSACTION_END, t, &iov, 1, &r, &n);
+	if (slot)		/* ended, or lost (a timeout): ours to reuse either way */
+		*slot = (struct xs_txn_slot){ 0 };
+	return err;
 }
 
 int xs_transaction(int (*fn)(xs_transaction_t t, void *ctx), void *ctx)

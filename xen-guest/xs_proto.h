@@ -134,6 +134,8 @@ int xs_check_reply(uint32_t type, const char *p, uint32_t len);
 /* xenstore.c's entry points below xs_init() (tests/unit drives them on a fake ring). */
 /** Start the client on @ring, its event channel @port (handler set, unmasked). */
 int xs_init_ring(struct xenstore_domain_interface *ring, evtchn_port_t port);
+/** xs_resume()'s core on the new domain's @ring and @port (tests drive it on a fake). */
+int xs_resume_ring(struct xenstore_domain_interface *ring, evtchn_port_t port);
 /** Forget everything: handler, watches, cached domid (tests, and xs_init's unwinding). */
 void xs_reset(void);
 

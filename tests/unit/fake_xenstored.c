@@ -18,6 +18,8 @@
 #define FXS_MSG_MAX	(sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
 #define FXS_LATER_MAX	16
 #define FXS_TXN_OPS	64
+#define FXS_TXN_MAX	20		/* open at once (xenstored's default quota is 10; more
+					 * here so the client's own bound is what is tested) */
 #define FXS_RO_MAX	8
 #define FXS_BUCKETS	256		/* node lookup by path hash (a power of 2) */
 #define FXS_INLINE	112		/* path or value bytes kept in a node or op itself */
@@ -203,7 +205,7 @@ static struct {
 		uint64_t gen;		/* store generation at start */
 		unsigned int nops;
 		struct ftxn_op ops[FXS_TXN_OPS];
-	} txn[4];			/* open transactions (id 0: free slot) */
+	} txn[FXS_TXN_MAX];		/* open transactions (id 0: free slot) */
 	uint32_t next_txn;
 	const char *ro[FXS_RO_MAX];	/* read-only prefixes */
 	struct { unsigned int steps; char path[128]; char val[128]; } later[FXS_LATER_MAX];
@@ -489,7 +491,7 @@ static int fxs_strings(const char *p, uint32_t len)
 
 static int fxs_txn_slot(uint32_t id)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FXS_TXN_MAX; i++)
 		if (id && st.txn[i].id == id)
 			return i;
 	return -1;
@@ -720,9 +722,9 @@ static void fxs_handle(const struct xsd_sockmsg *h, const char *p)
 		fxs_watch(h, p, p + strlen(p) + 1);
 		return;
 	case XS_TRANSACTION_START:
-		for (slot = 0; slot < 4 && st.txn[slot].id; slot++)
+		for (slot = 0; slot < FXS_TXN_MAX && st.txn[slot].id; slot++)
 			;
-		if (slot == 4) {
+		if (slot == FXS_TXN_MAX) {
 			fxs_error(h, "ENOSPC");
 			return;
 		}
@@ -909,7 +911,7 @@ void fxs_fini(void)
 		free(w->token);
 		free(w);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FXS_TXN_MAX; i++)
 		fxs_txn_free(i);
 	while (fnode_spare) {
 		struct fnode *n = fnode_spare;

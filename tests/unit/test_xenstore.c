@@ -380,6 +380,117 @@ static void test_watch(void)
 	teardown();
 }
 
+/* ---- resume in a new domain ----------------------------------------------------------- */
+
+#define NEW_DOMID	9
+#define NEW_HOME	"/local/domain/9"
+
+/* What suspend.c does to us in a new domain: a new xenstored connection on a fresh ring
+ * (nothing of ours there), the port table emptied (evtchn_resume), then xs_resume_ring(). */
+static void new_domain(void)
+{
+	fxs_init(NEW_DOMID, "guest-five", 0);
+	evtchn_clear_handler(FXS_PORT);
+	CHECK(xs_resume_ring(fxs.ring, FXS_PORT) == 0);
+}
+
+/* Stale transactions are refused without a request; watches come back with their tokens and
+ * fire once; the domid is read again; counters survive. */
+static void test_resume(void)
+{
+	struct xs_watch w = { .path = "data/w", .cb = seen_cb };
+	struct xs_resume_stats rs;
+	xs_transaction_t t, t2;
+	unsigned int domid = 0;
+	char token[sizeof(w.token)], buf[16];
+	uint64_t requests;
+
+	setup();
+	memset(&seen, 0, sizeof(seen));
+	CHECK(xs_domid(&domid) == 0 && domid == DOMID);
+	CHECK(xs_watch(&w) == 0);
+	xs_poll();
+	seen.n = 0;
+	memcpy(token, w.token, sizeof(token));
+	CHECK(xs_transaction_start(&t) == 0);
+	CHECK(xs_write(t, "data/t", "old") == 0);
+	requests = stats().requests;
+	new_domain();
+	CHECK(stats().requests == requests);			/* counters kept */
+	CHECK(xs_write(t, "data/t", "x") == -EAGAIN);		/* stale: its caller restarts */
+	CHECK(xs_read(t, "data/t", buf, sizeof(buf), NULL) == -EAGAIN);
+	CHECK(xs_transaction_end(t, false) == -EAGAIN);		/* and that frees it */
+	CHECK(fxs.requests[XS_WRITE] == 0 && fxs.requests[XS_TRANSACTION_END] == 0);
+	CHECK(xs_transaction_end(t, false) == -ENOENT);		/* the new xenstored's answer */
+	CHECK(xs_domid(&domid) == 0 && domid == NEW_DOMID);	/* read again */
+	CHECK(xs_resume_watches() == 0);
+	CHECK(fxs_nr_watches() == 1 && !strcmp(w.token, token) && w.registered);
+	CHECK(xs_poll() == 1 && seen.n == 1 && seen.w[0] == &w);	/* fired at registration */
+	fxs_set(NEW_HOME "/data/w", "moved");
+	fxs_run();
+	CHECK(xs_poll() == 1 && seen.n == 2 && !strcmp(seen.path[1], "data/w"));
+	xs_get_resume_stats(&rs);
+	CHECK(rs.resumes == 1 && rs.watches == 1 && rs.watch_failed == 0 && rs.txn_stale == 1);
+	/* New transactions work; a second resume does not count the freed one again. */
+	CHECK(xs_transaction_start(&t2) == 0 && xs_write(t2, "data/t", "new") == 0);
+	CHECK(xs_transaction_end(t2, false) == 0 && read_is("data/t", "new"));
+	CHECK(xs_unwatch(&w) == 0);
+	new_domain();
+	CHECK(xs_resume_watches() == 0 && fxs_nr_watches() == 0);
+	xs_get_resume_stats(&rs);
+	CHECK(rs.resumes == 2 && rs.txn_stale == 1);
+	teardown();
+}
+
+/* A transaction that a resume interrupts is run again by xs_transaction() against the new
+ * connection: its first run's work is lost, never half committed. */
+static int resume_mid_fn(xs_transaction_t t, void *ctx)
+{
+	struct incr *c = ctx;
+	unsigned long v;
+	int err;
+
+	c->runs++;
+	err = xs_read_ulong(t, "data/counter", &v);
+	if (err)
+		return err;
+	if (c->runs == 1) {
+		new_domain();
+		fxs_set(NEW_HOME "/data/counter", "40");
+	}
+	return xs_printf(t, "data/counter", "%lu", v + 1);
+}
+
+static void test_resume_mid_transaction(void)
+{
+	struct incr c = { 0 };
+
+	setup();
+	fxs_set(HOME "/data/counter", "7");
+	CHECK(xs_transaction(resume_mid_fn, &c) == 0);
+	CHECKF(c.runs == 2, "fn ran %u times", c.runs);
+	CHECK(!strcmp(fxs_get(NEW_HOME "/data/counter"), "41"));
+	CHECK(stats().txn_retries == 1);
+	teardown();
+}
+
+/* More transactions open at once than we keep track of: refused, not lost track of. */
+static void test_transactions_bounded(void)
+{
+	xs_transaction_t t[17];
+
+	setup();
+	for (unsigned int i = 0; i < 16; i++)
+		CHECK(xs_transaction_start(&t[i]) == 0);
+	CHECK(xs_transaction_start(&t[16]) == -ENOSPC);
+	CHECK(xs_transaction_end(t[3], true) == 0);
+	CHECK(xs_transaction_start(&t[16]) == 0);
+	for (unsigned int i = 0; i < 17; i++)
+		if (i != 3)
+			CHECK(xs_transaction_end(t[i], true) == 0);
+	teardown();
+}
+
 static void test_wait_event(void)
 {
 	struct xs_watch w = { .path = "data/wait", .cb = seen_cb };
@@ -848,6 +959,9 @@ static void test_xenbus_misc(void)
 }
 
 UNIT_CASES(
+	{ test_resume, "xenstore: resume: stale transactions -EAGAIN, watches again, domid again" },
+	{ test_resume_mid_transaction, "xenstore: a resume inside xs_transaction reruns it" },
+	{ test_transactions_bounded, "xenstore: open transactions bounded (-ENOSPC), slots reused" },
 	{ test_read_write, "xenstore: read, write, printf, domid, XS_ERROR to -errno" },
 	{ test_read_ulong, "xenstore: read_ulong takes decimal only, -ERANGE on overflow" },
 	{ test_mkdir_rm_directory, "xenstore: mkdir, rm (subtree), directory, -E2BIG" },

@@ -21,6 +21,8 @@ unsigned int xencons_poll(void);
  * Return: 0 or -errno (output stays off).
  */
 int xencons_resume_output(const struct boot_info *bi);
+/** ... and input on the new domain's port, after evtchn_resume(). Return: 0 or -errno. */
+int xencons_resume_input(void);
 
 /** Wait (bounded) until the backend has consumed everything we wrote. */
 void xencons_flush(void);

@@ -30,6 +30,28 @@ void xen_early_console_init(struct boot_info *bi);
 /** Flush the console ring (bounded wait), then SCHEDOP_shutdown. Returns only on failure. */
 void xen_shutdown(enum xen_shutdown_reason reason);
 
+/**
+ * xen_time_suspend() - before SCHEDOP_shutdown(SHUTDOWN_suspend): the clock's value now, the
+ * largest it has returned (the clock resumes from there).
+ */
+uint64_t xen_time_suspend(void);
+
+/**
+ * xen_time_resume() - in a new domain, after evtchn_resume(): Xen's system time has another
+ * origin there. Our monotonic clock goes on from its last value plus @advance_ns (the
+ * downtime as the wall clock saw it; 0 when unknown): it never goes back and jumps by no more
+ * than that. TSC rate read again, the periodic timer stopped again, VIRQ_TIMER bound again
+ * and an armed one-shot armed again. Return: 0 or -errno (no timer: cannot go on).
+ */
+int xen_time_resume(uint64_t advance_ns);
+
+/**
+ * xen_pvh_resume() - PVH, in a new domain: shared_info added to our physical map again at the
+ * same frame, the callback vector set again (HVM_PARAM_CALLBACK_IRQ is not saved).
+ * Return: 0 or -errno.
+ */
+int xen_pvh_resume(void);
+
 /** PVH: point the MSR that CPUID leaf base+2 names at our hypercall page. Return: 0/-errno. */
 int xen_pvh_hypercall_init(void);
 

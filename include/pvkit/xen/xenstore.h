@@ -83,6 +83,30 @@ int xs_wait_event(uint64_t timeout_ns);
 /** Set the per-request timeout (default XS_DEFAULT_TIMEOUT_NS). Returns the old one. */
 uint64_t xs_set_timeout(uint64_t ns);
 
+/**
+ * xs_resume() - in a new domain (after evtchn_resume()), interrupts off: the ring and event
+ * channel found again (PV start_info, PVH HVM params), the connection started afresh (our
+ * counters kept), every open transaction made stale (each later use and its end return
+ * -EAGAIN, so xs_transaction() starts it again), the domid read again when next asked.
+ * Return: 0 or -errno (no xenstore).
+ */
+int xs_resume(const struct boot_info *bi);
+/**
+ * xs_resume_watches() - after xs_resume(), interrupts on: every registered watch registered
+ * again on the new connection, with its token (xenstored then fires each once, so every
+ * watcher looks again). Return: 0, or the first failure's -errno (all are tried).
+ */
+int xs_resume_watches(void);
+
+/* What the resumes did (tests, diagnostics). */
+struct xs_resume_stats {
+	uint32_t resumes;		/* xs_resume() that succeeded */
+	uint32_t watches;		/* watches registered again */
+	uint32_t watch_failed;		/* ... refused (events lost for those) */
+	uint32_t txn_stale;		/* transactions open at a suspend */
+};
+void xs_get_resume_stats(struct xs_resume_stats *st);
+
 /** This domain's id (from the "domid" node). */
 int xs_domid(unsigned int *domid);
 
