@@ -34,6 +34,7 @@ static struct xen_control_stats stats;
  * watch callback or the event handler, taken by the idle poller. */
 static int suspend_pending;
 static evtchn_port_t suspend_port;	/* the fast path's port, 0 when not published */
+static bool suspend_evtchn_wanted;	/* pvkit.suspend_evtchn (1 unless told 0) */
 
 /* Read and clear @node in one transaction, so a request is seen exactly once. */
 struct take_ctx {
@@ -95,6 +96,42 @@ static void suspend_event(evtchn_port_t port, void *ctx)
 		WRITE_ONCE(suspend_pending, 1 + XEN_SUSPEND_EVTCHN);
 }
 
+static int suspend_evtchn_init(void);
+
+/*
+ * What the toolstack may ask of us (libxl reads these), and the suspend port. A new domain
+ * (restore, migration) has none of them: libxl restores only its own nodes. control/
+ * feature-suspend waits for the devices' reconnect (issue 13): suspend itself, its cancel and
+ * the resume of the domain's own services work.
+ */
+static int control_publish(void)
+{
+	int err;
+
+	err = xs_write(XS_TXN_NONE, "control/feature-poweroff", "1");
+	if (!err)
+		err = xs_write(XS_TXN_NONE, "control/feature-reboot", "1");
+	if (err)
+		return err;
+	suspend_port = 0;		/* a new domain: the old port is gone */
+	if (suspend_evtchn_wanted) {
+		err = suspend_evtchn_init();
+		if (err)
+			printk("pvkit: control: no suspend event channel (%d): libxl will use "
+			       "xenstore\n", err);
+	}
+	return 0;
+}
+
+/* Resumed in a new domain: our nodes again (the watches came back with xenstore's). */
+static void control_resume(void)
+{
+	int err = control_publish();
+
+	if (err)
+		printk("pvkit: control: resume: cannot publish features: %d\n", err);
+}
+
 /* Idle loop: a suspend asked for by either path. */
 static unsigned int control_poll(void)
 {
@@ -113,6 +150,8 @@ static unsigned int control_poll(void)
 		return 1;		/* said why; the guest runs on as before */
 	}
 	stats.suspends++;
+	if (!res.cancelled)
+		control_resume();
 	return 1;
 }
 
@@ -165,25 +204,16 @@ int xen_control_init(const struct boot_info *bi, xen_control_fn fn)
 	err = xen_suspend_init(bi);
 	if (err)
 		printk("pvkit: control: cannot suspend (%d): xl save will time out\n", err);
-	/* What the toolstack may ask of us (libxl reads these). control/feature-suspend waits
-	 * for resuming in a new domain (issue 13): suspend itself and its cancel work. */
-	err = xs_write(XS_TXN_NONE, "control/feature-poweroff", "1");
-	if (!err)
-		err = xs_write(XS_TXN_NONE, "control/feature-reboot", "1");
-	if (err)
-		return err;
 	err = cmdline_get_ulong(bi->cmdline, XEN_CONTROL_CMDLINE_SUSPEND_EVTCHN, &use_evtchn);
 	if ((err && err != -ENOENT) || use_evtchn > 1) {
 		printk("pvkit: control: %s= takes 0 or 1; using 1\n",
 		       XEN_CONTROL_CMDLINE_SUSPEND_EVTCHN);
 		use_evtchn = 1;
 	}
-	if (use_evtchn) {
-		err = suspend_evtchn_init();
-		if (err)
-			printk("pvkit: control: no suspend event channel (%d): libxl will use "
-			       "xenstore\n", err);
-	}
+	suspend_evtchn_wanted = use_evtchn;
+	err = control_publish();
+	if (err)
+		return err;
 	idle_register(&control_poller);
 	shutdown_watch.path = "control/shutdown";
 	shutdown_watch.cb = shutdown_changed;
@@ -209,6 +239,7 @@ void xen_control_reset(void)
 	memset(&sysrq_watch, 0, sizeof(sysrq_watch));
 	suspend_pending = 0;
 	suspend_port = 0;
+	suspend_evtchn_wanted = false;
 	control_fn = NULL;
 }
 

@@ -16,6 +16,9 @@
  * refuses a page-table entry that maps a frame outside our p2m (the grant table's frames leave
  * our page tables too, gnttab_suspend). PVH: the third argument is 0,
  * nothing else (its shared_info is a frame of our physical map, re-added after a restore).
+ *
+ * After a return of 0 every layer is set up again in the new domain, bottom up
+ * (xen_resume_platform, xen_resume_services; docs/suspend.md "Resume").
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
@@ -27,18 +30,25 @@
 #include <pvkit/xen/gnttab.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
+#include <pvkit/xen/evtchn.h>
+#include <pvkit/xen/p2m.h>
 #include <pvkit/xen/suspend.h>
 #include <pvkit/xen/xen.h>
+#include <pvkit/xen/xenbus.h>
+#include <pvkit/xen/xenstore.h>
 #include <string.h>
 #include <xen/sched.h>
 
 static struct {
 	const struct boot_info *bi;	/* env, and for a restore the console's way back */
 	start_info_t *si_page;		/* PV: the builder's start_info page (kernel window) */
-	unsigned long si_mfn;		/* PV: its MFN, SCHEDOP_shutdown's third argument */
+	unsigned long si_pfn;		/* PV: its frame; SCHEDOP_shutdown's third argument is
+					 * its MFN at the time (a restore moves it: never keep
+					 * the MFN, libxc would write start_info elsewhere) */
 } susp;
 
 static struct xen_suspend_stats stats;
+static struct xs_resume_stats xs_before;	/* xenstore's resume counters before this one */
 
 static const char *const source_names[] = {
 	[XEN_SUSPEND_XENSTORE] = "xenstore",
@@ -57,7 +67,7 @@ int xen_suspend_init(const struct boot_info *bi)
 		    memcmp(si->magic, xen_start_info.magic, sizeof(si->magic)))
 			return -EINVAL;
 		susp.si_page = si;
-		susp.si_mfn = xen_pv_pfn_to_mfn(pfn);
+		susp.si_pfn = pfn;
 	}
 #endif
 	susp.bi = bi;
@@ -108,13 +118,30 @@ static void xen_pv_post_cancel(void)
 }
 #endif
 
-/*
- * We run in a new domain. Resuming there (grant tables, event channels, xenstore, devices set
- * up again) is the next stage of issue 13; until it is in, the guest must not run on with
- * grants and ports that no longer exist. Say so on the new console and stop.
- */
-static __noreturn void xen_suspend_new_domain(void)
+/* A resume step that failed: the guest cannot go on in the new domain without it. */
+static __noreturn void xen_resume_fatal(const char *step, int err)
 {
+	printk("pvkit: resume failed: %s: %d; stopping\n", step, err);
+	xen_shutdown(XEN_SHUTDOWN_CRASH);
+	for (;;)
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+/*
+ * We run in a new domain (xl restore, the far end of a migration), interrupts off. Every
+ * frame has a new MFN, shared_info is a new page, and no port, grant-table frame or
+ * xenstore connection of the old domain exists. Layer by layer, bottom up (docs/suspend.md):
+ * what lets us print first, then events, grants, time, console input, xenstore's ring.
+ * Returns the wall-clock downtime; the steps that need interrupts (xenstore requests) follow
+ * in xen_resume_services().
+ */
+static uint64_t xen_resume_platform(uint64_t before_ms, uint64_t clock_before)
+{
+	struct gnttab_resume_stats gs;
+	struct gnttab_stats gt;
+	struct evtchn_stats es;
+	uint64_t lost_before;
+	uint64_t after_ms, down;
 	int err = 0;
 
 #ifdef CONFIG_XEN_PV
@@ -122,22 +149,82 @@ static __noreturn void xen_suspend_new_domain(void)
 		/* The restore rewrote the page: new store/console MFNs and ports, shared_info. */
 		memcpy(&xen_start_info, susp.si_page, sizeof(xen_start_info));
 		err = xen_pv_map_shared_info();
+		if (err)
+			xen_resume_fatal("shared_info", err);	/* prints into the void, tries */
+		pv_irq_disable();	/* the flag lives in the new page: off, as it was */
 	}
 #endif
-	if (!err)
-		err = xencons_resume_output(susp.bi);
-	printk("pvkit: resumed cancelled=0: resuming in a new domain is not built yet "
-	       "(issue 13); stopping (%d)\n", err);
-	xen_shutdown(XEN_SHUTDOWN_CRASH);
-	for (;;)
-		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+#ifdef CONFIG_XEN_PVH
+	if (susp.bi->env == BOOT_XEN_PVH) {
+		err = xen_pvh_resume();
+		if (err)
+			xen_resume_fatal("shared_info and upcall vector", err);
+	}
+#endif
+	err = xencons_resume_output(susp.bi);	/* from here on we are heard */
+	if (err)
+		xen_resume_fatal("console", err);
+#ifdef CONFIG_XEN_PV
+	if (susp.si_page) {
+		err = xen_pv_p2m_rebuild();	/* the next save reads it: a warning */
+		if (err)
+			printk("pvkit: warning: p2m not published again (%d): xl save of this "
+			       "domain cannot work\n", err);
+	}
+#endif
+	evtchn_get_stats(&es);
+	lost_before = es.lost;
+	err = evtchn_resume();
+	if (err)
+		xen_resume_fatal("event channels", err);
+	err = gnttab_resume(&gs);
+	if (err)
+		xen_resume_fatal("grant table", err);
+	after_ms = wall_ms();
+	down = after_ms > before_ms ? after_ms - before_ms : 0;
+	err = xen_time_resume(down * 1000000);
+	if (err)
+		xen_resume_fatal("clock and timer", err);
+	err = xencons_resume_input();
+	if (err)
+		printk("pvkit: resume: console input lost: %d\n", err);	/* output still works */
+	xs_get_resume_stats(&xs_before);
+	err = xs_resume(susp.bi);
+	if (err)
+		xen_resume_fatal("xenstore", err);
+	evtchn_get_stats(&es);
+	gnttab_get_stats(&gt);
+	printk("pvkit: resume: evtchn abi=%s lost=%lu; gnttab frames=%u regranted=%u "
+	       "deferred_freed=%u; clock %lu -> %lu ms\n", evtchn_abi()->name, es.lost - lost_before,
+	       gt.frames, gs.regranted, gs.deferred_freed, clock_before / 1000000,
+	       pv_clock_ns() / 1000000);
+	return down;
+}
+
+/* Interrupts on again: what talks to xenstore. The devices first (each drops or reconnects
+ * what it had), then every watch registered again (the frontends' type watches find the new
+ * domain's devices). The control nodes follow from control.c. */
+static void xen_resume_services(void)
+{
+	const struct xs_resume_stats *before = &xs_before;
+	struct xs_resume_stats after;
+	int err;
+
+	xenbus_frontends_resume();
+	err = xs_resume_watches();
+	xs_get_resume_stats(&after);
+	if (err)
+		printk("pvkit: resume: %u watches refused (first: %d): their events are lost\n",
+		       after.watch_failed - before->watch_failed, err);
+	printk("pvkit: resume: xenstore watches=%u txn_stale=%u\n",
+	       after.watches - before->watches, after.txn_stale - before->txn_stale);
 }
 
 int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 {
 	struct sched_shutdown sd = { .reason = SHUTDOWN_suspend };
 	unsigned long srec = 0, fl;
-	uint64_t before, after;
+	uint64_t before, after, clock_before;
 	int ret;
 
 	if (!susp.bi || source >= ARRAY_SIZE(source_names))
@@ -148,7 +235,7 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 	fl = pv_save_fl();
 	pv_irq_disable();		/* nothing of ours runs until we are back */
 	xencons_flush();		/* the lines above reach dom0 before we stop */
-	ret = gnttab_suspend();		/* PV: Xen's table frames out of our page tables */
+	ret = gnttab_suspend();		/* the grants' copy; PV: Xen's frames out of our tables */
 	if (ret)
 		goto out_restore;
 #ifdef CONFIG_XEN_PV
@@ -156,12 +243,21 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 		ret = xen_pv_pre_suspend();
 		if (ret)
 			goto out_gnttab;
-		srec = susp.si_mfn;
+		srec = xen_pv_pfn_to_mfn(susp.si_pfn);	/* this domain's */
 	}
 #endif
+	clock_before = xen_time_suspend();
 	ret = xen_hypercall3(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &sd, srec);
-	if (ret == 0)
-		xen_suspend_new_domain();
+	if (ret == 0) {
+		res->cancelled = 0;
+		res->downtime_ms = xen_resume_platform(before, clock_before);
+		stats.resumed++;
+		stats.last_downtime_ms = res->downtime_ms;
+		printk("pvkit: resumed cancelled=0 downtime_ms=%lu\n", res->downtime_ms);
+		pv_restore_fl(fl);
+		xen_resume_services();
+		return 0;
+	}
 #ifdef CONFIG_XEN_PV
 	if (susp.si_page)
 		xen_pv_post_cancel();	/* 1 or a failed call: the same domain either way */

@@ -355,8 +355,12 @@ static void xenbus_frontend_changed(struct xs_watch *w, const char *path)
 		f->changed(dev);		/* the directory itself: removed? */
 }
 
+static struct xenbus_frontend *xenbus_frontends;	/* watched, newest first */
+
 int xenbus_frontend_watch(struct xenbus_frontend *f)
 {
+	int err;
+
 	if (!f->type || strlen(f->type) >= XENBUS_NAME_MAX)
 		return -EINVAL;
 	snprintf(f->dir, sizeof(f->dir), "device/%s", f->type);
@@ -364,7 +368,24 @@ int xenbus_frontend_watch(struct xenbus_frontend *f)
 	f->watch.path = f->dir;
 	f->watch.cb = xenbus_frontend_changed;
 	f->watch.ctx = f;
-	return xs_watch(&f->watch);
+	err = xs_watch(&f->watch);
+	if (err)
+		return err;
+	for (struct xenbus_frontend *g = xenbus_frontends; g; g = g->next)
+		if (g == f)
+			return 0;
+	f->next = xenbus_frontends;
+	xenbus_frontends = f;
+	return 0;
+}
+
+void xenbus_frontends_resume(void)
+{
+	for (struct xenbus_frontend *f = xenbus_frontends; f; f = f->next) {
+		f->scanned = false;	/* the watch's first event scans the new domain's */
+		if (f->resume)
+			f->resume();
+	}
 }
 
 int xenbus_frontend_pending(struct xenbus_frontend *f, const char *id, char *node,

@@ -30,12 +30,13 @@ static void *blkfront_find(const char *id);
 static void blkfront_probe(const char *id);
 static void blkfront_check_gone(void *dev);
 static void blkfront_rescan(void);
+static void blkfront_resume(void);
 static unsigned int blkfront_idle_poll(void);
 
 /* Our disks: device/vbd, now and as the toolstack attaches and removes them. */
 static struct xenbus_frontend blkfront_vbds = {
 	.type = "vbd", .find = blkfront_find, .probe = blkfront_probe,
-	.changed = blkfront_check_gone, .rescan = blkfront_rescan,
+	.changed = blkfront_check_gone, .rescan = blkfront_rescan, .resume = blkfront_resume,
 };
 static struct idle_poller blkfront_poller = { .name = "blkfront", .poll = blkfront_idle_poll };
 
@@ -351,8 +352,9 @@ static void blkfront_resize(struct blkfront_dev *d)
 
 /* ---- going away ------------------------------------------------------------------------- */
 
-/* Task context: whatever is still up comes down; the backend is told we are Closed. */
-static void blkfront_teardown(struct blkfront_dev *d)
+/* Task context: whatever is still up comes down; the backend is told we are Closed unless
+ * there is no backend of ours any more (@tell false: resumed in a new domain). */
+static void blkfront_teardown_tell(struct blkfront_dev *d, bool tell)
 {
 	unsigned long fl;
 
@@ -367,11 +369,18 @@ static void blkfront_teardown(struct blkfront_dev *d)
 		blkfront_gstats.removed++;
 	}
 	/* -ENOENT: the toolstack removed our directory already; nothing to tell. */
-	xenbus_switch_state(&d->xb, XenbusStateClosing);
-	xenbus_switch_state(&d->xb, XenbusStateClosed);
+	if (tell) {
+		xenbus_switch_state(&d->xb, XenbusStateClosing);
+		xenbus_switch_state(&d->xb, XenbusStateClosed);
+	}
 	blkfront_release_rings(d);		/* ports closed, ring grants ended */
 	blkfront_pool_release(d);		/* bounce grants ended */
 	d->state = BLKFRONT_DEAD;
+}
+
+static void blkfront_teardown(struct blkfront_dev *d)
+{
+	blkfront_teardown_tell(d, true);
 }
 
 /* The backend is going (Closing, Closed, gone) or our device was removed. */
@@ -530,6 +539,38 @@ static void blkfront_check_gone(void *dev)
 		return;
 	blkfront_close(d, "device removed");
 	blkfront_free_slot(d);
+}
+
+/*
+ * Resumed in a new domain: the rings' ports and backend are gone (the grants are back,
+ * gnttab_resume). Reconnecting a disk in place (requests re-issued) is the next step of
+ * issue 13; until then each disk is let go of as if removed, its in-flight requests fail with
+ * -EIO (said, counted), and the type watch probes the new domain's device: the disk comes back
+ * as a new one under the same name.
+ */
+static void blkfront_resume(void)
+{
+	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
+		struct blkfront_dev *d = &blkfront_devs[i];
+		unsigned long fl;
+		unsigned int n = 0;
+
+		if (d->state == BLKFRONT_FREE)
+			continue;
+		for (unsigned int q = 0; q < BLKFRONT_MAX_QUEUES; q++)
+			d->queues[q].port_open = false;	/* the old domain's: never close */
+		if (d->state == BLKFRONT_CONNECTED) {
+			fl = pv_irq_save();
+			d->dead = true;
+			n = blkfront_fail_all(d, -EIO);
+			pv_irq_restore(fl);
+		}
+		printk("pvkit: blkfront %s: resumed in a new domain: %u in-flight requests failed "
+		       "with -EIO; probing the disk again\n", d->blk.name, n);
+		if (d->state != BLKFRONT_DEAD)
+			blkfront_teardown_tell(d, false);
+		blkfront_free_slot(d);
+	}
 }
 
 static void blkfront_rescan(void)

@@ -27,12 +27,13 @@ static void *netfront_find(const char *id);
 static void netfront_probe(const char *id);
 static void netfront_check_gone(void *dev);
 static void netfront_rescan(void);
+static void netfront_resume(void);
 static unsigned int netfront_idle_poll(void);
 
 /* Our vifs: device/vif, now and as the toolstack attaches and removes them. */
 static struct xenbus_frontend netfront_vifs = {
 	.type = "vif", .find = netfront_find, .probe = netfront_probe,
-	.changed = netfront_check_gone, .rescan = netfront_rescan,
+	.changed = netfront_check_gone, .rescan = netfront_rescan, .resume = netfront_resume,
 };
 static struct idle_poller netfront_poller = { .name = "netfront", .poll = netfront_idle_poll };
 
@@ -294,7 +295,7 @@ static int netfront_connect(struct netfront_dev *d)
 /* ---- going away ------------------------------------------------------------------------- */
 
 /* Task context: whatever is still up comes down; the backend is told we are Closed. */
-static void netfront_teardown(struct netfront_dev *d)
+static void netfront_teardown_tell(struct netfront_dev *d, bool tell)
 {
 	unsigned int failed = 0;
 
@@ -310,11 +311,19 @@ static void netfront_teardown(struct netfront_dev *d)
 	}
 	if (failed)
 		printk("pvkit: netfront %s: %u tx slots in flight failed\n", d->nd.name, failed);
-	/* -ENOENT: the toolstack removed our directory already; nothing to tell. */
-	xenbus_switch_state(&d->xb, XenbusStateClosing);
-	xenbus_switch_state(&d->xb, XenbusStateClosed);
+	/* -ENOENT: the toolstack removed our directory already; nothing to tell. @tell false:
+	 * resumed in a new domain, no backend of ours any more. */
+	if (tell) {
+		xenbus_switch_state(&d->xb, XenbusStateClosing);
+		xenbus_switch_state(&d->xb, XenbusStateClosed);
+	}
 	netfront_release_queues(d);		/* ports closed, grants ended */
 	d->state = NETFRONT_DEAD;
+}
+
+static void netfront_teardown(struct netfront_dev *d)
+{
+	netfront_teardown_tell(d, true);
 }
 
 static void netfront_close(struct netfront_dev *d, const char *why)
@@ -443,6 +452,29 @@ static void netfront_check_gone(void *dev)
 		return;
 	netfront_close(d, "device removed");
 	netfront_free_slot(d);
+}
+
+/*
+ * Resumed in a new domain: the queues' ports and backend are gone. Reconnecting in place
+ * (same interface, gratuitous ARP) is the next step of issue 13; until then each interface
+ * is let go of as if removed (transmits in flight fail, counted) and the type watch probes the
+ * new domain's vif: it comes back as a new interface with the same MAC.
+ */
+static void netfront_resume(void)
+{
+	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++) {
+		struct netfront_dev *d = &netfront_devs[i];
+
+		if (d->state == NETFRONT_FREE)
+			continue;
+		for (unsigned int q = 0; q < NETFRONT_MAX_QUEUES; q++)
+			d->queues[q].tx_port_open = d->queues[q].rx_port_open = false;
+		printk("pvkit: netfront %s: resumed in a new domain: probing the interface "
+		       "again\n", d->xb.nodename);
+		if (d->state != NETFRONT_DEAD)
+			netfront_teardown_tell(d, false);
+		netfront_free_slot(d);
+	}
 }
 
 static void netfront_rescan(void)

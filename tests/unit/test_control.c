@@ -22,6 +22,8 @@
 
 #define DOMID		9
 #define HOME		"/local/domain/9"
+#define NEW_DOMID	12		/* the domain a restore makes */
+#define NEW_HOME	"/local/domain/12"
 #define SUSPEND_PORT	23		/* what the fake hands out for the fast path */
 
 /* ---- the kernel and Xen around control.c ------------------------------------------------ */
@@ -32,6 +34,7 @@ static struct {
 	enum xen_suspend_source last;	/* its source */
 	int ret;			/* what it returns */
 	int init_ret;			/* what xen_suspend_init() returns */
+	bool new_domain;		/* xen_suspend() "resumes" in a new domain */
 	unsigned int stops;		/* the kernel's control_fn */
 	enum xen_control_request stop;
 } k;
@@ -61,6 +64,17 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 		return k.ret;
 	res->cancelled = 1;
 	res->downtime_ms = 5;
+	if (k.new_domain) {
+		/* What suspend.c does below us: a new xenstored connection with nothing of ours
+		 * (new domid, empty home), every port gone, the watches registered again. */
+		res->cancelled = 0;
+		fxs_init(NEW_DOMID, "guest-nine", 0);
+		evtchn_clear_handler(FXS_PORT);
+		ev.fn = NULL;
+		ev.unmasked = false;
+		CHECK(xs_resume_ring(fxs.ring, FXS_PORT) == 0);
+		CHECK(xs_resume_watches() == 0);
+	}
 	return 0;
 }
 
@@ -306,7 +320,42 @@ static void suspend_fails(void)
 	CHECK(idle() == 1 && k.calls == 2 && stats().suspends == 1);
 }
 
+/* Resumed in a new domain: our control nodes and the suspend port published again there (the
+ * toolstack restores only its own), the watches answer there; with pvkit.suspend_evtchn=0
+ * still no port. */
+static void resumed_in_new_domain(void)
+{
+	const char *p;
+
+	CHECK(setup("") == 0);
+	k.new_domain = true;
+	request("suspend", 7);
+	CHECK(idle() == 1 && k.calls == 1);
+	fxs_pump();
+	CHECK((p = fxs_get(NEW_HOME "/control/feature-poweroff")) && !strcmp(p, "1"));
+	CHECK((p = fxs_get(NEW_HOME "/control/feature-reboot")) && !strcmp(p, "1"));
+	CHECK((p = fxs_get(NEW_HOME "/device/suspend/event-channel")) && !strcmp(p, "23"));
+	CHECK(ev.allocs == 2 && ev.fn && ev.unmasked && ev.closes == 0);
+	CHECK(stats().suspends == 1 && stats().suspend_port == SUSPEND_PORT);
+	/* The new domain's requests reach us: the fast path, then xenstore. */
+	ev.fn(SUSPEND_PORT, NULL);
+	CHECK(idle() == 1 && k.calls == 2 && k.last == XEN_SUSPEND_EVTCHN);
+	k.new_domain = false;
+	fxs_set(NEW_HOME "/control/shutdown", "poweroff");
+	fxs_pump();
+	CHECK(k.stops == 1 && k.stop == XEN_CONTROL_POWEROFF);
+
+	CHECK(setup(XEN_CONTROL_CMDLINE_SUSPEND_EVTCHN "=0") == 0);
+	k.new_domain = true;
+	request("suspend", 7);
+	CHECK(idle() == 1);
+	fxs_pump();
+	CHECK(fxs_get(NEW_HOME "/control/feature-poweroff") != NULL);
+	CHECK(fxs_get(NEW_HOME "/device/suspend/event-channel") == NULL && ev.allocs == 0);
+}
+
 UNIT_CASES(
+	{ resumed_in_new_domain, "control: nodes and the suspend port published again in a new domain" },
 	{ publishes, "control: feature-poweroff/reboot and the suspend port published, not feature-suspend" },
 	{ suspend_by_xenstore, "control: \"suspend\" taken once, cleared, done from the idle loop" },
 	{ suspend_by_evtchn, "control: the suspend event channel marks, the idle loop suspends once" },

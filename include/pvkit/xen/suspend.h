@@ -32,18 +32,22 @@ int xen_suspend_init(const struct boot_info *bi);
  * off, the console flushed, PV: start_info's store and console MFNs turned into PFNs (the
  * restore side reads PFNs), SCHEDOP_shutdown(SHUTDOWN_suspend) with the start_info MFN (PV)
  * or 0 (PVH). A cancelled suspend (the call returns 1) undoes the PV conversion and goes on:
- * "pvkit: resumed cancelled=1 downtime_ms=N". Resuming in a new domain (the call returns 0
- * after xl restore or a migration) is not built yet: the guest says so and stops (crash), it
- * never runs on with stale grants and ports.
- * Return: 0 (cancelled, @res filled in), -EINVAL (not set up), -errno of the hypercall.
+ * "pvkit: resumed cancelled=1 downtime_ms=N". In a new domain (the call returns 0 after xl
+ * restore or a migration) every layer is set up again: shared_info, event channels, grant
+ * table (every grant given again), clock and timer, console, xenstore (ring, watches, open
+ * transactions made stale), then the frontends (xenbus_frontends_resume) and, from
+ * control.c, the control nodes: "pvkit: resumed cancelled=0 downtime_ms=N". A step the guest
+ * cannot live without that fails stops it (crash) with a line naming the step.
+ * Return: 0 (@res filled in), -EINVAL (not set up), -errno of the preparation or hypercall.
  */
 int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res);
 
 struct xen_suspend_stats {
 	uint64_t requests;		/* xen_suspend() calls */
 	uint64_t cancelled;		/* ... that came back with 1 */
+	uint64_t resumed;		/* ... that came back with 0: in a new domain */
 	uint64_t failed;		/* ... whose hypercall failed */
-	uint64_t last_downtime_ms;	/* the last cancelled suspend's downtime */
+	uint64_t last_downtime_ms;	/* the last suspend's downtime (either way back) */
 };
 void xen_suspend_get_stats(struct xen_suspend_stats *st);
 

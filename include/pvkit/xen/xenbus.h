@@ -122,7 +122,14 @@ struct xenbus_frontend {
 	void (*changed)(void *dev);
 	/* After a full scan: the same for each of the driver's devices. */
 	void (*rescan)(void);
+	/* We run in a new domain (xl restore, migration; xenbus_frontends_resume): every
+	 * device's ports are gone and its backend is a new one under a new path. The driver
+	 * lets go of each device without telling anybody (no state written: the new domain's
+	 * device waits in Initialising), fails what was in flight, and forgets it; the type
+	 * watch, registered again right after, probes the new domain's devices. */
+	void (*resume)(void);
 	/* Owned by xenbus.c: */
+	struct xenbus_frontend *next;		/* every watched frontend, for resume */
 	char dir[XENBUS_PATH_MAX];		/* "device/<type>" */
 	struct xs_watch watch;			/* on dir */
 	bool scanned;				/* the first scan ran */
@@ -133,6 +140,9 @@ struct xenbus_frontend {
 /** Watch device/<@f->type>; the first scan runs from the first xs_poll(). Return: 0 or
  * -errno (no watch: devices never appear). */
 int xenbus_frontend_watch(struct xenbus_frontend *f);
+
+/** In a new domain, before the watches come back: every watched frontend's resume(). */
+void xenbus_frontends_resume(void);
 
 /**
  * xenbus_frontend_pending() - is device/<type>/@id one to take on: a usable id, not the
