@@ -3,8 +3,10 @@
  * The "blk" console command (serve mode), the tools the Xen disk cases drive
  * (tests/xen/blk-detach.sh, blk-silent.sh) and a person can use on any disk:
  *   blk list            every disk: name, size, read-only
- *   blk stress <disk>   keep 8 random 64 KiB reads and writes in flight until `blk stop` or
- *                       until the disk goes away; then one line with the completions by status
+ *   blk stress <disk>   keep 8 random 64 KiB reads and writes in flight (smaller if the disk
+ *                       takes fewer segments, e.g. renegotiated after a resume) until
+ *                       `blk stop` or until the disk goes away; then one line with the
+ *                       completions by status
  *   blk stop <disk>     stop the stress (the report follows once nothing is in flight)
  *   blk verify          the integrity workload of the self-tests (tests/guest/test_blk.c)
  *   blk stats <disk>    a Xen disk's negotiated features and counters (blkfront)
@@ -81,17 +83,20 @@ static int stress_submit(unsigned int i)
 {
 	struct blk_request *rq = &stress.slot[i].rq;
 	uint64_t span = stress.dev->sectors - STRESS_PAGES * 8;
+	/* What the disk takes now: a Xen disk renegotiates after a resume (a new backend may
+	 * take fewer segments); requests accepted before keep going whole. */
+	uint32_t pages = MIN((uint32_t)STRESS_PAGES, stress.dev->max_segs);
 	int err;
 
 	stress.rng = stress.rng * 6364136223846793005ull + 1442695040888963407ull;
 	memset(rq, 0, offsetof(struct blk_request, segs));
 	rq->op = (stress.rng >> 33) & 1 ? BLK_WRITE : BLK_READ;
 	rq->sector = ALIGN_DOWN((stress.rng >> 20) % span, 8);
-	rq->nr_sectors = STRESS_PAGES * 8;
-	rq->nr_segs = STRESS_PAGES;
+	rq->nr_sectors = pages * 8;
+	rq->nr_segs = pages;
 	rq->done = stress_done;
 	rq->ctx = (void *)(uintptr_t)i;
-	for (unsigned int j = 0; j < STRESS_PAGES; j++)
+	for (unsigned int j = 0; j < pages; j++)
 		rq->segs[j] = (struct blk_seg){ stress.slot[i].frames[j], 0, PAGE_SIZE };
 	stress.slot[i].busy = true;
 	err = blkdev_submit(stress.dev, rq);

@@ -201,16 +201,15 @@ static uint64_t xen_resume_platform(uint64_t before_ms, uint64_t clock_before)
 	return down;
 }
 
-/* Interrupts on again: what talks to xenstore. The devices first (each drops or reconnects
- * what it had), then every watch registered again (the frontends' type watches find the new
- * domain's devices). The control nodes follow from control.c. */
+/* Interrupts on again: what talks to xenstore. Every watch registered again first, then the
+ * frontends reconnect their devices (each unwatches its old backend and watches the new
+ * one). The control nodes follow from control.c. */
 static void xen_resume_services(void)
 {
 	const struct xs_resume_stats *before = &xs_before;
 	struct xs_resume_stats after;
 	int err;
 
-	xenbus_frontends_resume();
 	err = xs_resume_watches();
 	xs_get_resume_stats(&after);
 	if (err)
@@ -218,6 +217,7 @@ static void xen_resume_services(void)
 		       after.watch_failed - before->watch_failed, err);
 	printk("pvkit: resume: xenstore watches=%u txn_stale=%u\n",
 	       after.watches - before->watches, after.txn_stale - before->txn_stale);
+	xenbus_frontends_resume();
 }
 
 int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)

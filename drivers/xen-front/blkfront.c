@@ -280,6 +280,33 @@ static void blkfront_features(struct blkfront_dev *d)
 	f->discard_alignment = d->discard_alignment;
 }
 
+/* Connected again after a resume (connect's tail for a disk that stayed registered): say
+ * what the new backend gave, then the held requests go. */
+static int blkfront_reconnected(struct blkfront_dev *d)
+{
+	const struct blkdev_features *f = &d->blk.features;
+	unsigned int held = d->nr_held, sent;
+	int err;
+
+	err = xenbus_switch_state(&d->xb, XenbusStateConnected);
+	if (err)
+		printk("pvkit: blkfront %s: could not say Connected (%d); in use anyway\n",
+		       d->blk.name, err);
+	d->state = BLKFRONT_CONNECTED;
+	d->reconnecting = false;
+	d->reconnects++;
+	printk("pvkit: blkfront %s: reconnected: queues=%u ring_pages=%u indirect_segs=%u "
+	       "persistent=%u flush=%u barrier=%u discard=%u sectors=%lu max_segs=%u; %u held "
+	       "requests go again\n", d->blk.name, f->queues, f->ring_pages, f->indirect_segs,
+	       f->persistent, f->flush, f->barrier, f->discard, d->blk.sectors, d->blk.max_segs,
+	       held);
+	sent = blkfront_submit_held(d);
+	if (sent < held && d->nr_held)
+		printk("pvkit: blkfront %s: %u of them wait for room on the rings\n", d->blk.name,
+		       d->nr_held);
+	return 0;
+}
+
 static int blkfront_connect(struct blkfront_dev *d)
 {
 	struct blkdev *b = &d->blk;
@@ -315,6 +342,8 @@ static int blkfront_connect(struct blkfront_dev *d)
 	b->queue_depth = MIN(d->nr_queues * d->queues[0].nr_shadow / parts, d->pool_size / need);
 	b->ops = &blkfront_ops;
 	b->priv = d;
+	if (d->registered)			/* after a resume: the same disk, renegotiated */
+		return blkfront_reconnected(d);
 	err = blkdev_register(b);		/* prints the disk's line */
 	if (err)
 		goto out_release_pool;
@@ -357,11 +386,17 @@ static void blkfront_resize(struct blkfront_dev *d)
 static void blkfront_teardown_tell(struct blkfront_dev *d, bool tell)
 {
 	unsigned long fl;
+	unsigned int held;
 
 	fl = pv_irq_save();
 	d->dead = true;
 	d->teardown = false;
+	d->reconnecting = false;
+	held = blkfront_fail_held(d, -EIO);	/* a reconnect that never came */
 	pv_irq_restore(fl);
+	if (held)
+		printk("pvkit: blkfront %s: %u held requests failed with -EIO\n", d->blk.name,
+		       held);
 	blkfront_watchdog_stop(d);
 	if (d->registered) {
 		blkdev_unregister(&d->blk);	/* the block layer answers -ENODEV from now on */
@@ -542,35 +577,64 @@ static void blkfront_check_gone(void *dev)
 }
 
 /*
- * Resumed in a new domain: the rings' ports and backend are gone (the grants are back,
- * gnttab_resume). Reconnecting a disk in place (requests re-issued) is the next step of
- * issue 13; until then each disk is let go of as if removed, its in-flight requests fail with
- * -EIO (said, counted), and the type watch probes the new domain's device: the disk comes back
- * as a new one under the same name.
+ * Resumed in a new domain (xenbus_frontends_resume; docs/suspend.md "Devices"): the rings'
+ * ports and backend are gone, every grant is back (gnttab_resume). Each disk connects again
+ * in place, as the same blkdev: what was in flight is taken off the old rings and held
+ * (never completed, never lost), the rings and bounce pool go (ports forgotten, not closed:
+ * they are not ours any more), the device is looked up again under the new domain's
+ * backend path, and the handshake runs again from InitWait: features are read afresh (the
+ * new backend may offer others), the held requests go once Connected. A disk that is not in
+ * the new domain, or does not reconnect within BLKFRONT_RECONNECT_NS, goes away as a
+ * removed one does (its requests fail with -EIO).
  */
+static void blkfront_resume_dev(struct blkfront_dev *d)
+{
+	char id[XENBUS_NAME_MAX];
+	unsigned long fl;
+	unsigned int n = 0;
+	int err;
+
+	for (unsigned int q = 0; q < BLKFRONT_MAX_QUEUES; q++)
+		d->queues[q].port_open = false;	/* the old domain's: never close */
+	if (d->state == BLKFRONT_DEAD || d->state == BLKFRONT_CLOSING) {
+		blkfront_free_slot(d);		/* the new domain's device is probed afresh */
+		return;
+	}
+	if (d->state == BLKFRONT_CONNECTED) {
+		fl = pv_irq_save();
+		n = blkfront_requeue_all(d);
+		d->reconnecting = true;
+		pv_irq_restore(fl);
+		blkfront_watchdog_stop(d);
+	}
+	blkfront_release_rings(d);
+	if (d->pool_size)
+		blkfront_pool_release(d);	/* persistent grants dropped, rebuilt at connect */
+	memcpy(id, d->xb.id, sizeof(id));
+	xenbus_device_release(&d->xb);
+	err = xenbus_device_init(&d->xb, "vbd", id);
+	if (err) {
+		printk("pvkit: blkfront %s: not in the new domain (%d): the disk is gone\n",
+		       d->blk.name, err);
+		d->state = BLKFRONT_CLOSING;
+		blkfront_teardown_tell(d, false);
+		blkfront_free_slot(d);
+		return;
+	}
+	printk("pvkit: blkfront %s: resumed: %u requests held, reconnecting to %s\n",
+	       d->blk.name, n, d->xb.otherend);
+	d->reconnect_deadline = pv_clock_ns() + BLKFRONT_RECONNECT_NS;
+	d->state = BLKFRONT_WAIT_BACKEND;
+	err = xenbus_watch_otherend(&d->xb, blkfront_otherend_changed);	/* fires at once */
+	if (err)
+		blkfront_fail(d, "watching the new backend", err);
+}
+
 static void blkfront_resume(void)
 {
-	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
-		struct blkfront_dev *d = &blkfront_devs[i];
-		unsigned long fl;
-		unsigned int n = 0;
-
-		if (d->state == BLKFRONT_FREE)
-			continue;
-		for (unsigned int q = 0; q < BLKFRONT_MAX_QUEUES; q++)
-			d->queues[q].port_open = false;	/* the old domain's: never close */
-		if (d->state == BLKFRONT_CONNECTED) {
-			fl = pv_irq_save();
-			d->dead = true;
-			n = blkfront_fail_all(d, -EIO);
-			pv_irq_restore(fl);
-		}
-		printk("pvkit: blkfront %s: resumed in a new domain: %u in-flight requests failed "
-		       "with -EIO; probing the disk again\n", d->blk.name, n);
-		if (d->state != BLKFRONT_DEAD)
-			blkfront_teardown_tell(d, false);
-		blkfront_free_slot(d);
-	}
+	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++)
+		if (blkfront_devs[i].state != BLKFRONT_FREE)
+			blkfront_resume_dev(&blkfront_devs[i]);
 }
 
 static void blkfront_rescan(void)
@@ -590,6 +654,15 @@ unsigned int blkfront_upkeep(void)
 		struct blkfront_dev *d = &blkfront_devs[i];
 		unsigned long fl;
 
+		if (d->reconnecting && pv_clock_ns() >= d->reconnect_deadline &&
+		    (d->state == BLKFRONT_WAIT_BACKEND || d->state == BLKFRONT_INITIALISED)) {
+			printk("pvkit: blkfront %s: the new backend did not connect within %lu s "
+			       "of the resume\n", d->blk.name,
+			       (unsigned long)(BLKFRONT_RECONNECT_NS / 1000000000));
+			blkfront_fail(d, "reconnecting", -ETIMEDOUT);
+			work++;
+			continue;
+		}
 		if (d->state != BLKFRONT_CONNECTED && d->state != BLKFRONT_INITIALISED)
 			continue;
 		if (d->teardown) {		/* a broken ring, from the event handler */
@@ -603,6 +676,8 @@ unsigned int blkfront_upkeep(void)
 		pv_irq_restore(fl);
 		if (d->nr_done || d->nr_unused)
 			work += blkfront_pool_upkeep(d);
+		if (d->held_head && d->state == BLKFRONT_CONNECTED)
+			work += blkfront_submit_held(d);	/* what did not fit at reconnect */
 	}
 	return work + gnttab_retire_poll();	/* pages a backend let go of at last */
 }
@@ -697,6 +772,10 @@ int blkfront_get_stats(struct blkdev *dev, struct blkfront_stats *st)
 	st->split = d->split;
 	st->timeout_ns = d->timeout_ns;
 	st->broken = d->broken;
+	st->reconnects = d->reconnects;
+	st->requeued = d->requeued;
+	st->held = d->held;
+	st->reconnecting = d->reconnecting;
 	return 0;
 }
 

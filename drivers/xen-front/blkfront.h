@@ -40,7 +40,7 @@
 #define BLKFRONT_NIL		0xffff	/* end of a page or shadow list */
 #define BLKFRONT_ID_SLOT_BITS	16	/* response id = generation << 16 | shadow slot */
 #define BLKFRONT_LOG_MAX	8	/* log lines per disk and kind of bad response */
-#define BLKFRONT_LOG_KINDS	7	/* kinds with a budget (blkfront_ring.c) */
+#define BLKFRONT_LOG_KINDS	8	/* kinds with a budget (blkfront_ring.c) */
 
 BUILD_BUG_ON(BLKFRONT_POOL_PAGES >= BLKFRONT_NIL);
 BUILD_BUG_ON(BLKFRONT_SHADOW_MAX > (1u << BLKFRONT_ID_SLOT_BITS));
@@ -133,6 +133,15 @@ struct blkfront_dev {
 	volatile bool dead;		/* every request fails with -EIO (closing, broken ring) */
 	bool broken;			/* the backend broke the protocol (rejected a response) */
 	volatile bool teardown;		/* task context owes the rest of a close (broken ring) */
+	/* Resumed in a new domain (blkfront.c blkfront_resume): the old rings are gone and the
+	 * disk connects again to the new backend. Meanwhile requests are held, in order: the
+	 * ones taken off the old rings first, then new ones; all go once Connected. */
+	bool reconnecting;
+	uint64_t reconnect_deadline;	/* pv_clock_ns() past which it is given up */
+	struct blk_request *held_head, *held_tail;	/* linked through rq->next */
+	uint32_t nr_held;
+	uint32_t reconnects;		/* connected again after a resume */
+	uint64_t requeued, held;	/* counters (struct blkfront_stats) */
 	const char *why;		/* what killed it, for the teardown's log line */
 	/* Negotiated (struct blkdev_features mirrors them for the block layer): */
 	unsigned int nr_queues;		/* rings */
@@ -187,6 +196,24 @@ int blkfront_ring_submit(struct blkfront_dev *d, struct blk_request *rq, bool ch
 void blkfront_ring_event(evtchn_port_t port, void *ctx);
 /** Consume @q's responses (interrupts off). Returns how many were accepted. */
 unsigned int blkfront_ring_complete(struct blkfront_queue *q);
+/**
+ * blkfront_requeue_all() - a new domain: take every request off @d's rings onto the held
+ * list, each caller's request once (a read cut in parts is one), slots and bounce pages back,
+ * nobody told; timed-out ones (their callers were told) only let go. Interrupts off.
+ * Returns how many were queued.
+ */
+unsigned int blkfront_requeue_all(struct blkfront_dev *d);
+/** Append @rq to the held list (interrupts off). */
+void blkfront_hold(struct blkfront_dev *d, struct blk_request *rq);
+/**
+ * blkfront_submit_held() - once Connected again: the held requests onto the new rings in
+ * order, each checked against what the new backend offers (a request larger than it takes
+ * goes in parts; one it cannot do at all fails alone with that -errno). Stops at the first
+ * that does not fit now (-EBUSY: tried again from the upkeep). Returns how many went.
+ */
+unsigned int blkfront_submit_held(struct blkfront_dev *d);
+/** Fail every held request with @err (interrupts off). Returns how many. */
+unsigned int blkfront_fail_held(struct blkfront_dev *d, int err);
 /** Fail every request in flight with @err (interrupts off). Returns how many. */
 unsigned int blkfront_fail_all(struct blkfront_dev *d, int err);
 /** The backend broke the protocol: refuse requests, fail what is in flight with -EIO, mask

@@ -22,7 +22,7 @@
 
 /* Kinds of rejected responses, each with its own log budget. */
 enum { LOG_BAD_ID, LOG_NOT_IN_FLIGHT, LOG_BAD_OP, LOG_BAD_STATUS, LOG_RING, LOG_TIMEOUT,
-       LOG_LATE, LOG_KINDS };
+       LOG_LATE, LOG_HELD, LOG_KINDS };
 BUILD_BUG_ON(LOG_KINDS != BLKFRONT_LOG_KINDS);
 
 /* > 0 while blkfront_ring_event or the watchdog runs (interrupt context: of gnttab only the
@@ -146,15 +146,17 @@ static uint64_t blkfront_discard_range(const struct blkfront_dev *d,
 
 /* The ring operation for @rq, after the checks the driver owes itself (blkdev_submit made
  * them too, but blkfront_submit_unchecked skips the layer and the copies rely on them).
- * *pages: bounce pages of data. Return: 0; 1 for a flush with nothing to flush or a discard
- * with no whole extent to drop (done at once); -errno. */
+ * @held: a request accepted before a resume, going again: it may be larger than the new
+ * backend's requests (it goes in parts). *pages: bounce pages of data. Return: 0; 1 for a
+ * flush with nothing to flush or a discard with no whole extent to drop (done at once);
+ * -errno. */
 static int blkfront_classify(const struct blkfront_dev *d, const struct blk_request *rq,
-			     bool check_ro, uint8_t *op, unsigned int *pages)
+			     bool check_ro, bool held, uint8_t *op, unsigned int *pages)
 {
 	const struct blkdev *dev = &d->blk;
 	uint64_t bytes = 0, first, whole;
 
-	if (!rq->done || rq->nr_segs > dev->max_segs)
+	if (!rq->done || rq->nr_segs > (held ? BLK_MAX_SEGS : dev->max_segs))
 		return -EINVAL;
 	if (check_ro && dev->readonly && rq->op != BLK_READ && rq->op != BLK_FLUSH)
 		return -EROFS;
@@ -336,11 +338,16 @@ static unsigned int blkfront_nind(unsigned int pages)
 }
 
 /* Data pages per ring request for a request of @pages data pages: reads above split_pages
- * go in parts of that many. */
+ * go in parts of that many; anything above what one ring request carries (only a request
+ * held across a resume to a backend that takes less) in parts of that. */
 static unsigned int blkfront_part_pages(const struct blkfront_dev *d, bool read,
 					unsigned int pages)
 {
-	return read && d->split_pages && pages > d->split_pages ? d->split_pages : pages;
+	unsigned int max = d->indirect_segs ? d->indirect_segs : BLKFRONT_DIRECT_SEGS;
+
+	if (read && d->split_pages && pages > d->split_pages)
+		pages = d->split_pages;
+	return MIN(pages, max);
 }
 
 unsigned int blkfront_rq_pages(const struct blkfront_dev *d, bool read, unsigned int pages,
@@ -464,6 +471,7 @@ static int blkfront_queue_rq(struct blkfront_dev *d, struct blk_request *rq, uin
 		return -EBUSY;
 	rq->driver_parts = parts;
 	rq->driver_status = 0;
+	rq->driver_priv = NULL;		/* not held (blkfront_hold marks held ones) */
 	if (parts > 1)
 		d->split++;
 	for (unsigned int k = 0; k < parts; k++) {
@@ -483,12 +491,19 @@ int blkfront_ring_submit(struct blkfront_dev *d, struct blk_request *rq, bool ch
 	unsigned int pages = 0;
 	unsigned long fl;
 	uint8_t op = 0;
-	int err = blkfront_classify(d, rq, check_ro, &op, &pages);
+	int err = blkfront_classify(d, rq, check_ro, false, &op, &pages);
 
 	if (err < 0)
 		return err;
 	if (d->dead)
 		return -EIO;
+	if (d->reconnecting) {		/* a resume: it goes once the new backend is there */
+		fl = pv_irq_save();
+		blkfront_hold(d, rq);
+		d->held++;
+		pv_irq_restore(fl);
+		return 0;
+	}
 	if (err == 1) {			/* nothing for the backend to do */
 		if (rq->op == BLK_FLUSH)
 			d->flushes_local++;
@@ -503,6 +518,129 @@ int blkfront_ring_submit(struct blkfront_dev *d, struct blk_request *rq, bool ch
 	err = blkfront_queue_rq(d, rq, op, pages);
 	pv_irq_restore(fl);
 	return err;
+}
+
+/* ---- across a resume ------------------------------------------------------------------- */
+
+static bool blkfront_log_ok(struct blkfront_dev *d, unsigned int kind);
+
+void blkfront_hold(struct blkfront_dev *d, struct blk_request *rq)
+{
+	rq->next = NULL;
+	rq->driver_priv = d;		/* held: a split read's other parts find it so */
+	if (d->held_tail)
+		d->held_tail->next = rq;
+	else
+		d->held_head = rq;
+	d->held_tail = rq;
+	d->nr_held++;
+}
+
+static struct blk_request *blkfront_unhold(struct blkfront_dev *d)
+{
+	struct blk_request *rq = d->held_head;
+
+	d->held_head = rq->next;
+	if (!d->held_head)
+		d->held_tail = NULL;
+	d->nr_held--;
+	rq->next = NULL;
+	rq->driver_priv = NULL;
+	return rq;
+}
+
+unsigned int blkfront_requeue_all(struct blkfront_dev *d)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < d->nr_queues; i++) {
+		struct blkfront_queue *q = &d->queues[i];
+
+		for (uint16_t slot = 0; slot < q->nr_shadow; slot++) {
+			struct blkfront_shadow *s = &q->shadow[slot];
+			struct blk_request *rq = s->abandoned ? NULL : s->rq;
+
+			if (!s->in_flight)
+				continue;
+			/* Pages and slot back without a word to anybody: the new backend has
+			 * never seen the request, the old one is gone. */
+			blkfront_pages_put(d, s->pages);
+			blkfront_pages_put(d, s->ind);
+			s->in_flight = false;
+			s->abandoned = false;
+			s->rq = NULL;
+			s->pages = s->ind = BLKFRONT_NIL;
+			s->next_free = q->free_shadow;
+			q->free_shadow = slot;
+			q->in_flight--;
+			d->in_flight--;
+			if (!rq || rq->driver_priv == d)
+				continue;	/* timed out, or another part of one held already */
+			blkfront_hold(d, rq);
+			d->requeued++;
+			n++;
+		}
+	}
+	return n;
+}
+
+unsigned int blkfront_submit_held(struct blkfront_dev *d)
+{
+	unsigned int n = 0, pages;
+	unsigned long fl;
+	uint8_t op;
+	int err;
+
+	if (d->reconnecting || d->dead)
+		return 0;
+	if (!blkfront_in_handler() && (d->nr_done || d->nr_unused))
+		blkfront_pool_upkeep(d);
+	fl = pv_irq_save();
+	while (d->held_head) {
+		struct blk_request *rq = d->held_head;
+
+		pages = 0;
+		op = 0;
+		err = blkfront_classify(d, rq, true, true, &op, &pages);
+		if (err == 0) {
+			err = blkfront_queue_rq(d, rq, op, pages);
+			if (err == -EBUSY)
+				break;		/* the upkeep tries again after completions */
+			if (!err) {
+				blkfront_unhold(d);
+				n++;
+				continue;
+			}
+		}
+		blkfront_unhold(d);
+		if (err == 1) {		/* nothing for the new backend to do */
+			rq->done(rq, 0);
+			continue;
+		}
+		/* What the new backend cannot do (no discard, a disk grown smaller...). */
+		if (blkfront_log_ok(d, LOG_HELD))
+			printk("pvkit: blkfront %s: a request held across the resume cannot go "
+			       "to the new backend: %d\n", d->blk.name, err);
+		d->failed++;
+		rq->done(rq, err);
+	}
+	pv_irq_restore(fl);
+	return n;
+}
+
+unsigned int blkfront_fail_held(struct blkfront_dev *d, int err)
+{
+	unsigned int n = 0;
+
+	while (d->held_head) {
+		struct blk_request *rq = blkfront_unhold(d);
+
+		d->failed++;
+		d->failed_in_flight++;
+		rq->done(rq, err);
+		n++;
+	}
+	return n;
 }
 
 /* ---- responses ------------------------------------------------------------------------ */

@@ -271,7 +271,8 @@ static int netfront_connect(struct netfront_dev *d)
 	struct netdev_features *f = &d->nd.features;
 	int err;
 
-	netfront_name(d);
+	if (!d->registered)
+		netfront_name(d);
 	f->sg = d->sg;
 	f->csum = d->csum_tx;
 	f->ipv6_csum = false;
@@ -280,6 +281,18 @@ static int netfront_connect(struct netfront_dev *d)
 	f->rx_notify = d->rx_notify;
 	d->nd.ops = &netfront_ops;
 	d->nd.priv = d;
+	if (d->registered) {			/* after a resume: the same interface */
+		d->state = NETFRONT_CONNECTED;
+		d->resumed = false;
+		d->reconnects++;
+		printk("pvkit: netfront %s: reconnected: queues=%u sg=%u csum=%u split-evtchn=%u "
+		       "mtu=%u\n", d->nd.name, f->queues, f->sg, f->csum, f->split_evtchn,
+		       d->nd.mtu);
+		netdev_set_carrier(&d->nd, true);	/* the stack announces us again */
+		for (unsigned int i = 0; i < d->nr_queues; i++)
+			netfront_queue_poll(&d->queues[i]);
+		return 0;
+	}
 	d->nd.carrier = true;
 	err = netdev_register(&d->nd);		/* prints the interface's line */
 	if (err)
@@ -455,26 +468,60 @@ static void netfront_check_gone(void *dev)
 }
 
 /*
- * Resumed in a new domain: the queues' ports and backend are gone. Reconnecting in place
- * (same interface, gratuitous ARP) is the next step of issue 13; until then each interface
- * is let go of as if removed (transmits in flight fail, counted) and the type watch probes the
- * new domain's vif: it comes back as a new interface with the same MAC.
+ * Resumed in a new domain (xenbus_frontends_resume; docs/suspend.md "Devices"): the queues'
+ * ports and backend are gone. Each vif connects again in place, as the same interface with
+ * the same MAC and addresses: the carrier goes down (sends are refused meanwhile), transmits
+ * in flight are dropped and counted (a frame is not a request: the stack or its peer
+ * retries), the queues go (ports forgotten, grants ended: nobody maps them now), the device is
+ * looked up again under the new backend path and the handshake runs again. When the carrier
+ * comes back up the stack announces us (a gratuitous ARP), so the bridge learns where we
+ * are. A vif that is not in the new domain goes away as a removed one does.
  */
+static void netfront_resume_dev(struct netfront_dev *d)
+{
+	char id[XENBUS_NAME_MAX];
+	unsigned int dropped = 0;
+	int err;
+
+	for (unsigned int q = 0; q < NETFRONT_MAX_QUEUES; q++)
+		d->queues[q].tx_port_open = d->queues[q].rx_port_open = false;
+	if (d->state == NETFRONT_DEAD) {
+		netfront_free_slot(d);		/* the new domain's vif is probed afresh */
+		return;
+	}
+	if (d->registered) {
+		netdev_set_carrier(&d->nd, false);
+		for (unsigned int i = 0; i < d->nr_queues; i++)
+			if (d->queues[i].tx.sring)
+				dropped += netfront_tx_fail_all(&d->queues[i]);
+	}
+	netfront_release_queues(d);
+	memcpy(id, d->xb.id, sizeof(id));
+	xenbus_device_release(&d->xb);
+	err = xenbus_device_init(&d->xb, "vif", id);
+	if (err) {
+		printk("pvkit: netfront %s: not in the new domain (%d): the interface is gone\n",
+		       d->xb.nodename, err);
+		netfront_teardown_tell(d, false);
+		netfront_free_slot(d);
+		return;
+	}
+	d->teardown = false;
+	d->resumed = true;
+	d->tx_resume_dropped += dropped;
+	printk("pvkit: netfront %s: resumed: %u transmits in flight dropped, reconnecting to "
+	       "%s\n", d->registered ? d->nd.name : d->xb.nodename, dropped, d->xb.otherend);
+	d->state = NETFRONT_WAIT_BACKEND;
+	err = xenbus_watch_otherend(&d->xb, netfront_otherend_changed);	/* fires at once */
+	if (err)
+		netfront_fail(d, "watching the new backend", err);
+}
+
 static void netfront_resume(void)
 {
-	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++) {
-		struct netfront_dev *d = &netfront_devs[i];
-
-		if (d->state == NETFRONT_FREE)
-			continue;
-		for (unsigned int q = 0; q < NETFRONT_MAX_QUEUES; q++)
-			d->queues[q].tx_port_open = d->queues[q].rx_port_open = false;
-		printk("pvkit: netfront %s: resumed in a new domain: probing the interface "
-		       "again\n", d->xb.nodename);
-		if (d->state != NETFRONT_DEAD)
-			netfront_teardown_tell(d, false);
-		netfront_free_slot(d);
-	}
+	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++)
+		if (netfront_devs[i].state != NETFRONT_FREE)
+			netfront_resume_dev(&netfront_devs[i]);
 }
 
 static void netfront_rescan(void)
@@ -605,6 +652,8 @@ int netfront_get_stats(struct netdev *dev, struct netfront_stats *st)
 	st->bad_flags = d->bad_flags;
 	st->long_chain = d->long_chain;
 	st->ring_errors = d->ring_errors;
+	st->reconnects = d->reconnects;
+	st->tx_resume_dropped = d->tx_resume_dropped;
 	return 0;
 }
 

@@ -111,6 +111,9 @@ struct netfront_dev {
 	enum netfront_state state;	/* see above */
 	bool registered;		/* netdev_register() succeeded: unregister on teardown */
 	bool teardown;			/* a queue broke: the idle poller owes the teardown */
+	bool resumed;			/* reconnecting after a resume (netfront_resume_dev) */
+	uint32_t reconnects;		/* connected again after a resume */
+	uint64_t tx_resume_dropped;	/* transmits in flight when the domain changed */
 	const char *why;		/* what broke it, for the log */
 	/* Negotiated: */
 	unsigned int nr_queues;		/* queue pairs */

@@ -80,7 +80,11 @@ struct blkdev {
 	uint32_t sector_size;		/* logical sector size in bytes (512, 4096) */
 	uint32_t physical_sector_size;	/* bytes */
 	bool readonly;
-	uint32_t max_segs;		/* segments per request the driver takes (<= BLK_MAX_SEGS) */
+	/* Segments per request the driver takes (<= BLK_MAX_SEGS). It and queue_depth may
+	 * change while the disk lives (a Xen disk renegotiates with a new backend after a
+	 * resume or migration): read them for each request; one accepted before a change is
+	 * still completed (the driver splits it as it must). */
+	uint32_t max_segs;
 	uint32_t queue_depth;		/* requests of any size up to max_segs a caller may keep
 					 * in flight and never see -EBUSY; smaller ones may
 					 * go beyond it while slots and pages last */

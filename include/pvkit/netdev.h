@@ -81,6 +81,9 @@ struct netdev {
 	uint8_t mac[ETH_ALEN];		/* our address */
 	uint32_t mtu;			/* bytes of IP packet (1500) */
 	bool carrier;			/* the link is up (Xen: backend Connected) */
+	/* Times the carrier came up (netdev_set_carrier): the stack announces us again on
+	 * each, even when it never saw the carrier down (a reconnect between two polls). */
+	uint32_t carrier_ups;
 	struct netdev_features features;
 	struct netdev_stats stats;
 	const struct netdev_ops *ops;

@@ -117,6 +117,7 @@ static void net_if_apply(struct net_if *ifc, const struct net_if_config *c, bool
 	printk("pvkit: net %s addr=%s/%u gw=%s\n", ifc->dev->name, ip_format_addr(a, c->addr),
 	       c->prefix, c->gw ? ip_format_addr(g, c->gw) : "none");
 	ifc->carrier = ifc->dev->carrier;
+	ifc->carrier_ups = ifc->dev->carrier_ups;
 	if (ifc->carrier)
 		arp_announce(ifc);		/* else when the carrier comes up */
 }
@@ -218,11 +219,15 @@ unsigned int net_if_sync(void)
 			if (!ifc)
 				continue;	/* more devices than NET_IF_MAX: unserved */
 		}
-		if (d->carrier && !ifc->carrier && ifc->has_addr) {
-			arp_announce(ifc);	/* link (back) up: tell the neighbours */
+		/* Link (back) up, or up again since we last looked (a reconnect after a resume
+		 * or a migration): tell the neighbours and the bridge where we are. */
+		if (d->carrier && (!ifc->carrier || d->carrier_ups != ifc->carrier_ups) &&
+		    ifc->has_addr) {
+			arp_announce(ifc);
 			work++;
 		}
 		ifc->carrier = d->carrier;
+		ifc->carrier_ups = d->carrier_ups;
 	}
 	return work;
 }

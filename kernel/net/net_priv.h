@@ -114,6 +114,7 @@ struct net_if {
 	bool has_addr;			/* cfg holds an address */
 	bool from_default;		/* configured from ip= (not ip.<name>=) */
 	bool carrier;			/* carrier as last seen: announce again when it comes up */
+	uint32_t carrier_ups;		/* dev->carrier_ups as last seen: likewise */
 	struct net_if_config cfg;	/* address, prefix, gateway */
 	uint32_t mask;			/* from cfg.prefix */
 	uint32_t bcast;			/* directed broadcast of the prefix */

@@ -166,6 +166,8 @@ void netdev_set_carrier(struct netdev *dev, bool up)
 {
 	if (dev->carrier != up)
 		printk("pvkit: net %s carrier %s\n", dev->name, up ? "up" : "down");
+	if (up && !dev->carrier)
+		dev->carrier_ups++;
 	dev->carrier = up;
 }
 

@@ -471,6 +471,8 @@ void fbk_reset(void)
 	};
 }
 
+static void fbk_add_nodes(unsigned int vdev);
+
 void fbk_add(unsigned int vdev)
 {
 	const struct fbk_offer *o = &fbk.offer;
@@ -489,6 +491,14 @@ void fbk_add(unsigned int vdev)
 	}
 	fbk.disk = disk_buf;
 	dirty_lo = dirty_hi = 0;
+	fbk_add_nodes(vdev);
+}
+
+/* The toolstack's nodes of vbd @vdev and blkback's probe-time ones (InitWait). */
+static void fbk_add_nodes(unsigned int vdev)
+{
+	const struct fbk_offer *o = &fbk.offer;
+
 	snprintf(fbk.fe, sizeof(fbk.fe), "/local/domain/%u/device/vbd/%u", FBK_DOMID, vdev);
 	snprintf(fbk.be, sizeof(fbk.be), "/local/domain/0/backend/vbd/%u/%u", FBK_DOMID, vdev);
 	/* The toolstack, in one go (libxl uses a transaction), state last. */
@@ -918,6 +928,14 @@ void fbk_disconnect(void)
 			pmapped[ref] = false;
 		}
 	nr_pending = 0;
+}
+
+void fbk_new_domain(void)
+{
+	fbk_disconnect();
+	fbk.nr_rings = fbk.ring_pages = 0;
+	fbk.fe_persistent = fbk.persistent = false;
+	fbk_add_nodes(fbk.vdev);
 }
 
 void fbk_remove(void)

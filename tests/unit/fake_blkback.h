@@ -118,6 +118,11 @@ unsigned int fbk_release(void);
 void fbk_set_state(unsigned int state);
 /** What blkback does when the frontend is Closed: unmap the rings and all data grants. */
 void fbk_disconnect(void);
+/** The domain was restored (or migrated) into a new one: the old backend is gone (its rings
+ * and every mapping of it, requests it held never answered), a new one waits in InitWait with
+ * fbk.offer's features, over the same disk (its contents kept). Call after the fake
+ * xenstored was started afresh. */
+void fbk_new_domain(void);
 /** The toolstack removes both directories (xl block-detach's last step). */
 void fbk_remove(void);
 /** Raise a ring's event without a response (a storm). */

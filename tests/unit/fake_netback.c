@@ -500,6 +500,16 @@ void fnb_disconnect(void)
 	nr_held = held_next = 0;
 }
 
+void fnb_new_domain(void)
+{
+	unsigned int id = (unsigned int)strtoul(strrchr(fnb.fe, '/') + 1, NULL, 10);
+
+	fnb_disconnect();
+	fnb.nr_queues = 0;
+	fnb.fe_split = fnb.fe_sg = fnb.fe_rx_copy = fnb.fe_rx_notify = fnb.fe_no_csum = false;
+	fnb_add(id);
+}
+
 void fnb_remove(void)
 {
 	fxs_rm(fnb.fe);

@@ -72,6 +72,10 @@ int fnb_connect(void);
 void fnb_set_state(unsigned int state);
 /** What netback does when the frontend is Closed: unmap the rings. */
 void fnb_disconnect(void);
+/** The domain was restored (or migrated) into a new one: the old backend is gone (its rings,
+ * what it held), a new one waits in InitWait with fnb.offer, under the same vif id. Call
+ * after the fake xenstored was started afresh. */
+void fnb_new_domain(void);
 /** The toolstack removes both directories. */
 void fnb_remove(void);
 

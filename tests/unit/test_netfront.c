@@ -63,6 +63,13 @@ void netdev_unregister(struct netdev *dev)
 	unregistered++;
 }
 
+void netdev_set_carrier(struct netdev *dev, bool up)
+{
+	if (up && !dev->carrier)
+		dev->carrier_ups++;
+	dev->carrier = up;
+}
+
 struct netdev *netdev_find(const char *name)
 {
 	for (unsigned int i = 0; i < nr_devs; i++)
@@ -800,7 +807,62 @@ static void mtu_refusal(void)
 	CHECK(send_frame(dev, f, 0, false) == -EINVAL);
 }
 
+/*
+ * A resume in a new domain (issue 13): the vif reconnects in place to a backend offering less
+ * (one queue, no split channels): the same interface and MAC, the carrier down meanwhile
+ * (sends refused) and up again (counted, so the stack announces us), the transmits the old
+ * backend held dropped and counted, receive buffers posted on the new rings; frames flow.
+ */
+static void resume_reconnects(void)
+{
+	struct netfront_stats st;
+	struct netdev *dev;
+	uint8_t f[1600];
+	uint32_t len;
+
+	start();
+	dev = bring_up();
+	CHECK(dev != NULL);
+	if (!dev)
+		return;
+	len = udp_frame(f, 300, 3, false);
+	fnb.hold_tx = true;
+	for (unsigned int i = 0; i < 3; i++)
+		CHECK(send_frame(dev, f, len, false) == 0);
+	fnb_tx_step();
+	fnb.hold_tx = false;
+	fnb.offer.max_queues = 0;
+	fnb.offer.split = false;
+	fxs_init(FNB_DOMID, "guest", 0);
+	fnb_new_domain();
+	evtchn_clear_handler(FXS_PORT);		/* evtchn_resume emptied the port table */
+	CHECK(xs_resume_ring(fxs.ring, FXS_PORT) == 0);
+	CHECK(xs_resume_watches() == 0);
+	xenbus_frontends_resume();
+	CHECK(!dev->carrier && send_frame(dev, f, len, false) == -ENETDOWN);
+	fxs_pump();
+	CHECKF(fnb_connect() == 0, "%s", fnb.violation);
+	fxs_pump();
+	CHECK(dev->carrier && dev->carrier_ups == 1);
+	CHECK(netdev_find("eth0") == dev && unregistered == 0 && !dev->gone);
+	CHECK(!memcmp(dev->mac, "\x00\x16\x3e\xaa\xbb\xcc", 6));
+	st = stats(dev);
+	CHECKF(st.reconnects == 1 && st.tx_resume_dropped == 3 && st.queues == 1 &&
+	       !st.split_evtchn, "reconnects %u dropped %lu queues %u", st.reconnects,
+	       (unsigned long)st.tx_resume_dropped, st.queues);
+	CHECK(fe_key("event-channel") && !fe_key("queue-0/tx-ring-ref"));
+	CHECKF(fnb_rx_posted(0) == 128, "%u posted", fnb_rx_posted(0));
+	CHECK(send_frame(dev, f, len, false) == 0 && fnb_tx_step() == 1);
+	drop_rx();
+	CHECK(fnb_rx(0, f, len, 0, 4096) == 0);
+	poll_dev(dev);
+	CHECK(nr_rx == 1 && rxq[0]->len == len && !memcmp(rxq[0]->data, f, len));
+	drop_rx();
+	CHECK(fnb.violations == 0);
+}
+
 #define CHILD(fn) static void fn##_case(void) { in_child(fn); }
+CHILD(resume_reconnects)
 CHILD(everything_offered)
 CHILD(nothing_offered)
 CHILD(odd_offers)
@@ -827,6 +889,7 @@ CHILD(mtu_refusal)
 CHILD(retired_one_by_one)
 
 UNIT_CASES(
+	{ resume_reconnects_case, "netfront: resume: the same vif reconnects, held tx dropped, frames flow" },
 	{ everything_offered_case, "netfront: every feature offered: 4 queues, split, sg, csum" },
 	{ nothing_offered_case, "netfront: nothing offered: flat keys, one channel, sw checksum" },
 	{ odd_offers_case, "netfront: odd offers clamped (queues, mtu)" },

@@ -22,6 +22,9 @@
  * InitWait; under TCG with a loaded host three disks took more than 10 s (docs/tcg-quirks.md).
  * A disk that connects later still arrives, through the idle loop, like a hot-plugged one. */
 #define BLKFRONT_CONNECT_NS	(60ull * 1000000000)
+/* After a resume in a new domain: a disk whose new backend is not Connected this long after
+ * is given up (its held requests fail with -EIO), as a disk whose backend went away. */
+#define BLKFRONT_RECONNECT_NS	(60ull * 1000000000)
 /* A request the backend has not answered after this long fails with -ETIMEDOUT; its ring
  * slot and bounce pages stay reserved until the answer comes (the backend may still be
  * using them). Longer than BLK_SYNC_TIMEOUT_NS: the synchronous helpers give up first, and
@@ -113,6 +116,11 @@ struct blkfront_stats {
 	uint32_t split_pages;		/* reads above this many pages are cut (0: never) */
 	uint64_t split;			/* reads cut into several ring requests */
 	bool broken;			/* the backend broke the protocol; the disk is gone */
+	/* Resumes in a new domain (docs/suspend.md "Devices"): */
+	uint32_t reconnects;		/* times the disk connected again to a new backend */
+	uint64_t requeued;		/* requests taken off the old rings to go again */
+	uint64_t held;			/* requests submitted while reconnecting, held */
+	bool reconnecting;		/* between a resume and Connected: requests are held */
 };
 
 /** Counters of blkfront disk @dev. Return: 0, or -ENODEV if @dev is not a blkfront disk. */

@@ -65,6 +65,8 @@ struct netfront_stats {
 	uint64_t long_chain;		/* more_data / extra chains over the bound */
 	uint64_t ring_errors;		/* rsp_prod beyond what we produced: queue disconnected */
 	bool broken;			/* the backend broke the protocol; the vif is gone */
+	uint32_t reconnects;		/* connected again to a new backend after a resume */
+	uint64_t tx_resume_dropped;	/* transmits in flight when the domain changed */
 };
 
 /** Counters of netfront interface @dev. Return: 0, or -ENODEV if not a netfront netdev. */

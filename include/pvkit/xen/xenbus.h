@@ -122,11 +122,12 @@ struct xenbus_frontend {
 	void (*changed)(void *dev);
 	/* After a full scan: the same for each of the driver's devices. */
 	void (*rescan)(void);
-	/* We run in a new domain (xl restore, migration; xenbus_frontends_resume): every
-	 * device's ports are gone and its backend is a new one under a new path. The driver
-	 * lets go of each device without telling anybody (no state written: the new domain's
-	 * device waits in Initialising), fails what was in flight, and forgets it; the type
-	 * watch, registered again right after, probes the new domain's devices. */
+	/* We run in a new domain (xl restore, migration; xenbus_frontends_resume, called once
+	 * xenstore and its watches are back): every device's ports are gone and its backend is
+	 * a new one under a new path (our domid is in it). The driver lets go of the old rings
+	 * without closing anything (the ports are not ours any more), finds each device again
+	 * (xenbus_device_init) and runs the handshake again from the start; what it cannot
+	 * find in the new domain goes away as a removed device does. Task context. */
 	void (*resume)(void);
 	/* Owned by xenbus.c: */
 	struct xenbus_frontend *next;		/* every watched frontend, for resume */
@@ -141,7 +142,7 @@ struct xenbus_frontend {
  * -errno (no watch: devices never appear). */
 int xenbus_frontend_watch(struct xenbus_frontend *f);
 
-/** In a new domain, before the watches come back: every watched frontend's resume(). */
+/** In a new domain, once xenstore's watches are back: every watched frontend's resume(). */
 void xenbus_frontends_resume(void);
 
 /**
