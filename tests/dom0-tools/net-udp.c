@@ -8,7 +8,10 @@
  *	resends one that got no answer within 400 ms, checks every echoed byte, and computes the
  *	md5 of the payloads that came back, in sequence order, against the md5 of those sent.
  *	Prints: net-udp: echo bytes= datagrams= retransmits= dup= bad= time_ms= kbit_s=
- *	        md5_sent= md5_back= result=ok|fail
+ *	        md5_sent= md5_back= max_gap_ms= result=ok|fail
+ *	It fails after 20 s without progress; NET_UDP_GIVE_UP_MS in the environment changes that
+ *	(the lifecycle cases: a save and restore under TCG takes longer). max_gap_ms is the
+ *	longest time without an answer: the guest's downtime as the stream saw it.
  *   net-udp sink PORT SECONDS
  *	Counts datagrams to PORT for SECONDS (the guest's `udp send` source: each datagram is an
  *	8-byte stream offset then a pattern of it, checked). Prints: net-udp: sink datagrams=
@@ -32,7 +35,8 @@
 #define MAX_SIZE	1472		/* one frame at MTU 1500 */
 #define MAX_WINDOW	256
 #define RESEND_MS	400
-#define GIVE_UP_MS	20000		/* no progress at all for this long: fail */
+#define GIVE_UP_MS	20000		/* no progress at all for this long: fail (default) */
+static uint64_t give_up_ms = GIVE_UP_MS;
 
 /* MD5: the kernel's own lib/md5.c, linked in (tests/dom0-tools/Makefile). */
 static void md5_hex_of(struct md5_ctx *m, char out[33])
@@ -115,7 +119,7 @@ static struct slot win[MAX_WINDOW];
 static int echo(const char *host, int port, uint64_t bytes, size_t size, unsigned int window)
 {
 	uint64_t total = (bytes + size - 1) / size, next = 0, base = 0, resent = 0, dup = 0;
-	uint64_t bad = 0, back = 0, t0 = now_ms(), last = t0, t;
+	uint64_t bad = 0, back = 0, t0 = now_ms(), last = t0, t, max_gap = 0;
 	struct sockaddr_in to;
 	struct md5_ctx ms, mb;
 	uint8_t buf[MAX_SIZE + 64];
@@ -163,7 +167,10 @@ static int echo(const char *host, int port, uint64_t bytes, size_t size, unsigne
 			memcpy(w->data, buf, (size_t)n);
 			w->len = (size_t)n;
 			w->state = 2;
-			last = now_ms();
+			t = now_ms();
+			if (t - last > max_gap)
+				max_gap = t - last;
+			last = t;
 			while (base < next && win[base % window].state == 2) {
 				struct slot *b = &win[base % window];
 
@@ -188,7 +195,7 @@ static int echo(const char *host, int port, uint64_t bytes, size_t size, unsigne
 				resent++;
 			}
 		}
-		if (t - last > GIVE_UP_MS)
+		if (t - last > give_up_ms)
 			break;
 	}
 	t = now_ms() - t0;
@@ -196,10 +203,11 @@ static int echo(const char *host, int port, uint64_t bytes, size_t size, unsigne
 	md5_hex_of(&mb, hb);
 	ok = base == total && !strcmp(hs, hb);
 	printf("net-udp: echo bytes=%llu datagrams=%llu retransmits=%llu dup=%llu bad=%llu "
-	       "time_ms=%llu kbit_s=%llu md5_sent=%s md5_back=%s result=%s\n",
+	       "time_ms=%llu kbit_s=%llu md5_sent=%s md5_back=%s max_gap_ms=%llu result=%s\n",
 	       (unsigned long long)back, (unsigned long long)base, (unsigned long long)resent,
 	       (unsigned long long)dup, (unsigned long long)bad, (unsigned long long)t,
-	       (unsigned long long)(t ? back * 8 / t : 0), hs, hb, ok ? "ok" : "fail");
+	       (unsigned long long)(t ? back * 8 / t : 0), hs, hb, (unsigned long long)max_gap,
+	       ok ? "ok" : "fail");
 	close(s);
 	return ok ? 0 : 1;
 }
@@ -296,6 +304,10 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	const char *g = getenv("NET_UDP_GIVE_UP_MS");
+
+	if (g && strtoull(g, NULL, 0))
+		give_up_ms = strtoull(g, NULL, 0);
 	if (argc >= 5 && !strcmp(argv[1], "echo")) {
 		size_t size = argc > 5 ? strtoul(argv[5], NULL, 0) : 1024;
 		unsigned int window = argc > 6 ? (unsigned int)strtoul(argv[6], NULL, 0) : 32;

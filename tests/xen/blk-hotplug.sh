@@ -8,7 +8,7 @@
 sw=$(cat /run/pvkit/blk-switch 2>/dev/null)
 if [ "$1" = add ]; then
 	case $sw in
-	indirect-off)	# blkback has no parameter for it: as if it did not know the feature
+	indirect-off|reduced)	# blkback has no parameter for it: as if it did not know it
 		xenstore-rm "$XENBUS_PATH/feature-max-indirect-segments" ;;
 	discard-off)	# the toolstack's own switch (xl's no-discard), read by blkback at connect
 		xenstore-write "$XENBUS_PATH/discard-enable" 0 ;;

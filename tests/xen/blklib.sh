@@ -42,6 +42,7 @@ blk_params() {
 	persistent-off) persistent=N ;;
 	queues-1) queues=1 ;;
 	ring-order-0) order=0 ;;
+	reduced) persistent=N queues=1 order=0 ;;	# and no indirect segments (blk-hotplug.sh)
 	esac
 	[ "$(cat $BLK_PARAMS/max_ring_page_order)" = "$order" ] || blk_reload "$order" || return 1
 	echo "$persistent" >"$BLK_PARAMS/feature_persistent"
