@@ -35,6 +35,7 @@ static struct xen_control_stats stats;
 static int suspend_pending;
 static evtchn_port_t suspend_port;	/* the fast path's port, 0 when not published */
 static bool suspend_evtchn_wanted;	/* pvkit.suspend_evtchn (1 unless told 0) */
+static bool suspend_ok;			/* xen_suspend_init() worked: we can be saved */
 
 /* Read and clear @node in one transaction, so a request is seen exactly once. */
 struct take_ctx {
@@ -100,9 +101,9 @@ static int suspend_evtchn_init(void);
 
 /*
  * What the toolstack may ask of us (libxl reads these), and the suspend port. A new domain
- * (restore, migration) has none of them: libxl restores only its own nodes. control/
- * feature-suspend waits for the devices' reconnect (issue 13): suspend itself, its cancel and
- * the resume of the domain's own services work.
+ * (restore, migration) has none of them: libxl restores only its own nodes. feature-suspend
+ * is the promise that a save, restore or migration works, devices included (docs/suspend.md):
+ * made only when the suspend path could be set up.
  */
 static int control_publish(void)
 {
@@ -111,6 +112,8 @@ static int control_publish(void)
 	err = xs_write(XS_TXN_NONE, "control/feature-poweroff", "1");
 	if (!err)
 		err = xs_write(XS_TXN_NONE, "control/feature-reboot", "1");
+	if (!err && suspend_ok)
+		err = xs_write(XS_TXN_NONE, "control/feature-suspend", "1");
 	if (err)
 		return err;
 	suspend_port = 0;		/* a new domain: the old port is gone */
@@ -202,6 +205,7 @@ int xen_control_init(const struct boot_info *bi, xen_control_fn fn)
 
 	control_fn = fn;
 	err = xen_suspend_init(bi);
+	suspend_ok = !err;
 	if (err)
 		printk("pvkit: control: cannot suspend (%d): xl save will time out\n", err);
 	err = cmdline_get_ulong(bi->cmdline, XEN_CONTROL_CMDLINE_SUSPEND_EVTCHN, &use_evtchn);
@@ -240,6 +244,7 @@ void xen_control_reset(void)
 	suspend_pending = 0;
 	suspend_port = 0;
 	suspend_evtchn_wanted = false;
+	suspend_ok = false;
 	control_fn = NULL;
 }
 

@@ -130,6 +130,7 @@ static unsigned int idle(void)
 }
 
 static struct boot_info bi;
+static int init_ret_next;		/* xen_suspend_init()'s answer for the next setup() */
 
 /* A fresh daemon, client and control module; @cmdline for the guest. */
 static int setup(const char *cmdline)
@@ -137,6 +138,8 @@ static int setup(const char *cmdline)
 	int err;
 
 	memset(&k, 0, sizeof(k));
+	k.init_ret = init_ret_next;
+	init_ret_next = 0;
 	memset(&ev, 0, sizeof(ev));
 	poller = NULL;
 	unit_log_reset();
@@ -175,8 +178,8 @@ static void publishes(void)
 	CHECK(setup("") == 0);
 	CHECK((p = fxs_get(HOME "/control/feature-poweroff")) && !strcmp(p, "1"));
 	CHECK((p = fxs_get(HOME "/control/feature-reboot")) && !strcmp(p, "1"));
-	/* Not before a restored guest can run on (issue 13's next stage): no flag we cannot keep. */
-	CHECK(fxs_get(HOME "/control/feature-suspend") == NULL);
+	/* A restored or migrated guest runs on, devices included (issue 13). */
+	CHECK((p = fxs_get(HOME "/control/feature-suspend")) && !strcmp(p, "1"));
 	CHECK((p = fxs_get(HOME "/device/suspend/event-channel")) && !strcmp(p, "23"));
 	CHECK(ev.remote == 0 && ev.fn && ev.unmasked);	/* dom0 binds to it; it is live */
 	CHECK(poller != NULL && idle() == 0);		/* nothing asked yet */
@@ -320,6 +323,19 @@ static void suspend_fails(void)
 	CHECK(idle() == 1 && k.calls == 2 && stats().suspends == 1);
 }
 
+/* The suspend path could not be set up: no promise of feature-suspend (xl save would then
+ * time out rather than the guest claim it can be saved). */
+static void no_suspend_no_feature(void)
+{
+	const char *p;
+
+	init_ret_next = -EINVAL;
+	CHECK(setup("") == 0);
+	CHECK((p = fxs_get(HOME "/control/feature-poweroff")) && !strcmp(p, "1"));
+	CHECK(fxs_get(HOME "/control/feature-suspend") == NULL);
+	CHECK(unit_logged("pvkit: control: cannot suspend (-22)"));
+}
+
 /* Resumed in a new domain: our control nodes and the suspend port published again there (the
  * toolstack restores only its own), the watches answer there; with pvkit.suspend_evtchn=0
  * still no port. */
@@ -334,6 +350,7 @@ static void resumed_in_new_domain(void)
 	fxs_pump();
 	CHECK((p = fxs_get(NEW_HOME "/control/feature-poweroff")) && !strcmp(p, "1"));
 	CHECK((p = fxs_get(NEW_HOME "/control/feature-reboot")) && !strcmp(p, "1"));
+	CHECK((p = fxs_get(NEW_HOME "/control/feature-suspend")) && !strcmp(p, "1"));
 	CHECK((p = fxs_get(NEW_HOME "/device/suspend/event-channel")) && !strcmp(p, "23"));
 	CHECK(ev.allocs == 2 && ev.fn && ev.unmasked && ev.closes == 0);
 	CHECK(stats().suspends == 1 && stats().suspend_port == SUSPEND_PORT);
@@ -355,8 +372,9 @@ static void resumed_in_new_domain(void)
 }
 
 UNIT_CASES(
+	{ no_suspend_no_feature, "control: no feature-suspend when the suspend path is not there" },
 	{ resumed_in_new_domain, "control: nodes and the suspend port published again in a new domain" },
-	{ publishes, "control: feature-poweroff/reboot and the suspend port published, not feature-suspend" },
+	{ publishes, "control: feature-poweroff/reboot/suspend and the suspend port published" },
 	{ suspend_by_xenstore, "control: \"suspend\" taken once, cleared, done from the idle loop" },
 	{ suspend_by_evtchn, "control: the suspend event channel marks, the idle loop suspends once" },
 	{ hostile_values, "control: near misses, NULs, long values acknowledged and ignored" },
