@@ -68,6 +68,13 @@ void netdev_unregister(struct netdev *dev)
 	dev->gone = true;
 }
 
+void netdev_set_carrier(struct netdev *dev, bool up)
+{
+	if (up && !dev->carrier)
+		dev->carrier_ups++;
+	dev->carrier = up;
+}
+
 struct netdev *netdev_find(const char *name)
 {
 	return vif && !strcmp(vif->name, name) ? vif : NULL;

@@ -14,5 +14,9 @@ if [ "$1" = add ]; then
 		xenstore-write "$XENBUS_PATH/discard-enable" 0 ;;
 	esac
 	echo "add $XENBUS_PATH switch=${sw:-none}" >>/run/pvkit/blk-hotplug.log
+	# A slow backend (restore-faults.sh): blkback waits for this script before it can
+	# connect, so the frontend sits published and unanswered meanwhile.
+	delay=$(cat /run/pvkit/blk-hotplug-delay 2>/dev/null)
+	[ -n "$delay" ] && sleep "$delay"
 fi
 exec /etc/xen/scripts/block "$@"
