@@ -27,6 +27,7 @@ import xenhost  # noqa: E402
 
 GUESTS = ("pvkit", "linux")
 DEFAULT_RUNS = 5         # runs per guest in tests/bench/plan.txt
+LIFE_RUNS = 3            # lifecycle runs per guest (PVH save/restore/migrate; at most this)
 PVOPS = ("irq_save_restore", "irq_disable_enable", "set_pte", "flush_tlb_one", "clock_read")
 BLK = (("seq-read", 1, "MBps", "blk seq read 1 MiB", "blk_seq_read_MBps"),
        ("seq-write", 1, "MBps", "blk seq write 1 MiB", "blk_seq_write_MBps"),
@@ -58,6 +59,11 @@ def read_sizes():
     return out
 
 
+# One lifecycle case (tests/bench/bench-life.sh): guest, run, guest.
+LIFE_LINE = ("%s-life-%d bench-%s-pvh.cfg 900 hook=bench-life.sh hook_timeout=120 own=1 "
+             "dom0bound=0 --")
+
+
 def make_plan(runs, build):
     """The plan to run: tests/bench/plan.txt for DEFAULT_RUNS, else a generated copy."""
     if runs == DEFAULT_RUNS:
@@ -69,6 +75,9 @@ def make_plan(runs, build):
     for i in range(1, runs + 1):
         lines.append("pvkit-%d bench-pvkit.cfg 600 hook=bench.sh hook_timeout=300 dom0bound=1 --" % i)
         lines.append("linux-%d bench-linux.cfg 900 hook=bench.sh hook_timeout=300 dom0bound=0 --" % i)
+    for i in range(1, min(runs, LIFE_RUNS) + 1):
+        for g in GUESTS:
+            lines.append(LIFE_LINE % (g, i, g))
     with open(os.path.join(d, "plan.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
     return os.path.join(d, "plan.txt")
@@ -323,6 +332,15 @@ def parse_case(case):
             else:
                 p.set("boot_ready_ms", k, l, "ready_ms")
             p.set("boot_first_output_ms", k, l, "first_output_ms")
+        elif l.startswith("bench life guest="):
+            # tests/bench/bench-life.sh: xl save, xl restore (and the first ping answer after
+            # its start), xl migrate and the longest gap between ping answers across it.
+            for key, field in (("life_save_ms", "save_ms"), ("life_restore_ms", "restore_ms"),
+                               ("life_restore_answer_ms", "answer_ms"),
+                               ("life_migrate_ms", "migrate_ms"),
+                               ("life_migrate_downtime_ms", "downtime_ms"),
+                               ("life_image_bytes", "image_bytes")):
+                p.set(key, k, l, field)
         elif l.startswith("bench net-skipped ") or l.startswith("bench error "):
             p.note(l[len("bench "):])
     if case.get("end") != "poweroff":
@@ -368,6 +386,12 @@ FIGURES = [
     ("image_data_bytes", "image data", "bytes", "lower"),
     ("image_bss_bytes", "image bss", "bytes", "lower"),
     ("mem_used_kib", "memory used after boot", "KiB", "lower"),
+    ("life_save_ms", "lifecycle PVH: xl save", "ms", "lower"),
+    ("life_image_bytes", "lifecycle PVH: saved image", "bytes", "lower"),
+    ("life_restore_ms", "lifecycle PVH: xl restore", "ms", "lower"),
+    ("life_restore_answer_ms", "lifecycle PVH: xl restore -> 1st ping answer", "ms", "lower"),
+    ("life_migrate_ms", "lifecycle PVH: xl migrate (same host)", "ms", "lower"),
+    ("life_migrate_downtime_ms", "lifecycle PVH: migration downtime (ping gap)", "ms", "lower"),
 ]
 
 NA_LINUX = {
@@ -486,20 +510,32 @@ def load_bytes(elf):
     return total
 
 
+def case_kind(name):
+    """'life' for a lifecycle case (tests/bench/bench-life.sh), else 'main': each kind is a
+    run only of its own figures (life_*, the others)."""
+    return "life" if "-life-" in str(name) else "main"
+
+
+def figure_kind(key):
+    return "life" if key.startswith("life_") else "main"
+
+
 def aggregate(run, elf, linux_env, runs, sizes):
-    per_guest = {g: [] for g in GUESTS}
+    per_guest = {(g, k): [] for g in GUESTS for k in ("main", "life")}
     dom0_runs, notes = [], {g: [] for g in GUESTS}
     na = {g: {} for g in GUESTS}            # figure -> reasons the guest gave in some run
-    runs_of = {g: [] for g in GUESTS}       # (case, figures, {figure: why}, notes) per run
+    # (case, figures, {figure: why}, notes) per run, by guest and case kind
+    runs_of = {(g, k): [] for g in GUESTS for k in ("main", "life")}
     cases = []
     for c in run.get("cases") or []:
         if not isinstance(c, dict):
             continue
         guest, fig, dom0, n, case_na, why = parse_case(c)
-        if guest not in per_guest:
+        if guest not in GUESTS:
             continue
-        per_guest[guest].append(fig)
-        runs_of[guest].append((c.get("name"), fig, why, n))
+        kind = case_kind(c.get("name"))
+        per_guest[guest, kind].append(fig)
+        runs_of[guest, kind].append((c.get("name"), fig, why, n))
         if dom0:
             dom0_runs.append(dom0)
         notes[guest] += ["%s: %s" % (c.get("name"), x) for x in n]
@@ -527,10 +563,11 @@ def aggregate(run, elf, linux_env, runs, sizes):
                                     "no VMLINUZ_BYTES/INITRD_BYTES in the Linux guest's guest.env")
                     missing.append((g, key, e[g + "_na"]))
                 continue
-            values = [f.get(key) for f in per_guest[g]]
+            kind = figure_kind(key)
+            values = [f.get(key) for f in per_guest[g, kind]]
             e[g] = stats(values)
             if e[g] is None:
-                e[g + "_na"] = na_reason(key, g, runs_of[g], na[g].get(key))
+                e[g + "_na"] = na_reason(key, g, runs_of[g, kind], na[g].get(key))
                 got = [x for x in values if x is not None]
                 if got:
                     e[g + "_partial_runs"] = got
@@ -547,7 +584,7 @@ def aggregate(run, elf, linux_env, runs, sizes):
                     len([x for x in values if x is not None]), MIN_RUNS)
                 missing.append(("dom0", key, e["dom0_na"]))
         h = stats([f.get("hypercalls_during", {}).get(key, {}).get("total")
-                   for f in per_guest["pvkit"]])
+                   for f in per_guest["pvkit", "main"]])
         if h:
             e["pvkit_hypercalls"] = h
         p, l = e["pvkit"], e["linux"]

@@ -7,6 +7,7 @@ boot time without a disk, a loss figure from a receiver whose buffer was cut, or
 a missing field is what this checks against. Run by `make check` (the harness suite)."""
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -92,10 +93,25 @@ def linux_case(r):
             "hook_output": hook}
 
 
+def life_case(guest, r):
+    """A lifecycle run (tests/bench/bench-life.sh): its hook's lines."""
+    gap = ("ping-gap: sent=500 replies=400 lost=100 max_gap_ms=%d last_before_ms=1000 "
+           "first_after_ms=3000 first_reply_ms=%d result=ok")
+    hook = {"running": ["bench life-restore " + gap % (20, 1500 + r),
+                        "bench life-migrate " + gap % (2000 + r, 20),
+                        "bench life guest=%s save_ms=%d image_bytes=142000000 restore_ms=%d "
+                        "answer_ms=%d migrate_ms=%d downtime_ms=%d"
+                        % (guest, 5000 + r, 2000 + r, 1500 + r, 40000 + r, 2000 + r)]}
+    return {"name": "%s-life-%d" % (guest, r), "end": "poweroff", "console_lines": [],
+            "hook_output": hook}
+
+
 def good_run(runs=3):
     cases = []
     for r in range(1, runs + 1):
         cases += [pvkit_case(r), linux_case(r)]
+    for r in range(1, min(runs, 3) + 1):
+        cases += [life_case("pvkit", r), life_case("linux", r)]
     return {"harness_ok": True, "host": {}, "cases": cases}
 
 
@@ -123,8 +139,11 @@ def bench(run, guest_env=True):
             with open(os.path.join(d, "bench", "linux", "guest.env"), "w") as f:
                 f.write("KERNEL_PKG=linux-image-test\nVMLINUZ_BYTES=1000\nINITRD_BYTES=2000\n")
         tiny_elf(os.path.join(d, "pvkit.elf"))
-        p = subprocess.run([sys.executable, BENCH, "--build", d, "--runs",
-                            str(len(run.get("cases", [])) // 2 or 3), "--parse-only"],
+        cases = run.get("cases") if isinstance(run.get("cases"), list) else []
+        runs = sum(1 for c in cases
+                   if isinstance(c, dict) and re.match(r"pvkit-\d+$", str(c.get("name"))))
+        p = subprocess.run([sys.executable, BENCH, "--build", d, "--runs", str(runs or 3),
+                            "--parse-only"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         out = p.stdout.decode("utf-8", "replace")
         try:
@@ -234,6 +253,25 @@ def broken_structure_no_crash():
     rc, out, res = bench({"cases": "nonsense"})
     no_traceback(out)
     assert rc != 0
+
+
+@case
+def lifecycle_runs_apart():
+    """lifecycle figures from the lifecycle runs only; those runs are no runs of the others"""
+    run = good_run()
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc == 0, out[-2000:]
+    f = res["figures"]
+    assert f["life_migrate_downtime_ms"]["pvkit"]["median"] == 2002
+    assert f["life_restore_answer_ms"]["linux"]["median"] == 1502
+    assert len(f["boot_ready_ms"]["pvkit"]["runs"]) == 3
+    run["cases"] = [c for c in run["cases"] if c["name"] != "pvkit-life-2"]
+    rc, out, res = bench(run)
+    assert rc != 0
+    why = na(res, "life_save_ms", "pvkit")
+    assert "only 2 successful runs of 2" in why, why
+    assert res["figures"]["blk_seq_read_MBps"]["pvkit"]["median"] == 102
 
 
 @case
