@@ -7,6 +7,7 @@
 #   make run        install what is missing, build, boot natively under QEMU, then as a Xen DomU
 #   make check      all tests; the last line is "N passed, M failed"
 #   make bench      pvkit vs a Linux DomU on the Xen test host: table + $(O)/bench/results.json
+#   make soak       the lifecycle soak at full size on the Xen test host (docs/suspend.md)
 #   make V=1        show full command lines
 
 srctree := $(CURDIR)
@@ -49,7 +50,7 @@ say = $(if $(Q),@printf '  %-8s %s\n' '$(1)' '$(2)')
 # Targets that do not need a configuration (and must not create one). run, check and bench
 # install the packages first (scripts/install-deps.sh) and then build in a make of their own:
 # on a fresh machine nothing may look for the compiler or `conf` before the install.
-no-config-targets := clean distclean help deps run check bench %defconfig savedefconfig \
+no-config-targets := clean distclean help deps run check bench soak %defconfig savedefconfig \
                      olddefconfig menuconfig allyesconfig allnoconfig unit fuzz fuzz-long \
                      fuzz-list
 need-config := 1
@@ -250,7 +251,7 @@ include tests/dom0-tools/Makefile
 
 # ---------------------------------------------------------------------------------------------
 # Entry points.
-.PHONY: deps run check check-boot check-xen bench bench_image_defconfig help clean distclean fuzz
+.PHONY: deps run check check-boot check-xen soak bench bench_image_defconfig help clean distclean fuzz
 
 deps:
 	$(Q)$(INSTALL_DEPS)
@@ -268,6 +269,13 @@ check-boot: all
 
 check-xen: all dom0-tools
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite xen
+
+# The lifecycle soak at full size (docs/suspend.md "Soak"): 10^5 verified random writes over
+# save/restore, live-migration and detach/attach cycles with a UDP stream; not in make check
+# (which runs it small).
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all dom0-tools
+	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite soak
 
 # pvkit vs a Linux DomU on one boot of the Xen test host (docs/benchmarks.md): a table on
 # stdout, $(obj)/bench/results.json. BENCH_RUNS=N (default 5) runs per guest.
@@ -296,4 +304,4 @@ distclean:
 	$(Q)rm -rf $(obj)
 
 help:
-	@sed -n '2,11s/^# \{0,1\}//p' Makefile
+	@sed -n '2,12s/^# \{0,1\}//p' Makefile

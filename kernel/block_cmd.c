@@ -9,6 +9,9 @@
  *                       completions by status
  *   blk stop <disk>     stop the stress (the report follows once nothing is in flight)
  *   blk verify          the integrity workload of the self-tests (tests/guest/test_blk.c)
+ *   blk soak <disk> <n> n random 4 KiB writes (0: until `blk soak <disk> stop`), each read
+ *                       back and checked, then a last pass over every block written
+ *                       (kernel/blk_soak.c)
  *   blk stats <disk>    a Xen disk's negotiated features and counters (blkfront)
  * stress and verify WRITE to the disk: they are for test disks.
  */
@@ -21,6 +24,7 @@
 #include <pvkit/pv.h>
 #include <pvkit/serve.h>
 #include <string.h>
+#include "blk_soak.h"
 #ifdef CONFIG_SELFTEST
 #include <pvkit/selftest.h>
 #endif
@@ -235,12 +239,18 @@ static void cmd_stats(struct blkdev *dev)
 static void cmd_blk(const char *args)
 {
 	char verb[16] = "", name[BLK_NAME_MAX] = "";
-	size_t n = strcspn(args, " ");
+	size_t n = strcspn(args, " "), m;
+	const char *rest = "";
 	struct blkdev *dev;
 
 	snprintf(verb, sizeof(verb), "%.*s", (int)n, args);
-	if (args[n])
-		snprintf(name, sizeof(name), "%s", args + n + 1);
+	if (args[n]) {
+		m = strcspn(args + n + 1, " ");
+		snprintf(name, sizeof(name), "%.*s", (int)m, args + n + 1);
+		rest = args + n + 1 + m;
+		while (*rest == ' ')
+			rest++;
+	}
 	if (!strcmp(verb, "list")) {
 		for (dev = blkdev_first(); dev; dev = blkdev_next(dev))
 			printk("pvkit: blk list %s sectors=%lu ro=%d\n", dev->name, dev->sectors,
@@ -257,14 +267,31 @@ static void cmd_blk(const char *args)
 		printk("pvkit: blk %s: no disk \"%s\"\n", verb, name);
 		return;
 	}
-	if (!strcmp(verb, "stress"))
+	if (!strcmp(verb, "soak")) {
+		uint64_t writes = 0;
+		const char *p = rest;
+
+		if (!strcmp(rest, "stop")) {
+			blk_soak_stop(dev);
+			return;
+		}
+		for (; *p >= '0' && *p <= '9' && writes < (1ull << 40); p++)
+			writes = writes * 10 + (uint64_t)(*p - '0');
+		if (*p || p == rest)
+			printk("pvkit: blk soak: soak <disk> <writes, 0: until stop> | soak <disk> "
+			       "stop\n");
+		else
+			blk_soak_start(dev, writes);
+	} else if (!strcmp(verb, "stress"))
 		cmd_stress(dev);
 	else if (!strcmp(verb, "stop"))
 		cmd_stop(dev);
 	else if (!strcmp(verb, "stats"))
 		cmd_stats(dev);
 	else
-		printk("pvkit: blk: stress <disk> | stop <disk> | verify | stats <disk> | list\n");
+		printk("pvkit: blk: stress <disk> | stop <disk> | soak <disk> <n> | verify | "
+		       "stats <disk> | list\n");
 }
 
-SERVE_COMMAND(blk, "stress <disk> | stop <disk> | verify | stats <disk> | list", cmd_blk);
+SERVE_COMMAND(blk, "stress <disk> | stop <disk> | soak <disk> <n> | verify | stats <disk> | list",
+	      cmd_blk);

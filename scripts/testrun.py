@@ -978,6 +978,18 @@ def suite_xen(r):
     xentests.run(r, SRC)
 
 
+# The lifecycle soak at full size (make soak; not part of make check): tests/xen/soak.plan on its
+# own host boot. docs/suspend.md "Soak" has its time.
+SOAK_TIMEOUT_S = 5400
+
+
+def suite_soak(r):
+    sys.path.insert(0, os.path.join(SRC, 'scripts', 'xenhost'))
+    import xentests
+    xentests.run(r, SRC, plan=os.path.join(SRC, 'tests', 'xen', 'soak.plan'), logs_name='soak',
+                 timeout=SOAK_TIMEOUT_S)
+
+
 SUITES = {
     'unit': suite_unit,
     'fuzz': suite_fuzz,
@@ -985,6 +997,7 @@ SUITES = {
     'boot': suite_boot,
     'build': suite_build,
     'xen': suite_xen,
+    'soak': suite_soak,
 }
 DEFAULT = ['unit', 'fuzz', 'harness', 'boot', 'build', 'xen']
 

@@ -119,13 +119,15 @@ def judge_case(r, case, spec, plan_dir, logs):
 XEN_SUITE_TIMEOUT_S = 1800
 
 
-def run(r, src, plan=None):
+def run(r, src, plan=None, logs_name='xen', timeout=XEN_SUITE_TIMEOUT_S):
+    """Run @plan's cases on one boot of the Xen test host, bounded by @timeout seconds,
+    logs under <build>/test-logs/@logs_name, and judge each case into @r."""
     plan = plan or os.path.join(src, 'tests', 'xen', 'plan.txt')
     image = os.path.join(r.build, 'pvkit.elf')
-    logs = os.path.join(r.logs, 'xen')
+    logs = os.path.join(r.logs, logs_name)
     try:
         specs = {c['name']: c for c in xenhost.parse_plan(plan)}
-        res = xenhost.run_plan(image, plan, logs, timeout=XEN_SUITE_TIMEOUT_S, quiet=True)
+        res = xenhost.run_plan(image, plan, logs, timeout=timeout, quiet=True)
     except xenhost.XenHostError as e:
         r.record('xen: test host built and booted', ['%s' % e], os.path.join(logs, 'run.log'))
         return

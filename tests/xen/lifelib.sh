@@ -90,3 +90,66 @@ wait_shut_down() {
 		sleep 0.1
 	done
 }
+
+# send CMD: a console command on the domain's console now (whichever domain that is); it must
+# be echoed once more than before. Uses rfail (the caller's: it stops the guest).
+send() {
+	local tty n
+	tty=$(xenstore-read "/local/domain/$DOMID/console/tty") || rfail "no console tty"
+	n=$(( $(grep -cF "pvkit: echo $1" "$CONSOLE_LOG") + 1 ))
+	printf '%s\r' "$1" >"$tty" || rfail "cannot write to $tty"
+	wait_count "pvkit: echo $1" "$n" 20 || rfail "the guest did not echo \"$1\""
+}
+
+# follow_incoming NAME: a migrated domain is created as "NAME--incoming" and renamed once it
+# runs, and xenconsoled logs it under that first name: follow that file into the case's log.
+follow_incoming() {
+	local inlog=/var/log/xen/console/guest-$1--incoming.log
+	: >>"$inlog"
+	tail -n 0 -F "$inlog" >>"$CONSOLE_LOG" 2>/dev/null &
+	TAIL_PID=$!
+}
+
+# The UDP echo stream to $GUEST_IP: rounds of 1 MiB (net-udp) until udp_check; a round waits
+# up to 60 s without an answer (a save and restore under TCG), resending what got none.
+UDP_LOG=/run/pvkit/$CASE.udp.log
+UDP_STOP=/run/pvkit/$CASE.udp.stop
+udp_start() {
+	rm -f "$UDP_LOG" "$UDP_STOP"
+	(
+		n=0
+		while [ ! -f "$UDP_STOP" ]; do
+			n=$((n + 1))
+			NET_UDP_GIVE_UP_MS=60000 /pvkit/tools/net-udp echo "$GUEST_IP" 7 1048576 \
+				1472 8 >>"$UDP_LOG" 2>&1 || echo "net-udp: round $n failed" >>"$UDP_LOG"
+		done
+	) &
+	UDP_PID=$!
+}
+
+# udp_check: stop the stream; every round came back whole (lost datagrams resent: counted).
+udp_check() {
+	local ok bad re gap
+	: >"$UDP_STOP"
+	wait "$UDP_PID"
+	UDP_PID=
+	ok=$(grep -c "result=ok" "$UDP_LOG")
+	bad=$(grep -c "result=fail\|failed" "$UDP_LOG")
+	re=$(sed -n 's/.*retransmits=\([0-9]*\).*/\1/p' "$UDP_LOG" | awk '{ s += $1 } END { print s + 0 }')
+	gap=$(sed -n 's/.*max_gap_ms=\([0-9]*\).*/\1/p' "$UDP_LOG" | sort -n | tail -n 1)
+	echo "UDP echo stream: $ok rounds of 1 MiB came back whole, $bad failed;" \
+	     "$re datagrams resent (lost while the domain was away); longest gap ${gap:-?} ms"
+	[ "$bad" = 0 ] && [ "$ok" -gt 0 ] ||
+		{ grep "result=fail\|failed" "$UDP_LOG"; rfail "UDP echo stream"; }
+}
+
+# On any exit: nothing of ours left running (the console follower, the UDP stream).
+life_cleanup() {
+	[ -n "${TAIL_PID:-}" ] && kill "$TAIL_PID" 2>/dev/null
+	if [ -n "${UDP_PID:-}" ]; then
+		: >"$UDP_STOP"
+		pkill -P "$UDP_PID" 2>/dev/null
+		kill "$UDP_PID" 2>/dev/null
+	fi
+	return 0
+}

@@ -24,14 +24,6 @@ rfail() {
 	exit 1
 }
 
-send() {
-	local tty n
-	tty=$(xenstore-read "/local/domain/$DOMID/console/tty") || rfail "no console tty"
-	n=$(( $(grep -cF "pvkit: echo $1" "$CONSOLE_LOG") + 1 ))
-	printf '%s\r' "$1" >"$tty" || rfail "cannot write to $tty"
-	wait_count "pvkit: echo $1" "$n" 20 || rfail "the guest did not echo \"$1\""
-}
-
 # The state the frontend of @1 says it is in, as xenstore has it.
 fe_state() {
 	xenstore-read "/local/domain/$DOMID/device/vbd/$1/state" 2>/dev/null || echo gone
