@@ -576,12 +576,9 @@ int xs_transaction_end(xs_transaction_t t, bool abort)
 
 	if (t == XS_TXN_NONE)
 		return -EINVAL;
-	if (slot && slot->stale) {
-		*slot = (struct xs_txn_slot){ 0 };	/* died with the old connection */
-		return -EAGAIN;
-	}
+	/* A stale one (opened before a resume) is -EAGAIN without a request (xs_talk). */
 	err = xs_talk(XS_TRANSACTION_END, t, &iov, 1, &r, &n);
-	if (slot)		/* ended, or lost (a timeout): ours to reuse either way */
+	if (slot)		/* ended, lost (a timeout) or stale: ours to reuse either way */
 		*slot = (struct xs_txn_slot){ 0 };
 	return err;
 }

@@ -311,8 +311,12 @@ int fbk_evtchn_send(evtchn_port_t port)
 
 int fbk_evtchn_close(evtchn_port_t port)
 {
-	if (!port_ok(port))
+	if (!port_ok(port)) {
+		/* Not a port of this domain: after a resume the old numbers may be someone
+		 * else's (the timer's, xenstore's), so closing one is a bug. */
+		fbk_violation("evtchn_close(%u): no such open port", port);
 		return -EINVAL;
+	}
 	memset(&ports[port - PORT_BASE], 0, sizeof(ports[0]));
 	return 0;
 }
@@ -932,6 +936,7 @@ void fbk_disconnect(void)
 
 void fbk_new_domain(void)
 {
+	memset(ports, 0, sizeof(ports));	/* no port of the old domain exists */
 	fbk_disconnect();
 	fbk.nr_rings = fbk.ring_pages = 0;
 	fbk.fe_persistent = fbk.persistent = false;

@@ -279,8 +279,12 @@ int fnb_evtchn_send(evtchn_port_t port)
 
 int fnb_evtchn_close(evtchn_port_t port)
 {
-	if (!port_ok(port))
+	if (!port_ok(port)) {
+		/* Not a port of this domain: after a resume the old numbers may be someone
+		 * else's (the timer's, xenstore's), so closing one is a bug. */
+		fnb_violation("evtchn_close(%u): no such open port", port);
 		return -EINVAL;
+	}
 	memset(&ports[port - PORT_BASE], 0, sizeof(ports[0]));
 	return 0;
 }
@@ -504,6 +508,7 @@ void fnb_new_domain(void)
 {
 	unsigned int id = (unsigned int)strtoul(strrchr(fnb.fe, '/') + 1, NULL, 10);
 
+	memset(ports, 0, sizeof(ports));	/* no port of the old domain exists */
 	fnb_disconnect();
 	fnb.nr_queues = 0;
 	fnb.fe_split = fnb.fe_sg = fnb.fe_rx_copy = fnb.fe_rx_notify = fnb.fe_no_csum = false;

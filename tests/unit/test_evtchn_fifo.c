@@ -28,7 +28,8 @@ void evtchn_fifo_test_reset(void);
 
 static struct {
 	bool refuse_init;		/* init_control fails (-ENOSYS): an old Xen */
-	int expand_err;			/* expand_array fails with it */
+	int expand_err;			/* expand_array fails with it ... */
+	unsigned int expand_ok;		/* ... after this many more succeeded */
 	bool pv;			/* frames arrive as machine frames */
 	struct evtchn_fifo_control_block *cb;	/* what init_control registered */
 	uint64_t cb_gfn;
@@ -150,8 +151,10 @@ int HYPERVISOR_event_channel_op(int cmd, void *arg)
 	case EVTCHNOP_expand_array:
 		if (!fx.cb)
 			return -EOPNOTSUPP;
-		if (fx.expand_err)
+		if (fx.expand_err && !fx.expand_ok)
 			return fx.expand_err;
+		if (fx.expand_ok)
+			fx.expand_ok--;
 		fx.array[fx.nr_pages++] = fx_frame(((struct evtchn_expand_array *)arg)->array_gfn);
 		return 0;
 	case EVTCHNOP_set_priority: {
@@ -733,6 +736,35 @@ static void resume_new_domain(void)
 	free(pages[1]);
 }
 
+/* The new domain's Xen takes the control block, then refuses an array page: an error, and only
+ * the pages it took count (first the first page refused: none; then the second: one). */
+static void resume_expand_refused(void)
+{
+	struct evtchn_stats st;
+	event_word_t *first, *second;
+
+	for (unsigned int ok = 0; ok < 2; ok++) {
+		setup();
+		bind_at(1500, 7, record);
+		CHECK(fx.nr_pages == 2);
+		first = fx.array[0];
+		second = fx.array[1];
+		fx_new_domain();
+		fx.expand_err = -ENOMEM;
+		fx.expand_ok = ok;
+		CHECK(evtchn_resume() == -ENOMEM && evtchn_abi() == NULL);
+		memset(&st, 0, sizeof(st));
+		evtchn_fifo_ops.get_stats(&st);	/* the layer has no ABI now: ask FIFO itself */
+		CHECKF(st.array_pages == ok && fx.nr_pages == ok, "%u array pages, Xen has %u",
+		       st.array_pages, fx.nr_pages);
+		fx.expand_err = 0;
+		fx.expand_ok = 0;
+		free(second);			/* never given to the new Xen ... */
+		if (!ok)
+			free(first);		/* ... nor, here, the first */
+	}
+}
+
 /* A 2-level domain resumes 2-level: every port masked in the new shared_info. */
 static void resume_2l(void)
 {
@@ -770,4 +802,5 @@ UNIT_CASES(
 	{ reinit_keeps_fifo, "fifo: a second init keeps FIFO and masks everything again" },
 	{ resume_new_domain, "fifo: resume gives a new domain the same pages, masked, ports lost" },
 	{ resume_2l, "fifo: a 2-level domain resumes 2-level, everything masked" },
+	{ resume_expand_refused, "fifo: resume with an array page refused: an error, pages counted right" },
 );
