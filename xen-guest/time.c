@@ -11,8 +11,13 @@
 #include <pvkit/pvclock.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/evtchn.h>
-#include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
+#ifdef __PVKIT_KERNEL__
+#include <pvkit/xen/hypercall.h>
+#else
+/* Hosted unit test (tests/unit/test_xen_time.c): a fake Xen answers the vCPU calls. */
+int HYPERVISOR_vcpu_op(int cmd, unsigned int vcpu, void *arg);
+#endif
 #include <pvkit/xen/xen.h>
 #include <xen/vcpu.h>
 
