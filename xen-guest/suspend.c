@@ -235,6 +235,7 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 	fl = pv_save_fl();
 	pv_irq_disable();		/* nothing of ours runs until we are back */
 	xencons_flush();		/* the lines above reach dom0 before we stop */
+	xenbus_frontends_suspend();	/* each driver, each device (blkfront: its clock) */
 	ret = gnttab_suspend();		/* the grants' copy; PV: Xen's frames out of our tables */
 	if (ret)
 		goto out_restore;

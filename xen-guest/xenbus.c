@@ -312,6 +312,24 @@ int xenbus_wait_otherend(struct xenbus_device *dev, unsigned int mask, uint64_t 
 
 /* ---- frontend drivers: the devices of one type ------------------------------------------ */
 
+struct xenbus_device *xenbus_frontend_find(struct xenbus_frontend *f, const char *id)
+{
+	for (unsigned int i = 0; i < f->max_devices; i++) {
+		struct xenbus_device *dev = f->device(i);
+
+		if (dev && !strcmp(dev->id, id))
+			return dev;
+	}
+	return NULL;
+}
+
+/* Has the toolstack removed @dev's directory? Then the driver takes it down. */
+static void xenbus_frontend_check(struct xenbus_frontend *f, struct xenbus_device *dev)
+{
+	if (xenbus_device_gone(dev))
+		f->remove(dev);
+}
+
 static void xenbus_frontend_scan(struct xenbus_frontend *f)
 {
 	unsigned int count = 0;
@@ -321,9 +339,16 @@ static void xenbus_frontend_scan(struct xenbus_frontend *f)
 	if (xenbus_enumerate(f->type, f->list, sizeof(f->list), &count))
 		count = 0;			/* no device/<type>: no devices (yet) */
 	for (unsigned int i = 0; i < count; i++, id += strlen(id) + 1)
-		if (!f->find(id))
+		if (!xenbus_frontend_find(f, id))
 			f->probe(id);
-	f->rescan();
+	/* And the driver's own: some may be gone (removed while we did not look). A remove
+	 * frees its slot only: the walk goes on over the others. */
+	for (unsigned int i = 0; i < f->max_devices; i++) {
+		struct xenbus_device *dev = f->device(i);
+
+		if (dev)
+			xenbus_frontend_check(f, dev);
+	}
 }
 
 /* Anything under device/<type> changed: the driver's own writes, a device attached, one
@@ -333,7 +358,7 @@ static void xenbus_frontend_changed(struct xs_watch *w, const char *path)
 	struct xenbus_frontend *f = w->ctx;
 	size_t n = strlen(f->dir), len;
 	char id[XENBUS_NAME_MAX];
-	void *dev;
+	struct xenbus_device *dev;
 
 	f->events++;
 	if (strncmp(path, f->dir, n) || (path[n] && path[n] != '/'))
@@ -348,20 +373,21 @@ static void xenbus_frontend_changed(struct xs_watch *w, const char *path)
 		return;
 	memcpy(id, path, len);
 	id[len] = '\0';
-	dev = f->find(id);
+	dev = xenbus_frontend_find(f, id);
 	if (!dev)
 		f->probe(id);
 	else if (!path[len])
-		f->changed(dev);		/* the directory itself: removed? */
+		xenbus_frontend_check(f, dev);	/* the directory itself: removed? */
 }
 
-static struct xenbus_frontend *xenbus_frontends;	/* watched, newest first */
+static struct xenbus_frontend *xenbus_frontends;	/* registered, newest first */
 
 int xenbus_frontend_watch(struct xenbus_frontend *f)
 {
 	int err;
 
-	if (!f->type || strlen(f->type) >= XENBUS_NAME_MAX)
+	if (!f->type || strlen(f->type) >= XENBUS_NAME_MAX || !f->device || !f->probe ||
+	    !f->otherend_changed || !f->remove || !f->resume)
 		return -EINVAL;
 	snprintf(f->dir, sizeof(f->dir), "device/%s", f->type);
 	f->scanned = false;
@@ -379,12 +405,28 @@ int xenbus_frontend_watch(struct xenbus_frontend *f)
 	return 0;
 }
 
+void xenbus_frontends_suspend(void)
+{
+	for (struct xenbus_frontend *f = xenbus_frontends; f; f = f->next) {
+		for (unsigned int i = 0; f->suspend && i < f->max_devices; i++) {
+			struct xenbus_device *dev = f->device(i);
+
+			if (dev)
+				f->suspend(dev);
+		}
+	}
+}
+
 void xenbus_frontends_resume(void)
 {
 	for (struct xenbus_frontend *f = xenbus_frontends; f; f = f->next) {
 		f->scanned = false;	/* the watch's first event scans the new domain's */
-		if (f->resume)
-			f->resume();
+		for (unsigned int i = 0; i < f->max_devices; i++) {
+			struct xenbus_device *dev = f->device(i);
+
+			if (dev)
+				f->resume(dev);
+		}
 	}
 }
 
@@ -396,7 +438,7 @@ int xenbus_frontend_pending(struct xenbus_frontend *f, const char *id, char *nod
 	if (strlen(id) >= XENBUS_NAME_MAX ||
 	    (size_t)snprintf(node, size, "%s/%s", f->dir, id) >= size)
 		return -ENAMETOOLONG;		/* no xenbus device name (xenbus_device_init) */
-	if (f->find(id))
+	if (xenbus_frontend_find(f, id))
 		return -EEXIST;
 	if (xenbus_read_state(XS_TXN_NONE, node, &st) || st != XenbusStateInitialising)
 		return -EAGAIN;

@@ -26,32 +26,27 @@ static uint64_t blkfront_timeout_ns = BLKFRONT_REQUEST_TIMEOUT_NS;	/* for new di
 static struct blkfront_global_stats blkfront_gstats;
 static const struct blkdev_ops blkfront_ops;
 
-static void *blkfront_find(const char *id);
+static struct xenbus_device *blkfront_device(unsigned int i);
 static void blkfront_probe(const char *id);
-static void blkfront_check_gone(void *dev);
-static void blkfront_rescan(void);
-static void blkfront_resume(void);
+static void blkfront_otherend_changed(struct xenbus_device *xb, XenbusState state);
+static void blkfront_remove(struct xenbus_device *xb);
+static void blkfront_suspend(struct xenbus_device *xb);
+static void blkfront_resume(struct xenbus_device *xb);
 static unsigned int blkfront_idle_poll(void);
 
 /* Our disks: device/vbd, now and as the toolstack attaches and removes them. */
 static struct xenbus_frontend blkfront_vbds = {
-	.type = "vbd", .find = blkfront_find, .probe = blkfront_probe,
-	.changed = blkfront_check_gone, .rescan = blkfront_rescan, .resume = blkfront_resume,
+	.type = "vbd",
+	.device = blkfront_device, .max_devices = BLKFRONT_MAX_DEVS,
+	.probe = blkfront_probe,			/* device/vbd/<id> to take on */
+	.otherend_changed = blkfront_otherend_changed,	/* the handshake, closing */
+	.remove = blkfront_remove,			/* its directory went */
+	.suspend = blkfront_suspend,			/* note the time: deadlines */
+	.resume = blkfront_resume,			/* reconnect in a new domain */
 };
 static struct idle_poller blkfront_poller = { .name = "blkfront", .poll = blkfront_idle_poll };
 
 /* ---- slots ------------------------------------------------------------------------------ */
-
-static struct blkfront_dev *blkfront_find_id(const char *id)
-{
-	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++) {
-		struct blkfront_dev *d = &blkfront_devs[i];
-
-		if (d->state != BLKFRONT_FREE && !strcmp(d->xb.id, id))
-			return d;
-	}
-	return NULL;
-}
 
 static bool blkfront_name_taken(const char *name)
 {
@@ -503,9 +498,9 @@ static void blkfront_otherend_changed(struct xenbus_device *xb, XenbusState stat
 	}
 }
 
-static void *blkfront_find(const char *id)
+static struct xenbus_device *blkfront_device(unsigned int i)
 {
-	return blkfront_find_id(id);
+	return blkfront_devs[i].state != BLKFRONT_FREE ? &blkfront_devs[i].xb : NULL;
 }
 
 /* Take device/vbd/<id> on if it is new and waiting for a frontend (Initialising). A device
@@ -551,7 +546,7 @@ static void blkfront_probe(const char *id)
 	d->vdev = vdev;
 	d->handle = vdev & 0xffff;
 	d->state = BLKFRONT_WAIT_BACKEND;
-	err = xenbus_watch_otherend(&d->xb, blkfront_otherend_changed);	/* fires at once */
+	err = xenbus_watch_otherend(&d->xb, blkfront_vbds.otherend_changed);	/* fires now */
 	if (err) {
 		d->state = BLKFRONT_FREE;
 		printk("pvkit: blkfront %s: cannot watch the backend (%d)\n", name, err);
@@ -565,13 +560,11 @@ out_refuse:
 	xenbus_frontend_refuse(node);
 }
 
-/* device/vbd/<id> disappeared? Then the toolstack finished removing it. */
-static void blkfront_check_gone(void *dev)
+/* device/vbd/<id> disappeared: the toolstack finished removing it. */
+static void blkfront_remove(struct xenbus_device *xb)
 {
-	struct blkfront_dev *d = dev;
+	struct blkfront_dev *d = container_of(xb, struct blkfront_dev, xb);
 
-	if (!xenbus_device_gone(&d->xb))
-		return;
 	blkfront_close(d, "device removed");
 	blkfront_free_slot(d);
 }
@@ -596,6 +589,7 @@ static void blkfront_resume_dev(struct blkfront_dev *d)
 
 	for (unsigned int q = 0; q < BLKFRONT_MAX_QUEUES; q++)
 		d->queues[q].port_open = false;	/* the old domain's: never close */
+	d->suspended_ns = 0;			/* the requests go again: new deadlines */
 	if (d->state == BLKFRONT_DEAD || d->state == BLKFRONT_CLOSING) {
 		blkfront_free_slot(d);		/* the new domain's device is probed afresh */
 		return;
@@ -625,23 +619,27 @@ static void blkfront_resume_dev(struct blkfront_dev *d)
 	       d->blk.name, n, d->xb.otherend);
 	d->reconnect_deadline = pv_clock_ns() + BLKFRONT_RECONNECT_NS;
 	d->state = BLKFRONT_WAIT_BACKEND;
-	err = xenbus_watch_otherend(&d->xb, blkfront_otherend_changed);	/* fires at once */
+	err = xenbus_watch_otherend(&d->xb, blkfront_vbds.otherend_changed);	/* fires now */
 	if (err)
 		blkfront_fail(d, "watching the new backend", err);
 }
 
-static void blkfront_resume(void)
+/* The domain suspends (interrupts off): its requests' deadlines stop counting here, and the
+ * watchdog stops (it would fire the moment interrupts come back, before the upkeep moved
+ * the deadlines). */
+static void blkfront_suspend(struct xenbus_device *xb)
 {
-	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++)
-		if (blkfront_devs[i].state != BLKFRONT_FREE)
-			blkfront_resume_dev(&blkfront_devs[i]);
+	struct blkfront_dev *d = container_of(xb, struct blkfront_dev, xb);
+
+	if (d->state != BLKFRONT_CONNECTED)
+		return;
+	blkfront_watchdog_stop(d);
+	d->suspended_ns = pv_clock_ns();
 }
 
-static void blkfront_rescan(void)
+static void blkfront_resume(struct xenbus_device *xb)
 {
-	for (unsigned int i = 0; i < BLKFRONT_MAX_DEVS; i++)
-		if (blkfront_devs[i].state != BLKFRONT_FREE)
-			blkfront_check_gone(&blkfront_devs[i]);
+	blkfront_resume_dev(container_of(xb, struct blkfront_dev, xb));
 }
 
 /* ---- task-context upkeep (the idle loop) ---------------------------------------------- */
@@ -665,6 +663,13 @@ unsigned int blkfront_upkeep(void)
 		}
 		if (d->state != BLKFRONT_CONNECTED && d->state != BLKFRONT_INITIALISED)
 			continue;
+		if (d->suspended_ns) {		/* back from a cancelled suspend: same rings */
+			fl = pv_irq_save();
+			blkfront_deadlines_shift(d, pv_clock_ns() - d->suspended_ns);
+			d->suspended_ns = 0;
+			pv_irq_restore(fl);
+			work++;
+		}
 		if (d->teardown) {		/* a broken ring, from the event handler */
 			blkfront_teardown(d);
 			work++;

@@ -141,6 +141,11 @@ struct blkfront_dev {
 	struct blk_request *held_head, *held_tail;	/* linked through rq->next */
 	uint32_t nr_held;
 	uint32_t reconnects;		/* connected again after a resume */
+	/* pv_clock_ns() when the domain suspended with this disk connected (0: not since).
+	 * A cancelled suspend (xl save -c) comes back to the same rings, the clock moved on by
+	 * the pause: the upkeep moves every deadline by as much, so no request times out for
+	 * the time the whole domain stood still. */
+	uint64_t suspended_ns;
 	uint64_t requeued, held;	/* counters (struct blkfront_stats) */
 	const char *why;		/* what killed it, for the teardown's log line */
 	/* Negotiated (struct blkdev_features mirrors them for the block layer): */
@@ -219,6 +224,9 @@ unsigned int blkfront_fail_all(struct blkfront_dev *d, int err);
 /** The backend broke the protocol: refuse requests, fail what is in flight with -EIO, mask
  * the rings and leave the rest of the teardown to task context (blkfront_upkeep). */
 void blkfront_mark_broken(struct blkfront_dev *d, const char *why);
+/** Move every in-flight deadline of @d by @ns and re-arm the watchdog at the first (after a
+ * cancelled suspend). Interrupts off. */
+void blkfront_deadlines_shift(struct blkfront_dev *d, uint64_t ns);
 /** Stop @d's request watchdog (teardown; task context). */
 void blkfront_watchdog_stop(struct blkfront_dev *d);
 /** Are we inside blkfront_ring_event or the watchdog (interrupt context)? */

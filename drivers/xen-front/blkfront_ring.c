@@ -890,6 +890,27 @@ static void blkfront_watchdog(struct timer *t)
 	pv_irq_restore(fl);
 }
 
+void blkfront_deadlines_shift(struct blkfront_dev *d, uint64_t ns)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned int i = 0; i < d->nr_queues; i++) {
+		struct blkfront_queue *q = &d->queues[i];
+
+		for (uint16_t slot = 0; slot < q->nr_shadow; slot++) {
+			struct blkfront_shadow *s = &q->shadow[slot];
+
+			if (!s->in_flight || s->abandoned)
+				continue;
+			s->deadline += ns;
+			next = MIN(next, s->deadline);
+		}
+	}
+	timer_cancel(&d->watchdog);
+	if (next != UINT64_MAX)
+		timer_add(&d->watchdog, next, blkfront_watchdog, d);
+}
+
 void blkfront_watchdog_stop(struct blkfront_dev *d)
 {
 	timer_cancel(&d->watchdog);

@@ -23,32 +23,25 @@ static unsigned int netfront_next_slot;		/* slots handed out round robin */
 static struct netfront_global_stats netfront_gstats;
 static const struct netdev_ops netfront_ops;
 
-static void *netfront_find(const char *id);
+static struct xenbus_device *netfront_device(unsigned int i);
 static void netfront_probe(const char *id);
-static void netfront_check_gone(void *dev);
-static void netfront_rescan(void);
-static void netfront_resume(void);
+static void netfront_otherend_changed(struct xenbus_device *xb, XenbusState state);
+static void netfront_remove(struct xenbus_device *xb);
+static void netfront_resume(struct xenbus_device *xb);
 static unsigned int netfront_idle_poll(void);
 
 /* Our vifs: device/vif, now and as the toolstack attaches and removes them. */
 static struct xenbus_frontend netfront_vifs = {
-	.type = "vif", .find = netfront_find, .probe = netfront_probe,
-	.changed = netfront_check_gone, .rescan = netfront_rescan, .resume = netfront_resume,
+	.type = "vif",
+	.device = netfront_device, .max_devices = NETFRONT_MAX_DEVS,
+	.probe = netfront_probe,			/* device/vif/<id> to take on */
+	.otherend_changed = netfront_otherend_changed,	/* the handshake, closing */
+	.remove = netfront_remove,			/* its directory went */
+	.resume = netfront_resume,			/* reconnect in a new domain */
 };
 static struct idle_poller netfront_poller = { .name = "netfront", .poll = netfront_idle_poll };
 
 /* ---- slots ------------------------------------------------------------------------------ */
-
-static struct netfront_dev *netfront_find_id(const char *id)
-{
-	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++) {
-		struct netfront_dev *d = &netfront_devs[i];
-
-		if (d->state != NETFRONT_FREE && !strcmp(d->xb.id, id))
-			return d;
-	}
-	return NULL;
-}
 
 /* A free slot, the one after the last handed out first: a vif that went away is not
  * replaced in the same slot at once (the stack may still hold its netdev pointer). */
@@ -412,9 +405,9 @@ static void netfront_otherend_changed(struct xenbus_device *xb, XenbusState stat
 	}
 }
 
-static void *netfront_find(const char *id)
+static struct xenbus_device *netfront_device(unsigned int i)
 {
-	return netfront_find_id(id);
+	return netfront_devs[i].state != NETFRONT_FREE ? &netfront_devs[i].xb : NULL;
 }
 
 /* Take device/vif/<id> on if it is new and waiting for a frontend (Initialising). */
@@ -442,7 +435,7 @@ static void netfront_probe(const char *id)
 	}
 	snprintf(d->nd.name, sizeof(d->nd.name), "vif%.*s", NETDEV_NAME_MAX - 4, id);
 	d->state = NETFRONT_WAIT_BACKEND;
-	err = xenbus_watch_otherend(&d->xb, netfront_otherend_changed);	/* fires at once */
+	err = xenbus_watch_otherend(&d->xb, netfront_vifs.otherend_changed);	/* fires at once */
 	if (err) {
 		d->state = NETFRONT_FREE;
 		printk("pvkit: netfront %s: cannot watch the backend (%d)\n", node, err);
@@ -456,13 +449,11 @@ out_refuse:
 	xenbus_frontend_refuse(node);
 }
 
-/* device/vif/<id> disappeared? Then the toolstack finished removing it. */
-static void netfront_check_gone(void *dev)
+/* device/vif/<id> disappeared: the toolstack finished removing it. */
+static void netfront_remove(struct xenbus_device *xb)
 {
-	struct netfront_dev *d = dev;
+	struct netfront_dev *d = container_of(xb, struct netfront_dev, xb);
 
-	if (!xenbus_device_gone(&d->xb))
-		return;
 	netfront_close(d, "device removed");
 	netfront_free_slot(d);
 }
@@ -512,23 +503,14 @@ static void netfront_resume_dev(struct netfront_dev *d)
 	printk("pvkit: netfront %s: resumed: %u transmits in flight dropped, reconnecting to "
 	       "%s\n", d->registered ? d->nd.name : d->xb.nodename, dropped, d->xb.otherend);
 	d->state = NETFRONT_WAIT_BACKEND;
-	err = xenbus_watch_otherend(&d->xb, netfront_otherend_changed);	/* fires at once */
+	err = xenbus_watch_otherend(&d->xb, netfront_vifs.otherend_changed);	/* fires at once */
 	if (err)
 		netfront_fail(d, "watching the new backend", err);
 }
 
-static void netfront_resume(void)
+static void netfront_resume(struct xenbus_device *xb)
 {
-	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++)
-		if (netfront_devs[i].state != NETFRONT_FREE)
-			netfront_resume_dev(&netfront_devs[i]);
-}
-
-static void netfront_rescan(void)
-{
-	for (unsigned int i = 0; i < NETFRONT_MAX_DEVS; i++)
-		if (netfront_devs[i].state != NETFRONT_FREE)
-			netfront_check_gone(&netfront_devs[i]);
+	netfront_resume_dev(container_of(xb, struct netfront_dev, xb));
 }
 
 /* ---- task-context upkeep (the idle loop) ---------------------------------------------- */

@@ -342,7 +342,46 @@ static void reconnect_times_out(void)
 }
 CHILD(reconnect_times_out)
 
+/* A cancelled suspend (xl save -c) longer than the request timeout: the same rings, the clock
+ * moved on by the pause; no request in flight may time out for it. */
+static void cancelled_no_timeout(void)
+{
+	struct blkdev *d = up();
+	struct blkfront_stats st;
+
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	fbk.hold = true;
+	CHECK(d->ops->submit(d, io_prep(0, BLK_WRITE, 0, 8, 1)) == 0);
+	fbk_step();
+	xenbus_frontends_suspend();
+	fake_now_ns += 2 * BLKFRONT_REQUEST_TIMEOUT_NS;	/* the pause */
+	fbk_run_timers();			/* interrupts back: nothing may time out */
+	idle();					/* the upkeep moves the deadlines */
+	fbk_run_timers();
+	CHECK(ios[0].done == 0);
+	fbk.hold = false;
+	fbk_release();
+	for (unsigned int k = 0; k < 4; k++)
+		fbk_step();
+	CHECKF(ios[0].done == 1 && ios[0].status == 0, "done %u status %d", ios[0].done,
+	       ios[0].status);
+	st = stats(d);
+	CHECK(st.timeouts == 0 && st.failed == 0);
+	/* And the watchdog still works after it. */
+	fbk.hold = true;
+	CHECK(d->ops->submit(d, io_prep(1, BLK_READ, 0, 8, 0)) == 0);
+	fbk_step();
+	fake_now_ns += BLKFRONT_REQUEST_TIMEOUT_NS + 1;
+	fbk_run_timers();
+	CHECK(ios[1].done == 1 && ios[1].status == -ETIMEDOUT);
+	io_free_all();
+}
+CHILD(cancelled_no_timeout)
+
 UNIT_CASES(
+	{ cancelled_no_timeout_case, "blkfront: a cancelled suspend longer than the timeout times nothing out" },
 	{ reissued_once_case, "blkfront resume: in-flight requests go again once, in parts the new backend takes" },
 	{ split_read_once_case, "blkfront resume: a read in parts in flight is taken off once, completed once" },
 	{ answered_but_not_taken_case, "blkfront resume: an answer left on the old ring is not taken twice" },

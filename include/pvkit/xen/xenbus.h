@@ -105,32 +105,40 @@ const char *xenbus_strstate(XenbusState state);
 #define XENBUS_FRONTEND_LIST_MAX	1024	/* bytes of device/<type> entry names read */
 
 /*
- * A frontend driver's watch on device/<type> (vbd, vif): devices present at boot and those
- * the toolstack attaches or removes later. The driver keeps its devices; this finds the ids.
- * At the first event (and whenever device/<type> itself changes) every listed id the driver
- * does not have goes to @probe, then @rescan lets it check its own (some may be gone); later an
- * event under device/<type>/<id> goes to @probe (an id it does not have) or, for the
- * directory itself, to @changed. Callbacks run from xs_poll(), one at a time.
+ * A frontend driver: one per device type (vbd, vif). xenbus walks device/<type> (at the first
+ * event of its watch and whenever device/<type> itself changes: the devices present at boot
+ * and those the toolstack attaches later), hands each id that is none of the driver's to
+ * @probe, finds the driver's devices through @device, takes a device whose directory the
+ * toolstack removed down through @remove, and calls @suspend and @resume on every device when
+ * the domain is saved and resumed. The driver follows each device's backend by
+ * xenbus_watch_otherend(dev, driver->otherend_changed). Callbacks run from xs_poll(), one at a
+ * time, except @suspend.
  */
 struct xenbus_frontend {
 	const char *type;			/* "vbd", "vif" */
-	/* The driver's device for @id (not free), or NULL. */
-	void *(*find)(const char *id);
-	/* @id is not the driver's: take it on if it waits (xenbus_frontend_pending). */
+	/* The driver's device in slot @i (below @max_devices), or NULL when the slot is free:
+	 * how xenbus finds, rescans, suspends and resumes them. */
+	struct xenbus_device *(*device)(unsigned int i);
+	unsigned int max_devices;
+	/* device/<type>/@id is none of the driver's: take it on if it waits
+	 * (xenbus_frontend_pending), refuse it (xenbus_frontend_refuse), or leave it. */
 	void (*probe)(const char *id);
-	/* The directory of @dev (find's result) changed: removed? (xenbus_device_gone) */
-	void (*changed)(void *dev);
-	/* After a full scan: the same for each of the driver's devices. */
-	void (*rescan)(void);
-	/* We run in a new domain (xl restore, migration; xenbus_frontends_resume, called once
-	 * xenstore and its watches are back): every device's ports are gone and its backend is
-	 * a new one under a new path (our domid is in it). The driver lets go of the old rings
-	 * without closing anything (the ports are not ours any more), finds each device again
-	 * (xenbus_device_init) and runs the handshake again from the start; what it cannot
-	 * find in the new domain goes away as a removed device does. Task context. */
-	void (*resume)(void);
+	/* @dev's backend changed state (@state as read; XenbusStateUnknown: gone). */
+	void (*otherend_changed)(struct xenbus_device *dev, XenbusState state);
+	/* The toolstack removed @dev's directory: fail what is in flight, let it go. */
+	void (*remove)(struct xenbus_device *dev);
+	/* Optional: the domain suspends now (interrupts off; xen_suspend, before
+	 * SCHEDOP_shutdown). Nothing may be torn down: the suspend may be cancelled. */
+	void (*suspend)(struct xenbus_device *dev);
+	/* We run in a new domain (xl restore, migration; xenbus_frontends_resume, once
+	 * xenstore and its watches are back): @dev's ports are gone and its backend is a new
+	 * one under a new path (our domid is in it). The driver lets go of the old rings
+	 * without closing anything (the ports are not ours any more), finds the device again
+	 * (xenbus_device_init) and runs the handshake again; a device not in the new domain
+	 * goes away as a removed one does. Task context. */
+	void (*resume)(struct xenbus_device *dev);
 	/* Owned by xenbus.c: */
-	struct xenbus_frontend *next;		/* every watched frontend, for resume */
+	struct xenbus_frontend *next;		/* every registered driver */
 	char dir[XENBUS_PATH_MAX];		/* "device/<type>" */
 	struct xs_watch watch;			/* on dir */
 	bool scanned;				/* the first scan ran */
@@ -138,11 +146,18 @@ struct xenbus_frontend {
 	char list[XENBUS_FRONTEND_LIST_MAX];	/* the scan's entry names */
 };
 
-/** Watch device/<@f->type>; the first scan runs from the first xs_poll(). Return: 0 or
- * -errno (no watch: devices never appear). */
+/** Register @f and watch device/<@f->type>; the first scan runs from the first xs_poll().
+ * Return: 0 or -errno (no watch: devices never appear). */
 int xenbus_frontend_watch(struct xenbus_frontend *f);
 
-/** In a new domain, once xenstore's watches are back: every watched frontend's resume(). */
+/** The device of @f whose id is @id, or NULL. */
+struct xenbus_device *xenbus_frontend_find(struct xenbus_frontend *f, const char *id);
+
+/** The domain suspends (interrupts off): every registered driver's suspend() on each device. */
+void xenbus_frontends_suspend(void);
+
+/** In a new domain, once xenstore's watches are back: every registered driver's resume() on
+ * each device. */
 void xenbus_frontends_resume(void);
 
 /**
