@@ -616,7 +616,10 @@ def main(argv=None):
     ap.add_argument("--build", default="build", help="the build directory (O=)")
     ap.add_argument("--image", help="the pvkit guest (default: BUILD/pvkit.elf)")
     ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", DEFAULT_RUNS)))
-    ap.add_argument("--timeout", type=int, default=1750, help="bound of the Xen host boot, s")
+    # 1750 s held 5 runs of each guest on a loaded host; each lifecycle run (a PVH save,
+    # restore and migration under TCG) adds up to ~300 s.
+    ap.add_argument("--timeout", type=int, default=1750 + LIFE_RUNS * 2 * 300,
+                    help="bound of the Xen host boot, s")
     ap.add_argument("--parse-only", action="store_true",
                     help="re-aggregate the logs of the last run (no QEMU)")
     a = ap.parse_args(argv)
