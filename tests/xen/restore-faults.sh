@@ -5,9 +5,11 @@
 #   1. a checkpoint while a disk (xvdc) is connecting: blkback held back by a slow hotplug
 #      script, the frontend published and waiting; the disk connects after it;
 #   2. a checkpoint while that disk is being detached: it goes, the guest serves;
-#   3. xvdd attached and under `blk stress`, then a save and a restore with a config that has
-#      only xvda (xvdb and xvdd removed): the guest says each is gone, the stress's requests in
-#      flight fail (counted, none hangs), xvda reconnects and passes the integrity workload.
+#   3. xvdd attached and under `blk stress`, and a xenstore transaction held open (`xs txn`),
+#      then a save and a restore with a config that has only xvda (xvdb and xvdd removed): the
+#      guest says each is gone, the stress's requests in flight fail (counted, none hangs), the
+#      transaction (stale in the new domain) is run again and committed there, xvda reconnects
+#      and passes the integrity workload.
 set -u
 . ./hooklib.sh
 . ./blklib.sh
@@ -76,6 +78,10 @@ running)
 	wait_console "pvkit: blk xvdd sectors=" 60 || rfail "the guest did not find xvdd"
 	send "blk stress xvdd"
 	wait_console "pvkit: blk stress xvdd started" 20 || rfail "stress did not start"
+	send "xs txn 30"
+	wait_console "pvkit: xs txn open" 20 || rfail "no transaction open"
+	txnval=$(grep -o "pvkit: xs txn open id=[0-9]* value=[0-9]*" "$CONSOLE_LOG" | tail -n 1)
+	txnval=${txnval##*=}
 	sleep 2
 	rm -f "$img"
 	xl_logged save save "$DOMID" "$img" || rfail "xl save failed"
@@ -93,6 +99,13 @@ running)
 	grep -E "pvkit: (blkfront xvd[bd]: not in|blk stress xvdd stopped|blkfront xvdd: [0-9]+ held)" \
 		"$CONSOLE_LOG"
 	wait_count "pvkit: blkfront xvda: reconnected:" 1 60 || rfail "xvda did not reconnect"
+	wait_console "pvkit: xs txn committed" 60 || rfail "the transaction held open never ended"
+	grep -o "pvkit: xs txn committed.*" "$CONSOLE_LOG"
+	grep -q "pvkit: xs txn committed value=$txnval tries=2" "$CONSOLE_LOG" ||
+		rfail "the transaction open across the resume was not run again once"
+	got=$(xenstore-read "/local/domain/$DOMID/data/pvkit-txn" 2>/dev/null)
+	[ "$got" = "$txnval" ] || rfail "data/pvkit-txn in the new domain is \"$got\", not $txnval"
+	echo "a transaction open across the resume: run again, committed in the new domain ($got)"
 	wait_guest_serves "the restore"
 	send "blk list"
 	wait_console "pvkit: blk list end" 20 || rfail "blk list did not answer"
