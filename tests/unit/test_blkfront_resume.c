@@ -99,16 +99,36 @@ static struct blkdev *up(void)
 }
 
 /* What suspend.c does below the driver in a new domain: a new xenstored connection (ring
- * and port, watches again), then the frontends; the fake's old backend is gone and a new
- * one waits in InitWait with fbk.offer. */
-static void new_domain(void)
+ * and port, watches again), then the frontends; the fake's old backend is gone and, @with_vbd,
+ * a new one waits in InitWait with fbk.offer (else the new domain has no such disk). */
+static void new_domain_with(bool with_vbd)
 {
 	fxs_init(FBK_DOMID, "guest", 0);
-	fbk_new_domain();
+	if (with_vbd)
+		fbk_new_domain();
+	else
+		fbk_disconnect();
 	evtchn_clear_handler(FXS_PORT);		/* evtchn_resume emptied the port table */
 	CHECK(xs_resume_ring(fxs.ring, FXS_PORT) == 0);
 	CHECK(xs_resume_watches() == 0);
 	xenbus_frontends_resume();
+}
+
+static void new_domain(void)
+{
+	new_domain_with(true);
+}
+
+/* The new backend connects; then @steps rounds of the backend serving and the idle loop. */
+static void reconnect_and_run(unsigned int steps)
+{
+	fxs_pump();				/* InitWait: rings published */
+	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
+	fxs_pump();				/* Connected: the held requests go */
+	for (unsigned int k = 0; k < steps; k++) {
+		fbk_step();
+		idle();
+	}
 }
 
 static struct blkfront_stats stats(struct blkdev *d)
@@ -248,13 +268,7 @@ static void split_read_once(void)
 	fbk.hold = false;
 	new_domain();
 	CHECK(stats(d).requeued == 1);
-	fxs_pump();
-	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
-	fxs_pump();
-	for (unsigned int k = 0; k < 8; k++) {
-		fbk_step();
-		idle();
-	}
+	reconnect_and_run(8);
 	CHECKF(ios[1].done == 1 && ios[1].status == 0, "done %u status %d", ios[1].done,
 	       ios[1].status);
 	CHECK(io_holds(1, 4) && fbk.violations == 0);
@@ -277,13 +291,7 @@ static void answered_but_not_taken(void)
 	CHECK(ios[0].done == 0);
 	fbk.lose_events = false;
 	new_domain();
-	fxs_pump();
-	CHECKF(fbk_connect() == 0, "%s", fbk.violation);
-	fxs_pump();
-	for (unsigned int k = 0; k < 4; k++) {
-		fbk_step();
-		idle();
-	}
+	reconnect_and_run(4);
 	CHECK(ios[0].done == 1 && ios[0].status == 0 && disk_holds(64, 8, 5));
 	io_free_all();
 }
@@ -302,12 +310,7 @@ static void missing_in_new_domain(void)
 	CHECK(d->ops->submit(d, io_prep(0, BLK_WRITE, 0, 8, 1)) == 0);
 	CHECK(d->ops->submit(d, io_prep(1, BLK_READ, 8, 8, 0)) == 0);
 	fbk_step();
-	fxs_init(FBK_DOMID, "guest", 0);	/* a new domain without the vbd */
-	fbk_disconnect();
-	evtchn_clear_handler(FXS_PORT);
-	CHECK(xs_resume_ring(fxs.ring, FXS_PORT) == 0);
-	CHECK(xs_resume_watches() == 0);
-	xenbus_frontends_resume();
+	new_domain_with(false);			/* a new domain without the vbd */
 	fxs_pump();
 	for (unsigned int i = 0; i < 2; i++)
 		CHECKF(ios[i].done == 1 && ios[i].status == -EIO, "request %u: done %u status %d",
