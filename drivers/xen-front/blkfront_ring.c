@@ -522,6 +522,25 @@ int blkfront_ring_submit(struct blkfront_dev *d, struct blk_request *rq, bool ch
 
 /* ---- across a resume ------------------------------------------------------------------- */
 
+/* Ring slot @slot of @q is over (answered, or taken off for a resume): its pages back to the
+ * pool, the slot free. Interrupts off. */
+static void blkfront_slot_release(struct blkfront_queue *q, uint16_t slot)
+{
+	struct blkfront_dev *d = q->dev;
+	struct blkfront_shadow *s = &q->shadow[slot];
+
+	blkfront_pages_put(d, s->pages);
+	blkfront_pages_put(d, s->ind);
+	s->in_flight = false;
+	s->abandoned = false;
+	s->rq = NULL;
+	s->pages = s->ind = BLKFRONT_NIL;
+	s->next_free = q->free_shadow;
+	q->free_shadow = slot;
+	q->in_flight--;
+	d->in_flight--;
+}
+
 static bool blkfront_log_ok(struct blkfront_dev *d, unsigned int kind);
 
 void blkfront_hold(struct blkfront_dev *d, struct blk_request *rq)
@@ -564,16 +583,7 @@ unsigned int blkfront_requeue_all(struct blkfront_dev *d)
 				continue;
 			/* Pages and slot back without a word to anybody: the new backend has
 			 * never seen the request, the old one is gone. */
-			blkfront_pages_put(d, s->pages);
-			blkfront_pages_put(d, s->ind);
-			s->in_flight = false;
-			s->abandoned = false;
-			s->rq = NULL;
-			s->pages = s->ind = BLKFRONT_NIL;
-			s->next_free = q->free_shadow;
-			q->free_shadow = slot;
-			q->in_flight--;
-			d->in_flight--;
+			blkfront_slot_release(q, slot);
 			if (!rq || rq->driver_priv == d)
 				continue;	/* timed out, or another part of one held already */
 			blkfront_hold(d, rq);
@@ -665,16 +675,7 @@ static bool blkfront_finish(struct blkfront_queue *q, uint16_t slot, int err)
 
 	if (rq && !err && s->data_op == BLKIF_OP_READ && s->nr_pages)
 		blkfront_copy(d, rq, s->pages, s->skip, s->bytes, false);
-	blkfront_pages_put(d, s->pages);
-	blkfront_pages_put(d, s->ind);
-	s->in_flight = false;
-	s->abandoned = false;
-	s->rq = NULL;
-	s->pages = s->ind = BLKFRONT_NIL;
-	s->next_free = q->free_shadow;
-	q->free_shadow = slot;
-	q->in_flight--;
-	d->in_flight--;
+	blkfront_slot_release(q, slot);
 	if (!rq)
 		return false;		/* counted as failed when it timed out */
 	if (err && !rq->driver_status)
