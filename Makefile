@@ -28,6 +28,10 @@ LD      ?= ld
 ifeq ($(origin LD),default)
 LD      := ld
 endif
+AR      ?= ar
+ifeq ($(origin AR),default)
+AR      := ar
+endif
 OBJCOPY ?= objcopy
 OBJDUMP ?= objdump
 HOSTCC  ?= gcc
@@ -186,27 +190,43 @@ endif
 
 # ---------------------------------------------------------------------------------------------
 # Kbuild-style object collection: each folder's Makefile adds to obj-y (files and subdir/).
-# The link order is the order of core-dirs, then the order inside each Makefile.
-core-dirs := arch/x86 paravirt xen-guest drivers/native drivers/xen-front kernel lib tests/guest
+# The link order is the order of the folders, then the order inside each Makefile.
+# lib-dirs make build/libpvkit.a (docs/library.md); app-dirs are the reference kernel, an
+# application on the library (init/: pvkit_main, serve mode; tests/guest: the self-tests).
+lib-dirs  := arch/x86 paravirt xen-guest drivers/core drivers/native drivers/xen-front kernel lib
+app-dirs  := init tests/guest
+core-dirs := $(lib-dirs) $(app-dirs)
 
 # $(call cc-option,<flag>): the flag if $(CC) takes it, else nothing (for CFLAGS_<file>.o).
 cc-option = $(shell $(CC) -Werror $(1) -c -x c /dev/null -o /dev/null 2>/dev/null && echo $(1))
 
 # A folder's Makefile may also set CFLAGS_<file>.o: extra flags for that one object.
-all-objs :=
+# $(call include-dir,<folder>,<list>): the folder's objects go to <list>-objs (lib or app).
+lib-objs :=
+app-objs :=
 define include-dir
 obj-y :=
 include $(1)/Makefile
-all-objs += $$(addprefix $(obj)/$(1)/,$$(filter %.o,$$(obj-y)))
+$(2)-objs += $$(addprefix $(obj)/$(1)/,$$(filter %.o,$$(obj-y)))
 $$(foreach o,$$(filter %.o,$$(obj-y)),$$(eval $(obj)/$(1)/$$(o): extra-cflags := $$(CFLAGS_$$(o))))
 $$(foreach o,$$(filter %.o,$$(obj-y)),$$(eval CFLAGS_$$(o) :=))
 subdirs-$(1) := $$(addprefix $(1)/,$$(patsubst %/,%,$$(filter %/,$$(obj-y))))
-$$(foreach d,$$(subdirs-$(1)),$$(eval $$(call include-dir,$$(d))))
+$$(foreach d,$$(subdirs-$(1)),$$(eval $$(call include-dir,$$(d),$(2))))
 endef
 
 ifneq ($(need-config),)
-$(foreach d,$(core-dirs),$(eval $(call include-dir,$(d))))
+$(foreach d,$(lib-dirs),$(eval $(call include-dir,$(d),lib)))
+$(foreach d,$(app-dirs),$(eval $(call include-dir,$(d),app)))
 endif
+all-objs := $(lib-objs) $(app-objs)
+
+# Include paths say the layering (DESIGN.md, docs/library.md): everything below the kernel
+# services (arch, paravirt, lib, xen-guest, drivers) sees include/ only, and reaches the
+# services through include/pvkit/os.h; kernel/ adds its own public headers (kernel/include:
+# mm, timers, idle loop, IP stack, the platform API); the reference kernel (init/, the
+# self-tests) adds init/ as well. scripts/check-layers.py names any line that crosses.
+$(obj)/kernel/%.o: dir-cppflags := -Ikernel/include
+$(obj)/init/%.o $(obj)/tests/guest/%.o: dir-cppflags := -Ikernel/include -Iinit
 
 # Generated headers must exist before anything compiles; their later changes reach objects
 # through the .d files.
@@ -215,12 +235,13 @@ build-prereqs := $(obj)/include/generated/autoconf.h $(xen-hdr-stamp)
 $(obj)/%.o: %.c $(obj)/.flags | $(build-prereqs)
 	$(call say,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(KCPPFLAGS) $(KCFLAGS) $(extra-cflags) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+	$(Q)$(CC) $(KCPPFLAGS) $(dir-cppflags) $(KCFLAGS) $(extra-cflags) -MMD -MP -MF $(@:.o=.d) \
+	   -c $< -o $@
 
 $(obj)/%.o: %.S $(obj)/.flags | $(build-prereqs)
 	$(call say,AS,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(KCPPFLAGS) $(KAFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+	$(Q)$(CC) $(KCPPFLAGS) $(dir-cppflags) $(KAFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 $(obj)/%.lds: %.lds.S $(obj)/.flags | $(build-prereqs)
 	$(call say,LDS,$@)
@@ -229,9 +250,27 @@ $(obj)/%.lds: %.lds.S $(obj)/.flags | $(build-prereqs)
 
 lds := $(obj)/arch/x86/pvkit.lds
 
-$(obj)/pvkit.elf: $(all-objs) $(lds) $(obj)/.flags scripts/check-image.py
+# The layering, checked before the library is made: no include from below the services into
+# kernel/ or init/, none from kernel/ into init/ (the offending line is named).
+layer-srcs := $(shell find arch paravirt lib xen-guest drivers kernel -name '*.[chS]' 2>/dev/null)
+$(obj)/.layers-ok: scripts/check-layers.py $(layer-srcs)
+	$(call say,LAYERS,arch paravirt lib xen-guest drivers kernel)
+	$(Q)$(PYTHON) scripts/check-layers.py --root . --build $(obj)
+	$(Q)touch $@
+
+# libpvkit.a: every library object, indexed. Link it whole (--whole-archive): the boot stubs,
+# the ELF notes, the self-registering tables (console commands, xenbus frontends) are reached
+# by no symbol reference, and an archive's members are otherwise only taken when referenced.
+$(obj)/libpvkit.a: $(lib-objs) $(obj)/.layers-ok
+	$(call say,AR,$@)
+	$(Q)rm -f $@.tmp
+	$(Q)$(AR) rcsD $@.tmp $(lib-objs)
+	$(Q)mv $@.tmp $@
+
+$(obj)/pvkit.elf: $(app-objs) $(obj)/libpvkit.a $(lds) $(obj)/.flags scripts/check-image.py
 	$(call say,LD,$@)
-	$(Q)$(LD) $(KLDFLAGS) -T $(lds) -Map $(obj)/pvkit.map -o $@.tmp $(all-objs)
+	$(Q)$(LD) $(KLDFLAGS) -T $(lds) -Map $(obj)/pvkit.map -o $@.tmp \
+	   --whole-archive $(obj)/libpvkit.a --no-whole-archive $(app-objs)
 	$(Q)OBJDUMP=$(OBJDUMP) $(PYTHON) scripts/check-image.py $@.tmp $(obj)/.config \
 	   $(obj)/pv_patch_sites.txt
 	$(Q)mv $@.tmp $@

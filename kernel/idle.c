@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* Idle-time pollers (include/pvkit/idle.h). */
+/* Idle-time pollers (include/pvkit/idle.h; os_poller_register is the os.h service). */
 #include <pvkit/idle.h>
 #include <pvkit/irq.h>
 #include <pvkit/pv.h>
 
-static struct idle_poller *pollers;
+static struct os_poller *pollers;
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
-	for (struct idle_poller *q = pollers; q; q = q->next)
+	for (struct os_poller *q = pollers; q; q = q->next)
 		if (q == p)
 			return;
 	p->next = pollers;
@@ -19,7 +19,7 @@ unsigned int idle_poll(void)
 {
 	unsigned int work = 0;
 
-	for (struct idle_poller *p = pollers; p; p = p->next) {
+	for (struct os_poller *p = pollers; p; p = p->next) {
 		if (p->running)
 			continue;		/* it called us, through what it runs */
 		p->running = true;

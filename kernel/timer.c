@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Kernel timers (include/pvkit/timer.h) over the pv_time one-shot timer. */
+/* Kernel timers (include/pvkit/timer.h; the os_timer_* services of include/pvkit/os.h) over the pv_time one-shot timer. */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/pv.h>
 #include <pvkit/timer.h>
 
-static struct timer *timer_list;	/* pending timers, earliest first */
+static struct os_timer *timer_list;	/* pending timers, earliest first */
 static uint64_t timer_irqs;
 
 /* Arm the backend for the head of the list (or disarm). Interrupts off. */
@@ -14,9 +14,9 @@ static void timer_program(void)
 	pv_set_timer(timer_list ? MAX(timer_list->deadline, 1ull) : 0);
 }
 
-static void timer_unlink(struct timer *t)
+static void timer_unlink(struct os_timer *t)
 {
-	for (struct timer **pp = &timer_list; *pp; pp = &(*pp)->next) {
+	for (struct os_timer **pp = &timer_list; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
 			break;
@@ -26,9 +26,9 @@ static void timer_unlink(struct timer *t)
 	t->pending = false;
 }
 
-static void timer_insert(struct timer *t)
+static void timer_insert(struct os_timer *t)
 {
-	struct timer **pp = &timer_list;
+	struct os_timer **pp = &timer_list;
 
 	while (*pp && (*pp)->deadline <= t->deadline)
 		pp = &(*pp)->next;
@@ -37,7 +37,7 @@ static void timer_insert(struct timer *t)
 	t->pending = true;
 }
 
-void timer_add(struct timer *t, uint64_t deadline, timer_fn_t fn, void *ctx)
+void os_timer_add(struct os_timer *t, uint64_t deadline, os_timer_fn fn, void *ctx)
 {
 	unsigned long fl = pv_irq_save();
 
@@ -52,7 +52,7 @@ void timer_add(struct timer *t, uint64_t deadline, timer_fn_t fn, void *ctx)
 	pv_irq_restore(fl);
 }
 
-bool timer_cancel(struct timer *t)
+bool os_timer_cancel(struct os_timer *t)
 {
 	unsigned long fl = pv_irq_save();
 	bool was = t->pending;
@@ -75,7 +75,7 @@ static void timer_interrupt(void)
 
 	timer_irqs++;
 	while (timer_list && timer_list->deadline <= now) {
-		struct timer *t = timer_list;
+		struct os_timer *t = timer_list;
 
 		timer_unlink(t);
 		t->fn(t);			/* may re-add itself */
@@ -95,13 +95,13 @@ uint64_t timer_interrupts(void)
 }
 
 /* Nothing to do: the interrupt that runs it is what ends the waiter's halt. */
-static void wait_until_wake(struct timer *t)
+static void wait_until_wake(struct os_timer *t)
 {
 }
 
-int wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
+int os_wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
 {
-	struct timer wake = { 0 };
+	struct os_timer wake = { 0 };
 	uint64_t deadline = pv_clock_ns() + timeout_ns;
 	int err = -ETIMEDOUT;
 
@@ -115,10 +115,10 @@ int wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
 		if (pv_clock_ns() >= deadline)
 			break;
 		if (!wake.pending)
-			timer_add(&wake, deadline, wait_until_wake, NULL);
+			os_timer_add(&wake, deadline, wait_until_wake, NULL);
 		pv_safe_halt();			/* enables interrupts; returns after one */
 	}
-	timer_cancel(&wake);
+	os_timer_cancel(&wake);
 	pv_irq_enable();
 	return err;
 }

@@ -348,8 +348,8 @@ def xen_devices_from_configs():
 
 # ---- the guest's command-line options -----------------------------------------------------
 
-KERNEL_DIRS = ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'lib', 'tests/guest',
-               'include')
+KERNEL_DIRS = ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'init', 'lib',
+               'tests/guest', 'include')
 FILE_NAMES = {'elf', 'iso', 'lds', 'map', 'cfg', 'results', 'pc'}     # pvkit.elf, not options
 
 

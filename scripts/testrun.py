@@ -293,9 +293,9 @@ def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None)
 
 
 def serve_commands():
-    """The console commands the source defines (SERVE_COMMAND(name, ...), include/pvkit/serve.h)."""
+    """The console commands the source defines (SERVE_COMMAND(name, ...), include/pvkit/command.h)."""
     names = set()
-    for top in ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'lib', 'tests/guest'):
+    for top in ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'init', 'lib', 'tests/guest'):
         for root, _, files in os.walk(os.path.join(SRC, top)):
             for f in files:
                 if f.endswith('.c'):

@@ -12,7 +12,7 @@
 #include <pvkit/console_in.h>
 #include <pvkit/cpu.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/x86.h>
@@ -42,7 +42,7 @@ static struct {
 	bool broken;			/* the peer's indexes made no sense: stop writing */
 	bool in_broken;			/* ... or reading */
 	bool in_ready;			/* input handler bound (xencons_input_init) */
-	bool clock_ok;			/* pv_clock_ns() usable: the wait for space is timed */
+	bool clock_ok;			/* os_clock_ns() usable: the wait for space is timed */
 	bool stalled;			/* a wait for space gave up: until out_cons moves, ... */
 	XENCONS_RING_IDX stalled_cons;	/* ... further output drops at once (never hang) */
 	uint64_t dropped;		/* bytes we gave up on (full ring, broken peer) */
@@ -70,7 +70,7 @@ static long xencons_space(void)
  * when there is space (or the indexes broke: the caller sees it), false to drop the output. */
 static bool xencons_wait_space(void)
 {
-	uint64_t start = xencons.clock_ok ? pv_clock_ns() : 0;
+	uint64_t start = xencons.clock_ok ? os_clock_ns() : 0;
 
 	if (xencons.stalled && READ_ONCE(xencons.intf->out_cons) == xencons.stalled_cons)
 		return false;			/* it gave up already and nothing moved since */
@@ -79,7 +79,7 @@ static bool xencons_wait_space(void)
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 		if (xencons_space() != 0)
 			return true;
-		if (xencons.clock_ok ? pv_clock_ns() - start > XENCONS_WAIT_NS :
+		if (xencons.clock_ok ? os_clock_ns() - start > XENCONS_WAIT_NS :
 				       waited > XENCONS_WAIT_YIELDS)
 			break;
 	}
@@ -269,7 +269,7 @@ void xencons_remap(void)
 
 	if (!xencons.ring_pa)
 		return;
-	intf = memremap(xencons.ring_pa, PAGE_SIZE);
+	intf = os_memremap(xencons.ring_pa, PAGE_SIZE);
 	if (!intf)
 		xencons.broken = true;		/* output is dropped from now on, never faults */
 	else

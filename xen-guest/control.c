@@ -15,7 +15,7 @@
 #include <pvkit/cmdline.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/xen/control.h>
 #include <pvkit/xen/evtchn.h>
@@ -158,7 +158,7 @@ static unsigned int control_poll(void)
 	return 1;
 }
 
-static struct idle_poller control_poller = { .name = "control", .poll = control_poll };
+static struct os_poller control_poller = { .name = "control", .poll = control_poll };
 
 /* Publish a port libxl can notify to ask for a suspend. A failure is said and survived:
  * libxl then writes control/shutdown. */
@@ -218,7 +218,7 @@ int xen_control_init(const struct boot_info *bi, xen_control_fn fn)
 	err = control_publish();
 	if (err)
 		return err;
-	idle_register(&control_poller);
+	os_poller_register(&control_poller);
 	shutdown_watch.path = "control/shutdown";
 	shutdown_watch.cb = shutdown_changed;
 	err = xs_watch(&shutdown_watch);

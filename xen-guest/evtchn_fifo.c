@@ -7,7 +7,7 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/pv.h>
@@ -88,16 +88,16 @@ static int evtchn_fifo_expand(void)
 
 	if (fifo.nr_pages >= FIFO_MAX_PAGES)
 		return -ENOSPC;
-	err = page_alloc(&pa);
+	err = os_page_alloc(&pa);
 	if (err)
 		return err;
-	words = phys_to_virt(pa);
+	words = os_phys_to_virt(pa);
 	for (unsigned int i = 0; i < FIFO_WORDS_PER_PAGE; i++)
 		words[i] = FIFO_MASKED;
 	op.array_gfn = evtchn_fifo_xen_frame(pa);
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &op);
 	if (err) {
-		page_free(pa);
+		os_page_free(pa);
 		return err;
 	}
 	fifo.array[fifo.nr_pages] = words;
@@ -132,7 +132,7 @@ static int evtchn_fifo_setup(const struct boot_info *bi)
 	if (fifo.active)
 		return evtchn_fifo_restart();
 	fifo.pv = bi->env == BOOT_XEN_PV;
-	err = page_alloc(&cb_pa);
+	err = os_page_alloc(&cb_pa);
 	if (err)
 		return err;
 	op.control_gfn = evtchn_fifo_xen_frame(cb_pa);
@@ -140,14 +140,14 @@ static int evtchn_fifo_setup(const struct boot_info *bi)
 	if (err)
 		goto out_free_cb;
 	/* From here on Xen maps the page: it is never freed. */
-	fifo.cb = phys_to_virt(cb_pa);
+	fifo.cb = os_phys_to_virt(cb_pa);
 	__builtin_memset(fifo.head, 0, sizeof(fifo.head));
 	fifo.carry = 0;
 	fifo.active = true;
 	return evtchn_fifo_expand();
 
 out_free_cb:
-	page_free(cb_pa);
+	os_page_free(cb_pa);
 	return err;
 }
 
@@ -171,7 +171,7 @@ static int evtchn_fifo_resume(void)
 			__atomic_store_n(&fifo.array[p][i], FIFO_MASKED, __ATOMIC_SEQ_CST);
 	__builtin_memset(fifo.head, 0, sizeof(fifo.head));
 	fifo.carry = 0;
-	op.control_gfn = evtchn_fifo_xen_frame(virt_to_phys(fifo.cb));
+	op.control_gfn = evtchn_fifo_xen_frame(os_virt_to_phys(fifo.cb));
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_init_control, &op);
 	if (err)
 		return err;
@@ -179,7 +179,7 @@ static int evtchn_fifo_resume(void)
 	fifo.nr_pages = 0;
 	for (unsigned int p = 0; p < pages; p++) {
 		struct evtchn_expand_array ex = {
-			.array_gfn = evtchn_fifo_xen_frame(virt_to_phys(fifo.array[p])),
+			.array_gfn = evtchn_fifo_xen_frame(os_virt_to_phys(fifo.array[p])),
 		};
 
 		err = HYPERVISOR_event_channel_op(EVTCHNOP_expand_array, &ex);

@@ -7,8 +7,7 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/gnttab.h>
@@ -108,7 +107,7 @@ static uint64_t gnttab_pv_pte_flags(void)
 
 #if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
 /*
- * PV: map machine frame @mfn (a Xen frame shared with us writable) at @va. vm_map() speaks
+ * PV: map machine frame @mfn (a Xen frame shared with us writable) at @va. os_vm_map() speaks
  * pseudo-physical frames only, so it maps a placeholder page of ours there first, which builds
  * the page tables; then one update_va_mapping swaps the leaf for the machine frame (Xen checks
  * that we may map it). The placeholder is free again right after.
@@ -147,19 +146,19 @@ static int gnttab_pv_map_frame(uint32_t idx, grant_entry_v1_t **out)
 	err = gnttab_pv_setup(idx + 1);
 	if (err)
 		return err;
-	err = page_alloc(&placeholder);
+	err = os_page_alloc(&placeholder);
 	if (err)
 		return err;
-	err = vm_map(va, placeholder, PAGE_SIZE, VM_WRITE);
+	err = os_vm_map(va, placeholder, PAGE_SIZE, OS_MAP_WRITE);
 	if (err)
 		goto out_free_placeholder;
 	err = gnttab_pv_point(idx);
 	if (err)
-		vm_unmap(va, PAGE_SIZE);
+		os_vm_unmap(va, PAGE_SIZE);
 	else
 		*out = (grant_entry_v1_t *)va;
 out_free_placeholder:
-	page_free(placeholder);		/* no longer mapped anywhere but the window */
+	os_page_free(placeholder);		/* no longer mapped anywhere but the window */
 	return err;
 }
 #endif
@@ -179,16 +178,16 @@ static int gnttab_pvh_map_frame(uint32_t idx, grant_entry_v1_t **out)
 	uint64_t pa;
 	int err;
 
-	err = page_alloc(&pa);
+	err = os_page_alloc(&pa);
 	if (err)
 		return err;
 	xatp.gpfn = pa >> PAGE_SHIFT;
 	err = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
 	if (err) {
-		page_free(pa);
+		os_page_free(pa);
 		return err;
 	}
-	*out = phys_to_virt(pa);
+	*out = os_phys_to_virt(pa);
 	return 0;
 }
 
@@ -207,7 +206,7 @@ static int gnttab_grow(void)
 
 	if (idx >= gt.max_frames)
 		return -ENOSPC;
-	err = page_alloc(&info_pa);
+	err = os_page_alloc(&info_pa);
 	if (err)
 		return err;
 #if defined(CONFIG_XEN_PV) || !defined(__PVKIT_KERNEL__)
@@ -217,10 +216,10 @@ static int gnttab_grow(void)
 #endif
 		err = gnttab_pvh_map_frame(idx, &entries);
 	if (err) {
-		page_free(info_pa);
+		os_page_free(info_pa);
 		return err;
 	}
-	info = phys_to_virt(info_pa);
+	info = os_phys_to_virt(info_pa);
 	gt.frame[idx] = entries;
 	gt.info[idx] = info;
 	gt.nr_frames++;
@@ -480,7 +479,7 @@ static unsigned int gnttab_idle_poll(void)
 	return before - gnttab_poll() + gnttab_retire_poll();
 }
 
-static struct idle_poller gnttab_poller = { .name = "gnttab", .poll = gnttab_idle_poll };
+static struct os_poller gnttab_poller = { .name = "gnttab", .poll = gnttab_idle_poll };
 
 /* ------------------------------------------------------------------------------------------ */
 /* Suspend and resume (docs/suspend.md). */
@@ -499,7 +498,7 @@ static void gnttab_shadow_free(void)
 {
 	for (uint32_t idx = 0; idx < GNTTAB_MAX_FRAMES; idx++) {
 		if (gt_shadow[idx])
-			page_free(virt_to_phys(gt_shadow[idx]));
+			os_page_free(os_virt_to_phys(gt_shadow[idx]));
 		gt_shadow[idx] = NULL;
 	}
 }
@@ -524,11 +523,11 @@ static int gnttab_shadow_take(void)
 	for (uint32_t idx = 0; idx < gt.nr_frames; idx++) {
 		uint64_t pa;
 
-		if (page_alloc(&pa)) {
+		if (os_page_alloc(&pa)) {
 			gnttab_shadow_free();
 			return -ENOMEM;
 		}
-		gt_shadow[idx] = phys_to_virt(pa);
+		gt_shadow[idx] = os_phys_to_virt(pa);
 		memset(gt_shadow[idx], 0, PAGE_SIZE);
 		for (uint32_t i = 0; i < GNTTAB_PER_FRAME; i++) {
 			grant_ref_t ref = idx * GNTTAB_PER_FRAME + i;
@@ -642,7 +641,7 @@ static int gnttab_frames_again(void)
 			.domid = DOMID_SELF,
 			.space = XENMAPSPACE_grant_table,
 			.idx = idx,
-			.gpfn = virt_to_phys(gt.frame[idx]) >> PAGE_SHIFT,
+			.gpfn = os_virt_to_phys(gt.frame[idx]) >> PAGE_SHIFT,
 		};
 
 		err = HYPERVISOR_memory_op(XENMEM_add_to_physmap, &xatp);
@@ -786,7 +785,7 @@ int gnttab_init(const struct boot_info *bi)
 	gt.max_frames = MIN(q.max_nr_frames, (uint32_t)GNTTAB_MAX_FRAMES);
 	gt.free_head = gt.defer_head = gt.defer_tail = GNTTAB_LIST_END;
 	if (gt.pv) {
-		gt.pv_va = (uintptr_t)vmap_reserve((size_t)gt.max_frames * PAGE_SIZE);
+		gt.pv_va = (uintptr_t)os_vmap_reserve((size_t)gt.max_frames * PAGE_SIZE);
 		if (!gt.pv_va)
 			return -ENOMEM;
 	}
@@ -794,7 +793,7 @@ int gnttab_init(const struct boot_info *bi)
 	if (err)
 		goto out_free_va;
 	gt.ready = true;
-	idle_register(&gnttab_poller);
+	os_poller_register(&gnttab_poller);
 	printk("pvkit: gnttab: v1, %u frame(s) mapped of %u allowed (Xen: %u now, %u max), "
 	       "%u refs\n", gt.nr_frames, gt.max_frames, q.nr_frames, q.max_nr_frames,
 	       gnttab_nr_refs());
@@ -802,7 +801,7 @@ int gnttab_init(const struct boot_info *bi)
 
 out_free_va:
 	if (gt.pv)
-		vmap_free((void *)gt.pv_va, (size_t)gt.max_frames * PAGE_SIZE);
+		os_vmap_free((void *)gt.pv_va, (size_t)gt.max_frames * PAGE_SIZE);
 	return err;
 }
 

@@ -7,7 +7,7 @@
  * grant-table API is used (revoke, then end), so the frontends' hosted fakes drive it too.
  */
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/xen/gnttab.h>
 
@@ -59,7 +59,7 @@ int gnttab_retire_page(grant_ref_t ref, uint64_t pa)
 	rt.retired++;
 	if (!err) {
 		rt.freed_now++;
-		page_free(pa);
+		os_page_free(pa);
 		return 0;
 	}
 	gnttab_retire_keep(ref, pa);
@@ -92,7 +92,7 @@ unsigned int gnttab_retire_poll(void)
 		if (err) {			/* ended behind our back: mapped or not, unknown */
 			rt.leaked++;
 		} else {
-			page_free(rt.pa[i]);
+			os_page_free(rt.pa[i]);
 			rt.freed_late++;
 			freed++;
 		}

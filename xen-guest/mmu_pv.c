@@ -8,7 +8,7 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/x86.h>
@@ -55,7 +55,7 @@ unsigned long xen_pv_pfn_to_mfn(unsigned long pfn)
 /* Machine address of a page-table entry we reach through the kernel window. */
 static uint64_t xen_pv_entry_maddr(const pte_t *p)
 {
-	uint64_t pa = virt_to_phys(p);
+	uint64_t pa = os_virt_to_phys(p);
 
 	return ((uint64_t)xen_pv_pfn_to_mfn(pa >> PAGE_SHIFT) << PAGE_SHIFT) | (pa & (PAGE_SIZE - 1));
 }
@@ -95,7 +95,7 @@ static void xen_pv_window_protect(uint64_t pa, bool writable)
 {
 	uint64_t flags = PTE_P | PTE_A | (writable ? PTE_W | PTE_D : 0);
 
-	mmu_batch_va_mapping(&xen_mmu_batch, (uintptr_t)phys_to_virt(pa),
+	mmu_batch_va_mapping(&xen_mmu_batch, (uintptr_t)os_phys_to_virt(pa),
 			     xen_pv_make_pte(pa, flags), UVMF_INVLPG);
 }
 

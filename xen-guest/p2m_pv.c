@@ -20,7 +20,7 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/p2m.h>
@@ -85,7 +85,7 @@ static int xen_pv_p2m_grow(unsigned int need)
 	int err;
 
 	for (i = have; i < need; i++) {
-		err = page_alloc(&p2m.l2_pa[i]);
+		err = os_page_alloc(&p2m.l2_pa[i]);
 		if (err) {
 			printk("pvkit: p2m: no frame for L2 page %u of %u: %d\n", i, need, err);
 			goto out_free_new;
@@ -97,7 +97,7 @@ static int xen_pv_p2m_grow(unsigned int need)
 
 out_free_new:
 	while (i-- > have) {
-		page_free(p2m.l2_pa[i]);
+		os_page_free(p2m.l2_pa[i]);
 		p2m.l2_pa[i] = 0;
 	}
 	return err;
@@ -108,10 +108,10 @@ static void xen_pv_p2m_fill(void)
 {
 	unsigned long leaves = xen_pv_p2m_leaves(p2m.max_pfn);
 	unsigned int need = xen_pv_p2m_l2_needed(p2m.max_pfn);
-	unsigned long *l3 = phys_to_virt(p2m.l3_pa);
+	unsigned long *l3 = os_phys_to_virt(p2m.l3_pa);
 
 	for (unsigned int i = 0; i < need; i++) {
-		unsigned long *l2 = phys_to_virt(p2m.l2_pa[i]);
+		unsigned long *l2 = os_phys_to_virt(p2m.l2_pa[i]);
 
 		for (unsigned long j = 0; j < XEN_PV_P2M_PER_PAGE; j++) {
 			unsigned long k = i * XEN_PV_P2M_PER_PAGE + j;
@@ -150,7 +150,7 @@ static int xen_pv_p2m_build(void)
 		return err;
 	need = xen_pv_p2m_l2_needed(nr_pfns);
 	if (!p2m.l3_pa) {
-		err = page_alloc(&p2m.l3_pa);
+		err = os_page_alloc(&p2m.l3_pa);
 		if (err) {
 			printk("pvkit: p2m: no frame for the L3 page: %d\n", err);
 			p2m.l3_pa = 0;
@@ -164,20 +164,20 @@ static int xen_pv_p2m_build(void)
 
 	/* From here nothing fails: the lists are written whole, then published. */
 	p2m.p2m = list;
-	p2m.p2m_pa = virt_to_phys(list);
+	p2m.p2m_pa = os_virt_to_phys(list);
 	p2m.max_pfn = nr_pfns;
 	xen_pv_p2m_fill();
 	xen_pv_p2m_publish();
 	while (p2m.nr_l2 > need) {		/* fewer pfns than before: no longer named */
 		p2m.nr_l2--;
-		page_free(p2m.l2_pa[p2m.nr_l2]);
+		os_page_free(p2m.l2_pa[p2m.nr_l2]);
 		p2m.l2_pa[p2m.nr_l2] = 0;
 	}
 	return 0;
 
 out_free_l3:
 	if (new_l3) {
-		page_free(p2m.l3_pa);
+		os_page_free(p2m.l3_pa);
 		p2m.l3_pa = 0;
 	}
 	return err;

@@ -6,15 +6,15 @@
  */
 #include <pvkit/errno.h>
 #include <pvkit/printk.h>
-#include <pvkit/idle.h>
+#include <pvkit/os.h>
 #include <pvkit/xen/console.h>
 #include <pvkit/xen/gnttab.h>
 #include <pvkit/xen/p2m.h>
 #include <pvkit/xen/xen.h>
 #include <pvkit/xen/xenstore.h>
 
-static struct idle_poller xencons_poller = { .name = "xencons", .poll = xencons_poll };
-static struct idle_poller xs_poller = { .name = "xenstore", .poll = xs_poll };
+static struct os_poller xencons_poller = { .name = "xencons", .poll = xencons_poll };
+static struct os_poller xs_poller = { .name = "xenstore", .poll = xs_poll };
 
 #ifdef CONFIG_XEN_PV
 /* The guest runs without it; only saving it (xl save, migrate) needs it: say so, go on. */
@@ -57,13 +57,13 @@ int xen_services_init(const struct boot_info *bi)
 		printk("pvkit: xen: xenstore: %d\n", err);
 		return err;
 	}
-	idle_register(&xs_poller);		/* watch callbacks run from the idle loop */
+	os_poller_register(&xs_poller);		/* watch callbacks run from the idle loop */
 
 	err = xencons_input_init();		/* console input on the ring's event */
 	if (err) {
 		printk("pvkit: xen: console input: %d\n", err);
 		return err;
 	}
-	idle_register(&xencons_poller);		/* input left in the ring when we were full */
+	os_poller_register(&xencons_poller);		/* input left in the ring when we were full */
 	return err;
 }

@@ -5,8 +5,8 @@
  * the start_info itself kept for the console, xenstore and the p2m list.
  */
 #include <pvkit/bootinfo.h>
+#include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/kernel.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>

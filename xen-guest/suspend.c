@@ -22,7 +22,7 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/x86.h>
@@ -60,7 +60,7 @@ int xen_suspend_init(const struct boot_info *bi)
 #ifdef CONFIG_XEN_PV
 	if (bi->env == BOOT_XEN_PV) {
 		unsigned long pfn = bi->start_info_pa >> PAGE_SHIFT;
-		start_info_t *si = phys_to_virt(bi->start_info_pa);
+		start_info_t *si = os_phys_to_virt(bi->start_info_pa);
 
 		/* The page the builder gave must still be there and be what we copied. */
 		if (bi->start_info_pa & (PAGE_SIZE - 1) || pfn >= xen_start_info.nr_pages ||
@@ -197,7 +197,7 @@ static uint64_t xen_resume_platform(uint64_t before_ms, uint64_t clock_before)
 	printk("pvkit: resume: evtchn abi=%s lost=%lu; gnttab frames=%u regranted=%u "
 	       "deferred_freed=%u; clock %lu -> %lu ms\n", evtchn_abi()->name, es.lost - lost_before,
 	       gt.frames, gs.regranted, gs.deferred_freed, clock_before / 1000000,
-	       pv_clock_ns() / 1000000);
+	       os_clock_ns() / 1000000);
 	return down;
 }
 

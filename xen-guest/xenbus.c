@@ -8,6 +8,7 @@
 #include <string.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/xen/xenbus.h>
@@ -274,7 +275,7 @@ static int xenbus_wait_verdict(XenbusState s, unsigned int mask)
 int xenbus_wait_otherend(struct xenbus_device *dev, unsigned int mask, uint64_t timeout_ns,
 			 XenbusState *got)
 {
-	uint64_t deadline = pv_clock_ns() + timeout_ns, now;
+	uint64_t deadline = os_clock_ns() + timeout_ns, now;
 	XenbusState s = XenbusStateUnknown;
 	bool own = !dev->otherend_watch.registered;
 	int err;
@@ -294,7 +295,7 @@ int xenbus_wait_otherend(struct xenbus_device *dev, unsigned int mask, uint64_t 
 		}
 		if (err <= 0)
 			break;
-		now = pv_clock_ns();
+		now = os_clock_ns();
 		if (now >= deadline) {
 			err = -ETIMEDOUT;
 			break;

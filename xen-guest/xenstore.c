@@ -10,12 +10,11 @@
 #include <pvkit/errno.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
+#include <pvkit/os.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/xenstore.h>
 #include "xs_proto.h"
 #ifdef __PVKIT_KERNEL__
-#include <pvkit/mm.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
@@ -74,7 +73,7 @@ static void xs_event(evtchn_port_t port, void *ctx)
 	xs_pump();
 }
 
-/* wait_until() conditions: called with interrupts off, so they may pump themselves (an event
+/* os_wait_until() conditions: called with interrupts off, so they may pump themselves (an event
  * that got lost costs nothing but the halt it would have ended). */
 static bool xs_reply_in(void *ctx)
 {
@@ -96,7 +95,7 @@ static bool xs_event_queued(void *ctx)
 
 static uint64_t xs_left(uint64_t deadline)
 {
-	uint64_t now = pv_clock_ns();
+	uint64_t now = os_clock_ns();
 
 	return now >= deadline ? 0 : deadline - now;
 }
@@ -139,11 +138,11 @@ static int xs_talk(uint32_t type, xs_transaction_t t, const struct xs_iov *iov, 
 		return -ENODEV;
 	if (t != XS_TXN_NONE && xs_txn_stale(t))
 		return -EAGAIN;		/* from before a resume: its caller starts again */
-	deadline = pv_clock_ns() + xs.timeout_ns;
+	deadline = os_clock_ns() + xs.timeout_ns;
 	/* The tail of a request that timed out while being written goes first: the stream
 	 * must stay framed (its late reply is then dropped as unmatched). */
 	xs.tx_err = 0;
-	err = wait_until(xs_tx_flushed, NULL, xs_left(deadline));
+	err = os_wait_until(xs_tx_flushed, NULL, xs_left(deadline));
 	if (!err && xs.tx_err)
 		err = xs.tx_err;
 	fl = pv_irq_save();
@@ -157,7 +156,7 @@ static int xs_talk(uint32_t type, xs_transaction_t t, const struct xs_iov *iov, 
 	if (err)
 		return err;
 
-	err = wait_until(xs_reply_in, NULL, xs_left(deadline));
+	err = os_wait_until(xs_reply_in, NULL, xs_left(deadline));
 	fl = pv_irq_save();
 	if (err) {
 		xs.conn.stats.timeouts++;
@@ -354,7 +353,7 @@ int xs_init(const struct boot_info *bi)
 	err = xs_locate(bi, &pa, &port);
 	if (err)
 		return err;
-	ring = memremap(pa, PAGE_SIZE);
+	ring = os_memremap(pa, PAGE_SIZE);
 	if (!ring)
 		return -ENOMEM;
 	err = xs_init_ring(ring, port);
@@ -371,7 +370,7 @@ out_reset:
 	xs_reset();
 out_unmap:
 	if (bi->env == BOOT_XEN_PVH)
-		iounmap(ring, PAGE_SIZE);	/* PV's is the window: nothing to undo */
+		os_iounmap(ring, PAGE_SIZE);	/* PV's is the window: nothing to undo */
 	return err;
 }
 int xs_resume(const struct boot_info *bi)
@@ -387,11 +386,11 @@ int xs_resume(const struct boot_info *bi)
 	if (pa != xs.ring_pa) {
 		/* PV: the window, nothing to unmap. PVH: the frame moved (not seen on Xen 4.17,
 		 * which keeps HVM_PARAM_STORE_PFN): map the new one first. */
-		ring = memremap(pa, PAGE_SIZE);
+		ring = os_memremap(pa, PAGE_SIZE);
 		if (!ring)
 			return -ENOMEM;
 		if (bi->env == BOOT_XEN_PVH)
-			iounmap(xs.conn.ring, PAGE_SIZE);
+			os_iounmap(xs.conn.ring, PAGE_SIZE);
 		xs.ring_pa = pa;
 	}
 	return xs_resume_ring(ring, port);
@@ -739,7 +738,7 @@ int xs_wait_event(uint64_t timeout_ns)
 		return -ENODEV;
 	if (xs.polling)
 		return -EDEADLK;	/* from a callback: the events would never be run */
-	err = wait_until(xs_event_queued, NULL, timeout_ns);
+	err = os_wait_until(xs_event_queued, NULL, timeout_ns);
 	ran = xs_poll();
 	if (ran)
 		return ran;

@@ -8,7 +8,6 @@
 #include <pvkit/bootinfo.h>
 #include <pvkit/cpu.h>
 #include <pvkit/errno.h>
-#include <pvkit/kernel.h>
 #include <pvkit/multiboot2.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/xen.h>

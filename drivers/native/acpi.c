@@ -2,13 +2,13 @@
 /*
  * ACPI tables (ACPI 6.5 §5.2): find the RSDP, walk the XSDT or RSDT, map a table by signature,
  * digest the MADT. The parsers take a buffer and its readable size and check everything first;
- * the bottom half maps physical memory through memremap_ro() and feeds them.
+ * the bottom half maps physical memory through os_memremap_ro() and feeds them.
  */
 #include <string.h>
 #include <pvkit/acpi.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 
 /* Fixed offsets (ACPI 6.5 tables 5.3, 5.5, 5.19, 5.43). */
@@ -340,17 +340,17 @@ static struct {
 	uint64_t tables[ACPI_MAX_TABLES];	/* physical addresses the root table lists */
 } acpi;
 
-/* Firmware tables are read through memremap_ro() (RAM: the kernel window; elsewhere a
- * read-only mapping), released with iounmap(). */
+/* Firmware tables are read through os_memremap_ro() (RAM: the kernel window; elsewhere a
+ * read-only mapping), released with os_iounmap(). */
 static const void *acpi_map(uint64_t pa, size_t len)
 {
-	return memremap_ro(pa, len);
+	return os_memremap_ro(pa, len);
 }
 
 static void acpi_unmap(const void *va, size_t len)
 {
 	if (va)
-		iounmap(va, len);
+		os_iounmap(va, len);
 }
 
 /* Look for the RSDP where BIOSes put it: the EBDA's first KiB, then 0xE0000-0xFFFFF. */

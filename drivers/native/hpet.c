@@ -6,7 +6,7 @@
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/hpet.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/x86.h>
@@ -57,14 +57,14 @@ int hpet_init(void)
 		printk("pvkit: warning: hpet: %s (at %#lx); not used\n", d.what, d.where);
 		return err;
 	}
-	hpet.regs = ioremap(pa, HPET_WINDOW_LEN);
+	hpet.regs = os_ioremap(pa, HPET_WINDOW_LEN);
 	if (!hpet.regs)
 		return -ENOMEM;
 	cap = hpet.regs[HPET_REG_CAP / 8];
 	period = cap >> HPET_CAP_PERIOD_SHIFT;
 	if (!period || period > HPET_PERIOD_MAX) {
 		printk("pvkit: warning: hpet: period %lu fs is implausible; not used\n", period);
-		iounmap((const void *)hpet.regs, HPET_WINDOW_LEN);
+		os_iounmap((const void *)hpet.regs, HPET_WINDOW_LEN);
 		hpet.regs = NULL;
 		return -EINVAL;
 	}

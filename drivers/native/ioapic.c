@@ -9,7 +9,7 @@
 #include <pvkit/ioapic.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/x86.h>
@@ -101,7 +101,7 @@ static int ioapic_add(const struct acpi_ioapic *a)
 	uint32_t ver;
 
 	*io = (struct ioapic){ .pa = a->pa, .id = a->id, .gsi_base = a->gsi_base };
-	io->regs = ioremap(a->pa, IOAPIC_WINDOW_LEN);
+	io->regs = os_ioremap(a->pa, IOAPIC_WINDOW_LEN);
 	if (!io->regs) {
 		printk("pvkit: warning: ioapic: cannot map %#x; ignored\n", a->pa);
 		return -ENOMEM;

@@ -9,7 +9,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/x86.h>
 
@@ -121,7 +121,7 @@ int lapic_init(const struct acpi_madt_info *madt)
 		       "using the MSR\n", madt_pa, lapic.pa);
 	lapic.x2apic = (msr & (APIC_BASE_EXTD | APIC_BASE_EN)) == (APIC_BASE_EXTD | APIC_BASE_EN);
 	if (!lapic.x2apic) {
-		lapic.regs = ioremap(lapic.pa, PAGE_SIZE);
+		lapic.regs = os_ioremap(lapic.pa, PAGE_SIZE);
 		if (!lapic.regs) {
 			printk("pvkit: error: lapic: cannot map %#lx\n", lapic.pa);
 			return -ENOMEM;

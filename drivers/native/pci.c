@@ -10,7 +10,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/pci.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
@@ -103,7 +103,7 @@ static volatile uint8_t *ecam_addr(uint8_t bus, uint8_t devfn, uint16_t off)
 	if (bus < ecam.bus_start || bus > ecam.bus_end || ecam.bus_failed[bus])
 		return NULL;
 	if (!ecam.bus_map[bus]) {
-		ecam.bus_map[bus] = ioremap(ecam.base + ((uint64_t)bus << 20), ECAM_BUS_SIZE);
+		ecam.bus_map[bus] = os_ioremap(ecam.base + ((uint64_t)bus << 20), ECAM_BUS_SIZE);
 		if (!ecam.bus_map[bus]) {
 			ecam.bus_failed[bus] = true;
 			printk("pvkit: warning: pci: cannot map ECAM for bus %u\n", bus);
@@ -326,7 +326,7 @@ void *pci_map_bar(const struct pci_dev *d, unsigned int bar, uint64_t off, uint6
 	if ((b->kind != PCI_BAR_KIND_MEM32 && b->kind != PCI_BAR_KIND_MEM64) || !b->base ||
 	    !len || off >= b->size || len > b->size - off)
 		return NULL;
-	return ioremap(b->base + off, len);
+	return os_ioremap(b->base + off, len);
 }
 
 /* ---- interrupts -------------------------------------------------------------------------- */
@@ -410,7 +410,7 @@ void pci_msix_disable(struct pci_dev *d)
 	ctrl = pci_read16(d, d->msix_cap + PCI_MSIX_FLAGS);
 	pci_write16(d, d->msix_cap + PCI_MSIX_FLAGS, ctrl & ~PCI_MSIX_FLAGS_ENABLE);
 	if (d->msix_table) {
-		iounmap((const void *)d->msix_table, d->msix_size * PCI_MSIX_ENTRY_SIZE);
+		os_iounmap((const void *)d->msix_table, d->msix_size * PCI_MSIX_ENTRY_SIZE);
 		d->msix_table = NULL;
 	}
 }

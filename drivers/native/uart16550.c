@@ -7,7 +7,7 @@
  */
 #include <pvkit/console_in.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
+#include <pvkit/os.h>
 #include <pvkit/ioapic.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
@@ -127,7 +127,7 @@ static unsigned int uart_poll(void)
 	return 1;
 }
 
-static struct idle_poller uart_poller = { .name = "uart16550", .poll = uart_poll };
+static struct os_poller uart_poller = { .name = "uart16550", .poll = uart_poll };
 
 int uart16550_input_init(void)
 {
@@ -142,7 +142,7 @@ int uart16550_input_init(void)
 		err = ioapic_route(gsi, UART_VECTOR, IOAPIC_FLAGS_DEFAULT);
 	if (err)
 		return err;
-	idle_register(&uart_poller);
+	os_poller_register(&uart_poller);
 	/* Interrupts off around the drain: an RX interrupt between our LSR check and our RBR
 	 * read would take the byte, and our read would then get QEMU's stale RBR again (a
 	 * duplicated character: "eccho", 1 boot in 5 with input queued at boot). */

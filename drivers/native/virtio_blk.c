@@ -9,7 +9,8 @@
 #include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
+#include <pvkit/x86.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/virtio.h>
@@ -86,7 +87,7 @@ static struct vblk_slot *vblk_slot(struct vblk_queue *q, uint16_t head, uint64_t
 
 	if (pa)
 		*pa = p;
-	return phys_to_virt(p);
+	return os_phys_to_virt(p);
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -201,9 +202,9 @@ static int vblk_queue_rq(struct vblk_queue *q, struct blk_request *rq, uint32_t 
 	out = type == VIRTIO_BLK_T_IN ? 1 : n;	/* reads: only the header goes out */
 	vblk_bufs[n++] = (struct virtq_buf){ slot_pa + offsetof(struct vblk_slot, status), 1 };
 	if (q->ind_list) {
-		uint64_t table = ((uint64_t *)phys_to_virt(q->ind_list))[head];
+		uint64_t table = ((uint64_t *)os_phys_to_virt(q->ind_list))[head];
 
-		ind = (struct virtq_indirect){ phys_to_virt(table), table, VBLK_INDIRECT_MAX };
+		ind = (struct virtq_indirect){ os_phys_to_virt(table), table, VBLK_INDIRECT_MAX };
 		indp = &ind;
 	}
 	err = virtq_add(&q->vq, vblk_bufs, out, n - out, rq, indp);
@@ -452,17 +453,17 @@ static int vblk_limits(struct vblk *b, const struct vblk_config *c)
 static void vblk_queue_free(struct vblk_queue *q)
 {
 	if (q->ind_list) {
-		uint64_t *list = phys_to_virt(q->ind_list);
+		uint64_t *list = os_phys_to_virt(q->ind_list);
 
 		for (unsigned int h = 0; h < q->vq.num; h++)
 			if (list[h])
-				page_free(list[h]);
-		page_free(q->ind_list);
+				os_page_free(list[h]);
+		os_page_free(q->ind_list);
 		q->ind_list = 0;
 	}
 	for (unsigned int p = 0; p < ARRAY_SIZE(q->slot_pages); p++) {
 		if (q->slot_pages[p])
-			page_free(q->slot_pages[p]);
+			os_page_free(q->slot_pages[p]);
 		q->slot_pages[p] = 0;
 	}
 }
@@ -479,19 +480,19 @@ static int vblk_queue_init(struct vblk *b, unsigned int i)
 	if (err)
 		return err;
 	for (unsigned int p = 0; p * VBLK_SLOTS_PER_PAGE < q->vq.num; p++) {
-		err = page_alloc(&q->slot_pages[p]);
+		err = os_page_alloc(&q->slot_pages[p]);
 		if (err)
 			goto out_free;
 	}
 	if (q->vq.indirect_ok) {
 		uint64_t *list;
 
-		err = page_alloc(&q->ind_list);		/* zeroed: unallocated entries are 0 */
+		err = os_page_alloc(&q->ind_list);		/* zeroed: unallocated entries are 0 */
 		if (err)
 			goto out_free;
-		list = phys_to_virt(q->ind_list);
+		list = os_phys_to_virt(q->ind_list);
 		for (unsigned int h = 0; h < q->vq.num; h++) {
-			err = page_alloc(&list[h]);
+			err = os_page_alloc(&list[h]);
 			if (err)
 				goto out_free;
 		}

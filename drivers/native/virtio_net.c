@@ -9,7 +9,8 @@
 #include <string.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
+#include <pvkit/x86.h>
 #include <pvkit/netdev.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
@@ -234,7 +235,7 @@ static int vnet_tx(struct netdev *dev, struct netbuf *nb)
 		return -EBUSY;
 	}
 	head = virtq_next_head(&v->txq);	/* its header slot is free: no chain uses it */
-	h = (struct virtio_net_hdr *)((uint8_t *)phys_to_virt(v->tx_hdr_page) +
+	h = (struct virtio_net_hdr *)((uint8_t *)os_phys_to_virt(v->tx_hdr_page) +
 				      head * VNET_HDR_SLOT);
 	memset(h, 0, sizeof(*h));
 	if (nb->csum == NETBUF_CSUM_PARTIAL) {
@@ -302,7 +303,7 @@ static int vnet_read_config(struct vnet *v)
 			continue;
 		if ((v->nd.mac[0] & 1) || !(v->nd.mac[0] | v->nd.mac[1] | v->nd.mac[2] |
 					     v->nd.mac[3] | v->nd.mac[4] | v->nd.mac[5])) {
-			uint64_t r = pv_clock_ns();	/* none, or unusable: a local one */
+			uint64_t r = os_clock_ns();	/* none, or unusable: a local one */
 
 			v->nd.mac[0] = 0x02;
 			for (unsigned int i = 1; i < ETH_ALEN; i++)
@@ -364,7 +365,7 @@ static int vnet_probe(struct virtio_device *vdev)
 		err = virtio_vq_setup(vdev, VIRTIO_NET_TXQ, VIRTQ_MAX_SIZE, &v->txq, vnet_tx_done,
 				      v);
 	if (!err)
-		err = page_alloc(&v->tx_hdr_page);
+		err = os_page_alloc(&v->tx_hdr_page);
 	if (err)
 		goto out_release;		/* the transport frees the queues */
 	/* Completions are reclaimed on the next send: no interrupt per sent frame. */
@@ -391,7 +392,7 @@ static int vnet_probe(struct virtio_device *vdev)
 	return 0;
 
 out_free_hdr:
-	page_free(v->tx_hdr_page);
+	os_page_free(v->tx_hdr_page);
 	v->tx_hdr_page = 0;
 out_release:
 	v->vdev = NULL;

@@ -9,11 +9,10 @@
 #include <pvkit/errno.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/pci.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
 #include <pvkit/virtio.h>
 #include <pvkit/x86.h>
 
@@ -244,7 +243,7 @@ int virtq_reclaim(struct virtqueue *vq, void **token)
 
 static struct virtio_device virtio_devs[VIRTIO_MAX_DEVS];	/* slots; pci == NULL: free */
 static struct virtqueue *virtio_polled[VIRTIO_MAX_POLLED];	/* queues the timer polls */
-static struct timer virtio_poll_timer;
+static struct os_timer virtio_poll_timer;
 
 static uint8_t common_read8(struct virtio_device *v, unsigned int off)
 {
@@ -323,11 +322,11 @@ uint64_t virtio_cfg_read(struct virtio_device *vdev, uint32_t off, unsigned int 
 /* Write 0 and wait (bounded) until the device says it has reset. */
 static int virtio_reset(struct virtio_device *vdev)
 {
-	uint64_t end = pv_clock_ns() + VIRTIO_RESET_NS;
+	uint64_t end = os_clock_ns() + VIRTIO_RESET_NS;
 
 	common_write8(vdev, VIRTIO_COMMON_STATUS, 0);
 	while (virtio_get_status(vdev)) {
-		if (pv_clock_ns() > end)
+		if (os_clock_ns() > end)
 			return -EIO;
 		cpu_relax();
 	}
@@ -393,7 +392,7 @@ static void virtio_config_irq(void *ctx)
 
 /* The 1 ms poll of queues that have no interrupt, armed only while one of them has requests
  * in flight (an idle disk costs no timer interrupts). Interrupt context. */
-static void virtio_poll_tick(struct timer *t)
+static void virtio_poll_tick(struct os_timer *t)
 {
 	bool busy = false;
 
@@ -417,7 +416,7 @@ static void virtio_poll_tick(struct timer *t)
 		}
 	}
 	if (busy)
-		timer_add(t, pv_clock_ns() + VIRTIO_POLL_NS, virtio_poll_tick, NULL);
+		os_timer_add(t, os_clock_ns() + VIRTIO_POLL_NS, virtio_poll_tick, NULL);
 }
 
 /* A polled queue got work: make sure the poll runs. */
@@ -426,7 +425,7 @@ static void virtio_poll_arm(void)
 	unsigned long fl = pv_irq_save();
 
 	if (!virtio_poll_timer.pending)
-		timer_add(&virtio_poll_timer, pv_clock_ns() + VIRTIO_POLL_NS, virtio_poll_tick,
+		os_timer_add(&virtio_poll_timer, os_clock_ns() + VIRTIO_POLL_NS, virtio_poll_tick,
 			  NULL);
 	pv_irq_restore(fl);
 }
@@ -490,7 +489,7 @@ static void virtio_vq_free_pages(struct virtqueue *vq)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(vq->ring_pa); i++) {
 		if (vq->ring_pa[i])
-			page_free(vq->ring_pa[i]);
+			os_page_free(vq->ring_pa[i]);
 		vq->ring_pa[i] = 0;
 	}
 }
@@ -529,12 +528,12 @@ int virtio_vq_setup(struct virtio_device *vdev, uint16_t index, uint16_t max_siz
 
 	memset(vq, 0, sizeof(*vq));
 	for (unsigned int i = 0; i < ARRAY_SIZE(vq->ring_pa); i++) {
-		err = page_alloc(&vq->ring_pa[i]);
+		err = os_page_alloc(&vq->ring_pa[i]);
 		if (err)
 			goto out_free_pages;
 	}
-	virtq_init(vq, num, phys_to_virt(vq->ring_pa[0]), phys_to_virt(vq->ring_pa[1]),
-		   phys_to_virt(vq->ring_pa[2]), phys_to_virt(vq->ring_pa[3]));
+	virtq_init(vq, num, os_phys_to_virt(vq->ring_pa[0]), os_phys_to_virt(vq->ring_pa[1]),
+		   os_phys_to_virt(vq->ring_pa[2]), os_phys_to_virt(vq->ring_pa[3]));
 	vq->indirect_ok = vdev->features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC);
 	vq->vdev = vdev;
 	vq->index = index;
@@ -627,7 +626,7 @@ static void virtio_pci_unmap(struct virtio_device *vdev)
 {
 	for (unsigned int i = 0; i < ARRAY_SIZE(vdev->maps); i++) {
 		if (vdev->maps[i].va)
-			iounmap((const void *)vdev->maps[i].va, vdev->maps[i].len);
+			os_iounmap((const void *)vdev->maps[i].va, vdev->maps[i].len);
 		vdev->maps[i].va = NULL;
 	}
 	vdev->common = vdev->notify_base = vdev->isr = vdev->device_cfg = NULL;

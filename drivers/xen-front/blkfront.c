@@ -11,8 +11,7 @@
 #include <pvkit/bootinfo.h>
 #include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/xen/xenstore.h>
@@ -44,7 +43,7 @@ static struct xenbus_frontend blkfront_vbds = {
 	.suspend = blkfront_suspend,			/* note the time: deadlines */
 	.resume = blkfront_resume,			/* reconnect in a new domain */
 };
-static struct idle_poller blkfront_poller = { .name = "blkfront", .poll = blkfront_idle_poll };
+static struct os_poller blkfront_poller = { .name = "blkfront", .poll = blkfront_idle_poll };
 
 /* ---- slots ------------------------------------------------------------------------------ */
 
@@ -617,7 +616,7 @@ static void blkfront_resume_dev(struct blkfront_dev *d)
 	}
 	printk("pvkit: blkfront %s: resumed: %u requests held, reconnecting to %s\n",
 	       d->blk.name, n, d->xb.otherend);
-	d->reconnect_deadline = pv_clock_ns() + BLKFRONT_RECONNECT_NS;
+	d->reconnect_deadline = os_clock_ns() + BLKFRONT_RECONNECT_NS;
 	d->state = BLKFRONT_WAIT_BACKEND;
 	err = xenbus_watch_otherend(&d->xb, blkfront_vbds.otherend_changed);	/* fires now */
 	if (err)
@@ -634,7 +633,7 @@ static void blkfront_suspend(struct xenbus_device *xb)
 	if (d->state != BLKFRONT_CONNECTED)
 		return;
 	blkfront_watchdog_stop(d);
-	d->suspended_ns = pv_clock_ns();
+	d->suspended_ns = os_clock_ns();
 }
 
 static void blkfront_resume(struct xenbus_device *xb)
@@ -652,7 +651,7 @@ unsigned int blkfront_upkeep(void)
 		struct blkfront_dev *d = &blkfront_devs[i];
 		unsigned long fl;
 
-		if (d->reconnecting && pv_clock_ns() >= d->reconnect_deadline &&
+		if (d->reconnecting && os_clock_ns() >= d->reconnect_deadline &&
 		    (d->state == BLKFRONT_WAIT_BACKEND || d->state == BLKFRONT_INITIALISED)) {
 			printk("pvkit: blkfront %s: the new backend did not connect within %lu s "
 			       "of the resume\n", d->blk.name,
@@ -665,7 +664,7 @@ unsigned int blkfront_upkeep(void)
 			continue;
 		if (d->suspended_ns) {		/* back from a cancelled suspend: same rings */
 			fl = pv_irq_save();
-			blkfront_deadlines_shift(d, pv_clock_ns() - d->suspended_ns);
+			blkfront_deadlines_shift(d, os_clock_ns() - d->suspended_ns);
 			d->suspended_ns = 0;
 			pv_irq_restore(fl);
 			work++;
@@ -820,7 +819,7 @@ int blkfront_set_timeout(unsigned long seconds)
 
 int blkfront_init(const struct boot_info *bi)
 {
-	uint64_t deadline = pv_clock_ns() + BLKFRONT_CONNECT_NS, now;
+	uint64_t deadline = os_clock_ns() + BLKFRONT_CONNECT_NS, now;
 	unsigned int up = 0, waiting = 0;
 	unsigned long kib, secs;
 	int err;
@@ -842,7 +841,7 @@ int blkfront_init(const struct boot_info *bi)
 		printk("pvkit: blkfront: " BLKFRONT_CMDLINE_TIMEOUT " ignored: not a number in "
 		       "%u..%u; requests time out after %lu s\n", BLKFRONT_TIMEOUT_MIN_S,
 		       BLKFRONT_TIMEOUT_MAX_S, (unsigned long)(blkfront_timeout_ns / 1000000000));
-	idle_register(&blkfront_poller);
+	os_poller_register(&blkfront_poller);
 	err = xenbus_frontend_watch(&blkfront_vbds);	/* fires at once: the first scan */
 	if (err) {
 		printk("pvkit: blkfront: cannot watch device/vbd (%d): no disks\n", err);
@@ -850,7 +849,7 @@ int blkfront_init(const struct boot_info *bi)
 	}
 	/* Each disk's handshake runs from watch callbacks; wait until none is half-way. */
 	while (!blkfront_vbds.scanned || blkfront_connecting()) {
-		now = pv_clock_ns();
+		now = os_clock_ns();
 		if (now >= deadline)
 			break;
 		err = xs_wait_event(deadline - now);

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
-#include <pvkit/timer.h>
+#include <pvkit/os.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/blkfront.h>
 #include <pvkit/xen/evtchn.h>
@@ -89,7 +89,7 @@ struct blkfront_shadow {
 	bool abandoned;			/* timed out: the caller was told -ETIMEDOUT; the slot
 					 * and its pages wait for the late response (or the end
 					 * of the disk), since the backend may still use them */
-	uint64_t deadline;		/* pv_clock_ns() past which the watchdog fails it */
+	uint64_t deadline;		/* os_clock_ns() past which the watchdog fails it */
 	uint32_t skip, bytes;		/* the part of rq's data it carries (all, unless split) */
 };
 
@@ -137,11 +137,11 @@ struct blkfront_dev {
 	 * disk connects again to the new backend. Meanwhile requests are held, in order: the
 	 * ones taken off the old rings first, then new ones; all go once Connected. */
 	bool reconnecting;
-	uint64_t reconnect_deadline;	/* pv_clock_ns() past which it is given up */
+	uint64_t reconnect_deadline;	/* os_clock_ns() past which it is given up */
 	struct blk_request *held_head, *held_tail;	/* linked through rq->next */
 	uint32_t nr_held;
 	uint32_t reconnects;		/* connected again after a resume */
-	/* pv_clock_ns() when the domain suspended with this disk connected (0: not since).
+	/* os_clock_ns() when the domain suspended with this disk connected (0: not since).
 	 * A cancelled suspend (xl save -c) comes back to the same rings, the clock moved on by
 	 * the pause: the upkeep moves every deadline by as much, so no request times out for
 	 * the time the whole domain stood still. */
@@ -170,7 +170,7 @@ struct blkfront_dev {
 	unsigned int log_budget[BLKFRONT_LOG_KINDS];	/* log lines left per kind */
 	/* Fires at the oldest deadline of the requests in flight: a backend that stays
 	 * Connected but never answers fails each request with -ETIMEDOUT, not the guest. */
-	struct timer watchdog;
+	struct os_timer watchdog;
 	/* Counters (struct blkfront_stats): */
 	uint64_t direct, indirect, flushes, barriers, discards, flushes_local;
 	uint64_t failed, failed_in_flight, grants, grant_ends, grant_deferred, bytes_copied;

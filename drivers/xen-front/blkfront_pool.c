@@ -7,7 +7,7 @@
  * (blkfront_ring.c) takes a request's pages and gives them back, the upkeep here re-arms them.
  */
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/pv.h>
 #include "blkfront.h"
 
@@ -135,7 +135,7 @@ static void blkfront_pg_settle(struct blkfront_dev *d, uint16_t i)
 	gnttab_retire_page(p->ref, p->pa);
 	p->has_ref = p->access = false;
 	d->grant_deferred++;
-	if (page_alloc(&p->pa))
+	if (os_page_alloc(&p->pa))
 		p->pa = 0;
 	fl = pv_irq_save();
 	if (p->pa) {
@@ -191,7 +191,7 @@ int blkfront_pool_setup(struct blkfront_dev *d, unsigned int min)
 	d->nr_ready = d->nr_done = d->nr_unused = d->nr_lost = 0;
 	for (i = 0; i < BLKFRONT_POOL_PAGES; i++) {
 		memset(&d->pool[i], 0, sizeof(d->pool[i]));
-		if (page_alloc(&d->pool[i].pa))
+		if (os_page_alloc(&d->pool[i].pa))
 			break;
 		blkfront_pg_push(d, &d->unused, &d->nr_unused, i, BLKFRONT_PG_FREE);
 	}
@@ -213,7 +213,7 @@ void blkfront_pool_release(struct blkfront_dev *d)
 		if (p->has_ref)			/* freed now, or once the backend lets go */
 			gnttab_retire_page(p->ref, p->pa);
 		else if (p->pa)
-			page_free(p->pa);
+			os_page_free(p->pa);
 		p->has_ref = p->access = false;
 		p->pa = 0;
 		p->state = BLKFRONT_PG_FREE;

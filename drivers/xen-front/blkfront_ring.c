@@ -6,10 +6,9 @@
  */
 #include <pvkit/blk_discard.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
 #include "blkfront.h"
 
 /* Ring sweeps per call. A call ends when a final check finds the ring quiet (as Linux's
@@ -29,7 +28,7 @@ BUILD_BUG_ON(LOG_KINDS != BLKFRONT_LOG_KINDS);
  * per-reference gnttab_grant_ref/gnttab_revoke_ref) */
 static unsigned int blkfront_handler_depth;
 
-static void blkfront_watchdog(struct timer *t);
+static void blkfront_watchdog(struct os_timer *t);
 
 bool blkfront_in_handler(void)
 {
@@ -45,8 +44,8 @@ void blkfront_queue_release(struct blkfront_queue *q)
 		q->port_open = false;
 	}
 	if (q->map_va) {			/* our own mapping goes before the pages */
-		vm_unmap((uintptr_t)q->map_va, q->nr_pages * PAGE_SIZE);
-		vmap_free(q->map_va, q->nr_pages * PAGE_SIZE);
+		os_vm_unmap((uintptr_t)q->map_va, q->nr_pages * PAGE_SIZE);
+		os_vmap_free(q->map_va, q->nr_pages * PAGE_SIZE);
 		q->map_va = NULL;
 	}
 	for (unsigned int k = 0; k < BLKFRONT_MAX_RING_PAGES; k++) {
@@ -55,7 +54,7 @@ void blkfront_queue_release(struct blkfront_queue *q)
 		if (k < q->nr_granted)		/* freed now, or once the backend unmaps it */
 			gnttab_retire_page(q->ring_ref[k], q->ring_pa[k]);
 		else
-			page_free(q->ring_pa[k]);
+			os_page_free(q->ring_pa[k]);
 		q->ring_pa[k] = 0;
 	}
 	q->nr_granted = 0;
@@ -71,15 +70,15 @@ static int blkfront_queue_map(struct blkfront_queue *q)
 	int err;
 
 	if (q->nr_pages == 1) {
-		q->sring = phys_to_virt(q->ring_pa[0]);
+		q->sring = os_phys_to_virt(q->ring_pa[0]);
 		return 0;
 	}
-	q->map_va = vmap_reserve(len);
+	q->map_va = os_vmap_reserve(len);
 	if (!q->map_va)
 		return -ENOMEM;
-	err = vm_map_pages((uintptr_t)q->map_va, q->ring_pa, q->nr_pages, VM_WRITE);
+	err = os_vm_map_pages((uintptr_t)q->map_va, q->ring_pa, q->nr_pages, OS_MAP_WRITE);
 	if (err) {
-		vmap_free(q->map_va, len);
+		os_vmap_free(q->map_va, len);
 		q->map_va = NULL;
 		return err;
 	}
@@ -97,7 +96,7 @@ int blkfront_queue_setup(struct blkfront_dev *d, unsigned int i)
 	q->index = i;
 	q->nr_pages = 1u << d->ring_order;
 	for (unsigned int k = 0; k < q->nr_pages; k++) {
-		err = page_alloc(&q->ring_pa[k]);
+		err = os_page_alloc(&q->ring_pa[k]);
 		if (err)
 			goto out_release;
 	}
@@ -230,13 +229,13 @@ static void blkfront_copy(struct blkfront_dev *d, const struct blk_request *rq, 
 			skip -= rq->segs[i].len;
 			continue;
 		}
-		buf = (uint8_t *)phys_to_virt(rq->segs[i].pa) + rq->segs[i].offset + skip;
+		buf = (uint8_t *)os_phys_to_virt(rq->segs[i].pa) + rq->segs[i].offset + skip;
 		left = (uint32_t)MIN((uint64_t)rq->segs[i].len - skip, len);
 		skip = 0;
 		len -= left;
 		while (left && pg != BLKFRONT_NIL) {
 			uint32_t n = MIN(left, (uint32_t)PAGE_SIZE - off);
-			uint8_t *p = (uint8_t *)phys_to_virt(d->pool[pg].pa) + off;
+			uint8_t *p = (uint8_t *)os_phys_to_virt(d->pool[pg].pa) + off;
 
 			if (to_pool)
 				memcpy(p, buf, n);
@@ -296,7 +295,7 @@ static void blkfront_build(struct blkfront_dev *d, struct blkfront_shadow *s,
 		r->ind.handle = d->handle;
 		/* The segments go straight into the indirect pages: written once, never read. */
 		for (unsigned int k = 0; k < nind; k++, ip = d->pool[ip].next) {
-			struct blkif_request_segment *seg = phys_to_virt(d->pool[ip].pa);
+			struct blkif_request_segment *seg = os_phys_to_virt(d->pool[ip].pa);
 			unsigned int first = k * BLKFRONT_SEGS_PER_IND;
 			uint16_t pg = s->pages;
 
@@ -397,9 +396,9 @@ static unsigned int blkfront_queue_part(struct blkfront_dev *d, struct blkfront_
 	s->abandoned = false;
 	s->skip = skip;
 	s->bytes = bytes;
-	s->deadline = pv_clock_ns() + d->timeout_ns;
+	s->deadline = os_clock_ns() + d->timeout_ns;
 	if (!d->watchdog.pending)		/* else it fires first, and re-arms for this */
-		timer_add(&d->watchdog, s->deadline, blkfront_watchdog, d);
+		os_timer_add(&d->watchdog, s->deadline, blkfront_watchdog, d);
 	s->nr_pages = pages;
 	s->data_op = op;
 	s->op = nind ? BLKIF_OP_INDIRECT : op;
@@ -860,7 +859,7 @@ unsigned int blkfront_ring_complete(struct blkfront_queue *q)
  * answer whose event was lost is taken, not timed out; then every request past its deadline
  * fails with -ETIMEDOUT, and the timer moves to the next deadline.
  */
-static void blkfront_watchdog(struct timer *t)
+static void blkfront_watchdog(struct os_timer *t)
 {
 	struct blkfront_dev *d = t->ctx;
 	uint64_t now, next = UINT64_MAX;
@@ -869,7 +868,7 @@ static void blkfront_watchdog(struct timer *t)
 	blkfront_handler_depth++;
 	for (unsigned int i = 0; i < d->nr_queues && !d->dead; i++)
 		blkfront_ring_complete(&d->queues[i]);
-	now = pv_clock_ns();
+	now = os_clock_ns();
 	for (unsigned int i = 0; i < d->nr_queues && !d->dead; i++) {
 		struct blkfront_queue *q = &d->queues[i];
 
@@ -887,7 +886,7 @@ static void blkfront_watchdog(struct timer *t)
 	blkfront_handler_depth--;
 	/* A completion above may have submitted and armed it already: the earlier one wins. */
 	if (!d->dead && next != UINT64_MAX && (!t->pending || next < t->deadline))
-		timer_add(t, next, blkfront_watchdog, d);
+		os_timer_add(t, next, blkfront_watchdog, d);
 	pv_irq_restore(fl);
 }
 
@@ -907,14 +906,14 @@ void blkfront_deadlines_shift(struct blkfront_dev *d, uint64_t ns)
 			next = MIN(next, s->deadline);
 		}
 	}
-	timer_cancel(&d->watchdog);
+	os_timer_cancel(&d->watchdog);
 	if (next != UINT64_MAX)
-		timer_add(&d->watchdog, next, blkfront_watchdog, d);
+		os_timer_add(&d->watchdog, next, blkfront_watchdog, d);
 }
 
 void blkfront_watchdog_stop(struct blkfront_dev *d)
 {
-	timer_cancel(&d->watchdog);
+	os_timer_cancel(&d->watchdog);
 }
 
 void blkfront_ring_event(evtchn_port_t port, void *ctx)

@@ -9,11 +9,10 @@
  */
 #include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/serve.h>
+#include <pvkit/command.h>
 #include <pvkit/xen/xenstore.h>
 #include "netfront.h"
 
@@ -39,7 +38,7 @@ static struct xenbus_frontend netfront_vifs = {
 	.remove = netfront_remove,			/* its directory went */
 	.resume = netfront_resume,			/* reconnect in a new domain */
 };
-static struct idle_poller netfront_poller = { .name = "netfront", .poll = netfront_idle_poll };
+static struct os_poller netfront_poller = { .name = "netfront", .poll = netfront_idle_poll };
 
 /* ---- slots ------------------------------------------------------------------------------ */
 
@@ -700,7 +699,7 @@ static bool netfront_connecting(void)
 
 int netfront_init(const struct boot_info *bi)
 {
-	uint64_t deadline = pv_clock_ns() + NETFRONT_CONNECT_NS, now;
+	uint64_t deadline = os_clock_ns() + NETFRONT_CONNECT_NS, now;
 	unsigned int up = 0, waiting = 0;
 	char val[8];
 	int err;
@@ -710,14 +709,14 @@ int netfront_init(const struct boot_info *bi)
 		printk("pvkit: netfront: off (" NETFRONT_CMDLINE_KEY "=0)\n");
 		return 0;
 	}
-	idle_register(&netfront_poller);
+	os_poller_register(&netfront_poller);
 	err = xenbus_frontend_watch(&netfront_vifs);	/* fires at once: the first scan */
 	if (err) {
 		printk("pvkit: netfront: cannot watch device/vif (%d): no vifs\n", err);
 		return err;
 	}
 	while (!netfront_vifs.scanned || netfront_connecting()) {
-		now = pv_clock_ns();
+		now = os_clock_ns();
 		if (now >= deadline)
 			break;
 		err = xs_wait_event(deadline - now);

@@ -7,7 +7,7 @@
  */
 #include <stdarg.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include "netfront.h"
 
@@ -88,7 +88,7 @@ static void nf_slot_end(struct netfront_dev *d, struct netfront_slot *s)
 	/* -EBUSY: retired. (-EINVAL, a reference not ours, cannot happen; the page would then
 	 * be of unknown state, so it is not reused either.) */
 	d->grant_deferred++;
-	if (page_alloc(&s->pa))
+	if (os_page_alloc(&s->pa))
 		s->pa = 0;
 }
 
@@ -103,7 +103,7 @@ static void nf_slot_release(struct netfront_dev *d, struct netfront_slot *s)
 		else
 			d->grant_ends++;
 	} else if (s->pa) {
-		page_free(s->pa);
+		os_page_free(s->pa);
 	}
 	s->pa = 0;
 	s->in_flight = false;
@@ -114,7 +114,7 @@ static void nf_ring_page_release(uint64_t *pa, grant_ref_t ref, bool *granted)
 	if (*granted)
 		gnttab_retire_page(ref, *pa);
 	else if (*pa)
-		page_free(*pa);
+		os_page_free(*pa);
 	*granted = false;
 	*pa = 0;
 }
@@ -174,25 +174,25 @@ int netfront_queue_setup(struct netfront_dev *d, unsigned int i)
 	memset(q, 0, sizeof(*q));
 	q->dev = d;
 	q->index = i;
-	err = page_alloc(&q->tx_ring_pa);
+	err = os_page_alloc(&q->tx_ring_pa);
 	if (!err)
-		err = page_alloc(&q->rx_ring_pa);
+		err = os_page_alloc(&q->rx_ring_pa);
 	if (err)
 		goto out_release;
-	txs = phys_to_virt(q->tx_ring_pa);
-	rxs = phys_to_virt(q->rx_ring_pa);
+	txs = os_phys_to_virt(q->tx_ring_pa);
+	rxs = os_phys_to_virt(q->rx_ring_pa);
 	SHARED_RING_INIT(txs);
 	FRONT_RING_INIT(&q->tx, txs, PAGE_SIZE);
 	SHARED_RING_INIT(rxs);
 	FRONT_RING_INIT(&q->rx, rxs, PAGE_SIZE);
 	for (unsigned int k = NETFRONT_TX_IDS; k-- > 0;) {
-		err = page_alloc(&q->txs[k].pa);
+		err = os_page_alloc(&q->txs[k].pa);
 		if (err)
 			goto out_release;
 		q->tx_free[q->tx_nfree++] = (uint16_t)k;
 	}
 	for (unsigned int k = NETFRONT_RX_BUFS; k-- > 0;) {
-		err = page_alloc(&q->rxs[k].pa);
+		err = os_page_alloc(&q->rxs[k].pa);
 		if (err)
 			goto out_release;
 		q->rx_free[q->rx_nfree++] = (uint16_t)k;
@@ -258,7 +258,7 @@ static int nf_l4_csum_pos(const uint8_t *f, uint32_t len, uint32_t *start, uint3
 /* Byte @at of the frame as copied into the slots of @ids. */
 static uint8_t *nf_tx_byte(struct netfront_queue *q, const uint16_t *ids, uint32_t at)
 {
-	return (uint8_t *)phys_to_virt(q->txs[ids[at / PAGE_SIZE]].pa) + at % PAGE_SIZE;
+	return (uint8_t *)os_phys_to_virt(q->txs[ids[at / PAGE_SIZE]].pa) + at % PAGE_SIZE;
 }
 
 /* A partial checksum the backend will not complete: sum it here, into the bounce copy. */
@@ -340,7 +340,7 @@ int netfront_queue_tx(struct netfront_queue *q, const struct netbuf *nb)
 
 		ids[k] = q->tx_free[--q->tx_nfree];
 		s = &q->txs[ids[k]];
-		memcpy(phys_to_virt(s->pa), nb->data + k * PAGE_SIZE, chunk);
+		memcpy(os_phys_to_virt(s->pa), nb->data + k * PAGE_SIZE, chunk);
 		err = nf_slot_grant(d, s, true);
 		if (err) {
 			q->tx_free[q->tx_nfree++] = ids[k];
@@ -607,7 +607,7 @@ static int nf_rx_extra(struct netfront_queue *q, RING_IDX pos, const struct neti
 static void nf_rx_append(struct netfront_queue *q, const struct netif_rx_response *r)
 {
 	struct netfront_dev *d = q->dev;
-	const uint8_t *page = phys_to_virt(q->rxs[r->id].pa);
+	const uint8_t *page = os_phys_to_virt(q->rxs[r->id].pa);
 	struct netbuf *nb;
 
 	if (r->status < 0) {			/* the backend says this frame failed */

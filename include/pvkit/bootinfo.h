@@ -126,5 +126,16 @@ const char *boot_entry_name(uint32_t entry);	/* "multiboot2", "pvh", "xen-pv" */
 const char *boot_env_name(enum boot_env env);		/* "native", "xen-pv", "xen-pvh" */
 const char *boot_mem_type_name(uint32_t type);		/* "ram", "reserved", ... */
 
+/** The boot description the entry point filled (arch/x86/boot_native.c holds it; every entry
+ * point fills this one, valid from then on). */
+extern struct boot_info boot_info;
+
+/**
+ * start_kernel() - where every entry point hands over, once @bi is filled: the platform
+ * bring-up of libpvkit (kernel/platform.c), which ends in the application's pvkit_main().
+ * The one call from the boot stubs upwards, resolved at link time.
+ */
+__attribute__((noreturn)) void start_kernel(struct boot_info *bi);
+
 #endif /* !__ASSEMBLY__ */
 #endif /* PVKIT_BOOTINFO_H */

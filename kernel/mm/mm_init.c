@@ -14,7 +14,6 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/kernel.h>
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>

@@ -13,7 +13,7 @@
 #include <pvkit/irq.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/serve.h>
+#include <pvkit/command.h>
 #include <pvkit/timer.h>
 #include "net_priv.h"
 
@@ -23,14 +23,14 @@
 #define SOURCE_SIZE_DEFAULT	1472u	/* a full frame at MTU 1500 */
 #define SOURCE_KBIT_MAX		100000000ul	/* pacing: 100 Gbit/s keeps the schedule in 64 bits */
 
-static struct timer net_timer;		/* wakes the idle loop for the stack's deadlines */
+static struct os_timer net_timer;		/* wakes the idle loop for the stack's deadlines */
 
 uint64_t net_now(void)
 {
 	return pv_clock_ns();
 }
 
-static void net_timer_fn(struct timer *t)
+static void net_timer_fn(struct os_timer *t)
 {
 	/* Nothing: the interrupt ends the halt and the idle loop polls again. */
 }
@@ -44,7 +44,7 @@ static unsigned int net_poll_all(void)
 	work += net_poll();
 	d = net_next_deadline();
 	if (d != UINT64_MAX)
-		timer_add(&net_timer, d, net_timer_fn, NULL);
+		os_timer_add(&net_timer, d, net_timer_fn, NULL);
 	return work;
 }
 
@@ -53,7 +53,7 @@ static unsigned int net_idle_poll(void)
 	return net_poll_all();
 }
 
-static struct idle_poller net_poller = { .name = "net", .poll = net_idle_poll };
+static struct os_poller net_poller = { .name = "net", .poll = net_idle_poll };
 
 int net_wait(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
 {
@@ -69,7 +69,7 @@ int net_wait(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
 			return -ETIMEDOUT;
 		if (work)
 			continue;
-		timer_add(&net_timer, MIN(end, net_next_deadline()), net_timer_fn, NULL);
+		os_timer_add(&net_timer, MIN(end, net_next_deadline()), net_timer_fn, NULL);
 		/* As idle_wait(): halt only if no interrupt came since we polled. */
 		pv_irq_disable();
 		if (irq_total() == before)
@@ -333,6 +333,6 @@ int net_init(const struct boot_info *bi)
 	err = net_services_start();
 	if (err)
 		printk("pvkit: warning: net: UDP services: %s\n", strerror_name(err));
-	idle_register(&net_poller);
+	os_poller_register(&net_poller);
 	return 0;
 }

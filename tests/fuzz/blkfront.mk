@@ -8,7 +8,7 @@ fuzz-blkfront-src           := tests/fuzz/fuzz_blkfront.c tests/fuzz/fuzz_blkfro
                                xen-guest/xenstore.c xen-guest/xenbus.c lib/cmdline.c \
                                xen-guest/gnttab_retire.c
 fuzz-blkfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_blkback.c \
-                               tests/unit/fake_pages.c
+                               tests/unit/fake_pages.c tests/unit/os_hosted.c
 fuzz-blkfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/blkfront.c drivers/xen-front/blkfront_ring.c \
                                drivers/xen-front/blkfront.h include/pvkit/xen/blkfront.h \

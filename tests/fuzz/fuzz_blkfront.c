@@ -34,8 +34,8 @@
 #include <string.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
+#include <pvkit/os.h>
 #include <pvkit/xen/blkfront.h>
 #include <pvkit/xen/xenbus.h>
 #include <pvkit/xen/xenstore.h>
@@ -53,7 +53,7 @@
 /* ---- the kernel around blkfront (as tests/unit/test_blkfront.c) ------------------------- */
 
 static struct blkdev *disk;		/* the registered disk, NULL when none */
-static struct idle_poller *poller;
+static struct os_poller *poller;
 
 int blkdev_register(struct blkdev *dev)
 {
@@ -76,7 +76,7 @@ struct blkdev *blkdev_find(const char *name)
 	return disk && !strcmp(disk->name, name) ? disk : NULL;
 }
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	poller = p;
 }
@@ -161,7 +161,7 @@ static void fz_init_once(void)
 	if (blkfront_init(NULL))
 		fz_fail("blkfront_init", 0, 0);
 	for (unsigned int i = 0; i < FZ_FRAMES; i++)
-		if (page_alloc(&frames[i]))
+		if (os_page_alloc(&frames[i]))
 			fz_fail("no page", i, 0);
 	pages_base = fake_pages_in_use;
 }

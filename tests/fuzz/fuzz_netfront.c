@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
+#include <pvkit/os.h>
 #include <pvkit/netdev.h>
 #include <pvkit/xen/netfront.h>
 #include <pvkit/xen/xenbus.h>
@@ -38,7 +38,7 @@
 /* ---- the kernel around netfront (as tests/unit/test_netfront.c) ------------------------ */
 
 static struct netdev *vif;		/* the registered interface, NULL when none */
-static struct idle_poller *poller;
+static struct os_poller *poller;
 static unsigned int pages_base;
 
 static void fz_fail(const char *what, unsigned long a, unsigned long b)
@@ -89,7 +89,7 @@ void netdev_rx(struct netdev *dev, struct netbuf *nb)
 	netbuf_free(nb);
 }
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	poller = p;
 }

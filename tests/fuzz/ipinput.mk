@@ -4,9 +4,9 @@
 fuzz-ipinput-src           := tests/fuzz/fuzz_ipinput.c kernel/net/iface.c kernel/net/eth.c \
                               kernel/net/arp.c kernel/net/ip.c kernel/net/icmp.c \
                               kernel/net/udp.c kernel/net/services.c lib/cmdline.c
-fuzz-ipinput-plain-src     := tests/unit/test_net_fake.c
+fuzz-ipinput-plain-src     := tests/unit/test_net_fake.c tests/unit/os_hosted.c
 fuzz-ipinput-deps          := tests/fuzz/fuzz_input.h \
-                              kernel/net/net_priv.h include/pvkit/net.h include/pvkit/netdev.h \
+                              kernel/net/net_priv.h kernel/include/pvkit/net.h include/pvkit/netdev.h \
                               tests/unit/test_net_fake.h
 fuzz-ipinput-cflags        := -Itests/unit
 fuzz-ipinput-check-seconds := 45

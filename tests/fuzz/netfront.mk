@@ -6,7 +6,7 @@ fuzz-netfront-src           := tests/fuzz/fuzz_netfront.c tests/fuzz/fuzz_netfro
                                xen-guest/xs_proto.c xen-guest/xenstore.c xen-guest/xenbus.c \
                                lib/cmdline.c xen-guest/gnttab_retire.c
 fuzz-netfront-plain-src     := tests/unit/fake_xenstored.c tests/unit/fake_netback.c \
-                               tests/unit/fake_pages.c
+                               tests/unit/fake_pages.c tests/unit/os_hosted.c
 fuzz-netfront-deps          := tests/fuzz/fuzz_input.h \
                                drivers/xen-front/netfront.c drivers/xen-front/netfront_ring.c \
                                drivers/xen-front/netfront.h include/pvkit/xen/netfront.h \

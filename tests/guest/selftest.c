@@ -7,7 +7,7 @@
 #include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
 #include <pvkit/harness.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 
 extern const struct selftest_table __selftest_tables_start[], __selftest_tables_end[];
 

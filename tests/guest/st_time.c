@@ -5,7 +5,7 @@
  * poll bounded by the former.
  */
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/x86.h>
 
 #define ST_WALL_EXTRA_NS	1000000000ull	/* st_poll: host time beyond the factor */

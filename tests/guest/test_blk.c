@@ -19,7 +19,7 @@
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #include <string.h>
 
@@ -266,7 +266,7 @@ static int run_pass(struct blkdev *dev, uint32_t n, bool write, uint64_t seed,
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct slot *s = NULL;
 
-		if (wait_until(slot_free, &s, IO_TIMEOUT_NS))
+		if (os_wait_until(slot_free, &s, IO_TIMEOUT_NS))
 			return -ETIMEDOUT;
 		if (!write && s->chunk.count && s->status == 0 && s->rq.op == BLK_READ)
 			err = verify_slot(dev, s, seed, bad_sector);
@@ -275,7 +275,7 @@ static int run_pass(struct blkdev *dev, uint32_t n, bool write, uint64_t seed,
 		if (!err)
 			err = submit_chunk(dev, s, chunks[i], write, seed, i + 1);
 	}
-	if (wait_until(all_idle, NULL, IO_TIMEOUT_NS))
+	if (os_wait_until(all_idle, NULL, IO_TIMEOUT_NS))
 		return -ETIMEDOUT;
 	for (unsigned int i = 0; i < SLOTS && !err; i++) {
 		struct slot *s = &slots[i];

@@ -15,7 +15,7 @@
 #include <pvkit/md5.h>
 #include <pvkit/mm.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #include <pvkit/xen/blkfront.h>
 #include <pvkit/xen/gnttab.h>
@@ -123,7 +123,7 @@ static int bf_io_run(struct blkdev *dev, enum blk_op op, uint64_t sector, uint32
 		} while (err == -EBUSY);
 		if (err)
 			return err;
-		if (wait_until(bf_io_finished, NULL, IO_TIMEOUT)) {
+		if (os_wait_until(bf_io_finished, NULL, IO_TIMEOUT)) {
 			io.stale = true;
 			return -ETIMEDOUT;
 		}
@@ -333,7 +333,7 @@ static int bf_flight_run(struct blkdev *dev, unsigned int k, const char *what)
 	pv_irq_restore(fl);
 	if (err)
 		n--;
-	if (wait_until(bf_flight_reached, &n, IO_TIMEOUT)) {
+	if (os_wait_until(bf_flight_reached, &n, IO_TIMEOUT)) {
 		flight_stale = true;
 		ST_CHECK(false, "%s: %u of %u %ss completed", dev->name, flight_done, n, what);
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Boot tests: what the entry stubs and the boot-info parsers promise start_kernel(). */
 #include <pvkit/mm.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/x86.h>
 #include <string.h>
 

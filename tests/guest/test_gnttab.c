@@ -4,7 +4,7 @@
  * and the table grows to Xen's maximum and then says -ENOSPC. */
 #include <pvkit/mm.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/gnttab.h>
 #include <pvkit/xen/hypercall.h>

@@ -10,7 +10,7 @@
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/traps.h>
 #include <pvkit/x86.h>
 #include <string.h>

@@ -17,7 +17,7 @@
 #include <pvkit/pic.h>
 #include <pvkit/pit.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/x86.h>
 
 #define MS			1000000ul	/* ns */

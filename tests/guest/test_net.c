@@ -13,7 +13,7 @@
 #include <pvkit/mm.h>
 #include <pvkit/net.h>
 #include <pvkit/netdev.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #ifdef CONFIG_VIRTIO_NET
 #include <pvkit/virtio_net.h>

@@ -11,7 +11,7 @@
 #include <pvkit/cmdline.h>
 #include <pvkit/net.h>
 #include <pvkit/netdev.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/xen/gnttab.h>
 #include <pvkit/xen/netfront.h>
 #include <pvkit/xen/xenbus.h>

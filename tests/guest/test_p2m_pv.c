@@ -8,7 +8,7 @@
  */
 #include <pvkit/mm.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/x86.h>
 #include <pvkit/xen/p2m.h>
 #include <pvkit/xen/pv.h>

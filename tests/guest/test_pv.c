@@ -10,7 +10,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <string.h>
@@ -47,14 +47,14 @@ static volatile unsigned int shots;
 static uint64_t shot_at[TIMER_SHOTS];
 static uint64_t shot_deadline;
 
-static void shot_fn(struct timer *t)
+static void shot_fn(struct os_timer *t)
 {
 	if (shots < TIMER_SHOTS)
 		shot_at[shots] = pv_clock_ns();
 	shots++;
 	if (shots < TIMER_SHOTS) {
 		shot_deadline += TIMER_PERIOD;
-		timer_add(t, shot_deadline, shot_fn, NULL);
+		os_timer_add(t, shot_deadline, shot_fn, NULL);
 	}
 }
 
@@ -70,7 +70,7 @@ static bool all_shots(void *ctx)
  */
 static int test_timer_period(const struct boot_info *bi)
 {
-	static struct timer t;
+	static struct os_timer t;
 	struct st_watch w;
 	uint64_t start;
 	int err;
@@ -79,9 +79,9 @@ static int test_timer_period(const struct boot_info *bi)
 	st_watch_start(&w);
 	start = w.last;
 	shot_deadline = start + TIMER_PERIOD;
-	timer_add(&t, shot_deadline, shot_fn, NULL);
+	os_timer_add(&t, shot_deadline, shot_fn, NULL);
 	err = st_poll(&w, all_shots, NULL, LATE_FACTOR * TIMER_SHOTS * TIMER_PERIOD);
-	timer_cancel(&t);
+	os_timer_cancel(&t);
 	printk("#   %u shots in %lu ms, %lu of them running (asked %lu ms)\n", shots,
 	       (w.last - start) / MS, st_watch_ran(&w) / MS, TIMER_SHOTS * TIMER_PERIOD / MS);
 	for (unsigned int i = 0; i < MIN(shots, TIMER_SHOTS); i++)
@@ -100,7 +100,7 @@ static int test_timer_period(const struct boot_info *bi)
 
 static volatile unsigned int nest_fired;
 
-static void nest_fn(struct timer *t)
+static void nest_fn(struct os_timer *t)
 {
 	nest_fired++;
 }
@@ -112,7 +112,7 @@ static bool nest_done(void *ctx)
 
 static int test_irq_nesting(const struct boot_info *bi)
 {
-	static struct timer t;
+	static struct os_timer t;
 	unsigned long outer, middle, inner;
 	struct st_watch w;
 	uint64_t due;
@@ -126,7 +126,7 @@ static int test_irq_nesting(const struct boot_info *bi)
 	inner = pv_irq_save();
 	/* A timer that is due now must wait until the outermost restore. */
 	due = pv_clock_ns() + MS;
-	timer_add(&t, due, nest_fn, NULL);
+	os_timer_add(&t, due, nest_fn, NULL);
 	while (pv_clock_ns() < due + 2 * MS)
 		cpu_relax();
 	pv_irq_restore(inner);
@@ -187,13 +187,13 @@ static int test_wallclock(const struct boot_info *bi)
  */
 static int test_safe_halt_wakeup(const struct boot_info *bi)
 {
-	static struct timer t;
+	static struct os_timer t;
 	uint64_t due, give_up, before = timer_interrupts();
 
 	nest_fired = 0;
 	pv_irq_disable();
 	due = pv_clock_ns() + MS;
-	timer_add(&t, due, nest_fn, NULL);
+	os_timer_add(&t, due, nest_fn, NULL);
 	while (pv_clock_ns() < due + MS)
 		cpu_relax();			/* due now, but held */
 	give_up = pv_clock_ns() + 1000 * MS;

@@ -2,7 +2,7 @@
 /* Exception tests: a deliberate #UD, #PF and int3 are caught by our handlers, reported with the
  * right vector, RIP, CR2 and error code, and execution resumes where it should. */
 #include <pvkit/errno.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/traps.h>
 #include <pvkit/x86.h>
 

@@ -18,7 +18,7 @@
 #include <pvkit/mm.h>
 #include <pvkit/pci.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #include <pvkit/virtio.h>
 #include <pvkit/virtio_blk.h>
@@ -183,7 +183,7 @@ static bool vt_reached(void *ctx)
 /* Wait (bounded) until @want completions have arrived since the count was reset. */
 static int vt_wait(unsigned int want)
 {
-	return wait_until(vt_reached, &want, IO_TIMEOUT_NS);
+	return os_wait_until(vt_reached, &want, IO_TIMEOUT_NS);
 }
 
 /* One request of @pages pages from @pas, at @lba. */
@@ -797,7 +797,7 @@ static int vt_stream(struct blkdev *d, enum blk_op op, uint64_t lba, uint32_t pa
 		struct vt_io *io = &ios[sent % depth];
 
 		/* The slot's previous request must be done (completions come in any order). */
-		if (wait_until(vt_io_done, io, IO_TIMEOUT_NS))
+		if (os_wait_until(vt_io_done, io, IO_TIMEOUT_NS))
 			return -ETIMEDOUT;
 		if (io->status)
 			return io->status;
@@ -809,7 +809,7 @@ static int vt_stream(struct blkdev *d, enum blk_op op, uint64_t lba, uint32_t pa
 			return err;
 	}
 	for (unsigned int i = 0; i < depth; i++) {
-		if (wait_until(vt_io_done, &ios[i], IO_TIMEOUT_NS))
+		if (os_wait_until(vt_io_done, &ios[i], IO_TIMEOUT_NS))
 			return -ETIMEDOUT;
 		if (ios[i].status)
 			return ios[i].status;

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Xen start-of-day tests: hypercalls work and are counted, and (PV) the p2m list and Xen's
  * machine-to-phys table agree about our memory. */
-#include <pvkit/kernel.h>
 #include <pvkit/printk.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>

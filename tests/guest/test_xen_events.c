@@ -6,7 +6,7 @@
 #include <pvkit/irq.h>
 #include <pvkit/pv.h>
 #include <pvkit/pvclock.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/evtchn.h>

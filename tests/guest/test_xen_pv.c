@@ -9,7 +9,7 @@
 #include <pvkit/irq.h>
 #include <pvkit/mm.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/timer.h>
 #include <pvkit/traps.h>
 #include <pvkit/x86.h>
@@ -217,7 +217,7 @@ static int test_failsafe_per_return(const struct boot_info *bi)
 		before = xen_pv_failsafe_count();
 		err = xp_arm(ldt);
 		XP_CHECK(!err, "round %lu: loading the LDT selector: %d", r + 1, err);
-		while (wait_until(xp_called_back, &before, XP_SLICE_NS) && waited < XP_ROUND_NS)
+		while (os_wait_until(xp_called_back, &before, XP_SLICE_NS) && waited < XP_ROUND_NS)
 			waited += XP_SLICE_NS;
 		XP_CHECK(xen_pv_failsafe_count() > before, "round %lu: no failsafe callback in %lu s",
 			 r + 1, (unsigned long)(XP_ROUND_NS / 1000000000));

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <pvkit/cmdline.h>
 #include <pvkit/pv.h>
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #include <pvkit/xen/xenbus.h>
 #include <pvkit/xen/xenstore.h>
 #include <xen/xen.h>

@@ -2,7 +2,7 @@
 /* Block requests for the hosted blkfront tests: see blk_io.h. */
 #include <string.h>
 #include <pvkit/compiler.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include "blk_io.h"
 #include "fake_blkback.h"
 #include "unit.h"
@@ -32,7 +32,7 @@ struct blk_request *io_prep(unsigned int i, enum blk_op op, uint64_t sector, uin
 
 	for (unsigned int k = 0; k < BLK_MAX_SEGS; k++)
 		if (io->frames[k]) {
-			page_free(io->frames[k]);
+			os_page_free(io->frames[k]);
 			io->frames[k] = 0;
 		}
 	memset(rq, 0, sizeof(*rq));
@@ -47,8 +47,8 @@ struct blk_request *io_prep(unsigned int i, enum blk_op op, uint64_t sector, uin
 		unsigned int k = s / 8;
 		uint8_t *p;
 
-		CHECK(page_alloc(&io->frames[k]) == 0);
-		p = phys_to_virt(io->frames[k]);
+		CHECK(os_page_alloc(&io->frames[k]) == 0);
+		p = os_phys_to_virt(io->frames[k]);
 		rq->segs[k] = (struct blk_seg){ io->frames[k], 0, MIN(n - s, 8u) * 512 };
 		rq->nr_segs++;
 		for (unsigned int b = 0; op != BLK_READ && b < rq->segs[k].len; b++)
@@ -62,7 +62,7 @@ void io_free_all(void)
 	for (unsigned int i = 0; i < BLK_IO_MAX; i++)
 		for (unsigned int k = 0; k < BLK_MAX_SEGS; k++)
 			if (ios[i].frames[k]) {
-				page_free(ios[i].frames[k]);
+				os_page_free(ios[i].frames[k]);
 				ios[i].frames[k] = 0;
 			}
 }
@@ -72,7 +72,7 @@ bool io_holds(unsigned int i, unsigned int tag)
 	const struct blk_request *rq = &ios[i].rq;
 
 	for (uint32_t k = 0; k < rq->nr_segs; k++) {
-		const uint8_t *p = phys_to_virt(rq->segs[k].pa);
+		const uint8_t *p = os_phys_to_virt(rq->segs[k].pa);
 
 		for (uint32_t b = 0; b < rq->segs[k].len; b++)
 			if (p[b] != pat(rq->sector + k * 8 + b / 512, b % 512, tag))

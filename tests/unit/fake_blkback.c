@@ -10,9 +10,9 @@
 #include <string.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
+#include <pvkit/os.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/gnttab.h>
 #define xen_mb()	__sync_synchronize()
@@ -208,7 +208,7 @@ static uint8_t *fgnt_map(uint32_t ref, bool write)
 		return NULL;
 	}
 	g->maps++;
-	return phys_to_virt(g->pa);
+	return os_phys_to_virt(g->pa);
 }
 
 static void fgnt_unmap(uint32_t ref)
@@ -323,11 +323,11 @@ int fbk_evtchn_close(evtchn_port_t port)
 
 /* ---- kernel timers: a list the test runs with fbk_run_timers() ----------------------- */
 
-static struct timer *timers;		/* pending, unsorted */
+static struct os_timer *timers;		/* pending, unsorted */
 
-bool timer_cancel(struct timer *t)
+bool os_timer_cancel(struct os_timer *t)
 {
-	for (struct timer **pp = &timers; *pp; pp = &(*pp)->next) {
+	for (struct os_timer **pp = &timers; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
 			t->next = NULL;
@@ -338,9 +338,9 @@ bool timer_cancel(struct timer *t)
 	return false;
 }
 
-void timer_add(struct timer *t, uint64_t deadline, timer_fn_t fn, void *ctx)
+void os_timer_add(struct os_timer *t, uint64_t deadline, os_timer_fn fn, void *ctx)
 {
-	timer_cancel(t);
+	os_timer_cancel(t);
 	t->deadline = deadline;
 	t->fn = fn;
 	t->ctx = ctx;
@@ -355,10 +355,10 @@ unsigned int fbk_run_timers(void)
 
 	for (bool again = true; again;) {
 		again = false;
-		for (struct timer *t = timers; t; t = t->next) {
+		for (struct os_timer *t = timers; t; t = t->next) {
 			if (t->deadline > fake_now_ns)
 				continue;
-			timer_cancel(t);
+			os_timer_cancel(t);
 			fake_irqs_on = false;	/* interrupt context */
 			t->fn(t);
 			fake_irqs_on = true;
@@ -374,7 +374,7 @@ unsigned int fbk_timers_pending(void)
 {
 	unsigned int n = 0;
 
-	for (struct timer *t = timers; t; t = t->next)
+	for (struct os_timer *t = timers; t; t = t->next)
 		n++;
 	return n;
 }
@@ -552,7 +552,7 @@ static int fbk_map_ring(struct fbk_ring *r, const char *dir, unsigned int pages)
 		if (!p)
 			return -1;
 		r->nr_refs++;
-		pas[k] = virt_to_phys(p);
+		pas[k] = os_virt_to_phys(p);
 	}
 	if (pages > 1 && fbk_get(dir, "ring-ref")) {
 		fbk_violation("%s: ring-ref beside ring-refN", dir);
@@ -564,10 +564,10 @@ static int fbk_map_ring(struct fbk_ring *r, const char *dir, unsigned int pages)
 	for (k = 1; k < pages && pas[k] == pas[0] + k * 4096ull; k++)
 		;
 	if (k == pages) {
-		va = phys_to_virt(pas[0]);
+		va = os_phys_to_virt(pas[0]);
 	} else {
-		va = vmap_reserve(pages * 4096);
-		if (!va || vm_map_pages((uintptr_t)va, pas, pages, 0))
+		va = os_vmap_reserve(pages * 4096);
+		if (!va || os_vm_map_pages((uintptr_t)va, pas, pages, 0))
 			return -1;
 		r->vmapped = true;
 	}
@@ -679,7 +679,7 @@ static int16_t fbk_rw(uint8_t op, uint64_t sector, const struct blkif_request_se
 		if (fbk.persistent && ref < FBK_REFS && pmapped[ref]) {
 			if (!fgnt_is_live(ref, pgen[ref]))
 				fbk_violation("persistent grant %u was ended or granted again", ref);
-			page = phys_to_virt(gnt[ref].pa);
+			page = os_phys_to_virt(gnt[ref].pa);
 		} else {
 			page = fgnt_map(ref, op == BLKIF_OP_READ || fbk.persistent);
 			if (!page)
@@ -919,8 +919,8 @@ void fbk_disconnect(void)
 		struct fbk_ring *r = &rings[q];
 
 		if (r->sring && r->vmapped) {
-			vm_unmap((uintptr_t)r->sring, fbk.ring_pages * 4096);
-			vmap_free(r->sring, fbk.ring_pages * 4096);
+			os_vm_unmap((uintptr_t)r->sring, fbk.ring_pages * 4096);
+			os_vmap_free(r->sring, fbk.ring_pages * 4096);
 		}
 		for (unsigned int k = 0; k < r->nr_refs; k++)
 			fgnt_unmap(r->refs[k]);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include <pvkit/netdev.h>
 #include <pvkit/pv.h>
 #include <pvkit/xen/evtchn.h>
@@ -200,7 +200,7 @@ static uint8_t *fgnt_page(uint32_t ref, bool write, bool map)
 	}
 	if (map)
 		g->maps++;
-	return phys_to_virt(g->pa);
+	return os_phys_to_virt(g->pa);
 }
 
 static void fgnt_unmap(uint32_t ref)

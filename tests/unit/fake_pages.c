@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
 #include "fake_pages.h"
 
 #if defined(__has_feature)
@@ -101,7 +101,7 @@ static bool page_unquarantine(void)
 
 long fake_page_index(uint64_t pa)
 {
-	uint8_t *va = phys_to_virt(pa);
+	uint8_t *va = os_phys_to_virt(pa);
 
 	if (!arena || va < arena || va >= arena + FAKE_ARENA_PAGES * 4096ul || (va - arena) % 4096)
 		return -1;
@@ -115,7 +115,7 @@ bool fake_page_allocated(uint64_t pa)
 	return i >= 0 && page_used[i];
 }
 
-int page_alloc(uint64_t *pa)
+int os_page_alloc(uint64_t *pa)
 {
 	if (fake_page_fail_after && !--fake_page_fail_after)
 		return -ENOMEM;
@@ -130,7 +130,7 @@ int page_alloc(uint64_t *pa)
 			page_next = i + 1;
 			fake_unpoison(p, 4096);
 			fake_page_zero(p);
-			*pa = virt_to_phys(p);
+			*pa = os_virt_to_phys(p);
 			fake_pages_in_use++;
 			return 0;
 		}
@@ -138,7 +138,7 @@ int page_alloc(uint64_t *pa)
 	return -ENOMEM;
 }
 
-void page_free(uint64_t pa)
+void os_page_free(uint64_t pa)
 {
 	long i = fake_page_index(pa);
 
@@ -193,7 +193,7 @@ static int vpool_recycle(void)
 	return 0;
 }
 
-void *vmap_reserve(size_t len)
+void *os_vmap_reserve(size_t len)
 {
 	size_t pages = (len + 4095) / 4096;
 	void *p;
@@ -212,7 +212,7 @@ void *vmap_reserve(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-void vmap_free(void *va, size_t len)
+void os_vmap_free(void *va, size_t len)
 {
 	if (vpool_has(va))
 		vpool_live--;		/* its addresses wait for the recycle */
@@ -220,7 +220,7 @@ void vmap_free(void *va, size_t len)
 		munmap(va, len);
 }
 
-int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
+int os_vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags)
 {
 	/* One mmap per run of consecutive arena pages (a ring's pages mostly are), its page
 	 * tables filled at once: a call per page, then a fault per page, made a good part of
@@ -241,7 +241,7 @@ int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags
 	return 0;
 }
 
-int vm_unmap(uintptr_t va, size_t len)
+int os_vm_unmap(uintptr_t va, size_t len)
 {
 #ifdef FAKE_ASAN
 	if (vpool_has((void *)va)) {

@@ -9,10 +9,12 @@
 #include <pvkit/errno.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
+#include <pvkit/x86.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
+#include <pvkit/os.h>
+#include <pvkit/x86.h>
 #include "fake_pci.h"
 
 #define FAKE_REGIONS	32
@@ -27,7 +29,7 @@ static struct {
 	irq_handler_t fn;
 	void *ctx;
 } handlers[256];
-static struct timer *armed;			/* the last timer_add()ed */
+static struct os_timer *armed;			/* the last os_timer_add()ed */
 
 unsigned int fake_printks, fake_pages, fake_maps, fake_eois, fake_bad_ioremaps;
 int fake_page_fail_after = -1;
@@ -143,7 +145,7 @@ void fake_reset(void)
 
 /* ---- memory ------------------------------------------------------------------------------ */
 
-void *ioremap(uint64_t pa, size_t len)
+void *os_ioremap(uint64_t pa, size_t len)
 {
 	for (unsigned int i = 0; i < nr_regions; i++) {
 		if (pa >= regions[i].base && len <= regions[i].size &&
@@ -156,12 +158,12 @@ void *ioremap(uint64_t pa, size_t len)
 	return NULL;
 }
 
-void iounmap(const void *va, size_t len)
+void os_iounmap(const void *va, size_t len)
 {
 	fake_maps--;
 }
 
-int page_alloc(uint64_t *pa)
+int os_page_alloc(uint64_t *pa)
 {
 	void *va;
 
@@ -176,9 +178,9 @@ int page_alloc(uint64_t *pa)
 	return 0;
 }
 
-void page_free(uint64_t pa)
+void os_page_free(uint64_t pa)
 {
-	free(phys_to_virt(pa));
+	free(os_phys_to_virt(pa));
 	fake_pages--;
 }
 
@@ -233,7 +235,7 @@ void lapic_eoi(void)
 	fake_eois++;
 }
 
-void timer_add(struct timer *t, uint64_t deadline, timer_fn_t fn, void *ctx)
+void os_timer_add(struct os_timer *t, uint64_t deadline, os_timer_fn fn, void *ctx)
 {
 	t->deadline = deadline;
 	t->fn = fn;
@@ -242,7 +244,7 @@ void timer_add(struct timer *t, uint64_t deadline, timer_fn_t fn, void *ctx)
 	armed = t;
 }
 
-bool timer_cancel(struct timer *t)
+bool os_timer_cancel(struct os_timer *t)
 {
 	bool was = t->pending;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A fake native platform for the PCI and virtio unit tests: configuration spaces whose BARs
- * answer the all-ones size probe like hardware, device memory (BARs) that ioremap() maps,
+ * answer the all-ones size probe like hardware, device memory (BARs) that os_ioremap() maps,
  * DMA pages from the heap, interrupt vectors, a clock, and a printk that records.
  */
 #ifndef TESTS_UNIT_FAKE_PCI_H
@@ -29,7 +29,7 @@ struct fake_fn *fake_fn_add(uint8_t bus, uint8_t devfn, uint16_t vendor, uint16_
 void fake_reset(void);
 
 /** A memory BAR @i of @size bytes at @base (64-bit takes i and i + 1), backed by the heap
- * when @backed: ioremap() of that range returns the heap memory. */
+ * when @backed: os_ioremap() of that range returns the heap memory. */
 void *fake_bar_mem(struct fake_fn *f, unsigned int i, uint64_t base, uint64_t size, bool is64,
 		   bool backed);
 void fake_bar_io(struct fake_fn *f, unsigned int i, uint16_t port, uint32_t size);

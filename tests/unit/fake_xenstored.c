@@ -10,7 +10,7 @@
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
+#include <pvkit/os.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/xenstore.h>
 #include "fake_xenstored.h"
@@ -52,7 +52,7 @@ const struct pv_time_ops *pv_time = &fk_time_ops;
 
 /* Halting lets the daemon take a step (1 us). When it has nothing left to do, nothing will
  * ever change: the clock jumps to the deadline. */
-int wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
+int os_wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
 {
 	uint64_t deadline = fake_now_ns + timeout_ns;
 

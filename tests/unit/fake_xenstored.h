@@ -3,7 +3,7 @@
  * An in-process xenstored for the hosted tests of the xenstore client and xenbus: it services
  * the rings of a fake shared page (xen/io/xs_wire.h), keeps a node tree with watches and
  * transactions, and can be told to misbehave. Also the fake kernel around the client: event
- * channels, interrupt flag, clock and wait_until(), where "halting" lets the daemon run.
+ * channels, interrupt flag, clock and os_wait_until(), where "halting" lets the daemon run.
  */
 #ifndef TESTS_UNIT_FAKE_XENSTORED_H
 #define TESTS_UNIT_FAKE_XENSTORED_H

@@ -3,7 +3,7 @@
  * drivers/native/acpi.c against hostile firmware: RSDP, RSDT/XSDT, MADT, FADT and HPET tables
  * with bad checksums, truncated or zero-length entries and lengths past the end. Parsers get
  * exactly-sized heap buffers; the discovery code gets a fake physical memory whose every
- * mapping is an exactly-sized heap copy, freed by iounmap(): reading past a mapping or after
+ * mapping is an exactly-sized heap copy, freed by os_iounmap(): reading past a mapping or after
  * unmapping it is an ASan error, and a mapping never unmapped is a leak report.
  */
 #include <stdarg.h>
@@ -36,9 +36,9 @@ int printk(const char *fmt, ...)
 
 #define FAKE_RAM_SIZE	(1u << 24)	/* 16 MiB of "physical memory" */
 static uint8_t *ram;			/* the fake physical memory */
-static unsigned int live_maps;		/* memremap_ro() not yet undone */
+static unsigned int live_maps;		/* os_memremap_ro() not yet undone */
 
-const void *memremap_ro(uint64_t pa, size_t len)
+const void *os_memremap_ro(uint64_t pa, size_t len)
 {
 	void *copy;
 
@@ -50,7 +50,7 @@ const void *memremap_ro(uint64_t pa, size_t len)
 	return copy;
 }
 
-void iounmap(const void *va, size_t len)
+void os_iounmap(const void *va, size_t len)
 {
 	free((void *)va);
 	live_maps--;

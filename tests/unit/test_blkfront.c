@@ -41,7 +41,7 @@ _Static_assert(MAX_IO <= BLK_IO_MAX, "blk_io.h holds MAX_IO requests");
 
 static struct blkdev *disks[8];
 static unsigned int nr_disks, unregistered;
-static struct idle_poller *poller;
+static struct os_poller *poller;
 
 int blkdev_register(struct blkdev *dev)
 {
@@ -76,7 +76,7 @@ static int submit(struct blkdev *dev, struct blk_request *rq)
 	return dev->gone ? -ENODEV : dev->ops->submit(dev, rq);
 }
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	poller = p;
 }
@@ -403,7 +403,7 @@ static void silent_backend(void)
 	CHECKF(st.timeouts == 2 && st.late_responses == 0 && st.failed == 2, "%lu %lu %lu",
 	       st.timeouts, st.late_responses, st.failed);
 	/* The caller has its read buffer back: a late answer must not write into it. */
-	rbuf = phys_to_virt(ios[1].frames[0]);
+	rbuf = os_phys_to_virt(ios[1].frames[0]);
 	memset(rbuf, 0xa5, 4096);
 	fbk_release();
 	CHECKF(ios[0].done == 1 && ios[1].done == 1, "late answers completed again: %u %u",
@@ -577,11 +577,11 @@ static void odd_segments(void)
 	rq->segs[0].offset = 3 * 512;			/* ... as 5 + 8 + 8 + 3 sectors */
 	rq->segs[0].len = 5 * 512;
 	rq->segs[2].len = 8 * 512;
-	CHECK(page_alloc(&ios[0].frames[3]) == 0);
+	CHECK(os_page_alloc(&ios[0].frames[3]) == 0);
 	rq->segs[3] = (struct blk_seg){ ios[0].frames[3], 0, 3 * 512 };
 	rq->nr_segs = 4;
-	memset(phys_to_virt(rq->segs[0].pa), 0x11, 4096);
-	memset(phys_to_virt(rq->segs[3].pa), 0x33, 4096);
+	memset(os_phys_to_virt(rq->segs[0].pa), 0x11, 4096);
+	memset(os_phys_to_virt(rq->segs[3].pa), 0x33, 4096);
 	CHECK(run(d, 0) == 0);
 	CHECK(fbk.last.nr_segs == 3 && fbk.last.nr_sectors == 24);
 	CHECK(fbk.disk[40 * 512] == 0x11 && fbk.disk[(40 + 21) * 512] == 0x33 &&

@@ -41,7 +41,7 @@
 
 static struct blkdev *disks[8];
 static unsigned int nr_disks, registered, unregistered;
-static struct idle_poller *poller;
+static struct os_poller *poller;
 
 int blkdev_register(struct blkdev *dev)
 {
@@ -68,7 +68,7 @@ struct blkdev *blkdev_find(const char *name)
 	return NULL;
 }
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	poller = p;
 }

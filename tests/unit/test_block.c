@@ -20,14 +20,14 @@
 /* ---- the kernel services block.c uses -------------------------------------------------- */
 
 /* Called by blk_rw for buffers outside the kernel window: every page is "mapped". */
-int vm_lookup(uintptr_t va, uint64_t *pa)
+int os_vm_lookup(uintptr_t va, uint64_t *pa)
 {
 	*pa = va & 0xffffffffff000ul;
 	return 0;
 }
 
 /* The driver completes synchronously, so the condition holds at once or never does. */
-int wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
+int os_wait_until(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns)
 {
 	for (int i = 0; i < 4; i++)
 		if (cond(ctx))

@@ -28,7 +28,7 @@
 
 /* ---- the kernel and Xen around control.c ------------------------------------------------ */
 
-static struct idle_poller *poller;
+static struct os_poller *poller;
 static struct {
 	unsigned int calls;		/* xen_suspend() */
 	enum xen_suspend_source last;	/* its source */
@@ -46,7 +46,7 @@ static struct {
 	bool unmasked;
 } ev;
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	poller = p;
 }

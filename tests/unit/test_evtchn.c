@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pvkit/os.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/xen/evtchn.h>
@@ -29,9 +30,9 @@ static struct {
 
 static struct boot_info fx_bi = { .env = BOOT_XEN_PVH };
 
-/* The frame allocator FIFO's setup asks before Xen refuses: pa chosen so that phys_to_virt()
+/* The frame allocator FIFO's setup asks before Xen refuses: pa chosen so that os_phys_to_virt()
  * (KERNEL_VIRT_BASE + pa, modulo 2^64) is the malloc'd page. */
-int page_alloc(uint64_t *pa)
+int os_page_alloc(uint64_t *pa)
 {
 	void *p = aligned_alloc(4096, 4096);
 
@@ -43,10 +44,10 @@ int page_alloc(uint64_t *pa)
 	return 0;
 }
 
-void page_free(uint64_t pa)
+void os_page_free(uint64_t pa)
 {
 	fx.pages_free++;
-	free(phys_to_virt(pa));
+	free(os_phys_to_virt(pa));
 }
 
 unsigned long xen_pv_pfn_to_mfn(unsigned long pfn)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pvkit/os.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
@@ -59,8 +60,8 @@ int printk(const char *fmt, ...)
 	return 0;
 }
 
-/* pa chosen so that phys_to_virt() (KERNEL_VIRT_BASE + pa, modulo 2^64) is the page. */
-int page_alloc(uint64_t *pa)
+/* pa chosen so that os_phys_to_virt() (KERNEL_VIRT_BASE + pa, modulo 2^64) is the page. */
+int os_page_alloc(uint64_t *pa)
 {
 	void *p = aligned_alloc(4096, 4096);
 
@@ -72,10 +73,10 @@ int page_alloc(uint64_t *pa)
 	return 0;
 }
 
-void page_free(uint64_t pa)
+void os_page_free(uint64_t pa)
 {
 	fx.pages_free++;
-	free(phys_to_virt(pa));
+	free(os_phys_to_virt(pa));
 }
 
 unsigned long xen_pv_pfn_to_mfn(unsigned long pfn)
@@ -88,7 +89,7 @@ static void *fx_frame(uint64_t gfn)
 {
 	if (fx.pv)
 		gfn ^= MFN_XOR;
-	return phys_to_virt(gfn << 12);
+	return os_phys_to_virt(gfn << 12);
 }
 
 static event_word_t *fx_word(uint32_t port)
@@ -291,7 +292,7 @@ static void selected_and_registered(void)
 	setup_env(BOOT_XEN_PV);
 	CHECK(fx.cb && fx.nr_pages == 1);
 	CHECK(fx_frame(fx.cb_gfn) == (void *)fx.cb);
-	CHECKF((fx.cb_gfn ^ MFN_XOR) << 12 == virt_to_phys(fx.cb), "gfn %#lx", fx.cb_gfn);
+	CHECKF((fx.cb_gfn ^ MFN_XOR) << 12 == os_virt_to_phys(fx.cb), "gfn %#lx", fx.cb_gfn);
 }
 
 static void delivered_once(void)

@@ -65,7 +65,7 @@ int printk(const char *fmt, ...)
 
 /* ---- fake mm ---- */
 
-int page_alloc(uint64_t *pa)
+int os_page_alloc(uint64_t *pa)
 {
 	void *p;
 
@@ -76,13 +76,13 @@ int page_alloc(uint64_t *pa)
 		return -ENOMEM;
 	memset(p, 0, 4096);
 	fx.pages[fx.nr_alloc++] = p;
-	*pa = (uint64_t)(uintptr_t)p - KERNEL_VIRT_BASE;	/* phys_to_virt(pa) == p */
+	*pa = (uint64_t)(uintptr_t)p - KERNEL_VIRT_BASE;	/* os_phys_to_virt(pa) == p */
 	return 0;
 }
 
-void page_free(uint64_t pa)
+void os_page_free(uint64_t pa)
 {
-	void *p = phys_to_virt(pa);
+	void *p = os_phys_to_virt(pa);
 
 	if (pa >= 0x100000ull << 12 && pa < 0x200000ull << 12) {	/* a some_pa() page */
 		if (fx.some_frees < ARRAY_SIZE(fx.some_freed))
@@ -101,7 +101,7 @@ void page_free(uint64_t pa)
 	CHECK(!"page_free of a page not allocated");
 }
 
-void *vmap_reserve(size_t len)
+void *os_vmap_reserve(size_t len)
 {
 	CHECK(!fx.vmap);
 	fx.vmap = aligned_alloc(4096, len);
@@ -109,31 +109,31 @@ void *vmap_reserve(size_t len)
 	return fx.vmap;
 }
 
-void vmap_free(void *va, size_t len)
+void os_vmap_free(void *va, size_t len)
 {
 	CHECK(va == fx.vmap && len == fx.vmap_len);
 	free(fx.vmap);
 	fx.vmap = NULL;
 }
 
-int vm_map(uintptr_t va, uint64_t pa, size_t len, unsigned int flags)
+int os_vm_map(uintptr_t va, uint64_t pa, size_t len, unsigned int flags)
 {
 	CHECK(fx.vmap && va >= (uintptr_t)fx.vmap && va + len <= (uintptr_t)fx.vmap + fx.vmap_len);
-	CHECK(len == 4096 && (flags & VM_WRITE));
+	CHECK(len == 4096 && (flags & OS_MAP_WRITE));
 	fx.vm_maps++;
 	return 0;
 }
 
-int vm_unmap(uintptr_t va, size_t len)
+int os_vm_unmap(uintptr_t va, size_t len)
 {
 	fx.vm_unmaps++;
 	return 0;
 }
 
 /* kernel/idle.c: gnttab registers its deferred-end retry; the test runs it by hand. */
-static struct idle_poller *fx_poller;
+static struct os_poller *fx_poller;
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	fx_poller = p;
 }
@@ -221,7 +221,7 @@ int HYPERVISOR_memory_op(unsigned int cmd, void *arg)
 	    x->idx >= fx.max_frames)
 		return -EINVAL;
 	fx.physmap_gpfn[x->idx] = x->gpfn;
-	fx.frame[x->idx] = phys_to_virt(x->gpfn << 12);
+	fx.frame[x->idx] = os_phys_to_virt(x->gpfn << 12);
 	fx.nr_frames = MAX(fx.nr_frames, (uint32_t)x->idx + 1);
 	return 0;
 }
@@ -286,7 +286,7 @@ static void init_pvh(void)
 	CHECK(st.free == PER_FRAME - GNTTAB_NR_RESERVED_ENTRIES && st.in_use == 0);
 	CHECK(fx.physmap_calls == 1 && fx.setup_calls == 0 && fx.uva_calls == 0);
 	/* The table frame sits on a page of ours, never given back. */
-	CHECK(fx.physmap_gpfn[0] << 12 == virt_to_phys(fx.frame[0]));
+	CHECK(fx.physmap_gpfn[0] << 12 == os_virt_to_phys(fx.frame[0]));
 	CHECK(fx.nr_free == 0);
 	CHECK(gnttab_verify() == 0);
 	CHECK(gnttab_init(&bi_pvh) == 0 && fx.physmap_calls == 1);	/* once */

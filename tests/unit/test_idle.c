@@ -64,16 +64,16 @@ static unsigned int net_poll(void)
 	return net_work;
 }
 
-static struct idle_poller console = { .name = "console", .poll = console_poll };
-static struct idle_poller watches = { .name = "xenstore", .poll = watch_poll };
-static struct idle_poller net = { .name = "net", .poll = net_poll };
+static struct os_poller console = { .name = "console", .poll = console_poll };
+static struct os_poller watches = { .name = "xenstore", .poll = watch_poll };
+static struct os_poller net = { .name = "net", .poll = net_poll };
 
 static void nested_polls(void)
 {
-	idle_register(&watches);
-	idle_register(&console);
-	idle_register(&console);		/* twice: still once in the list */
-	idle_register(&net);
+	os_poller_register(&watches);
+	os_poller_register(&console);
+	os_poller_register(&console);		/* twice: still once in the list */
+	os_poller_register(&net);
 	console_runs = watch_runs = net_runs = max_depth = 0;
 	console_busy = true;
 	CHECK(idle_poll() >= 1);
@@ -87,8 +87,8 @@ static void nested_polls(void)
 
 static void wait_halts_only_when_idle(void)
 {
-	idle_register(&watches);
-	idle_register(&net);
+	os_poller_register(&watches);
+	os_poller_register(&net);
 	net_work = 1;
 	halts = 0;
 	idle_wait();				/* work done: poll again, no halt */

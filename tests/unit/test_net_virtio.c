@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <pvkit/os.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
@@ -38,11 +39,11 @@ static const uint8_t MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 /* ---- what netdev.c needs besides fake_pci.c: one-page netbufs only ----------------------- */
 
-void *vmap_reserve(size_t len) { return NULL; }
-void vmap_free(void *va, size_t len) { }
-int vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags) { return -1; }
-int vm_lookup(uintptr_t va, uint64_t *pa) { return -1; }
-int vm_unmap(uintptr_t va, size_t len) { return 0; }
+void *os_vmap_reserve(size_t len) { return NULL; }
+void os_vmap_free(void *va, size_t len) { }
+int os_vm_map_pages(uintptr_t va, const uint64_t *pas, size_t n, unsigned int flags) { return -1; }
+int os_vm_lookup(uintptr_t va, uint64_t *pa) { return -1; }
+int os_vm_unmap(uintptr_t va, size_t len) { return 0; }
 
 /* Frames the device layer handed to the stack. */
 static struct {
@@ -92,7 +93,7 @@ static struct netdev *eth0(void)
 
 static uint8_t *dma(uint64_t pa)
 {
-	return phys_to_virt(pa);
+	return os_phys_to_virt(pa);
 }
 
 /* A virtio-net function 00:03.0: 2 queues of @qsize, 3 MSI-X entries (or none), @feat. */

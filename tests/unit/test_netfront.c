@@ -35,7 +35,7 @@
 
 static struct netdev *devs[8];
 static unsigned int nr_devs, unregistered;
-static struct idle_poller *poller;
+static struct os_poller *poller;
 static struct netbuf *rxq[512];		/* frames handed up, in order */
 static unsigned int nr_rx;
 
@@ -87,7 +87,7 @@ void netdev_rx(struct netdev *dev, struct netbuf *nb)
 		netbuf_free(nb);
 }
 
-void idle_register(struct idle_poller *p)
+void os_poller_register(struct os_poller *p)
 {
 	poller = p;
 }

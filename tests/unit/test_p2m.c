@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <pvkit/os.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
@@ -37,7 +38,7 @@ static size_t walk_p2m_len;			/* its bytes */
 static const unsigned long *frame(unsigned long mfn)
 {
 	uint64_t pa = (uint64_t)(mfn ^ mfn_key) << PAGE_SHIFT;
-	const char *p = phys_to_virt(pa), *w = (const char *)walk_p2m;
+	const char *p = os_phys_to_virt(pa), *w = (const char *)walk_p2m;
 
 	if (mfn == 0)
 		return NULL;
@@ -114,7 +115,7 @@ static void check_tails(void)
 
 	if (xen_pv_p2m_info(&info))
 		return;
-	l3 = phys_to_virt(info.l3_pa);
+	l3 = os_phys_to_virt(info.l3_pa);
 	for (unsigned int i = 0; i < XEN_PV_P2M_PER_PAGE; i++) {
 		CHECKF((i < info.l2_pages) == (l3[i] != 0), "L3[%u] = %#lx with %u L2 pages", i,
 		       l3[i], info.l2_pages);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <pvkit/os.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
@@ -145,7 +146,7 @@ static const uint8_t *cfg(uint64_t sectors, uint32_t seg_max, uint32_t size_max,
 
 static uint8_t *dma(uint64_t pa)
 {
-	return phys_to_virt(pa);
+	return os_phys_to_virt(pa);
 }
 
 /* The descriptors of one chain, as a device reads them. 0, or -1 if malformed. */

@@ -22,11 +22,11 @@
 #include <pvkit/mm.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/serve.h>
+#include "serve.h"
 #include <string.h>
 #include "blk_soak.h"
 #ifdef CONFIG_SELFTEST
-#include <pvkit/selftest.h>
+#include "selftest.h"
 #endif
 #ifdef CONFIG_XEN_BLKFRONT
 #include <pvkit/xen/blkfront.h>
@@ -148,7 +148,7 @@ static unsigned int stress_poll(void)
 	return work;
 }
 
-static struct idle_poller stress_poller = { .name = "blk-stress", .poll = stress_poll };
+static struct os_poller stress_poller = { .name = "blk-stress", .poll = stress_poll };
 
 static void cmd_stress(struct blkdev *dev)
 {
@@ -171,7 +171,7 @@ static void cmd_stress(struct blkdev *dev)
 	stress.rng = pv_clock_ns() | 1;
 	memcpy(stress.name, dev->name, sizeof(stress.name));
 	stress.dev = dev;
-	idle_register(&stress_poller);
+	os_poller_register(&stress_poller);
 	printk("pvkit: blk stress %s started: %u requests of %u KiB in flight\n", dev->name,
 	       STRESS_SLOTS, STRESS_PAGES * 4);
 }

@@ -6,8 +6,8 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/idle.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
+#include <pvkit/x86.h>
 #include <pvkit/netdev.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
@@ -31,27 +31,27 @@ struct netbuf *netbuf_alloc(uint32_t len, uint32_t headroom)
 	if (len > NETBUF_SIZE || headroom > PAGE_SIZE)
 		return NULL;
 	if (pages == 1) {
-		if (page_alloc(&pa))
+		if (os_page_alloc(&pa))
 			return NULL;
-		mem = phys_to_virt(pa);
+		mem = os_phys_to_virt(pa);
 	} else {
 		static uint64_t frames[NETBUF_SIZE / PAGE_SIZE + 2];
 
-		mem = vmap_reserve(pages * PAGE_SIZE);
+		mem = os_vmap_reserve(pages * PAGE_SIZE);
 		if (!mem)
 			return NULL;
 		for (uint32_t i = 0; i < pages; i++) {
-			if (page_alloc(&frames[i])) {
+			if (os_page_alloc(&frames[i])) {
 				while (i--)
-					page_free(frames[i]);
-				vmap_free(mem, pages * PAGE_SIZE);
+					os_page_free(frames[i]);
+				os_vmap_free(mem, pages * PAGE_SIZE);
 				return NULL;
 			}
 		}
-		if (vm_map_pages((uintptr_t)mem, frames, pages, VM_WRITE)) {
+		if (os_vm_map_pages((uintptr_t)mem, frames, pages, OS_MAP_WRITE)) {
 			for (uint32_t i = 0; i < pages; i++)
-				page_free(frames[i]);
-			vmap_free(mem, pages * PAGE_SIZE);
+				os_page_free(frames[i]);
+			os_vmap_free(mem, pages * PAGE_SIZE);
 			return NULL;
 		}
 		pa = frames[0];
@@ -77,17 +77,17 @@ void netbuf_free(struct netbuf *nb)
 	pages = nb->head_pages;
 	mem = nb->head;
 	if (pages == 1) {
-		page_free(nb->head_pa);
+		os_page_free(nb->head_pa);
 		return;
 	}
 	for (uint32_t i = 0; i < pages; i++) {
 		uint64_t pa;
 
-		if (!vm_lookup((uintptr_t)mem + i * PAGE_SIZE, &pa))
-			page_free(pa);
+		if (!os_vm_lookup((uintptr_t)mem + i * PAGE_SIZE, &pa))
+			os_page_free(pa);
 	}
-	vm_unmap((uintptr_t)mem, pages * PAGE_SIZE);
-	vmap_free(mem, pages * PAGE_SIZE);
+	os_vm_unmap((uintptr_t)mem, pages * PAGE_SIZE);
+	os_vmap_free(mem, pages * PAGE_SIZE);
 }
 
 int netdev_register(struct netdev *dev)

@@ -264,7 +264,7 @@ static unsigned int soak_poll(void)
 	return work;
 }
 
-static struct idle_poller soak_poller = { .name = "blk-soak", .poll = soak_poll };
+static struct os_poller soak_poller = { .name = "blk-soak", .poll = soak_poll };
 
 void blk_soak_stop(struct blkdev *dev)
 {
@@ -304,7 +304,7 @@ void blk_soak_start(struct blkdev *dev, uint64_t writes)
 	soak.next_report = soak.t0 + SOAK_REPORT_NS;
 	memcpy(soak.name, dev->name, sizeof(soak.name));
 	soak.dev = dev;
-	idle_register(&soak_poller);
+	os_poller_register(&soak_poller);
 	printk("pvkit: blk soak %s started writes=%lu blocks=%u\n", dev->name, writes,
 	       soak.blocks);
 }

@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * start_kernel(): where the three entry points meet. Reads top to bottom as the boot order;
- * one call per subsystem. The machine-readable lines it prints are the contract with the test
- * harness (DESIGN.md §5): "pvkit: boot entry=... env=...", TAP lines, the selftest summary.
+ * The platform (include/pvkit/pvkit.h): start_kernel() is where the three entry points meet.
+ * It reads top to bottom as the boot order, one call per subsystem, and ends in the
+ * application's pvkit_main() (the reference kernel's is init/main.c). The machine-readable
+ * lines it prints are the contract with the test harness (DESIGN.md §5): "pvkit: boot
+ * entry=... env=...", then the memory map and the devices.
  */
 #include <pvkit/bootinfo.h>
 #include <pvkit/errno.h>
 #include <pvkit/desc.h>
 #include <pvkit/harness.h>
-#include <pvkit/kernel.h>
 #include <pvkit/mm.h>
 #include <pvkit/net.h>
 #include <pvkit/pci.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
+#include <pvkit/pvkit.h>
+#include <pvkit/blkdev.h>
+#include <pvkit/netdev.h>
+#include <pvkit/idle.h>
 #include <pvkit/cmdline.h>
-#include <pvkit/selftest.h>
-#include <pvkit/serve.h>
 #include <pvkit/timer.h>
 #include <pvkit/xen/blkfront.h>	/* issue 6: blkfront_init */
 #include <pvkit/xen/netfront.h>	/* issue 7: netfront_init */
@@ -46,17 +49,38 @@ static void boot_info_print(const struct boot_info *bi)
 		       bi->modules[i].len, bi->modules[i].name);
 }
 
+static volatile enum pvkit_stop platform_stop = PVKIT_RUNNING;	/* the first request wins */
+
+void pvkit_request_stop(enum pvkit_stop why)
+{
+	if (platform_stop == PVKIT_RUNNING)
+		platform_stop = why;
+}
+
+enum pvkit_stop pvkit_stop_requested(void)
+{
+	return platform_stop;
+}
+
+void pvkit_idle(void)
+{
+	idle_wait();
+}
+
 #ifdef CONFIG_XEN_GUEST
 /* xl shutdown / xl reboot (a control/shutdown watch, from the idle loop). */
 static void xen_control_request(enum xen_control_request req)
 {
-	serve_request_stop(req == XEN_CONTROL_REBOOT ? SERVE_REBOOT : SERVE_POWEROFF);
+	pvkit_request_stop(req == XEN_CONTROL_REBOOT ? PVKIT_STOP_REBOOT : PVKIT_STOP_POWEROFF);
 }
 #endif
 
+/* What pvkit_main() gets: a copy of what was found when it was called. */
+static struct pvkit_platform platform;
+
 void start_kernel(struct boot_info *bi)
 {
-	int failed = 0;
+	int ret;
 
 	machine_console_init(bi);	/* 16550 natively, the Xen console ring under Xen */
 	printk(HARNESS_BOOT_LINE, boot_entry_name(bi->entry), boot_env_name(bi->env));
@@ -100,10 +124,14 @@ void start_kernel(struct boot_info *bi)
 	if (machine_console_input_init(bi))	/* native: the UART's receive interrupt */
 		printk("pvkit: warning: no console input\n");
 
-#ifdef CONFIG_SELFTEST
-	failed = selftest_run(bi);	/* tests/guest/: "ok N - ..." lines and the summary */
-#endif
-	if (cmdline_has(bi->cmdline, HARNESS_SERVE) && serve(bi) == SERVE_REBOOT)
-		machine_shutdown(MACHINE_REBOOT);	/* serve until asked to stop */
-	machine_shutdown(failed ? MACHINE_FAIL : MACHINE_OK);
+	platform.boot = bi;
+	platform.env = bi->env;
+	platform.cmdline = bi->cmdline;
+	for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d))
+		platform.nr_disks++;
+	for (struct netdev *n = netdev_first(); n; n = netdev_next(n))
+		platform.nr_ifaces++;
+	ret = pvkit_main(&platform);	/* the application (the reference kernel: init/main.c) */
+	machine_shutdown(ret == PVKIT_EXIT_POWEROFF ? MACHINE_OK :
+			 ret == PVKIT_EXIT_REBOOT ? MACHINE_REBOOT : MACHINE_FAIL);
 }

@@ -2,7 +2,7 @@
 /*
  * Serve mode and the console commands: every input line is echoed back as "pvkit: echo <line>"
  * (the harness checks it), then run if it is a command: one of the SERVE_COMMAND() table
- * (include/pvkit/serve.h), this file's poweroff, reboot, stats and help, the others defined by
+ * (include/pvkit/command.h), this file's poweroff, reboot, stats and help, the others defined by
  * their owners (net, udp, ping, bench, netfront, blk). Everything here runs from the idle loop,
  * never in interrupt context.
  */
@@ -17,9 +17,10 @@
 #include <pvkit/netdev.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/serve.h>
+#include <pvkit/pvkit.h>
 #include <pvkit/timer.h>
 #include <string.h>
+#include "serve.h"
 #ifdef CONFIG_XEN_GUEST
 #include <pvkit/xen/control.h>
 #include <pvkit/xen/hypercall.h>
@@ -27,14 +28,7 @@
 
 #define SERVE_READY_LIST	96	/* bytes of one list of the ready line (cut with "...") */
 
-static volatile enum serve_stop serve_stop_req = SERVE_RUNNING;
 static const struct boot_info *serve_bi;
-
-void serve_request_stop(enum serve_stop why)
-{
-	if (serve_stop_req == SERVE_RUNNING)
-		serve_stop_req = why;
-}
 
 static void cmd_stats(void)
 {
@@ -58,29 +52,9 @@ static void cmd_stats(void)
 #endif
 }
 
-static void cmd_poweroff(const char *args) { serve_request_stop(SERVE_POWEROFF); }
-static void cmd_reboot(const char *args) { serve_request_stop(SERVE_REBOOT); }
+static void cmd_poweroff(const char *args) { pvkit_request_stop(PVKIT_STOP_POWEROFF); }
+static void cmd_reboot(const char *args) { pvkit_request_stop(PVKIT_STOP_REBOOT); }
 static void cmd_stats_fn(const char *args) { cmd_stats(); }
-unsigned int serve_words(const char *args, char *buf, size_t size, char **w, unsigned int max)
-{
-	unsigned int n = 0;
-
-	strlcpy(buf, args, size);
-	for (char *p = buf; *p && n < max;) {
-		while (*p == ' ')
-			*p++ = '\0';
-		if (!*p)
-			break;
-		w[n++] = p;
-		while (*p && *p != ' ')
-			p++;
-	}
-	return n;
-}
-
-/* Every SERVE_COMMAND() of the image (arch/x86/pvkit.lds.S), sorted by name. */
-extern const struct serve_command __serve_commands_start[], __serve_commands_end[];
-
 static void cmd_help(const char *args)
 {
 	for (const struct serve_command *c = __serve_commands_start; c < __serve_commands_end; c++)
@@ -117,7 +91,7 @@ static unsigned int serve_console_poll(void)
 	return console_in_poll();
 }
 
-static struct idle_poller console_poller = { .name = "console", .poll = serve_console_poll };
+static struct os_poller console_poller = { .name = "console", .poll = serve_console_poll };
 
 /* Append @word to the comma-separated list @buf (SERVE_READY_LIST bytes); a list that no
  * longer fits ends in "...". */
@@ -164,15 +138,16 @@ static void serve_print_ready(void)
 	       addrs[0] ? addrs : "none");
 }
 
-enum serve_stop serve(const struct boot_info *bi)
+enum pvkit_stop serve(const struct boot_info *bi)
 {
+	enum pvkit_stop why;
+
 	serve_bi = bi;
 	console_in_set_handler(serve_line);
-	idle_register(&console_poller);
+	os_poller_register(&console_poller);
 	serve_print_ready();
-	while (serve_stop_req == SERVE_RUNNING)
-		idle_wait();
-	printk("pvkit: serve: stopping (%s)\n",
-	       serve_stop_req == SERVE_REBOOT ? "reboot" : "poweroff");
-	return serve_stop_req;
+	while ((why = pvkit_stop_requested()) == PVKIT_RUNNING)
+		pvkit_idle();
+	printk("pvkit: serve: stopping (%s)\n", why == PVKIT_STOP_REBOOT ? "reboot" : "poweroff");
+	return why;
 }

@@ -22,7 +22,7 @@
 #include <pvkit/net.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/serve.h>
+#include "serve.h"
 #include <pvkit/timer.h>
 #include <pvkit/x86.h>
 #include <string.h>
@@ -440,7 +440,7 @@ static void bench_blk(char **w, unsigned int n)
 	t0 = pv_clock_ns();
 	/* A window without any completion: poll the driver (as the idle loop would) and count
 	 * it when that found completions no event had announced ("polled="). */
-	while (!err && wait_until(bench_blk_progress, NULL, BENCH_POLL_NS)) {
+	while (!err && os_wait_until(bench_blk_progress, NULL, BENCH_POLL_NS)) {
 		uint64_t before = bb.done;
 		unsigned long fl;
 

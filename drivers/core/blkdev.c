@@ -7,10 +7,10 @@
 #include <pvkit/blkdev.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
-#include <pvkit/mm.h>
+#include <pvkit/os.h>
+#include <pvkit/x86.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/timer.h>
 #include <string.h>
 
 static struct blkdev *blkdevs;		/* registered disks, in registration order */
@@ -186,13 +186,7 @@ static bool blk_sync_submitted(void *ctx)
 /* The physical page behind a kernel address: the window, or a run-time mapping. */
 static int blk_buf_pa(const void *va, uint64_t *pa)
 {
-	uintptr_t v = (uintptr_t)va;
-
-	if (v >= KERNEL_VIRT_BASE) {
-		*pa = virt_to_phys(va);
-		return 0;
-	}
-	return vm_lookup(v, pa);
+	return os_vm_lookup((uintptr_t)va, pa);
 }
 
 static int blk_sync(struct blkdev *dev, struct blk_request *rq)
@@ -204,11 +198,11 @@ static int blk_sync(struct blkdev *dev, struct blk_request *rq)
 	sync_state.rq = rq;
 	rq->done = blk_sync_done;
 	rq->ctx = NULL;
-	if (wait_until(blk_sync_submitted, NULL, BLK_SYNC_TIMEOUT_NS))
+	if (os_wait_until(blk_sync_submitted, NULL, BLK_SYNC_TIMEOUT_NS))
 		return -ETIMEDOUT;		/* never accepted: nothing in flight */
 	if (sync_state.submit_err)
 		return sync_state.submit_err;
-	if (wait_until(blk_sync_finished, NULL, BLK_SYNC_TIMEOUT_NS)) {
+	if (os_wait_until(blk_sync_finished, NULL, BLK_SYNC_TIMEOUT_NS)) {
 		sync_state.stale = true;
 		printk("pvkit: blk %s: request timed out\n", dev->name);
 		return -ETIMEDOUT;

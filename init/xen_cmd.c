@@ -13,7 +13,7 @@
 #include <pvkit/idle.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
-#include <pvkit/serve.h>
+#include "serve.h"
 #include <pvkit/xen/xenstore.h>
 #include <string.h>
 
@@ -62,7 +62,7 @@ static unsigned int txn_poll(void)
 	return 1;
 }
 
-static struct idle_poller txn_poller = { .name = "xs-txn", .poll = txn_poll };
+static struct os_poller txn_poller = { .name = "xs-txn", .poll = txn_poll };
 
 static void cmd_xs(const char *args)
 {
@@ -89,7 +89,7 @@ static void cmd_xs(const char *args)
 	}
 	txn.deadline = pv_clock_ns() + secs * 1000000000ull;
 	txn.open = true;
-	idle_register(&txn_poller);
+	os_poller_register(&txn_poller);
 	printk("pvkit: xs txn open id=%u value=%lu\n", txn.t, txn.value);
 }
 
