@@ -8,6 +8,7 @@
 #   make check      all tests; the last line is "N passed, M failed"
 #   make bench      pvkit vs a Linux DomU on the Xen test host: table + $(O)/bench/results.json
 #   make soak       the lifecycle soak at full size on the Xen test host (docs/suspend.md)
+#   make install    PREFIX=/usr DESTDIR=...: libpvkit.a, headers, pvkit.pc (docs/library.md)
 #   make V=1        show full command lines
 
 srctree := $(CURDIR)
@@ -159,9 +160,11 @@ endif
 KCPPFLAGS := -nostdinc -isystem $(cc-include) \
              -Iinclude -Iinclude/libc -I$(obj)/include -include $(obj)/include/generated/autoconf.h \
              -D__XEN_INTERFACE_VERSION__=$(XEN_INTERFACE_VERSION) -D__PVKIT_KERNEL__
-KCFLAGS   := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
+# The code-generation flags every object linked with libpvkit must share (pvkit.pc gives them).
+KABIFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mcmodel=kernel \
              -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
-             -fno-common -fno-strict-aliasing -fno-omit-frame-pointer -O2 \
+             -fno-common -fno-strict-aliasing -fno-omit-frame-pointer
+KCFLAGS   := $(KABIFLAGS) -O2 \
              -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
              -Wundef -Wvla -Wno-sign-compare
 KAFLAGS   := -D__ASSEMBLY__ -fno-pic -fno-pie
@@ -175,6 +178,9 @@ endif
 ifeq ($(CONFIG_UBSAN_TRAP),y)
 KCFLAGS   += -fsanitize=undefined -fsanitize-undefined-trap-on-error
 endif
+# The library's version, read from its header (one place; pvkit.pc gets the same).
+PVKIT_VERSION := $(shell sed -n 's/^\#define PVKIT_VERSION_[A-Z]*[[:space:]]*\([0-9][0-9]*\)$$/\1/p' \
+                   include/pvkit/version.h | paste -sd.)
 KLDFLAGS  := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments \
              --build-id=none
 
@@ -275,6 +281,33 @@ $(obj)/pvkit.elf: $(app-objs) $(obj)/libpvkit.a $(lds) $(obj)/.flags scripts/che
 	   $(obj)/pv_patch_sites.txt
 	$(Q)mv $@.tmp $@
 
+# make install PREFIX=/usr DESTDIR=...: headers, libpvkit.a, the linker script, the
+# configuration and pvkit.pc (docs/library.md lists every file; make check compares).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+.PHONY: install
+install: $(obj)/libpvkit.a $(lds) CHANGELOG.md scripts/install.sh scripts/pvkit.pc.in
+	$(Q)scripts/install.sh $(obj) "$(DESTDIR)" "$(PREFIX)" "$(PVKIT_VERSION)" \
+	   "-D__XEN_INTERFACE_VERSION__=$(XEN_INTERFACE_VERSION) -D__PVKIT_KERNEL__" \
+	   "$(KABIFLAGS)" "$(KLDFLAGS)"
+
+# examples/hello built the way its users build it: pvkit installed into a staging prefix,
+# then the example's own Makefile with nothing but pkg-config (make check boots the result).
+hello-stage := $(abspath $(obj))/examples/stage
+hello-out   := $(abspath $(obj))/examples/hello
+.PHONY: examples
+examples: $(obj)/examples/hello/hello.elf $(obj)/examples/hello/hello.iso
+$(obj)/examples/hello/hello.elf: $(obj)/libpvkit.a $(lds) examples/hello/hello.c \
+		examples/hello/Makefile scripts/install.sh scripts/pvkit.pc.in CHANGELOG.md
+	$(call say,EXAMPLE,$@)
+	$(Q)rm -rf $(hello-stage)
+	$(Q)$(MAKE) --no-print-directory -s install DESTDIR=$(hello-stage) PREFIX=/usr >/dev/null
+	$(Q)$(MAKE) --no-print-directory -s -C examples/hello O=$(hello-out) \
+	   PKG_CONFIG="pkg-config --define-prefix" PKG_CONFIG_PATH=$(hello-stage)/usr/lib/pkgconfig
+$(obj)/examples/hello/hello.iso: $(obj)/examples/hello/hello.elf scripts/grub.cfg scripts/mkiso.sh
+	$(call say,ISO,$@)
+	$(Q)scripts/mkiso.sh $< scripts/grub.cfg $@
+
 $(obj)/pvkit.iso: $(obj)/pvkit.elf scripts/grub.cfg scripts/mkiso.sh
 	$(call say,ISO,$@)
 	$(Q)scripts/mkiso.sh $< scripts/grub.cfg $@
@@ -300,13 +333,13 @@ run: deps
 	$(Q)$(PYTHON) scripts/run.py --image $(obj)/pvkit.elf
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit-build dom0-tools
+	$(Q)$(MAKE) --no-print-directory all unit-build dom0-tools examples
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) $(TESTS)
 
 check-boot: all
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite boot
 
-check-xen: all dom0-tools
+check-xen: all dom0-tools examples
 	$(Q)$(PYTHON) scripts/testrun.py --build $(obj) --suite xen
 
 # The lifecycle soak at full size (docs/suspend.md "Soak"): 10^5 verified random writes over
@@ -343,4 +376,4 @@ distclean:
 	$(Q)rm -rf $(obj)
 
 help:
-	@sed -n '2,12s/^# \{0,1\}//p' Makefile
+	@sed -n '2,13s/^# \{0,1\}//p' Makefile

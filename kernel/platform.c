@@ -80,7 +80,7 @@ static struct pvkit_platform platform;
 
 void start_kernel(struct boot_info *bi)
 {
-	int ret;
+	int ret, err;
 
 	machine_console_init(bi);	/* 16550 natively, the Xen console ring under Xen */
 	printk(HARNESS_BOOT_LINE, boot_entry_name(bi->entry), boot_env_name(bi->env));
@@ -121,8 +121,9 @@ void start_kernel(struct boot_info *bi)
 #endif
 	net_init(bi);			/* IP stack: ip= addresses, idle poller, UDP services */
 
-	if (machine_console_input_init(bi))	/* native: the UART's receive interrupt */
-		printk("pvkit: warning: no console input\n");
+	err = machine_console_input_init(bi);	/* native: the UART's receive interrupt */
+	if (err)
+		printk("pvkit: warning: no console input: -%s\n", strerror_name(-err));
 
 	platform.boot = bi;
 	platform.env = bi->env;

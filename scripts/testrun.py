@@ -14,6 +14,8 @@ Suites:
            that fails a test on purpose, which must be reported as failed
   build    every configs/* builds (and the native ones boot); a second make does nothing;
            touching a header rebuilds exactly the objects that include it
+  library  make install into a temporary prefix, examples/hello built from it with pkg-config
+           and booted natively (-kernel, GRUB ISO, serve mode), the layering check, make docs
   xen      DomU tests on real Xen under QEMU (see scripts/xenhost/)
 """
 import argparse
@@ -983,6 +985,12 @@ def suite_xen(r):
 SOAK_TIMEOUT_S = 5400
 
 
+def suite_library(r):
+    """Issue 14: pvkit as a library (scripts/test_library.py)."""
+    import test_library
+    test_library.suite_library(r, SRC, r.build, run_logged, make, qemu_native, BOOT_TIMEOUT)
+
+
 def suite_soak(r):
     sys.path.insert(0, os.path.join(SRC, 'scripts', 'xenhost'))
     import xentests
@@ -996,10 +1004,11 @@ SUITES = {
     'harness': suite_harness,
     'boot': suite_boot,
     'build': suite_build,
+    'library': suite_library,
     'xen': suite_xen,
     'soak': suite_soak,
 }
-DEFAULT = ['unit', 'fuzz', 'harness', 'boot', 'build', 'xen']
+DEFAULT = ['unit', 'fuzz', 'harness', 'boot', 'build', 'library', 'xen']
 
 
 def main():

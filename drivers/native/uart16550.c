@@ -7,10 +7,10 @@
  */
 #include <pvkit/console_in.h>
 #include <pvkit/errno.h>
-#include <pvkit/os.h>
 #include <pvkit/ioapic.h>
 #include <pvkit/irq.h>
 #include <pvkit/lapic.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/uart16550.h>
@@ -83,7 +83,6 @@ int uart16550_getc(void)
 	return inb(COM1 + UART_THR);
 }
 
-#define UART_VECTOR	0x34		/* COM1's receive interrupt (ISA IRQ 4) */
 #define IER_RDA		0x01		/* interrupt on received data */
 #define MCR_OUT2	0x08		/* gates the UART's IRQ line on PCs */
 
@@ -132,14 +131,20 @@ static struct os_poller uart_poller = { .name = "uart16550", .poll = uart_poll }
 int uart16550_input_init(void)
 {
 	unsigned long fl;
-	unsigned int gsi;
+	unsigned int gsi, vector;
 	int err;
 
+	/* COM1's receive interrupt (ISA IRQ 4) takes any free device vector, from the top of
+	 * the range down: a fixed one collided with the MSI-X vectors PCI hands out from the
+	 * bottom (virtio-blk + virtio-net took 0x30-0x35, and console input was lost). */
 	err = ioapic_isa_gsi(4, &gsi);
+	for (vector = IRQ_VECTOR_DEVICE_LAST; !err && vector >= IRQ_VECTOR_DEVICE_FIRST; vector--)
+		if (!irq_set_handler(vector, uart_irq, NULL))
+			break;
+	if (!err && vector < IRQ_VECTOR_DEVICE_FIRST)
+		err = -EBUSY;			/* every device vector taken */
 	if (!err)
-		err = irq_set_handler(UART_VECTOR, uart_irq, NULL);
-	if (!err)
-		err = ioapic_route(gsi, UART_VECTOR, IOAPIC_FLAGS_DEFAULT);
+		err = ioapic_route(gsi, vector, IOAPIC_FLAGS_DEFAULT);
 	if (err)
 		return err;
 	os_poller_register(&uart_poller);
