@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `blk soak`: verified random writes for the lifecycle soak (kernel/blk_soak.c). */
+/* `blk soak`: verified random writes for the lifecycle soak (init/blk_soak.c). */
 #ifndef KERNEL_BLK_SOAK_H
 #define KERNEL_BLK_SOAK_H
 

@@ -11,7 +11,7 @@
  *   blk verify          the integrity workload of the self-tests (tests/guest/test_blk.c)
  *   blk soak <disk> <n> n random 4 KiB writes (0: until `blk soak <disk> stop`), each read
  *                       back and checked, then a last pass over every block written
- *                       (kernel/blk_soak.c)
+ *                       (init/blk_soak.c)
  *   blk stats <disk>    a Xen disk's negotiated features and counters (blkfront)
  * stress and verify WRITE to the disk: they are for test disks.
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Idle-time pollers (include/pvkit/idle.h; os_poller_register is the os.h service). */
+/* Idle-time pollers (kernel/include/pvkit/idle.h; os_poller_register is the os.h service). */
 #include <pvkit/idle.h>
 #include <pvkit/irq.h>
 #include <pvkit/pv.h>

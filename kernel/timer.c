@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Kernel timers (include/pvkit/timer.h; the os_timer_* services of include/pvkit/os.h) over the pv_time one-shot timer. */
+/* Kernel timers (kernel/include/pvkit/timer.h; the os_timer_* services of include/pvkit/os.h) over the pv_time one-shot timer. */
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
 #include <pvkit/pv.h>

@@ -44,7 +44,7 @@ ECHO_FMT = 'pvkit: echo %s'           # every console input line comes back like
 # is a failure. Elsewhere a skip is reported, not failed; and hardware the case did not give the
 # tests (a disk the command line does not describe, a vif netfront is told to leave alone, an
 # interface without an address) is no reason to fail. A timing test the host kept too busy
-# to judge (SKIP_BUSY: include/pvkit/selftest.h, ST_BUSY) is reported like any other skip.
+# to judge (SKIP_BUSY: init/selftest.h, ST_BUSY) is reported like any other skip.
 DISK_AREAS = ('blk', 'blkfront', 'virtio-blk')
 NET_AREAS = ('net', 'netfront', 'virtio-net')
 

@@ -239,7 +239,7 @@ int xencons_input_init(void)
 	if (err)
 		return err;
 	xencons.in_ready = true;
-	xencons.clock_ok = true;	/* services start after pv_time_init (kernel/main.c) */
+	xencons.clock_ok = true;	/* services start after pv_time_init (kernel/platform.c) */
 	xencons_poll();			/* what arrived before the handler */
 	return 0;
 }

@@ -61,7 +61,7 @@ SECTIONS
 		__selftest_tables_end = .;
 	} :rodata
 	.serve_commands : AT(ADDR(.serve_commands) - KERNEL_VIRT_BASE) ALIGN(8) {
-		__serve_commands_start = .;	/* SERVE_COMMAND()s, by name (kernel/serve.c) */
+		__serve_commands_start = .;	/* SERVE_COMMAND()s, by name (init/serve.c) */
 		KEEP(*(SORT_BY_NAME(.serve_commands.*)))
 		__serve_commands_end = .;
 	} :rodata

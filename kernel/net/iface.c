@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The stack's interfaces (include/pvkit/net.h): static IPv4 configuration from the command
+ * The stack's interfaces (kernel/include/pvkit/net.h): static IPv4 configuration from the command
  * line (ip=, gw=, ip.<if>=), attaching network devices as they come and go, routing (on-link
  * or the gateway), the receive entry point and the counters every received frame ends in.
  */

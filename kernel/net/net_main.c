@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The IP stack in the kernel (include/pvkit/net.h): start-up from the command line, the idle
+ * The IP stack in the kernel (kernel/include/pvkit/net.h): start-up from the command line, the idle
  * poller and its wake-up timer, blocking helpers that poll the network themselves, and the
  * console commands of serve mode: "ping", "net" and "udp send" (the UDP source).
  */

@@ -2,7 +2,7 @@
 /*
  * bench-blk: block throughput and IOPS for `make bench`, the Linux side (in the Linux DomU on
  * /dev/xvda, and in dom0 on the backing loop device as the upper bound). The same work as the
- * pvkit guest's `bench blk` (kernel/bench.c): O_DIRECT, requests kept in flight with Linux AIO
+ * pvkit guest's `bench blk` (init/bench.c): O_DIRECT, requests kept in flight with Linux AIO
  * (io_setup/io_submit/io_getevents as raw syscalls; no libaio), sequential or random 4 KiB
  * aligned offsets from the same generator and seed.
  *
@@ -50,7 +50,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* The offset generator shared with kernel/bench.c: a 64-bit LCG, 4 KiB-aligned offsets. */
+/* The offset generator shared with init/bench.c: a 64-bit LCG, 4 KiB-aligned offsets. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t next_offset(int random, uint64_t i, uint64_t req, uint64_t span)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * bench-udp: UDP throughput for `make bench`, in dom0 and in the Linux DomU. The pvkit guest's
- * side is `udp send` (kernel/net/net_main.c) and `bench udp-recv` (kernel/bench.c), which
+ * side is `udp send` (kernel/net/net_main.c) and `bench udp-recv` (init/bench.c), which
  * measure the same way: the sender sends BYTES in SIZE-byte datagrams, as fast as it can or
  * paced at KBIT_S; the receiver times first to last datagram on its own clock, and counts what
  * arrived.

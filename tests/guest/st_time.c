@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Timing tests on a busy host (include/pvkit/selftest.h, "Timing under a busy host"): a watch
+ * Timing tests on a busy host (init/selftest.h, "Timing under a busy host"): a watch
  * that tells the time the vCPU was seen running from the time the host took it away, and a
  * poll bounded by the former.
  */

@@ -7,7 +7,7 @@
  * discard; every ring carried requests and nothing leaked; throughput and latency. Only a vbd
  * described rw is ever written. Runs after the shared integrity workload (test_blk.c, table
  * 70). The "blk" console command the detach and silent-backend cases drive is
- * kernel/block_cmd.c's.
+ * init/block_cmd.c's.
  */
 #include <string.h>
 #include <pvkit/blkdev.h>

@@ -31,7 +31,7 @@ unsigned int fake_netbufs_live;
 
 /* ---- pages (fake_pages.c) and netbufs --------------------------------------------------- */
 
-/* Frame buffers as the IP stack would hand them out (kernel/net/netdev.c), counted. */
+/* Frame buffers as the IP stack would hand them out (drivers/core/netdev.c), counted. */
 struct netbuf *netbuf_alloc(uint32_t len, uint32_t headroom)
 {
 	struct netbuf *nb = calloc(1, sizeof(*nb) + headroom + len);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * kernel/block.c against a fake driver: request validation (blkdev_submit) and the
+ * drivers/core/blkdev.c against a fake driver: request validation (blkdev_submit) and the
  * synchronous helpers, on disks of 4 GiB and more, where sector counts times 512 no longer fit
  * in 32 bits (issue 12, item 1). The fake driver records what reached it and completes at
  * once; buffers are addresses only (the layer never touches the data, the fake vm_lookup

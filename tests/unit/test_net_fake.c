@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The fake network-device layer of tests/unit/test_net_fake.h: what kernel/net/netdev.c and
+ * The fake network-device layer of tests/unit/test_net_fake.h: what drivers/core/netdev.c and
  * the kernel glue (net_main.c) provide in the guest, for the stack built on the host.
  */
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * drivers/native/virtio_net.c with the real transport, PCI code and network-device layer
- * (kernel/net/netdev.c), against a fake virtio-net PCI function (fake_pci.c + the device
+ * (drivers/core/netdev.c), against a fake virtio-net PCI function (fake_pci.c + the device
  * below): it fills receive buffers with frames and raises the rx queue's MSI-X vector, and
  * takes transmitted frames off the tx queue. Then it misbehaves: lengths beyond the buffer,
  * runt frames, GSO it was never offered, checksum offsets outside the frame, used entries
