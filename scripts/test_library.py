@@ -99,7 +99,41 @@ def suite_library(r, src, build, run_logged, make, qemu_native, timeout):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+GOOD = """pvkit: boot entry=pvh env=native
+pvkit: blk vda sectors=8192
+hello: greetings from a kernel on pvkit 0.14.0 (entry=pvh env=native)
+hello: disk vda: wrote, read back and restored sector 1: ok
+hello: ok disks=1 ifaces=1 checked=1 failed=0
+pvkit: shutdown ok
+"""
+
+
+def judge_self_test(r):
+    """The hello judge must see failures as failures (canned consoles)."""
+    bad = {
+        'a FAIL line': GOOD.replace('hello: ok disks=1 ifaces=1 checked=1 failed=0',
+                                    'hello: FAIL disks=1 ifaces=1 checked=1 failed=1'),
+        'no disk found': GOOD.replace('disks=1 ifaces=1 checked=1', 'disks=0 ifaces=1 checked=0'),
+        'no interface found': GOOD.replace('ifaces=1', 'ifaces=0'),
+        'hello before the boot line': 'hello: hi\n' + GOOD,
+        'the wrong entry point': GOOD.replace('entry=pvh env=native', 'entry=xen-pv env=native'),
+        'no sector written': GOOD.replace('hello: disk vda: wrote', 'hello: disk vda: skipped'),
+        'silence': 'pvkit: boot entry=pvh env=native\n',
+    }
+    problems = []
+    if judge_hello(GOOD, 'pvh', 1):
+        problems.append('a good boot failed: %s' % judge_hello(GOOD, 'pvh', 1))
+    if not judge_hello(GOOD, 'pvh', 3):
+        problems.append('QEMU status 3 (fail) passed')
+    for what, text in bad.items():
+        if not judge_hello(text, 'pvh', 1):
+            problems.append('%s passed' % what)
+    r.record('library: the hello judge fails a FAIL line, a missing disk or interface, a wrong '
+             'entry, silence, a failed exit', problems)
+
+
 def _suite(r, src, build, run_logged, make, qemu_native, timeout, tmp):
+    judge_self_test(r)
     destdir = os.path.join(tmp, 'dest')
     log = r.log_path('library', 'install')
     status, text = make(['O=' + build, 'install', 'DESTDIR=' + destdir, 'PREFIX=/usr'], log)
