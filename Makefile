@@ -370,7 +370,8 @@ fuzz: fuzz-run
 
 clean:
 	$(Q)rm -rf $(obj)/arch $(obj)/paravirt $(obj)/xen-guest $(obj)/drivers $(obj)/kernel \
-	   $(obj)/lib $(obj)/tests $(obj)/iso $(obj)/pvkit.* $(obj)/.flags
+	   $(obj)/init $(obj)/lib $(obj)/tests $(obj)/iso $(obj)/pvkit.* $(obj)/.flags \
+	   $(obj)/libpvkit.a $(obj)/.layers-ok $(obj)/examples $(obj)/docs
 
 distclean:
 	$(Q)rm -rf $(obj)
