@@ -238,3 +238,120 @@ def judge_qemu_exit(status):
     if status is None:
         return ['timed out']
     return ['QEMU exit status %s: the guest did not exit through isa-debug-exit' % status]
+
+
+# ---- hello (examples/hello): a kernel of its own on libpvkit --------------------------------
+# It runs none of the reference kernel's self-tests; after pvkit's boot lines it prints its
+# own (examples/hello/hello.c): a greeting, a line per disk and per interface, a line per
+# writable disk it wrote, read back and restored, and a summary; then it powers off, or with
+# pvkit.serve=1 it serves (UDP echo) until asked to stop.
+HELLO_GREETING_RE = re.compile(r'^hello: greetings from a kernel on pvkit (\S+) '
+                               r'\(entry=(\S+) env=(\S+)\)$')
+HELLO_DISK_RE = re.compile(r'^hello: disk (\S+): (\d+) sectors of (\d+) bytes(, read-only)?$')
+HELLO_CHECKED_RE = re.compile(r'^hello: disk (\S+): wrote, read back and restored sector '
+                              r'(\d+): ok$')
+HELLO_DISK_LINE_RE = re.compile(r'^hello: disk (\S+): ')
+HELLO_IFACE_RE = re.compile(r'^hello: iface (\S+): mac (\S+) mtu (\d+) carrier (up|down)$')
+HELLO_SUMMARY_RE = re.compile(r'^hello: (ok|FAIL) disks=(\d+) ifaces=(\d+) checked=(\d+) '
+                              r'failed=(\d+)$')
+HELLO_SERVING = 'hello: serving: UDP echo on port 7 until asked to stop'
+HELLO_STOPPING_RE = re.compile(r'^hello: stopping \((poweroff|reboot)\)$')
+SHUTDOWN_OK = 'pvkit: shutdown ok'
+
+
+def judge_hello(text, entry=None, env=None, disks=0, ifaces=0, checked=0, macs=None,
+                serve=False):
+    """Problems with a run of hello, [] when it passed: pvkit's boot line (through @entry
+    into @env) before hello's first line; the greeting saying the same; exactly @disks disk
+    lines, @ifaces interface lines (carrier up; their MACs @macs, if given), @checked disks
+    written, read back and restored; a summary "hello: ok" with those numbers and failed=0;
+    no panic, no error, none of the reference kernel's self-test lines (the case booted the
+    wrong image); with @serve its serving line after the summary, then "hello: stopping
+    (poweroff)"; without, neither; and "pvkit: shutdown ok" at the end. The caller adds how
+    the domain ended."""
+    rep = parse_console(text)
+    lines = [l.strip() for l in rep.lines]
+    problems = []
+    hello_at = [i for i, l in enumerate(lines) if l.startswith('hello: ')]
+    boot_at = [i for i, l in enumerate(lines) if BOOT_RE.search(l)]
+    if not boot_at:
+        problems.append('no boot line')
+    else:
+        if entry and rep.entry != entry:
+            problems.append('entered through %s, expected %s' % (rep.entry, entry))
+        if env and rep.env != env:
+            problems.append('environment %s, expected %s' % (rep.env, env))
+        if hello_at and hello_at[0] < boot_at[0]:
+            problems.append('hello spoke before pvkit\'s boot line')
+    if not hello_at:
+        problems.append('no line from hello at all')
+    for msg in rep.errors:
+        problems.append('guest error: %s' % msg)
+    for msg in rep.panics:
+        problems.append('guest panic: %s' % msg)
+    if rep.tests or rep.summary or ready_line(lines):
+        problems.append('the reference kernel\'s self-test or ready lines: this is not hello')
+
+    greet = [HELLO_GREETING_RE.match(l) for l in lines]
+    greet = [m for m in greet if m]
+    if len(greet) != 1:
+        problems.append('%d greeting lines, expected 1' % len(greet))
+    elif rep.entry and greet[0].group(2, 3) != (rep.entry, rep.env):
+        problems.append('hello says entry=%s env=%s, the boot line %s %s'
+                        % (greet[0].group(2), greet[0].group(3), rep.entry, rep.env))
+
+    disk_lines = [m for m in map(HELLO_DISK_RE.match, lines) if m]
+    done = [m for m in map(HELLO_CHECKED_RE.match, lines) if m]
+    for l in lines:
+        if HELLO_DISK_LINE_RE.match(l) and not (HELLO_DISK_RE.match(l) or
+                                                HELLO_CHECKED_RE.match(l)):
+            problems.append('hello: %s' % l[len('hello: '):])
+    if len(disk_lines) != disks:
+        problems.append('%d disks listed, the case gives %d' % (len(disk_lines), disks))
+    if len(done) != checked:
+        problems.append('%d disks written, read back and restored, the case gives %d '
+                        'writable' % (len(done), checked))
+    iface_lines = [m for m in map(HELLO_IFACE_RE.match, lines) if m]
+    if len(iface_lines) != ifaces:
+        problems.append('%d interfaces listed, the case gives %d' % (len(iface_lines), ifaces))
+    for m in iface_lines:
+        if m.group(4) != 'up':
+            problems.append('interface %s: carrier down' % m.group(1))
+    if macs is not None and sorted(m.group(2).lower() for m in iface_lines) != \
+            sorted(x.lower() for x in macs):
+        problems.append('interface MACs %s, the case gives %s'
+                        % (' '.join(m.group(2) for m in iface_lines) or 'none', ' '.join(macs)))
+
+    summary_at = [i for i, l in enumerate(lines) if HELLO_SUMMARY_RE.match(l)]
+    if len(summary_at) != 1:
+        problems.append('%d hello summary lines ("hello: ok|FAIL disks=..."), expected 1'
+                        % len(summary_at))
+    else:
+        m = HELLO_SUMMARY_RE.match(lines[summary_at[0]])
+        if m.group(1) != 'ok':
+            problems.append('hello says FAIL: %s' % lines[summary_at[0]])
+        got = tuple(int(x) for x in m.group(2, 3, 4, 5))
+        if got != (disks, ifaces, checked, 0):
+            problems.append('summary disks=%d ifaces=%d checked=%d failed=%d, expected '
+                            'disks=%d ifaces=%d checked=%d failed=0' % (got + (disks, ifaces,
+                                                                               checked)))
+    after = summary_at[0] if len(summary_at) == 1 else len(lines)
+    serving = [i for i, l in enumerate(lines) if l == HELLO_SERVING]
+    stopping = [i for i, l in enumerate(lines) if HELLO_STOPPING_RE.match(l)]
+    if serve:
+        if not serving or serving[0] < after:
+            problems.append('never said "%s" after its summary' % HELLO_SERVING)
+        else:
+            after = serving[0]
+            stop = [i for i in stopping if i > after]
+            if not stop:
+                problems.append('never said "hello: stopping (poweroff)" after serving')
+            else:
+                after = stop[0]
+                if lines[after] != 'hello: stopping (poweroff)':
+                    problems.append('stopped with "%s", expected poweroff' % lines[after])
+    elif serving or stopping:
+        problems.append('served or stopped without pvkit.serve=1')
+    if not any(i > after for i, l in enumerate(lines) if l == SHUTDOWN_OK):
+        problems.append('no "%s" at the end' % SHUTDOWN_OK)
+    return problems

@@ -238,14 +238,21 @@ def xen_plan_own():
 def xen_plan_describes_its_disks():
     """Xen plan: every case with disks describes them as its config and hook attach them"""
     # ... and xvdc of pv-blk.cfg and pvh-blk.cfg, someone's disk, is the one left undescribed.
+    # A case booting another image (image=hello) runs no self-tests: pvkit.xen_blk= means
+    # nothing to it; its config must give it a writable disk and a vif (xentests judges them).
+    import xentests
     xen = os.path.join(SRC, 'tests', 'xen')
     attach_re = re.compile(r'vdev=(xvd[a-z]),access=(rw|ro)')
     seen_undescribed = set()
     for c in plan_cases():
-        with open(os.path.join(xen, c['cfg'])) as f:
-            cfg = '\n'.join(re.sub(r'#.*', '', l) for l in f.read().splitlines())
+        text = xentests.config_text(xen, c['cfg'])      # derived from its example, if any
+        cfg = '\n'.join(re.sub(r'#.*', '', l) for l in text.splitlines())
         # The plan's command line is the guest's whole command line.
         assert re.search(r'^extra = "@EXTRA@"$', cfg, re.M), c['cfg']
+        if c['image']:
+            disks, vifs = xentests.config_devices(text)
+            assert ('xvda', 'rw') in disks and vifs, (c['name'], disks, vifs)
+            continue
         disks = dict(attach_re.findall(cfg))
         hooked = {}
         if c['hook']:
@@ -346,11 +353,271 @@ def xen_devices_from_configs():
         (False, False)
 
 
+# ---- hello (examples/hello) on the example configs (examples/xen) ---------------------------
+
+# hello as a Xen PV DomU, as tests/xen/plan.txt's hello-pv printed it on the test host
+# (abridged: pvkit's boot lines between the first and the greeting).
+HELLO_PV = """pvkit: boot entry=xen-pv env=xen-pv
+pvkit: cmdline "ip=10.0.0.2/24 gw=10.0.0.1"
+pvkit: pv_ops cpu=xen-pv irq=xen-pv mmu=xen-pv time=xen
+pvkit: evtchn abi=fifo
+pvkit: blk xvda sectors=32768 sector-size=512 ro=0 features: ring-pages=16 indirect=256
+pvkit: net eth0 mac=00:16:3e:00:07:20 mtu=1500 features: sg=1 csum=1 queues=1 split-evtchn=1
+pvkit: net eth0 addr=10.0.0.2/24 gw=10.0.0.1
+hello: greetings from a kernel on pvkit 0.14.0 (entry=xen-pv env=xen-pv)
+hello: disk xvda: 32768 sectors of 512 bytes
+hello: iface eth0: mac 00:16:3e:00:07:20 mtu 1500 carrier up
+hello: disk xvda: wrote, read back and restored sector 1: ok
+hello: ok disks=1 ifaces=1 checked=1 failed=0
+pvkit: shutdown ok
+pvkit: hypercalls total=1470: set_trap_table=1 mmu_update=132 sched_op=353
+"""
+
+# hello-pvh-serve: PVH, pvkit.serve=1, a console line from dom0, xl shutdown.
+HELLO_PVH_SERVE = HELLO_PV.replace('entry=xen-pv env=xen-pv', 'entry=pvh env=xen-pvh').replace(
+    'cpu=xen-pv irq=xen-pv mmu=xen-pv', 'cpu=native irq=xen-pvh mmu=native').replace(
+    '00:07:20', '00:07:23').replace('"ip=', '"pvkit.serve=1 ip=').replace(
+    'failed=0\npvkit: shutdown ok', 'failed=0\n'
+    'hello: serving: UDP echo on port 7 until asked to stop\n'
+    'hello: console: "hi from dom0" (poweroff, reboot)\n'
+    'pvkit: control: poweroff requested\n'
+    'hello: stopping (poweroff)\n'
+    'pvkit: shutdown ok')
+
+
+def xen_case_verdict(case_name, console, **case):
+    """xen_verdict with the case's result fields (end, hook_rc, ...) as given."""
+    import xentests
+    plan = os.path.join(SRC, 'tests', 'xen', 'plan.txt')
+    spec = {c['name']: c for c in xentests.xenhost.parse_plan(plan)}[case_name]
+    res = dict({'name': case_name, 'console_lines': console.splitlines(), 'end': 'poweroff',
+                'console_complete': True, 'create_rc': 0, 'hook_rc': {}}, **case)
+    rec = Recorder()
+    xentests.judge_case(rec, res, spec, os.path.dirname(plan), '/nonexistent')
+    assert len(rec.records) == 1, rec.records
+    return rec.records[0][1]
+
+
+@case
+def hello_judged_by_its_lines():
+    """Xen judge: hello passes on its own lines; FAIL, no disk, no lines, the wrong image fail"""
+    assert xen_case_verdict('hello-pv', HELLO_PV) == []
+    assert xen_case_verdict('hello-pvh-serve', HELLO_PVH_SERVE) == []
+    pvh = HELLO_PV.replace('entry=xen-pv env=xen-pv', 'entry=pvh env=xen-pvh').replace(
+        '00:07:20', '00:07:21')
+    assert xen_case_verdict('hello-pvh', pvh) == []
+
+    def fails(case_name, console, want, **res):
+        p = xen_case_verdict(case_name, console, **res)
+        assert any(want in x for x in p), (want, p)
+
+    # hello says FAIL (a disk that did not read back)
+    fails('hello-pv', HELLO_PV.replace(
+        'hello: disk xvda: wrote, read back and restored sector 1: ok',
+        'hello: disk xvda: read back differs').replace('hello: ok disks=1 ifaces=1 checked=1 '
+                                                       'failed=0', 'hello: FAIL disks=1 '
+                                                       'ifaces=1 checked=1 failed=1'),
+          'hello says FAIL')
+    fails('hello-pv', HELLO_PV.replace('ok disks=1', 'FAIL disks=1'), 'hello says FAIL')
+    # no disk found (blkfront connected nothing): the case gives one
+    no_disk = '\n'.join(l for l in HELLO_PV.splitlines() if 'xvda' not in l).replace(
+        'disks=1 ifaces=1 checked=1', 'disks=0 ifaces=1 checked=0') + '\n'
+    fails('hello-pv', no_disk, '0 disks listed, the case gives 1')
+    fails('hello-pv', no_disk, 'summary disks=0')
+    # no interface found
+    fails('hello-pv', HELLO_PV.replace('hello: iface eth0: mac 00:16:3e:00:07:20 mtu 1500 carrier '
+                                       'up\n', ''), '0 interfaces listed')
+    fails('hello-pv', HELLO_PV.replace('carrier up', 'carrier down'), 'carrier down')
+    fails('hello-pv', HELLO_PV.replace('mac 00:16:3e:00:07:20', 'mac 00:16:3e:00:07:99'),
+          'interface MACs')
+    # never printed its lines: pvkit's boot lines only, or nothing at all
+    pvkit_only = '\n'.join(l for l in HELLO_PV.splitlines() if not l.startswith('hello:'))
+    fails('hello-pv', pvkit_only, 'no line from hello at all')
+    fails('hello-pv', pvkit_only, 'hello summary lines')
+    fails('hello-pv', '', 'no boot line')
+    # the reference kernel booted instead (its self-tests, no hello lines)
+    fails('hello-pv', XEN_BLK_SKIPPED, 'this is not hello')
+    # through the wrong door; stopped early; no shutdown line
+    fails('hello-pvh', HELLO_PV, 'entered through xen-pv, expected pvh')
+    fails('hello-pv', HELLO_PV.replace('pvkit: shutdown ok', 'pvkit: shutdown fail'),
+          'no "pvkit: shutdown ok"')
+    fails('hello-pv', HELLO_PV + 'pvkit: panic: unhandled #PF\n', 'guest panic')
+    # serve: never served, never stopped; a non-serve case that served
+    fails('hello-pvh-serve', HELLO_PVH_SERVE.replace('hello: stopping (poweroff)\n', ''),
+          'never said "hello: stopping (poweroff)"')
+    fails('hello-pvh-serve', pvh.replace('00:07:21', '00:07:23'), 'never said "hello: serving')
+    fails('hello-pvh', HELLO_PVH_SERVE.replace('00:07:23', '00:07:21'), 'served or stopped')
+    # how the domain ended, the hook
+    fails('hello-pv', HELLO_PV, 'domain ended by crash', end='crash')
+    fails('hello-pv', HELLO_PV, 'hook post: rc 1: FAIL: xvda: the image changed',
+          hook_rc={'post': 1}, hook_output={'post': ['FAIL: xvda: the image changed']})
+
+
+def example_settings(text):
+    import xenhost
+    return {(k, s): v for _, k, s, v in xenhost._settings('x', text, dotted=True)}
+
+
+@case
+def hello_configs_are_the_examples():
+    """Xen plan: hello-pv.cfg, hello-pvh.cfg are examples/xen's configs but for the listed keys"""
+    import xenhost
+    import xentests
+    xen = os.path.join(SRC, 'tests', 'xen')
+    derived = {}
+    for c in plan_cases():
+        if c['image'] != 'hello':
+            continue
+        with open(os.path.join(xen, c['cfg'])) as f:
+            ex = xenhost.FROM_EXAMPLE_RE.search(f.read()).group(1)
+        derived[c['cfg']] = ex
+        with open(os.path.join(SRC, ex)) as f:
+            example = example_settings(f.read())
+        got = example_settings(xentests.config_text(xen, c['cfg']))
+        for (k, s), v in example.items():
+            if k in xenhost.DERIVE_KEYS:
+                continue
+            if k in xenhost.DERIVE_SUBKEYS:       # the spec's other keys as the example's
+                drop = xenhost.DERIVE_SUBKEYS[k]
+
+                def rest(val):
+                    spec = re.findall(r"'([^']*)'", val)[0]
+                    spec = spec.split(',target=')[0]
+                    return sorted(t for t in spec.split(',') if t.partition('=')[0] not in drop)
+                assert rest(got[(k, s)]) == rest(v), (c['cfg'], k, got[(k, s)], v)
+                continue
+            assert got.get((k, s)) == v, (c['cfg'], k, got.get((k, s)), v)
+        assert set(k for k, _ in got) - set(k for k, _ in example) <= set(xenhost.DERIVE_KEYS)
+        assert got[('type', None)] == example[('type', None)]
+    assert derived == {'hello-pv.cfg': 'examples/xen/pvkit-pv.cfg',
+                       'hello-pvh.cfg': 'examples/xen/pvkit-pvh.cfg'}, derived
+    # The examples' own command line is what the serve cases boot.
+    for cfg, ex in derived.items():
+        with open(os.path.join(SRC, ex)) as f:
+            extra = example_settings(f.read())[('extra', None)].strip('"')
+        assert any(c['cfg'] == cfg and c['extra'] == extra for c in plan_cases()), (cfg, extra)
+
+
+@case
+def derived_config_rules():
+    """Xen plan: a derived config may set only the listed keys; the example one line a setting"""
+    import tempfile
+    import xenhost
+    ex_rel = 'examples/xen/pvkit-pv.cfg'
+    with tempfile.TemporaryDirectory() as d:
+        def derive(body):
+            t = os.path.join(d, 't.cfg')
+            with open(t, 'w') as f:
+                f.write('# from-example: %s\n%s' % (ex_rel, body))
+            return xenhost.config_template(d, 't.cfg')
+
+        def refused(body, want):
+            try:
+                derive(body)
+                raise AssertionError('accepted: %r' % body)
+            except xenhost.PlanError as e:
+                assert want in str(e), (body, str(e))
+        text = derive('name = "x"\nvif.mac = "00:16:3e:00:00:01"\ndisk.target = "/a b.img"\n'
+                      'tsc_mode = "native"\n')
+        assert re.search(r'^name = "x"$', text, re.M), text
+        assert "vif = [ 'bridge=xenbr0,mac=00:16:3e:00:00:01' ]" in text, text
+        assert "disk = [ 'format=raw,vdev=xvda,access=rw,target=/a b.img' ]" in text, text
+        assert re.search(r'adds \(not in the example\):\ntsc_mode = "native"$', text, re.M), text
+        refused('memory = 64\n', 'may set only')
+        refused('disk.vdev = "xvdb"\n', 'may set only')
+        refused('usb.x = "1"\n', 'may set only')
+        refused('name = \n', "one 'key = value'")
+        # an example with two disks, or a list over several lines
+        ex = os.path.join(d, 'ex.cfg')
+        for body, want in (("disk = [ 'vdev=xvda,target=/a', 'vdev=xvdb,target=/b' ]\n",
+                            'exactly one disk'),
+                           ("disk = [ 'vdev=xvda,target=/a',\n 'vdev=xvdb,target=/b' ]\n",
+                            "one 'key = value'")):
+            with open(ex, 'w') as f:
+                f.write('name = "e"\n' + body)
+            t = os.path.join(d, 't.cfg')
+            with open(t, 'w') as f:
+                f.write('# from-example: ex.cfg\ndisk.target = "/c"\n')
+            try:
+                xenhost.config_template(d, 't.cfg', src=d)
+                raise AssertionError('accepted example %r' % body)
+            except xenhost.PlanError as e:
+                assert want in str(e), (body, str(e))
+
+
+@case
+def hello_image_reaches_dom0():
+    """xenhost: image=hello boots build/examples/hello/hello.elf, /pvkit/images/hello.elf in dom0"""
+    import tempfile
+    import xenhost
+    xh = xenhost
+    cases = [c for c in plan_cases() if c['image'] == 'hello']
+    assert len(cases) >= 3, cases
+    with tempfile.TemporaryDirectory() as d:
+        image = os.path.join(d, 'pvkit.elf')
+        try:
+            xh.resolve_images(image, cases)
+            raise AssertionError('a missing hello.elf was accepted')
+        except xh.XenHostError as e:
+            assert 'make examples' in str(e), str(e)
+        hello = os.path.join(d, 'examples', 'hello', 'hello.elf')
+        os.makedirs(os.path.dirname(hello))
+        for p in (image, hello):
+            with open(p, 'wb') as f:
+                f.write(b'\x7fELF' + os.path.basename(p).encode())
+        assert xh.resolve_images(image, cases) == {'hello': hello}
+        other = os.path.join(d, 'other.elf')
+        open(other, 'wb').close()
+        assert xh.resolve_images(image, cases, {'hello': other}) == {'hello': other}
+        try:
+            xh.resolve_images(image, [dict(cases[0], image='nosuch')])
+            raise AssertionError('an unknown image was accepted')
+        except xh.XenHostError as e:
+            assert 'no such image' in str(e), str(e)
+        plan = os.path.join(SRC, 'tests', 'xen', 'plan.txt')
+        text, _ = xh.render_config(cases[0], os.path.dirname(plan), 'pvkit.elf')
+        assert re.search(r'^kernel = "/pvkit/images/hello.elf"$', text, re.M), text
+        cpio = xh.make_overlay(image, plan, [dict(c) for c in cases], 60,
+                               images={'hello': hello})
+        assert b'pvkit/images/hello.elf\0' in cpio and b'\x7fELFhello.elf' in cpio
+        assert b'pvkit/image/hello.elf' not in cpio     # the reference kernel's directory
+
+
+@case
+def libvirt_example_is_the_pv_example():
+    """examples/xen/pvkit.xml: well-formed libvirt XML (libxl, PV) saying what pvkit-pv.cfg says"""
+    import xml.etree.ElementTree as ET
+    ex = os.path.join(SRC, 'examples', 'xen')
+    root = ET.parse(os.path.join(ex, 'pvkit.xml')).getroot()
+    with open(os.path.join(ex, 'pvkit-pv.cfg')) as f:
+        cfg = {k: v.strip('"\'') for (k, s), v in example_settings(f.read()).items()}
+    assert root.tag == 'domain' and root.get('type') == 'xen', root.attrib
+    t = root.find('os/type')
+    assert (t.get('arch'), t.get('machine'), t.text) == ('x86_64', 'xenpv', 'linux'), t.attrib
+    assert root.findtext('os/kernel') == cfg['kernel'], root.findtext('os/kernel')
+    assert root.findtext('os/cmdline') == cfg['extra'], root.findtext('os/cmdline')
+    mem = root.find('memory')
+    assert (mem.get('unit'), mem.text) == ('MiB', cfg['memory']), (mem.attrib, mem.text)
+    assert root.findtext('vcpu') == cfg['vcpus']
+    for action in ('on_poweroff', 'on_reboot', 'on_crash'):
+        assert root.findtext(action) == cfg[action], action
+    disks = root.findall('devices/disk')
+    spec = dict(t.partition('=')[::2] for t in cfg['disk'].strip("[ ']").split(','))
+    assert len(disks) == 1 and disks[0].get('device') == 'disk', disks
+    assert disks[0].find('source').get('file') == spec['target']
+    assert disks[0].find('target').attrib == {'dev': spec['vdev'], 'bus': 'xen'}
+    assert (disks[0].find('readonly') is None) == (spec['access'] == 'rw')
+    ifs = root.findall('devices/interface')
+    vif = dict(t.partition('=')[::2] for t in cfg['vif'].strip("[ ']").split(','))
+    assert len(ifs) == 1 and ifs[0].get('type') == 'bridge', ifs
+    assert ifs[0].find('source').get('bridge') == vif['bridge']
+
+
 # ---- the guest's command-line options -----------------------------------------------------
 
 KERNEL_DIRS = ('arch', 'paravirt', 'xen-guest', 'drivers', 'kernel', 'init', 'lib',
                'tests/guest', 'include')
-FILE_NAMES = {'elf', 'iso', 'lds', 'map', 'cfg', 'results', 'pc'}     # pvkit.elf, not options
+FILE_NAMES = {'elf', 'iso', 'lds', 'map', 'cfg', 'results', 'pc', 'xml'}  # pvkit.elf: no options
 
 
 def files_under(tops, exts):

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))        # the pvkit source tree
 BUILD_HOST = os.path.join(HERE, "build-host.sh")
 
 # QEMU exactly as XEN-HOST.md: plain "-cpu max" crashes dom0 under TCG (SMAP fault).
@@ -31,6 +32,13 @@ DOM0_IMAGE_DIR = "/pvkit/image"
 DOM0_TESTDIR = "/pvkit/tests"
 DOM0_CASEDIR = "/pvkit/cases"
 DOM0_TOOLS_DIR = "/pvkit/tools"  # static helper programs built by `make dom0-tools` (tools/dom0/)
+DOM0_IMAGES_DIR = "/pvkit/images"  # the other guest images the plan's cases boot (image=NAME)
+
+# Guest images besides --image that a case can boot (plan option image=NAME: @KERNEL@ is then
+# /pvkit/images/NAME.elf), each by default at this path relative to the --image file's
+# directory (the build directory; `make examples` builds them). run --with-image NAME=PATH
+# (run_plan's images=) gives another file, or a name not listed here.
+IMAGES = {"hello": "examples/hello/hello.elf"}
 
 SILENCE_S = 120          # no serial output this long before the plan started = hung boot
 BOOT_TIMEOUT_S = 300     # dom0 not "ready" by then = failed boot (retried once like a hang)
@@ -48,6 +56,7 @@ GENERATED_LOGS = set(DOM0_LOGS.values()) | {"results.json", "serial.log", "chann
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+IMAGE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 class XenHostError(Exception):
@@ -115,7 +124,8 @@ def parse_plan(plan):
         if not re.match(r"^[0-9]+$", timeout) or not 0 < int(timeout) <= 86400:
             raise PlanError("%s: timeout %r: want whole seconds > 0" % (where, timeout))
         case = {"name": name, "cfg": cfg, "timeout": int(timeout), "extra": extra, "hook": None,
-                "hook_timeout": DEFAULT_HOOK_TIMEOUT_S, "own": False, "vars": {}, "line": no}
+                "hook_timeout": DEFAULT_HOOK_TIMEOUT_S, "own": False, "image": None, "vars": {},
+                "line": no}
         for kv in fields[3:]:
             k, eq, v = kv.partition("=")
             if not eq or not KEY_RE.match(k):
@@ -126,6 +136,11 @@ def parse_plan(plan):
                 if v not in ("0", "1"):
                     raise PlanError("%s: own=%r: want 0 or 1" % (where, v))
                 case["own"] = v == "1"
+            elif k == "image":
+                if not IMAGE_NAME_RE.match(v):
+                    raise PlanError("%s: image=%r: a name (%s, or one given to run --with-image)"
+                                    % (where, v, ", ".join(sorted(IMAGES))))
+                case["image"] = v
             elif k == "hook_timeout":
                 if not v.isdigit() or int(v) <= 0:
                     raise PlanError("%s: hook_timeout=%r: want whole seconds > 0" % (where, v))
@@ -146,14 +161,147 @@ def parse_plan(plan):
     return cases
 
 
-def render_config(case, plan_dir, image_name):
-    """Substitute @KERNEL@ @NAME@ @EXTRA@ @TESTDIR@ and the case's key=value options (@KEY@)
-    into its template. Return (config text, domain name)."""
-    path = os.path.join(plan_dir, case["cfg"])
+# ---------------------------------------------------------------------------------------------
+# Configs derived from an example (tests/xen/README.md "Configs from an example")
+
+# A template with a line "# from-example: examples/xen/pvkit-pv.cfg" (a path in the pvkit source
+# tree) is not an xl config of its own: it lists the few settings in which the test host
+# differs from a user's host, and the config is the example, line by line, with those set.
+# So the examples users copy are the configs the tests boot and cannot rot. Only these keys
+# may be set: the domain's name, the kernel file and its command line, how it ends (dom0 reads
+# that from xl list: "preserve"), where it runs (dom0 has pCPU 0 to itself), the TSC mode QEMU's
+# SVM needs for PVH, and in the example's one disk and one vif: the image file, the bridge,
+# the MAC. Every other line stays as the example has it.
+FROM_EXAMPLE_RE = re.compile(r"^#\s*from-example:\s*(\S+)\s*$", re.M)
+DERIVE_KEYS = ("name", "kernel", "extra", "on_poweroff", "on_crash", "on_reboot", "cpus",
+               "tsc_mode")
+DERIVE_SUBKEYS = {"disk": ("target",), "vif": ("bridge", "mac")}
+# key[.subkey] = value [# comment]: one setting on one line (a list closes on its line too)
+SETTING_RE = re.compile(r"""^\s*([a-z_][a-z0-9_]*)(?:\.([a-z_]+))?\s*=\s*"""
+                        r"""("[^"]*"|'[^']*'|\[[^\]]*\]|[^\s#"'\[]+)\s*(?:#.*)?$""")
+LIST_ITEM_RE = re.compile(r"'([^']*)'" + r'|"([^"]*)"')
+
+
+def _unquote(v):
+    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'" else v
+
+
+def _settings(path, text, dotted):
+    """[(line index, key, subkey, value)] of an xl config's settings; PlanError for a line
+    that is neither a comment nor one whole setting."""
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = SETTING_RE.match(line)
+        if not m or (m.group(2) and not dotted):
+            raise PlanError("%s:%d: want one 'key = value' setting on the line (lists too): %r"
+                            % (path, i + 1, line.strip()))
+        out.append((i, m.group(1), m.group(2), m.group(3)))
+    return out
+
+
+def _set_in_spec(path, key, spec, sub, value):
+    """A disk or vif spec (comma-separated key=value) with sub=value set. A disk's target= is
+    last (it may hold commas, xl-disk-configuration(5))."""
+    if key == "disk":
+        if "target=" not in spec:
+            raise PlanError("%s: the example's disk spec has no target=: write it as "
+                            "'format=...,vdev=...,access=...,target=FILE'" % path)
+        return spec[:spec.index("target=")].rstrip(",") + ",target=" + value
+    toks = [t for t in spec.split(",") if t.strip()]
+    for i, t in enumerate(toks):
+        if t.strip().startswith(sub + "="):
+            toks[i] = "%s=%s" % (sub, value)
+            break
+    else:
+        toks.append("%s=%s" % (sub, value))
+    return ",".join(toks)
+
+
+def derive_config(path, text, src=SRC):
+    """The config of template @path (text @text) that names an example: the example's lines
+    with the template's settings applied (DERIVE_KEYS replace the example's value or are
+    added at the end; disk.target, vif.bridge, vif.mac are set inside the example's one disk
+    and one vif). The example's path is relative to @src (the pvkit tree). Raise PlanError for
+    any other key or an example the rules cannot apply to."""
+    m = FROM_EXAMPLE_RE.search(text)
+    rel = m.group(1)
+    example = os.path.normpath(os.path.join(src, rel))
+    if not example.startswith(os.path.abspath(src) + os.sep) or not os.path.isfile(example):
+        raise PlanError("%s: from-example %s is not a file in %s" % (path, rel, src))
+    with open(example, encoding="utf-8") as f:
+        ex_text = f.read()
+    tname = os.path.basename(path)
+    allowed = " ".join(DERIVE_KEYS + tuple("%s.%s" % (a, b) for a, bs in
+                                           sorted(DERIVE_SUBKEYS.items()) for b in bs))
+    plain, sub = {}, {}
+    for _, k, s, v in _settings(path, text, dotted=True):
+        if (s and s not in DERIVE_SUBKEYS.get(k, ())) or (not s and k not in DERIVE_KEYS):
+            raise PlanError("%s: %s%s: a derived config may set only %s; every other line is "
+                            "the example's" % (path, k, "." + s if s else "", allowed))
+        if s:
+            sub.setdefault(k, {})[s] = _unquote(v)
+        else:
+            plain[k] = v
+    lines = ex_text.splitlines()
+    done = set()
+    for i, k, _, v in reversed(_settings(example, ex_text, dotted=False)):
+        if k in plain:
+            lines[i:i + 1] = ["# %s sets %s (the example: %s)" % (tname, k, v),
+                              "%s = %s" % (k, plain[k])]
+            done.add(k)
+        elif k in sub:
+            items = [x.group(1) if x.group(1) is not None else x.group(2)
+                     for x in LIST_ITEM_RE.finditer(v)]
+            if len(items) != 1:
+                raise PlanError("%s: %s.*: the example %s must have exactly one %s, has %d"
+                                % (path, k, rel, k, len(items)))
+            spec = items[0]
+            for s, val in sorted(sub[k].items()):
+                spec = _set_in_spec(path, k, spec, s, val)
+            q = "'" if v.lstrip("[ ").startswith("'") else '"'
+            lines[i:i + 1] = ["# %s sets %s in it (the example: %s)" % (
+                tname, ", ".join(sorted(sub[k])), v), "%s = [ %s%s%s ]" % (k, q, spec, q)]
+            done.add(k)
+    for k in sub:
+        if k not in done:
+            raise PlanError("%s: %s.*: the example %s has no %s line" % (path, k, rel, k))
+    added = [k for k in DERIVE_KEYS if k in plain and k not in done]
+    head = ["# Rendered by xenhost.py: %s with the settings of %s (tests/xen/README.md)"
+            % (rel, tname)]
+    tail = ["", "# %s adds (not in the example):" % tname] if added else []
+    tail += ["%s = %s" % (k, plain[k]) for k in added]
+    return "\n".join(head + lines + tail) + "\n"
+
+
+def config_template(plan_dir, cfg, src=SRC):
+    """Case config @cfg (relative to @plan_dir) before its placeholders are filled: the file,
+    or the example config it derives from with its settings applied (derive_config)."""
+    path = os.path.join(plan_dir, cfg)
     with open(path, encoding="utf-8") as f:
         text = f.read()
+    if FROM_EXAMPLE_RE.search(text):
+        text = derive_config(path, text, src)
+    return text
+
+
+def image_dom0_path(name):
+    """Where the image a case names with image=NAME is inside dom0."""
+    return "%s/%s.elf" % (DOM0_IMAGES_DIR, name)
+
+
+def render_config(case, plan_dir, image_name):
+    """Substitute @KERNEL@ @NAME@ @EXTRA@ @TESTDIR@ and the case's key=value options (@KEY@)
+    into its template (derived from an example if it names one). @KERNEL@ is the --image
+    file (@image_name), or the image the case names with image=. Return (config text, domain
+    name)."""
+    path = os.path.join(plan_dir, case["cfg"])
+    text = config_template(plan_dir, case["cfg"])
     subs = dict(case["vars"])
-    subs.update({"KERNEL": DOM0_IMAGE_DIR + "/" + image_name, "NAME": case["name"],
+    kernel = (image_dom0_path(case["image"]) if case.get("image")
+              else DOM0_IMAGE_DIR + "/" + image_name)
+    subs.update({"KERNEL": kernel, "NAME": case["name"],
                  "EXTRA": case["extra"], "TESTDIR": DOM0_TESTDIR})
     for k, v in subs.items():
         text = text.replace("@%s@" % k, v)
@@ -172,6 +320,32 @@ def render_config(case, plan_dir, image_name):
             print("xenhost: warning: %s: %s is not \"preserve\": the end state may read 'destroyed'"
                   % (path, action), file=sys.stderr)
     return text, m.group(1)
+
+
+def resolve_images(image, cases, images=None):
+    """{name: host file} of the images the cases name with image=: @images (name -> file),
+    else IMAGES' default path relative to @image's directory. XenHostError for a name
+    with neither, or a file that does not exist."""
+    out = {}
+    build = os.path.dirname(os.path.abspath(image))
+    for c in cases:
+        name = c.get("image")
+        if not name or name in out:
+            continue
+        default = not (images and name in images)
+        if not default:
+            path = images[name]
+        elif name in IMAGES:
+            path = os.path.join(build, IMAGES[name])
+        else:
+            raise XenHostError("case %s: image=%s: no such image (known: %s; or run "
+                               "--with-image %s=FILE)" % (c["name"], name,
+                                                         ", ".join(sorted(IMAGES)), name))
+        if not os.path.isfile(path):
+            raise XenHostError("case %s: image=%s: %s does not exist%s" % (
+                c["name"], name, path, " (make examples)" if default else ""))
+        out[name] = path
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,9 +396,11 @@ def _tree_entries(top, base):
     return entries
 
 
-def make_overlay(image, plan, cases, watchdog_s, channel="auto", tools_dir=None, extra=None):
+def make_overlay(image, plan, cases, watchdog_s, channel="auto", tools_dir=None, extra=None,
+                 images=None):
     """Build the overlay cpio: image, the plan directory's files, rendered configs, plan.tsv,
-    the static helper programs of 'tools_dir' (as /pvkit/tools, if the directory exists) and
+    the static helper programs of 'tools_dir' (as /pvkit/tools, if the directory exists),
+    the images the cases name ('images': {name: host file}, as /pvkit/images/NAME.elf) and
     'extra' files ({dom0 path under pvkit/: host file}, e.g. a second guest kernel)."""
     plan_dir = os.path.dirname(os.path.abspath(plan))
     image_name = os.path.basename(image)
@@ -232,6 +408,11 @@ def make_overlay(image, plan, cases, watchdog_s, channel="auto", tools_dir=None,
                ("pvkit/cases", None, None)]
     with open(image, "rb") as f:
         entries.append(("pvkit/image/" + image_name, 0o644, f.read()))
+    if images:      # not in /pvkit/image: hooks take the one file there for the reference kernel
+        entries.append((DOM0_IMAGES_DIR.lstrip("/"), None, None))
+        for name, src in sorted(images.items()):
+            with open(src, "rb") as f:
+                entries.append((image_dom0_path(name).lstrip("/"), 0o644, f.read()))
     if tools_dir and os.path.isdir(tools_dir):
         entries.append((DOM0_TOOLS_DIR.lstrip("/"), None, None))
         entries += _tree_entries(tools_dir, DOM0_TOOLS_DIR.lstrip("/"))
@@ -361,7 +542,8 @@ class Collector:
         self.cases = {}
         for c in cases:
             self.cases[c["name"]] = {
-                "name": c["name"], "cfg": c["cfg"], "dom_name": c.get("dom_name"),
+                "name": c["name"], "cfg": c["cfg"], "image": c.get("image"),
+                "dom_name": c.get("dom_name"),
                 "timeout_s": c["timeout"], "extra": c["extra"], "end": "not-run", "domid": None,
                 "create_rc": None, "hook_rc": {}, "console_lines": [], "console_bytes": None,
                 "console_complete": None, "t_create_s": None, "t_first_output_s": None,
@@ -545,22 +727,23 @@ def _boot_once(host_dir, initrd, logs, collector, deadline_s, accel, progress):
 # The whole run
 
 def run_plan(image, plan, logs, timeout=900, interactive=False, host_dir=None, retry=True,
-             quiet=False, channel="auto", tools_dir=None, extra=None):
+             quiet=False, channel="auto", tools_dir=None, extra=None, images=None):
     """Boot the Xen test host, run every case of 'plan' with 'image' as @KERNEL@, write
     results.json, per-case <case>.console.log and the serial logs under 'logs'. Return the
     results dict; results["harness_ok"] says whether the harness itself worked (not whether the
     guests passed). Raises PlanError for an invalid plan and XenHostError if the host cannot
     be built. channel ("auto", "com2", "hvc0") forces a slower result channel, for debugging.
     tools_dir (default: dom0-tools beside the image) goes to dom0 as /pvkit/tools; extra maps
-    dom0 paths under /pvkit to host files (make_overlay)."""
+    dom0 paths under /pvkit to host files (make_overlay); images ({name: host file}) gives the
+    images cases name with image=NAME, by default IMAGES' paths beside the image."""
     os.makedirs(logs, exist_ok=True)
     with open(os.path.join(logs, "run.log"), "w") as run_log:
         return _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel,
-                         run_log, tools_dir, extra)
+                         run_log, tools_dir, extra, images)
 
 
 def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, channel, run_log,
-              tools_dir, extra):
+              tools_dir, extra, images):
     t_run = time.monotonic()
 
     def progress(msg):
@@ -575,6 +758,9 @@ def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, c
     if shutil.which(QEMU) is None:
         raise XenHostError("%s not found (Debian package qemu-system-x86)" % QEMU)
     cases = parse_plan(plan)
+    images = resolve_images(image, cases, images)
+    for name, path in sorted(images.items()):
+        progress("image %s: %s (as %s)" % (name, path, image_dom0_path(name)))
     if host_dir is None:
         progress("building/reusing the Xen host (log: %s)" % os.path.join(logs, "build-host.log"))
         host_dir = build_host(log=os.path.join(logs, "build-host.log"))
@@ -588,7 +774,7 @@ def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, c
         raise XenHostError("channel must be auto, com2 or hvc0")
     if tools_dir is None:
         tools_dir = default_tools_dir(image)
-    overlay = make_overlay(image, plan, cases, watchdog, channel, tools_dir, extra)
+    overlay = make_overlay(image, plan, cases, watchdog, channel, tools_dir, extra, images)
     accel = host_accel()
     host_env = {}
     with open(os.path.join(host_dir, "host.env")) as f:
@@ -655,6 +841,7 @@ def _run_plan(image, plan, logs, timeout, interactive, host_dir, retry, quiet, c
             "qemu_s": round(qemu_s, 2),
         },
         "plan": os.path.abspath(plan), "image": os.path.abspath(image),
+        "images": {n: os.path.abspath(p) for n, p in sorted(images.items())},
         "cases": list(collector.cases.values()),
         "messages": collector.messages,
         "t_total_s": round(time.monotonic() - t_run, 2),
@@ -702,6 +889,10 @@ def main(argv=None):
     r.add_argument("--no-retry", action="store_true", help="do not retry a hung dom0 boot")
     r.add_argument("--channel", default="auto", choices=("auto", "com2", "hvc0"),
                    help="debug: force the result channel (default: virtio port, else COM2)")
+    r.add_argument("--with-image", action="append", default=[], metavar="NAME=FILE",
+                   help="the image cases with image=NAME boot (default for %s: that path "
+                        "beside --image)" % ", ".join("%s: %s" % kv
+                                                      for kv in sorted(IMAGES.items())))
     b = sub.add_parser("build", help="build or reuse the cached host; print its directory")
     b.add_argument("--log", help="build log file")
     c = sub.add_parser("check-plan", help="validate a plan and render its configs")
@@ -716,11 +907,19 @@ def main(argv=None):
             plan_dir = os.path.dirname(os.path.abspath(a.plan))
             for case in parse_plan(a.plan):
                 text, dname = render_config(case, plan_dir, os.path.basename(a.image))
-                print("== %s (domain %s, timeout %d s, hook %s)\n%s" % (
-                    case["name"], dname, case["timeout"], case["hook"] or "-", text))
+                print("== %s (domain %s, image %s, timeout %d s, hook %s)\n%s" % (
+                    case["name"], dname, case["image"] or os.path.basename(a.image),
+                    case["timeout"], case["hook"] or "-", text))
             return 0
+        images = {}
+        for kv in a.with_image:
+            name, eq, path = kv.partition("=")
+            if not eq or not IMAGE_NAME_RE.match(name) or not path:
+                raise PlanError("--with-image %r: want NAME=FILE" % kv)
+            images[name] = path
         res = run_plan(a.image, a.plan, a.logs, timeout=a.timeout, interactive=a.interactive,
-                       host_dir=a.host_dir, retry=not a.no_retry, channel=a.channel)
+                       host_dir=a.host_dir, retry=not a.no_retry, channel=a.channel,
+                       images=images)
     except PlanError as e:
         print("xenhost: plan error: %s" % e, file=sys.stderr)
         return 2

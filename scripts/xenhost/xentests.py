@@ -4,7 +4,9 @@ tests/xen/plan.txt and judge every DomU with scripts/harness.py, as the native b
 the boot line (entry and environment from the config's type), every test line, the summary,
 the skip policy (a case that gives a disk its command line describes, or a vif, fails a disk
 or net test that skipped: harness.xen_devices), and how the domain ended (expect=poweroff by default; a
-pvkit.fail_test=N case must end in a crash with exactly test N failed)."""
+pvkit.fail_test=N case must end in a crash with exactly test N failed). A case that boots
+another image (image=hello: examples/hello) is judged by that kernel's own lines
+(harness.judge_hello) against the disks and vifs its config gives."""
 import os
 import re
 import sys
@@ -21,8 +23,29 @@ MIN_TESTS = 5
 
 
 def config_text(plan_dir, cfg):
-    with open(os.path.join(plan_dir, cfg)) as f:
-        return f.read()
+    """The case's config as xenhost.py renders it (from its example, if it names one), before
+    the placeholders are filled."""
+    return xenhost.config_template(plan_dir, cfg)
+
+
+def config_devices(text):
+    """What an xl config attaches: ([(vdev, 'rw' or 'ro')] of its disks, [MAC or None] of its
+    vifs)."""
+    cfg = '\n'.join(re.sub(r'#.*', '', l) for l in text.splitlines())
+    lists = {}
+    for key in ('disk', 'vif'):
+        m = re.search(r'^\s*%s\s*=\s*\[(.*?)\]' % key, cfg, re.M | re.S)
+        lists[key] = [x.group(1) if x.group(1) is not None else x.group(2)
+                      for x in xenhost.LIST_ITEM_RE.finditer(m.group(1))] if m else []
+    disks = []
+    for spec in lists['disk']:
+        kv = dict(t.strip().partition('=')[::2] for t in spec.split(',') if '=' in t)
+        disks.append((kv.get('vdev'), 'ro' if kv.get('access') in ('ro', 'r') else 'rw'))
+    vifs = []
+    for spec in lists['vif']:
+        kv = dict(t.strip().partition('=')[::2] for t in spec.split(',') if '=' in t)
+        vifs.append(kv.get('mac'))
+    return disks, vifs
 
 
 def config_type(text):
@@ -51,10 +74,59 @@ def hook_problems(case):
     return problems
 
 
+def ending_problems(case, expect):
+    """How the domain ended, the hooks, the console relay and xl create: what is wrong."""
+    ended = hook_problems(case)
+    if case.get('end') not in expect:
+        ended.append('domain ended by %s, expected %s' % (case.get('end'), ' or '.join(expect)))
+    if not case.get('console_complete'):
+        ended.append('console relay incomplete')
+    if case.get('create_rc') not in (0, None):
+        ended.append('xl create failed (%s): %s' % (case.get('create_rc'),
+                                                    ' | '.join(case.get('create_output', []))[-300:]))
+    return ended
+
+
+def judge_image_case(r, case, spec, cfg, log):
+    """A case that boots another kernel than the reference one (image=NAME). hello: its own
+    lines (harness.judge_hello) against what the config gives it: every disk listed, every
+    writable one written and restored, every vif up with its MAC; the case must give it a
+    disk, a writable one and a vif, so that none of that can pass by finding nothing."""
+    name = 'xen/%s' % case['name']
+    entry, env = EXPECTED_DOOR.get(config_type(cfg), (None, None))
+    expect = spec['vars'].get('EXPECT', 'poweroff').split('|')
+    if spec['image'] != 'hello':
+        r.record('%s: a judge for image %s' % (name, spec['image']),
+                 ['no judge for image=%s (scripts/xenhost/xentests.py)' % spec['image']], log)
+        return
+    for k, v in spec['vars'].items():         # the plan's mac= and such, as rendered
+        cfg = cfg.replace('@%s@' % k, v)
+    disks, vifs = config_devices(cfg)
+    rw = sum(mode == 'rw' for _, mode in disks)
+    given = []
+    if not disks or not rw or not vifs:
+        given.append('the config must give hello a writable disk and a vif (it gives %d disks, '
+                     '%d writable, %d vifs)' % (len(disks), rw, len(vifs)))
+    serve = harness.SERVE_PARAM + '=1' in spec['extra'].split()
+    macs = vifs if all(vifs) else None
+    problems = harness.judge_hello('\n'.join(case.get('console_lines') or []), entry=entry,
+                                   env=env, disks=len(disks), ifaces=len(vifs), checked=rw,
+                                   macs=macs, serve=serve)
+    what = ', '.join(filter(None, [
+        'hello: boot line entry=%s env=%s' % (entry, env),
+        'disks=%d (written and restored: %d) ifaces=%d' % (len(disks), rw, len(vifs)),
+        'summary ok', 'served and stopped' if serve else '',
+        'hooks' if spec.get('hook') else '', 'ended by %s' % ' or '.join(expect)]))
+    r.record('%s: %s' % (name, what), given + problems + ending_problems(case, expect), log)
+
+
 def judge_case(r, case, spec, plan_dir, logs):
     name = 'xen/%s' % case['name']
     log = os.path.join(logs, '%s.console.log' % case['name'])
     cfg = config_text(plan_dir, spec['cfg'])
+    if spec.get('image'):
+        judge_image_case(r, case, spec, cfg, log)
+        return
     entry, env = EXPECTED_DOOR.get(config_type(cfg), (None, None))
     # The skip policy (harness.py): with a disk (described: pvkit.xen_blk=) or a vif given, a
     # disk or net test must test.
@@ -83,14 +155,7 @@ def judge_case(r, case, spec, plan_dir, logs):
         problems.append('event channels use abi=%s, expected %s' % (rep.evtchn_abi, want_abi))
     if harness.SERVE_PARAM + '=1' in spec['extra'] and harness.ready_line(rep.lines) is None:
         problems.append('serve mode never said "%s"' % harness.READY_LINE)
-    ended = hook_problems(case)
-    if case.get('end') not in expect:
-        ended.append('domain ended by %s, expected %s' % (case.get('end'), ' or '.join(expect)))
-    if not case.get('console_complete'):
-        ended.append('console relay incomplete')
-    if case.get('create_rc') not in (0, None):
-        ended.append('xl create failed (%s): %s' % (case.get('create_rc'),
-                                                    ' | '.join(case.get('create_output', []))[-300:]))
+    ended = ending_problems(case, expect)
 
     if fail_test is None:
         for label, bad in harness.test_results(rep, disk, net):
