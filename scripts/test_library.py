@@ -22,9 +22,9 @@ import tempfile
 import threading
 import time
 
+import harness
+
 MANIFEST_RE = re.compile(r'<!-- install-manifest -->\n```\n(.*?)```', re.S)
-HELLO_OK_RE = re.compile(r'^hello: ok disks=(\d+) ifaces=(\d+) checked=(\d+) failed=0$')
-BOOT_RE = re.compile(r'^pvkit: boot entry=(\S+) env=(\S+)$')
 
 
 def manifest(src):
@@ -57,34 +57,12 @@ def source_headers(src):
     return hdrs
 
 
-def judge_hello(text, entry, status, want_status=1):
-    """Problems with a native hello boot: pvkit's boot line first, hello's lines after it,
-    a disk and an interface found and checked, QEMU ending by isa-debug-exit pass."""
-    lines = [l.rstrip('\r') for l in text.splitlines()]
-    problems = []
-    boot = next((i for i, l in enumerate(lines) if BOOT_RE.match(l)), None)
-    first_hello = next((i for i, l in enumerate(lines) if l.startswith('hello: ')), None)
-    if boot is None:
-        problems.append('no "pvkit: boot entry=... env=..." line')
-    else:
-        m = BOOT_RE.match(lines[boot])
-        if (m.group(1), m.group(2)) != (entry, 'native'):
-            problems.append('booted entry=%s env=%s, expected entry=%s env=native'
-                            % (m.group(1), m.group(2), entry))
-    if first_hello is None:
-        problems.append('hello never spoke')
-    elif boot is not None and first_hello < boot:
-        problems.append('hello spoke before pvkit\'s boot line')
-    ok = [HELLO_OK_RE.match(l) for l in lines if HELLO_OK_RE.match(l)]
-    if not ok:
-        bad = [l for l in lines if l.startswith('hello: FAIL')]
-        problems.append('no "hello: ok ..." line%s' % (': %s' % bad[0] if bad else ''))
-    elif tuple(int(x) for x in ok[0].groups()) != (1, 1, 1):
-        problems.append('hello found disks=%s ifaces=%s checked=%s, the machine has 1 of '
-                        'each' % ok[0].groups())
-    if not any(re.match(r'^hello: disk \S+: wrote, read back and restored sector \d+: ok$', l)
-               for l in lines):
-        problems.append('no disk was written and read back')
+def judge_hello(text, entry, status, want_status=1, serve=False):
+    """Problems with a native hello boot with one virtio disk and one virtio-net: the Xen
+    cases' judge (scripts/harness.py judge_hello: pvkit's boot line first, hello's lines,
+    the disk written and restored, the summary), and QEMU ending by isa-debug-exit pass."""
+    problems = harness.judge_hello(text, entry=entry, env='native', disks=1, ifaces=1,
+                                   checked=1, serve=serve)
     if status != want_status:
         problems.append('QEMU status %s, expected %d (isa-debug-exit pass)'
                         % (status, want_status))
@@ -99,41 +77,7 @@ def suite_library(r, src, build, run_logged, make, qemu_native, timeout):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-GOOD = """pvkit: boot entry=pvh env=native
-pvkit: blk vda sectors=8192
-hello: greetings from a kernel on pvkit 0.14.0 (entry=pvh env=native)
-hello: disk vda: wrote, read back and restored sector 1: ok
-hello: ok disks=1 ifaces=1 checked=1 failed=0
-pvkit: shutdown ok
-"""
-
-
-def judge_self_test(r):
-    """The hello judge must see failures as failures (canned consoles)."""
-    bad = {
-        'a FAIL line': GOOD.replace('hello: ok disks=1 ifaces=1 checked=1 failed=0',
-                                    'hello: FAIL disks=1 ifaces=1 checked=1 failed=1'),
-        'no disk found': GOOD.replace('disks=1 ifaces=1 checked=1', 'disks=0 ifaces=1 checked=0'),
-        'no interface found': GOOD.replace('ifaces=1', 'ifaces=0'),
-        'hello before the boot line': 'hello: hi\n' + GOOD,
-        'the wrong entry point': GOOD.replace('entry=pvh env=native', 'entry=xen-pv env=native'),
-        'no sector written': GOOD.replace('hello: disk vda: wrote', 'hello: disk vda: skipped'),
-        'silence': 'pvkit: boot entry=pvh env=native\n',
-    }
-    problems = []
-    if judge_hello(GOOD, 'pvh', 1):
-        problems.append('a good boot failed: %s' % judge_hello(GOOD, 'pvh', 1))
-    if not judge_hello(GOOD, 'pvh', 3):
-        problems.append('QEMU status 3 (fail) passed')
-    for what, text in bad.items():
-        if not judge_hello(text, 'pvh', 1):
-            problems.append('%s passed' % what)
-    r.record('library: the hello judge fails a FAIL line, a missing disk or interface, a wrong '
-             'entry, silence, a failed exit', problems)
-
-
 def _suite(r, src, build, run_logged, make, qemu_native, timeout, tmp):
-    judge_self_test(r)
     destdir = os.path.join(tmp, 'dest')
     log = r.log_path('library', 'install')
     status, text = make(['O=' + build, 'install', 'DESTDIR=' + destdir, 'PREFIX=/usr'], log)
@@ -297,8 +241,7 @@ def serve_native(r, elf, tmp, qemu_native, timeout):
         status = None
         problems.append('QEMU still running after the stop')
     t.join(5)
-    if status != 1 and not problems:
-        problems.append('QEMU status %s, expected 1 (isa-debug-exit pass)' % status)
+    problems += judge_hello('\n'.join(lines), 'pvh', status, serve=True)
     with open(log, 'w') as f:
         f.write('$ %s\n%s\n# status %s, %d echoed\n' % (' '.join(cmd), '\n'.join(lines),
                                                       status, echoed))
