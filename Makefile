@@ -9,6 +9,7 @@
 #   make bench      pvkit vs a Linux DomU on the Xen test host: table + $(O)/bench/results.json
 #   make soak       the lifecycle soak at full size on the Xen test host (docs/suspend.md)
 #   make install    PREFIX=/usr DESTDIR=...: libpvkit.a, headers, pvkit.pc (docs/library.md)
+#   make docs       the API reference: Doxygen HTML of the public headers in $(O)/docs/html
 #   make V=1        show full command lines
 
 srctree := $(CURDIR)
@@ -57,7 +58,7 @@ say = $(if $(Q),@printf '  %-8s %s\n' '$(1)' '$(2)')
 # on a fresh machine nothing may look for the compiler or `conf` before the install.
 no-config-targets := clean distclean help deps run check bench soak %defconfig savedefconfig \
                      olddefconfig menuconfig allyesconfig allnoconfig unit fuzz fuzz-long \
-                     fuzz-list
+                     fuzz-list docs
 need-config := 1
 ifneq ($(MAKECMDGOALS),)
 ifeq ($(filter-out $(no-config-targets),$(MAKECMDGOALS)),)
@@ -315,6 +316,25 @@ $(obj)/pvkit.iso: $(obj)/pvkit.elf scripts/grub.cfg scripts/mkiso.sh
 -include $(all-objs:.o=.d) $(lds:.lds=.lds.d)
 
 # ---------------------------------------------------------------------------------------------
+# The API reference: the public headers (what make install installs: include/pvkit and
+# kernel/include/pvkit) through Doxygen (docs/Doxyfile) to $(obj)/docs/html. Warnings are
+# errors: an undocumented public symbol fails it, and so does a header without its @file
+# block, which Doxygen would otherwise skip without a word. The warnings go to stderr.
+DOXYGEN ?= doxygen
+.PHONY: docs
+docs:
+	@command -v $(DOXYGEN) >/dev/null || { \
+	   echo "error: $(DOXYGEN) is missing: install Debian's doxygen" >&2; \
+	   echo "       (scripts/install-deps.sh does it)" >&2; exit 1; }
+	$(call say,DOXYGEN,$(obj)/docs/html)
+	$(Q)nofile=$$(grep -L '@file' $$(find include/pvkit kernel/include/pvkit -name '*.h')); \
+	   [ -z "$$nofile" ] || { echo "error: no @file block (Doxygen skips the header):" \
+	   $$nofile >&2; exit 1; }
+	$(Q)rm -rf $(obj)/docs/html
+	$(Q)mkdir -p $(obj)/docs
+	$(Q)PVKIT_DOCS_OUT=$(obj)/docs PVKIT_DOCS_VERSION=$(PVKIT_VERSION) $(DOXYGEN) docs/Doxyfile
+
+# ---------------------------------------------------------------------------------------------
 # Hosted unit tests (host compiler, ASan + UBSan) and fuzzers: see tests/unit/Makefile.
 include tests/unit/Makefile
 include tests/fuzz/Makefile
@@ -377,4 +397,4 @@ distclean:
 	$(Q)rm -rf $(obj)
 
 help:
-	@sed -n '2,13s/^# \{0,1\}//p' Makefile
+	@sed -n '2,14s/^# \{0,1\}//p' Makefile

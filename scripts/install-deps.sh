@@ -9,7 +9,8 @@ PACKAGES="make gcc libc6-dev binutils python3 ca-certificates
 	linux-kbuild-6.1 python3-kconfiglib libxen-dev
 	qemu-system-x86 grub-pc-bin grub-common xorriso mtools
 	clang libclang-rt-14-dev
-	busybox-static cpio gzip xz-utils zstd file pkgconf"
+	busybox-static cpio gzip xz-utils zstd file pkgconf
+	doxygen"
 
 command -v dpkg-query >/dev/null || {
 	echo "install-deps: this needs a Debian 12 (bookworm) machine (no dpkg-query)" >&2

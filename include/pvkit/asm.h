@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Assembly helpers: symbol definitions and ELF notes. */
+/**
+ * @file
+ * Assembly helpers, for .S files only (everything is under __ASSEMBLY__): ENTRY(), END() and
+ * DATA() define global function and object symbols with their ELF type and size; ELFNOTE()
+ * emits an ELF note (the Xen and PVH entry notes); SAVE_GPRS and RESTORE_GPRS push and pop
+ * the general registers in the order of struct trap_frame.
+ */
 #ifndef PVKIT_ASM_H
 #define PVKIT_ASM_H
 

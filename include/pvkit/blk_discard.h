@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * Discard extents, for the disk drivers (blkfront, virtio-blk): a device that frees space in
  * extents of `granularity` bytes, the first whole one `alignment` bytes from the start of the
  * disk (blkif.h's discard-granularity and discard-alignment; virtio-blk's
@@ -11,12 +12,15 @@
 
 #include <pvkit/types.h>
 
-#define BLK_DISCARD_GRANULARITY_MAX	(1u << 30)	/* 1 GiB: larger is surely garbage */
+#define BLK_DISCARD_GRANULARITY_MAX	(1u << 30)	/**< 1 GiB: larger is surely garbage */
 
 /**
- * blk_discard_check() - can a disk with logical sectors of @sector_size bytes use a discard
- * granularity of @granularity and an alignment of @alignment bytes (a device's values)?
- * Return: NULL if so, else what is wrong with them (for the driver's log line).
+ * blk_discard_check() - can a disk use a device's discard values? The device is not trusted:
+ * values that would make blk_discard_extents() divide by zero or misplace extents are refused.
+ * @param granularity the discard granularity in bytes.
+ * @param alignment   the discard alignment in bytes.
+ * @param sector_size the disk's logical sector size in bytes.
+ * @return NULL if so, else what is wrong with them (for the driver's log line).
  */
 static inline const char *blk_discard_check(uint64_t granularity, uint64_t alignment,
 					    uint32_t sector_size)
@@ -37,10 +41,15 @@ static inline const char *blk_discard_check(uint64_t granularity, uint64_t align
 }
 
 /**
- * blk_discard_extents() - the whole extents inside the range of @nr 512-byte sectors from
- * @sector, on a disk whose values passed blk_discard_check(): extents start at
- * @alignment + k * @granularity bytes.
- * Return: how many sectors they cover (0: not one whole extent), their first in *@first.
+ * blk_discard_extents() - the whole extents inside a range of 512-byte sectors, on a disk
+ * whose values passed blk_discard_check(): extents start at @p alignment + k * @p granularity
+ * bytes.
+ * @param sector      the range's first sector.
+ * @param nr          its length in sectors.
+ * @param granularity the discard granularity in bytes.
+ * @param alignment   the discard alignment in bytes.
+ * @param first       receives the first sector of the whole extents (when there are any).
+ * @return how many sectors they cover (0: not one whole extent).
  */
 static inline uint64_t blk_discard_extents(uint64_t sector, uint64_t nr, uint32_t granularity,
 					   uint32_t alignment, uint64_t *first)

@@ -34,7 +34,9 @@ struct serve_command {
 	}
 
 /** The table's bounds (the linker script defines them). */
+/** @{ */
 extern const struct serve_command __serve_commands_start[], __serve_commands_end[];
+/** @} */
 
 /**
  * serve_words() - split a command's arguments at spaces.

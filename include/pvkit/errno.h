@@ -1,56 +1,64 @@
 /* SPDX-License-Identifier: MIT */
-/* Error numbers. Functions return 0 or -Exxx. The values are Linux's (and Xen's public
- * errno.h uses the same), so a hypercall's negative return can be passed on unchanged. */
+/**
+ * @file
+ * Error numbers. Functions return 0 or -Exxx. The values are Linux's (and Xen's public
+ * errno.h uses the same), so a hypercall's negative return can be passed on unchanged.
+ */
 #ifndef PVKIT_ERRNO_H
 #define PVKIT_ERRNO_H
 
-#define EPERM		1
-#define ENOENT		2
-#define ESRCH		3
-#define EINTR		4
-#define EIO		5
-#define ENXIO		6
-#define E2BIG		7
-#define ENOEXEC		8
-#define EBADF		9
-#define EAGAIN		11
-#define ENOMEM		12
-#define EACCES		13
-#define EFAULT		14
-#define EBUSY		16
-#define EEXIST		17
-#define ENODEV		19
-#define EISDIR		21
-#define EINVAL		22
-#define ENOSPC		28
-#define EROFS		30
-#define EPIPE		32
-#define EDOM		33
-#define ERANGE		34
-#define EDEADLK		35
-#define ENAMETOOLONG	36
-#define ENOSYS		38
-#define ENOTEMPTY	39
-#define ENODATA		61
-#define ETIME		62
-#define EPROTO		71
-#define EBADMSG		74
-#define EOVERFLOW	75
-#define EILSEQ		84
-#define EMSGSIZE	90
-#define EOPNOTSUPP	95
-#define EADDRINUSE	98
-#define ENETDOWN	100
-#define ECONNRESET	104
-#define ENOBUFS		105
-#define EISCONN		106
-#define ETIMEDOUT	110
-#define ECONNREFUSED	111
-#define EHOSTUNREACH	113
-#define EALREADY	114
-#define EINPROGRESS	115
-#define ECANCELED	125
+#define EPERM		1	/**< operation not permitted */
+#define ENOENT		2	/**< no such entry */
+#define ESRCH		3	/**< no such process */
+#define EINTR		4	/**< interrupted */
+#define EIO		5	/**< I/O error */
+#define ENXIO		6	/**< no such device or address */
+#define E2BIG		7	/**< argument list too long */
+#define ENOEXEC		8	/**< exec format error */
+#define EBADF		9	/**< bad handle */
+#define EAGAIN		11	/**< try again */
+#define ENOMEM		12	/**< out of memory */
+#define EACCES		13	/**< permission denied */
+#define EFAULT		14	/**< bad address */
+#define EBUSY		16	/**< busy */
+#define EEXIST		17	/**< exists already */
+#define ENODEV		19	/**< no such device */
+#define EISDIR		21	/**< is a directory */
+#define EINVAL		22	/**< invalid argument */
+#define ENOSPC		28	/**< no space left */
+#define EROFS		30	/**< read-only */
+#define EPIPE		32	/**< broken pipe */
+#define EDOM		33	/**< argument out of domain */
+#define ERANGE		34	/**< result out of range */
+#define EDEADLK		35	/**< would deadlock */
+#define ENAMETOOLONG	36	/**< name too long */
+#define ENOSYS		38	/**< not implemented */
+#define ENOTEMPTY	39	/**< not empty */
+#define ENODATA		61	/**< no data available */
+#define ETIME		62	/**< timer expired */
+#define EPROTO		71	/**< protocol error */
+#define EBADMSG		74	/**< bad message */
+#define EOVERFLOW	75	/**< value too large */
+#define EILSEQ		84	/**< illegal byte sequence */
+#define EMSGSIZE	90	/**< message too long */
+#define EOPNOTSUPP	95	/**< operation not supported */
+#define EADDRINUSE	98	/**< address in use */
+#define ENETDOWN	100	/**< network is down */
+#define ECONNRESET	104	/**< connection reset */
+#define ENOBUFS		105	/**< no buffer space */
+#define EISCONN		106	/**< already connected */
+#define ETIMEDOUT	110	/**< timed out */
+#define ECONNREFUSED	111	/**< connection refused */
+#define EHOSTUNREACH	113	/**< no route to host */
+#define EALREADY	114	/**< already in progress */
+#define EINPROGRESS	115	/**< now in progress */
+#define ECANCELED	125	/**< cancelled */
 
-const char *strerror_name(int err);	/* "EINVAL" for 22 or -22; "E?" if unknown */
+/**
+ * strerror_name() - the name of an error number, so messages say "-EINVAL" rather than "-22".
+ * @param err an error number, positive or negative.
+ * @return "EINVAL" for 22 or -22; "E?" if unknown.
+ */
+const char *strerror_name(int err);
 
 #endif /* PVKIT_ERRNO_H */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Suspending the domain for the toolstack (xl save, xl save -c, xl migrate): xen-guest/suspend.c,
- * docs/suspend.md. The request itself (control/shutdown = "suspend", or the suspend event
- * channel) is taken by xen-guest/control.c, which calls xen_suspend() from the idle loop.
+/**
+ * @file
+ * Suspending the domain for the toolstack (xl save, xl save -c, xl migrate):
+ * xen-guest/suspend.c, docs/suspend.md. The request itself (control/shutdown = "suspend", or
+ * the suspend event channel) is taken by xen-guest/control.c, which calls xen_suspend() from
+ * the idle loop.
  */
 #ifndef PVKIT_XEN_SUSPEND_H
 #define PVKIT_XEN_SUSPEND_H
@@ -10,21 +12,26 @@
 #include <pvkit/bootinfo.h>
 #include <pvkit/types.h>
 
-/* Who asked: printed in "pvkit: suspend requested by <source>". */
+/** Who asked: printed in "pvkit: suspend requested by <source>". */
 enum xen_suspend_source {
-	XEN_SUSPEND_XENSTORE,		/* "suspend" written to control/shutdown */
-	XEN_SUSPEND_EVTCHN,		/* device/suspend/event-channel notified */
+	XEN_SUSPEND_XENSTORE,		/**< "suspend" written to control/shutdown */
+	XEN_SUSPEND_EVTCHN,		/**< device/suspend/event-channel notified */
 };
 
-/* What one suspend came to; xen_suspend() fills it in and prints it. */
+/** What one suspend came to; xen_suspend() fills it in and prints it. */
 struct xen_suspend_result {
-	int cancelled;			/* 1: SCHEDOP_shutdown returned 1, same domain, nothing
+	int cancelled;			/**< 1: SCHEDOP_shutdown returned 1, same domain, nothing
 					 * changed (xl save -c, a failed save or migration) */
-	uint64_t downtime_ms;		/* wall clock after - before: the guest's own view of
+	uint64_t downtime_ms;		/**< wall clock after - before: the guest's own view of
 					 * how long it was gone (0 if the clock went back) */
 };
 
-/** Remember what the suspend needs from boot (PV: where the builder's start_info page is). */
+/**
+ * xen_suspend_init() - remember what the suspend needs from boot (PV: where the builder's
+ * start_info page is: the suspend hypercall names its MFN).
+ * @param bi the boot information; it must stay valid.
+ * @return 0, -EINVAL (PV: the start_info page is not where, or not what, it was).
+ */
 int xen_suspend_init(const struct boot_info *bi);
 
 /**
@@ -38,17 +45,25 @@ int xen_suspend_init(const struct boot_info *bi);
  * transactions made stale), then the frontends (xenbus_frontends_resume) and, from
  * control.c, the control nodes: "pvkit: resumed cancelled=0 downtime_ms=N". A step the guest
  * cannot live without that fails stops it (crash) with a line naming the step.
- * Return: 0 (@res filled in), -EINVAL (not set up), -errno of the preparation or hypercall.
+ * @param source who asked (for the message).
+ * @param res    receives what the suspend came to.
+ * @return 0 (@p res filled in), -EINVAL (not set up), -errno of the preparation or hypercall.
  */
 int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res);
 
+/** Suspend counters, for the tests and the console. */
 struct xen_suspend_stats {
-	uint64_t requests;		/* xen_suspend() calls */
-	uint64_t cancelled;		/* ... that came back with 1 */
-	uint64_t resumed;		/* ... that came back with 0: in a new domain */
-	uint64_t failed;		/* ... whose hypercall failed */
-	uint64_t last_downtime_ms;	/* the last suspend's downtime (either way back) */
+	uint64_t requests;		/**< xen_suspend() calls */
+	uint64_t cancelled;		/**< ... that came back with 1 */
+	uint64_t resumed;		/**< ... that came back with 0: in a new domain */
+	uint64_t failed;		/**< ... whose hypercall failed */
+	uint64_t last_downtime_ms;	/**< the last suspend's downtime (either way back) */
 };
+
+/**
+ * xen_suspend_get_stats() - a copy of the counters.
+ * @param st receives them.
+ */
 void xen_suspend_get_stats(struct xen_suspend_stats *st);
 
 #endif /* PVKIT_XEN_SUSPEND_H */

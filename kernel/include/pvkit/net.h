@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file
  * The small IP stack (kernel/net/, docs/net.md): Ethernet II, ARP (RFC 826), IPv4 (RFC 791,
  * no reassembly), ICMP echo (RFC 792), UDP (RFC 768) with a socket-like API, static addresses
  * from the command line, and a counter for every way a received frame can end.
@@ -16,20 +17,21 @@
 
 struct boot_info;
 
+/** The IPv4 address a.b.c.d, in host byte order. */
 #define IP4(a, b, c, d)		(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | \
 				 ((uint32_t)(c) << 8) | (uint32_t)(d))
-#define IP4_BROADCAST		0xffffffffu
-#define IP4_STR_MAX		16	/* "255.255.255.255" + NUL */
+#define IP4_BROADCAST		0xffffffffu	/**< 255.255.255.255 */
+#define IP4_STR_MAX		16	/**< "255.255.255.255" + NUL */
 
-#define NET_IF_MAX		4	/* interfaces the stack serves at once */
-#define UDP_SOCK_MAX		16	/* open UDP sockets */
-#define UDP_QUEUE_MAX		32	/* datagrams a queueing socket holds */
-#define UDP_PAYLOAD_MAX		(ETH_MTU_DEFAULT - 20 - 8)	/* 1472: no fragmentation */
-#define ICMP_ECHO_DATA_MAX	(ETH_MTU_DEFAULT - 20 - 8)	/* ping payload at MTU 1500 */
+#define NET_IF_MAX		4	/**< interfaces the stack serves at once */
+#define UDP_SOCK_MAX		16	/**< open UDP sockets */
+#define UDP_QUEUE_MAX		32	/**< datagrams a queueing socket holds */
+#define UDP_PAYLOAD_MAX		(ETH_MTU_DEFAULT - 20 - 8)	/**< 1472: no fragmentation */
+#define ICMP_ECHO_DATA_MAX	(ETH_MTU_DEFAULT - 20 - 8)	/**< ping payload at MTU 1500 */
 
 /* ---- counters ---------------------------------------------------------------------------- */
 
-/*
+/**
  * What happened to each received frame: exactly one of these per frame the stack was handed
  * (so their sum is rx_frames). X(name, handled): handled=0 means the frame was dropped.
  */
@@ -72,14 +74,16 @@ struct boot_info;
 	X(udp_queue_full, 0)	/* the socket's queue is full */			\
 	X(udp_delivered, 1)	/* handed to a socket */
 
+/** NET_RX_FATES() to enum net_rx_fate's values (undefined after use). */
 #define NET_RX_ENUM(name, handled)	NET_RX_##name,
+/** The fates of a received frame: NET_RX_<name> for each of NET_RX_FATES(), then NET_RX_NR. */
 enum net_rx_fate {
 	NET_RX_FATES(NET_RX_ENUM)
 	NET_RX_NR
 };
 #undef NET_RX_ENUM
 
-/* Transmit side and timers: X(name). */
+/** Transmit side and timers: X(name). */
 #define NET_TX_COUNTERS(X)								\
 	X(tx_frames)		/* frames the device took */				\
 	X(tx_bytes)		/* their bytes */					\
@@ -106,220 +110,402 @@ enum net_rx_fate {
 	X(udp_tx_error)		/* datagrams that could not be sent */			\
 	X(ip_options_skipped)	/* received headers with options (not a drop) */
 
+/** NET_TX_COUNTERS() to enum net_tx_counter's values (undefined after use). */
 #define NET_TX_ENUM(name)	NET_##name,
+/** The transmit and timer counters: NET_<name> for each of NET_TX_COUNTERS(), then NET_TX_NR. */
 enum net_tx_counter {
 	NET_TX_COUNTERS(NET_TX_ENUM)
 	NET_TX_NR
 };
 #undef NET_TX_ENUM
 
+/** The stack's counters, all interfaces together. */
 struct net_stats {
-	uint64_t rx_frames;		/* frames handed to the stack (one fate each) */
-	uint64_t rx[NET_RX_NR];		/* per fate */
-	uint64_t tx[NET_TX_NR];		/* transmit and timer events */
+	uint64_t rx_frames;		/**< frames handed to the stack (one fate each) */
+	uint64_t rx[NET_RX_NR];		/**< per fate */
+	uint64_t tx[NET_TX_NR];		/**< transmit and timer events */
 };
 
-/** A copy of the counters (all interfaces together). */
+/**
+ * net_get_stats() - a copy of the counters (all interfaces together).
+ * @param st receives them.
+ */
 void net_get_stats(struct net_stats *st);
-/** Zero them (tests). */
+
+/** net_reset_stats() - zero the counters (tests). */
 void net_reset_stats(void);
-/** Name of a fate ("ip_bad_csum") and whether it counts as handled (1) or dropped (0). */
+
+/**
+ * net_rx_name() - a fate's name ("ip_bad_csum") and whether it counts as handled or dropped.
+ * @param f       the fate.
+ * @param handled receives true for handled, false for dropped (may be NULL).
+ * @return the name; "?" for a value out of range.
+ */
 const char *net_rx_name(enum net_rx_fate f, bool *handled);
+
+/**
+ * net_tx_name() - a transmit counter's name ("udp_tx").
+ * @param c the counter.
+ * @return the name; "?" for a value out of range.
+ */
 const char *net_tx_name(enum net_tx_counter c);
-/** Print "pvkit: net stats ..." lines: per interface, rx fates, tx counters, services. */
+
+/**
+ * net_stats_print() - print "pvkit: net stats ..." lines: per interface, rx fates, tx
+ * counters, services.
+ */
 void net_stats_print(void);
 
 /* ---- addresses and interfaces ------------------------------------------------------------ */
 
-/** Parse dotted quad "10.0.2.15" (exactly four decimal parts 0-255). Return: 0 or -EINVAL. */
+/**
+ * ip_parse_addr() - parse a dotted quad "10.0.2.15" (exactly four decimal parts 0-255).
+ * @param s    the text.
+ * @param addr receives the address.
+ * @return 0 or -EINVAL.
+ */
 int ip_parse_addr(const char *s, uint32_t *addr);
-/** Parse "10.0.2.15/24" (prefix 1-32; without "/n" the prefix is 32). Return: 0 or -EINVAL. */
+
+/**
+ * ip_parse_cidr() - parse "10.0.2.15/24" (prefix 1-32; without "/n" the prefix is 32).
+ * @param s      the text.
+ * @param addr   receives the address.
+ * @param prefix receives the prefix length.
+ * @return 0 or -EINVAL.
+ */
 int ip_parse_cidr(const char *s, uint32_t *addr, unsigned int *prefix);
-/** "a.b.c.d" into @buf (IP4_STR_MAX bytes); returns buf. */
+
+/**
+ * ip_format_addr() - an address as "a.b.c.d".
+ * @param buf  receives the text (IP4_STR_MAX bytes).
+ * @param addr the address.
+ * @return @p buf.
+ */
 char *ip_format_addr(char *buf, uint32_t addr);
 
+/** An interface's static configuration. */
 struct net_if_config {
-	uint32_t addr;			/* our address, 0: none */
-	unsigned int prefix;		/* on-link prefix length, 1-32 */
-	uint32_t gw;			/* default gateway (on-link), 0: none */
+	uint32_t addr;			/**< our address, 0: none */
+	unsigned int prefix;		/**< on-link prefix length, 1-32 */
+	uint32_t gw;			/**< default gateway (on-link), 0: none */
 };
 
 /**
- * net_if_configure() - give @dev an address (replacing any) and announce it with a
- * gratuitous ARP. @gw, if not 0, must be inside the prefix and not our own address.
- * Return: 0, -EINVAL (bad address/prefix/gateway), -ENOSPC (NET_IF_MAX interfaces in use).
+ * net_if_configure() - give @p dev an address (replacing any) and announce it with a
+ * gratuitous ARP. cfg->gw, if not 0, must be inside the prefix and not our own address.
+ * @param dev the interface.
+ * @param cfg the configuration.
+ * @return 0, -EINVAL (bad address/prefix/gateway), -ENOSPC (NET_IF_MAX interfaces in use).
  */
 int net_if_configure(struct netdev *dev, const struct net_if_config *cfg);
-/** @dev's configuration. Return: 0 or -ENOENT (no address). */
+
+/**
+ * net_if_get_config() - an interface's configuration.
+ * @param dev the interface.
+ * @param cfg receives it.
+ * @return 0 or -ENOENT (no address).
+ */
 int net_if_get_config(const struct netdev *dev, struct net_if_config *cfg);
 
 /**
  * net_config_cmdline() - remember the static addresses of a kernel command line, applied to
  * each interface as it appears (also one that appears later, e.g. after a hot-plug):
- *   ip=A/P [gw=G]              the default: interface eth0, or the first interface without a
- *                              configuration of its own while no live interface holds it
- *   ip.<if>=A/P [gw.<if>=G]    that interface (e.g. ip.eth1=10.0.3.2/24)
- * Bad values are reported ("pvkit: warning: net: ...") and ignored. Return: configurations
- * taken (0 if none), or -EINVAL when one was malformed (the good ones still count).
+ * - `ip=A/P [gw=G]`: the default: interface eth0, or the first interface without a
+ *   configuration of its own while no live interface holds it;
+ * - `ip.<if>=A/P [gw.<if>=G]`: that interface (e.g. ip.eth1=10.0.3.2/24).
+ *
+ * Bad values are reported ("pvkit: warning: net: ...") and ignored.
+ * @param cmdline the command line.
+ * @return configurations taken (0 if none), or -EINVAL when one was malformed (the good ones
+ *         still count).
  */
 int net_config_cmdline(const char *cmdline);
 
-/** The interface a packet to @dst leaves from and its next hop (@dst or the gateway).
- * Return: 0 or -EHOSTUNREACH. */
+/**
+ * ip_route() - the interface a packet to @p dst leaves from, and its next hop.
+ * @param dst      the destination.
+ * @param dev      receives the interface.
+ * @param next_hop receives @p dst itself when on-link, else the gateway.
+ * @return 0 or -EHOSTUNREACH.
+ */
 int ip_route(uint32_t dst, struct netdev **dev, uint32_t *next_hop);
 
 /* ---- ARP --------------------------------------------------------------------------------- */
 
-#define ARP_CACHE_MAX		32	/* entries per interface */
-#define ARP_INCOMPLETE_MAX	8	/* resolutions in progress per interface */
-#define ARP_PENDING_MAX		4	/* frames waiting per resolution */
-#define ARP_RETRY_NS		(1000ull * 1000000)	/* request again after 1 s */
-#define ARP_TRIES		3	/* requests before giving up */
-#define ARP_FAILED_NS		(3000ull * 1000000)	/* a failed entry answers "unreachable" */
-#define ARP_REACHABLE_NS	(60000ull * 1000000)	/* a resolved entry lives 60 s ... */
-#define ARP_REFRESH_NS		(50000ull * 1000000)	/* ... refreshed when used after 50 s */
+#define ARP_CACHE_MAX		32	/**< entries per interface */
+#define ARP_INCOMPLETE_MAX	8	/**< resolutions in progress per interface */
+#define ARP_PENDING_MAX		4	/**< frames waiting per resolution */
+#define ARP_RETRY_NS		(1000ull * 1000000)	/**< request again after 1 s */
+#define ARP_TRIES		3	/**< requests before giving up */
+#define ARP_FAILED_NS		(3000ull * 1000000)	/**< a failed entry answers "unreachable" */
+#define ARP_REACHABLE_NS	(60000ull * 1000000)	/**< a resolved entry lives 60 s ... */
+#define ARP_REFRESH_NS		(50000ull * 1000000)	/**< ... refreshed when used after 50 s */
 
-/** The cached MAC of @ip on @dev (resolved entries only). Return: 0 or -ENOENT. */
+/**
+ * arp_lookup() - the cached MAC of an address (resolved entries only).
+ * @param dev the interface.
+ * @param ip  the address.
+ * @param mac receives the MAC.
+ * @return 0 or -ENOENT.
+ */
 int arp_lookup(struct netdev *dev, uint32_t ip, uint8_t mac[ETH_ALEN]);
-/** Start resolving @ip on @dev (a request now, retried). Return: 0 (resolved or under way),
- * -EHOSTUNREACH (failed recently), -ENOSPC (too many resolutions), -ENOENT (no address). */
+
+/**
+ * arp_resolve() - start resolving an address (a request now, retried).
+ * @param dev the interface.
+ * @param ip  the address.
+ * @return 0 (resolved or under way), -EHOSTUNREACH (failed recently), -ENOSPC (too many
+ *         resolutions), -ENOENT (no address).
+ */
 int arp_resolve(struct netdev *dev, uint32_t ip);
-/** Entries on @dev in any state (tests). */
+
+/**
+ * arp_cache_count() - entries on an interface in any state (tests).
+ * @param dev the interface.
+ * @return the count.
+ */
 unsigned int arp_cache_count(struct netdev *dev);
-/** Drop every entry on @dev, with their waiting frames (counted as unresolved). */
+
+/**
+ * arp_flush() - drop every entry on an interface, with their waiting frames (counted as
+ * unresolved).
+ * @param dev the interface.
+ */
 void arp_flush(struct netdev *dev);
-/** Print the caches: "pvkit: net arp <if> <ip> <mac> <state> age_ms=<n> waiting=<n>". */
+
+/** arp_print() - print the caches: one line per entry with its state, age and waiting frames. */
 void arp_print(void);
 
 /* ---- ICMP echo (ping) -------------------------------------------------------------------- */
 
+/** What a ping came to. */
 struct net_ping_result {
-	uint32_t sent;			/* echo requests sent */
-	uint32_t received;		/* matching replies with the payload intact */
-	uint32_t corrupt;		/* matching replies whose payload differed */
-	uint32_t duplicate;		/* replies for a sequence number already answered */
-	uint64_t rtt_min_ns, rtt_max_ns, rtt_sum_ns;	/* over received */
-	int error;			/* 0, or why it stopped early (-EHOSTUNREACH, ...) */
+	uint32_t sent;			/**< echo requests sent */
+	uint32_t received;		/**< matching replies with the payload intact */
+	uint32_t corrupt;		/**< matching replies whose payload differed */
+	uint32_t duplicate;		/**< replies for a sequence number already answered */
+	/** @{ */
+	uint64_t rtt_min_ns, rtt_max_ns, rtt_sum_ns;	/**< round trips, over received */
+	/** @} */
+	int error;			/**< 0, or why it stopped early (-EHOSTUNREACH, ...) */
 };
 
 /**
- * icmp_ping_start() - begin pinging @dst: @count requests of @size payload bytes (0 to
- * ICMP_ECHO_DATA_MAX), each sent when the previous was answered or @timeout_ns passed.
- * Progress comes from received frames and net_poll(). One ping at a time.
- * Return: 0, -EBUSY (one is running), -EINVAL, -EHOSTUNREACH (no route).
+ * icmp_ping_start() - begin pinging @p dst, each request sent when the previous was answered
+ * or @p timeout_ns passed. Progress comes from received frames and net_poll(). One ping at a
+ * time.
+ * @param dst        the address.
+ * @param count      requests.
+ * @param size       payload bytes, 0 to ICMP_ECHO_DATA_MAX.
+ * @param timeout_ns how long each request waits for its reply.
+ * @return 0, -EBUSY (one is running), -EINVAL, -EHOSTUNREACH (no route).
  */
 int icmp_ping_start(uint32_t dst, uint32_t count, uint32_t size, uint64_t timeout_ns);
-/** Is the ping finished? Then *res holds its result (else the result so far). */
+
+/**
+ * icmp_ping_done() - is the ping finished?
+ * @param res receives its result, or the result so far (may be NULL).
+ * @return true when it is finished (or none was started).
+ */
 bool icmp_ping_done(struct net_ping_result *res);
-/** Abandon a running ping. */
+
+/** icmp_ping_cancel() - abandon a running ping (its error becomes -ECANCELED). */
 void icmp_ping_cancel(void);
 
 /* ---- UDP --------------------------------------------------------------------------------- */
 
 struct udp_sock;
 
-/* Where a datagram came from. */
+/** Where a datagram came from. */
 struct udp_meta {
-	uint32_t src, dst;		/* addresses (dst may be a broadcast address) */
-	uint16_t sport, dport;		/* ports */
-	bool broadcast;			/* sent to a broadcast address: do not answer blindly */
-	struct netdev *dev;		/* the interface it arrived on; NULL if it left since */
+	/** @{ */
+	uint32_t src, dst;		/**< addresses (dst may be a broadcast address) */
+	/** @} */
+	/** @{ */
+	uint16_t sport, dport;		/**< ports */
+	/** @} */
+	bool broadcast;			/**< sent to a broadcast address: do not answer blindly */
+	struct netdev *dev;		/**< the interface it arrived on; NULL if it left since */
 };
 
-/*
- * A receive callback: @data (@len bytes) is valid only during the call. It runs from the
- * idle loop and may send (udp_sendto) but must not block.
+/**
+ * A receive callback: @p data (@p len bytes) is valid only during the call. It runs from the
+ * idle loop and may send (udp_sendto()) but must not block.
  */
 typedef void (*udp_recv_fn)(struct udp_sock *s, const struct udp_meta *m, const uint8_t *data,
 			    size_t len, void *ctx);
 
 /**
- * udp_bind() - open a socket on local @port (0: an ephemeral port from 49152). With @fn,
- * datagrams go to the callback; without, they queue (UDP_QUEUE_MAX, then dropped and
- * counted) for udp_recvfrom(). Return: 0, -EADDRINUSE, -ENOSPC (UDP_SOCK_MAX open).
+ * udp_bind() - open a socket. With a callback, datagrams go to it; without, they queue
+ * (UDP_QUEUE_MAX, then dropped and counted) for udp_recvfrom().
+ * @param port the local port; 0: an ephemeral port from 49152.
+ * @param fn   the receive callback, or NULL to queue.
+ * @param ctx  passed to @p fn.
+ * @param out  receives the socket.
+ * @return 0, -EADDRINUSE, -ENOSPC (UDP_SOCK_MAX open), -EINVAL.
  */
 int udp_bind(uint16_t port, udp_recv_fn fn, void *ctx, struct udp_sock **out);
-/** Close @s; queued datagrams are freed. */
+
+/**
+ * udp_close() - close a socket; queued datagrams are freed.
+ * @param s the socket (NULL or closed: nothing happens).
+ */
 void udp_close(struct udp_sock *s);
-/** The local port of @s. */
+
+/**
+ * udp_local_port() - a socket's local port.
+ * @param s the socket.
+ * @return the port.
+ */
 uint16_t udp_local_port(const struct udp_sock *s);
 
 /**
- * udp_sendto() - send @len bytes (0 to UDP_PAYLOAD_MAX) from @s to @dst:@dport. The checksum
- * is computed, or left to the device when it offers checksum offload. The datagram may wait
- * for ARP resolution (a few per destination) or for room in the device.
- * Return: 0 (sent or queued), -EMSGSIZE, -EINVAL, -EHOSTUNREACH (no route, or resolution
- * failed), -ENOBUFS (no room to queue: retry after net_poll), -ENOMEM, -ENETDOWN.
+ * udp_sendto() - send a datagram. The checksum is computed, or left to the device when it
+ * offers checksum offload. The datagram may wait for ARP resolution (a few per destination)
+ * or for room in the device.
+ * @param s     the socket.
+ * @param dst   the destination address.
+ * @param dport the destination port.
+ * @param data  the payload.
+ * @param len   its bytes, 0 to UDP_PAYLOAD_MAX.
+ * @return 0 (sent or queued), -EMSGSIZE, -EINVAL, -EHOSTUNREACH (no route, or resolution
+ *         failed), -ENOBUFS (no room to queue: retry after net_poll()), -ENOMEM, -ENETDOWN.
  */
 int udp_sendto(struct udp_sock *s, uint32_t dst, uint16_t dport, const void *data, size_t len);
 
 /**
- * udp_recvfrom() - take the oldest queued datagram of @s: up to @size bytes into @buf,
- * *@len = its full length, *@m its origin (may be NULL). Return: 0, -EAGAIN (none queued),
- * -EMSGSIZE (longer than @size: truncated, still taken), -EINVAL (a callback socket).
+ * udp_recvfrom() - take the oldest queued datagram of a queueing socket.
+ * @param s    the socket.
+ * @param buf  receives up to @p size bytes.
+ * @param size the size of @p buf.
+ * @param len  receives the datagram's full length.
+ * @param m    receives its origin (may be NULL).
+ * @return 0, -EAGAIN (none queued), -EMSGSIZE (longer than @p size: truncated, still taken),
+ *         -EINVAL (a callback socket).
  */
 int udp_recvfrom(struct udp_sock *s, void *buf, size_t size, size_t *len, struct udp_meta *m);
-/** Datagrams queued on @s. */
+
+/**
+ * udp_queued() - datagrams queued on a socket.
+ * @param s the socket.
+ * @return the count.
+ */
 unsigned int udp_queued(const struct udp_sock *s);
 
 /* ---- the stack as a whole ---------------------------------------------------------------- */
 
-/** The rx handler (netdev_set_rx_handler): one frame, ownership passes. */
+/**
+ * net_input() - the rx handler (netdev_set_rx_handler()): one frame, ownership passes. Every
+ * frame ends in exactly one fate of NET_RX_FATES().
+ * @param dev the interface it came from.
+ * @param nb  the frame.
+ */
 void net_input(struct netdev *dev, struct netbuf *nb);
 
 /**
  * net_poll() - timers and retries: interfaces that appeared or left, ARP retries and
- * expiry, the device backlog, ping timeouts. Return: work done (0: nothing).
+ * expiry, the device backlog, ping timeouts.
+ * @return work done (0: nothing).
  */
 unsigned int net_poll(void);
 
-/** The earliest time (pv_clock_ns) net_poll() has something to do, or UINT64_MAX. */
+/**
+ * net_next_deadline() - the earliest time net_poll() has something to do, so that a waiter
+ * can sleep until then.
+ * @return pv_clock_ns() time, or UINT64_MAX.
+ */
 uint64_t net_next_deadline(void);
 
-/** Forget everything: interfaces, ARP, sockets, ping, counters (tests). */
+/** net_reset() - forget everything: interfaces, ARP, sockets, ping, counters (tests). */
 void net_reset(void);
 
 /* ---- services (kernel/net/services.c) ---------------------------------------------------- */
 
-#define NET_ECHO_PORT		7	/* UDP echo (RFC 862) */
-#define NET_SINK_PORT		9	/* UDP discard (RFC 863): counts */
+#define NET_ECHO_PORT		7	/**< UDP echo (RFC 862) */
+#define NET_SINK_PORT		9	/**< UDP discard (RFC 863): counts */
 
+/** What the echo and sink services did. */
 struct net_service_stats {
-	uint64_t echo_datagrams, echo_bytes;	/* echoed back */
-	uint64_t echo_errors;			/* could not be sent back */
-	uint64_t sink_datagrams, sink_bytes;	/* discarded */
+	/** @{ */
+	uint64_t echo_datagrams, echo_bytes;	/**< echoed back */
+	/** @} */
+	uint64_t echo_errors;			/**< could not be sent back */
+	/** @{ */
+	uint64_t sink_datagrams, sink_bytes;	/**< discarded */
+	/** @} */
 };
 
-/** Open the echo (port 7) and sink (port 9) services. Return: 0 or -errno. */
+/**
+ * net_services_start() - open the echo (port 7) and sink (port 9) services, which the host
+ * side of the tests and benchmarks talk to.
+ * @return 0 (also when open already) or -errno.
+ */
 int net_services_start(void);
+
+/** net_services_stop() - close the echo and sink services. */
 void net_services_stop(void);
+
+/**
+ * net_services_get_stats() - a copy of the services' counters.
+ * @param st receives them.
+ */
 void net_services_get_stats(struct net_service_stats *st);
 
 /* ---- kernel glue (kernel/net/net_main.c, not in hosted builds) --------------------------- */
 
 /**
- * net_init() - start the stack after the devices were probed: addresses from @bi's command
+ * net_init() - start the stack after the devices were probed: addresses from the command
  * line, the rx handler, the idle poller (netdev_poll + net_poll), the services and the console
  * commands "ping", "net" and "udp". Interfaces that register later are picked up too.
- * Return: 0 or -errno.
+ * @param bi the boot information (its command line).
+ * @return 0 or -errno.
  */
 int net_init(const struct boot_info *bi);
 
 /**
- * net_wait() - poll the network (devices, stack) until @cond(@ctx) holds or @timeout_ns
+ * net_wait() - poll the network (devices, stack) until a condition holds or a timeout
  * passes, halting between interrupts. For blocking callers outside interrupt context (tests,
- * console commands); not from a UDP callback. Return: 0 or -ETIMEDOUT.
+ * console commands); not from a UDP callback.
+ * @param cond       the condition.
+ * @param ctx        passed to @p cond.
+ * @param timeout_ns how long at most.
+ * @return 0 or -ETIMEDOUT.
  */
 int net_wait(bool (*cond)(void *ctx), void *ctx, uint64_t timeout_ns);
 
-/** Blocking ping: icmp_ping_start() then wait. Return: 0 (see *res) or -errno. */
+/**
+ * net_ping() - blocking ping: icmp_ping_start() then wait (each request @p timeout_ns, plus a
+ * margin for ARP).
+ * @param dst        the address.
+ * @param count      requests.
+ * @param size       payload bytes.
+ * @param timeout_ns how long each request waits for its reply.
+ * @param res        receives the result.
+ * @return 0 (see @p res) or -errno.
+ */
 int net_ping(uint32_t dst, uint32_t count, uint32_t size, uint64_t timeout_ns,
 	     struct net_ping_result *res);
 
-/** Blocking ARP resolution of @ip on the interface that routes it. Return: 0 or -errno. */
+/**
+ * net_arp_resolve() - blocking ARP resolution of an address on the interface that routes it.
+ * @param ip         the address.
+ * @param mac        receives its MAC.
+ * @param timeout_ns how long at most.
+ * @return 0 or -errno.
+ */
 int net_arp_resolve(uint32_t ip, uint8_t mac[ETH_ALEN], uint64_t timeout_ns);
 
-/** Blocking receive: wait up to @timeout_ns for a datagram on a queueing socket. */
+/**
+ * net_udp_recv_wait() - blocking receive: udp_recvfrom(), waiting up to @p timeout_ns for a
+ * datagram on a queueing socket.
+ * @param s          the socket.
+ * @param buf        receives up to @p size bytes.
+ * @param size       the size of @p buf.
+ * @param len        receives the datagram's full length.
+ * @param m          receives its origin (may be NULL).
+ * @param timeout_ns how long at most.
+ * @return 0, -ETIMEDOUT, or -errno as udp_recvfrom().
+ */
 int net_udp_recv_wait(struct udp_sock *s, void *buf, size_t size, size_t *len,
 		      struct udp_meta *m, uint64_t timeout_ns);
 
