@@ -2,6 +2,7 @@
 /* printk, the console registry and panic. The log keeps the first PRINTK_LOG_SIZE bytes and the
  * latest: enough to replay the boot to a console that registers late (the Xen console ring). */
 #include <pvkit/printk.h>
+#include <pvkit/spinlock.h>
 #include <string.h>
 
 #define PRINTK_LOG_SIZE	16384
@@ -11,6 +12,25 @@ static size_t printk_log_len;			/* bytes ever written */
 static struct console *consoles;		/* registered consoles, newest first */
 
 void (*panic_halt)(void) __noreturn;
+
+/*
+ * One line at a time, from any CPU: the log and the consoles under one lock. Taken without
+ * masking interrupts (printk runs before pv_ops exist) and only for a bounded spin: an
+ * interrupt handler printing on the CPU that holds it, or a CPU that died holding it, must
+ * not hang the others; their line then goes out unlocked (perhaps interleaved), never lost.
+ */
+static spinlock_t printk_lock = SPINLOCK_INIT;
+#define PRINTK_LOCK_SPINS	(1u << 22)
+
+static bool printk_lock_take(void)
+{
+	for (unsigned int i = 0; i < PRINTK_LOCK_SPINS; i++) {
+		if (spin_trylock(&printk_lock))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
 
 static void log_append(const char *s, size_t n)
 {
@@ -22,6 +42,7 @@ static void log_append(const char *s, size_t n)
 int vprintk(const char *fmt, va_list ap)
 {
 	char line[PRINTK_LINE_MAX];
+	bool locked;
 	int n;
 
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -29,9 +50,12 @@ int vprintk(const char *fmt, va_list ap)
 		return n;
 	if ((size_t)n >= sizeof(line))
 		n = sizeof(line) - 1;
+	locked = printk_lock_take();
 	log_append(line, n);
 	for (struct console *c = consoles; c; c = c->next)
 		c->write(c, line, n);
+	if (locked)
+		spin_unlock(&printk_lock);
 	return n;
 }
 
