@@ -16,6 +16,7 @@
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/pvkit.h>
+#include <pvkit/smp.h>
 #include <pvkit/blkdev.h>
 #include <pvkit/netdev.h>
 #include <pvkit/idle.h>
@@ -93,6 +94,7 @@ void start_kernel(struct boot_info *bi)
 	if (pv_init(bi))		/* pv_ops backends for this environment */
 		panic("no usable pv_ops backend");
 	x86_traps_init();		/* IDT + TSS natively, a trap table under Xen PV */
+	smp_early_init();		/* CPU 0's per-CPU area: GS base (after the GDT load) */
 	if (mm_init(bi))		/* frame allocator, our own page tables */
 		panic("memory setup failed");
 	if (pv_irq_init(bi))		/* interrupt controllers / event channels */
@@ -101,6 +103,7 @@ void start_kernel(struct boot_info *bi)
 		panic("time setup failed");
 	timer_init();			/* kernel timers on the one-shot timer */
 	pv_irq_enable();		/* from here on interrupts (events) are delivered */
+	smp_init(bi);			/* the other CPUs: started natively, counted under Xen */
 #ifdef CONFIG_XEN_GUEST
 	if (bi->env != BOOT_NATIVE && xen_services_init(bi))	/* grants, xenstore, consoles */
 		panic("Xen services failed");

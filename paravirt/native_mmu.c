@@ -4,6 +4,7 @@
 #include <pvkit/compiler.h>
 #include <pvkit/native.h>
 #include <pvkit/pv.h>
+#include <pvkit/smp.h>
 #include <pvkit/x86.h>
 
 static uint64_t native_cr3_read(void) { return native_read_cr3() & PTE_ADDR_MASK; }
@@ -24,10 +25,22 @@ static void native_set_entry(pte_t *p, pte_t v) { WRITE_ONCE(*p, v); }
 
 static int native_alloc_pt(enum pv_pt_level level, uint64_t pa) { return 0; }
 static void native_release_pt(enum pv_pt_level level, uint64_t pa) { }
-static void native_flush_one(uintptr_t va) { native_invlpg(va); }
+/* Other online CPUs drop the entry too (smp_flush_tlb_others: a cross-call each), so a
+ * mapping removed here is gone everywhere when this returns (docs/smp.md "TLB shootdown"). */
+static void native_flush_one(uintptr_t va)
+{
+	native_invlpg(va);
+	if (smp_online() > 1)
+		smp_flush_tlb_others(va);
+}
 
 /* A CR3 reload flushes every non-global entry; we map nothing global. */
-static void native_flush_all(void) { native_write_cr3(native_read_cr3()); }
+static void native_flush_all(void)
+{
+	native_write_cr3(native_read_cr3());
+	if (smp_online() > 1)
+		smp_flush_tlb_others(0);
+}
 static void native_lazy_nop(void) { }
 
 const struct pv_mmu_ops native_mmu_ops = {

@@ -7,7 +7,9 @@
  */
 #include <pvkit/compiler.h>
 #include <pvkit/desc.h>
+#include <pvkit/errno.h>
 #include <pvkit/pv.h>
+#include <pvkit/smp.h>
 #include <pvkit/x86.h>
 #include <string.h>
 
@@ -47,14 +49,51 @@ static void set_gate(unsigned int vec, uint64_t handler, uint8_t ist)
 	g->reserved = 0;
 }
 
-static void gdt_set_tss(void)
+static void gdt_set_tss_in(uint64_t *g, const struct tss64 *t)
 {
-	uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+	uint64_t base = (uintptr_t)t, limit = sizeof(*t) - 1;
 
 	/* A 16-byte system descriptor: type 9 (available 64-bit TSS), present. */
-	gdt[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-			   (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-	gdt[GDT_TSS / 8 + 1] = base >> 32;
+	g[GDT_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+			 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	g[GDT_TSS / 8 + 1] = base >> 32;
+}
+
+static void gdt_set_tss(void)
+{
+	gdt_set_tss_in(gdt, &tss);
+}
+
+/*
+ * The other CPUs' GDTs and TSSs (issue 15): each CPU needs its own TSS (its own IST stacks,
+ * and ltr marks the descriptor busy, so two CPUs cannot load one), hence its own GDT. The IDT
+ * is shared: every CPU takes the same entry stubs.
+ */
+static uint64_t ap_gdt[SMP_MAX_CPUS][GDT_ENTRIES] __aligned(16);
+static struct tss64 ap_tss[SMP_MAX_CPUS] __aligned(16);
+
+int x86_desc_init_ap(unsigned int cpu, const uintptr_t ist_top[3], uintptr_t sp0)
+{
+	struct desc_ptr gdtr, idtr = { sizeof(idt) - 1, (uintptr_t)idt };
+	struct tss64 *t;
+
+	if (cpu == 0 || cpu >= SMP_MAX_CPUS)
+		return -EINVAL;
+	t = &ap_tss[cpu];
+	memcpy(ap_gdt[cpu], gdt, sizeof(gdt));
+	memset(t, 0, sizeof(*t));
+	t->ist[IST_DF - 1] = ist_top[0];
+	t->ist[IST_NMI - 1] = ist_top[1];
+	t->ist[IST_MC - 1] = ist_top[2];
+	t->rsp[0] = sp0;
+	t->iomap_base = sizeof(*t);
+	gdt_set_tss_in(ap_gdt[cpu], t);
+	gdtr.limit = sizeof(ap_gdt[cpu]) - 1;
+	gdtr.base = (uintptr_t)ap_gdt[cpu];
+	pv_load_gdt(&gdtr);
+	pv_load_tr(GDT_TSS);
+	pv_load_idt(&idtr);
+	return 0;
 }
 
 void native_tss_set_sp0(uint64_t sp0)

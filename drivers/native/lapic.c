@@ -159,6 +159,49 @@ int lapic_init(const struct acpi_madt_info *madt)
 	return 0;
 }
 
+int lapic_ap_init(void)
+{
+	uint64_t msr = rdmsr(MSR_APIC_BASE);
+
+	if (!lapic.ready)
+		return -ENODEV;
+	/* The same mode as the boot CPU: x2APIC is per CPU, enabled by each one itself. */
+	if (lapic.x2apic && (msr & (APIC_BASE_EXTD | APIC_BASE_EN)) !=
+			    (APIC_BASE_EXTD | APIC_BASE_EN))
+		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_EN | APIC_BASE_EXTD);
+	else if (!(msr & APIC_BASE_EN))
+		wrmsr(MSR_APIC_BASE, msr | APIC_BASE_EN);
+	lapic_write(LAPIC_SVR, LAPIC_SVR_ENABLE | IRQ_VECTOR_SPURIOUS);
+	lapic_write(LAPIC_TPR, 0);
+	lapic_write(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED);	/* time stays on the boot CPU */
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	lapic_write(LAPIC_LVT_LINT0, LAPIC_LVT_MASKED);	/* ExtINT and NMI: the boot CPU's */
+	lapic_write(LAPIC_LVT_LINT1, LAPIC_LVT_MASKED);
+	lapic_write(LAPIC_ESR, 0);
+	lapic_write(LAPIC_ESR, 0);
+	lapic_write(LAPIC_LVT_ERROR, IRQ_VECTOR_LAPIC_ERROR);
+	lapic_eoi();
+	return 0;
+}
+
+int lapic_send_ipi(uint32_t apic_id, uint32_t icr)
+{
+	if (!lapic.ready)
+		return -ENODEV;
+	if (lapic.x2apic) {
+		wrmsr(MSR_X2APIC_FIRST + (LAPIC_ICR_LOW >> 4), (uint64_t)apic_id << 32 | icr);
+		return 0;
+	}
+	if (apic_id > 0xff)
+		return -EINVAL;			/* xAPIC names 8-bit destinations only */
+	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+	lapic_write(LAPIC_ICR_LOW, icr);
+	/* Bounded: a stuck delivery must not hang the sender for ever. */
+	for (unsigned int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LOW) & LAPIC_ICR_PENDING); i++)
+		cpu_relax();
+	return lapic_read(LAPIC_ICR_LOW) & LAPIC_ICR_PENDING ? -ETIMEDOUT : 0;
+}
+
 void lapic_timer_setup(unsigned int vector, bool tsc_deadline, bool masked)
 {
 	lapic_write(LAPIC_TIMER_INIT, 0);		/* stopped while we change it */

@@ -56,6 +56,16 @@ void x86_traps_init(void);
  */
 void native_tss_set_sp0(uint64_t sp0);
 
+/**
+ * x86_desc_init_ap() - an application processor's own GDT and TSS (its IST stacks and ring-0
+ * stack), loaded on the calling CPU together with the shared IDT (docs/smp.md).
+ * @param cpu     the calling CPU's logical number (1 .. SMP_MAX_CPUS - 1).
+ * @param ist_top tops of its double-fault, NMI and machine-check stacks.
+ * @param sp0     its kernel stack's top.
+ * @return 0, or -EINVAL for a CPU number out of range.
+ */
+int x86_desc_init_ap(unsigned int cpu, const uintptr_t ist_top[3], uintptr_t sp0);
+
 /** The 256 entry stubs of arch/x86/entry.S, by vector (for backends that remap them). */
 extern const uint64_t trap_stub_table[256];
 

@@ -13,6 +13,7 @@
 #define IRQ_VECTOR_DEVICE_LAST	0xdf	/**< the last device vector */
 #define IRQ_VECTOR_LAPIC_TIMER	0xef	/**< native one-shot timer */
 #define IRQ_VECTOR_XEN_UPCALL	0xf3	/**< PVH event-channel upcall */
+#define IRQ_VECTOR_SMP_CALL	0xf8	/**< cross-CPU call IPI (native: the LAPIC) */
 #define IRQ_VECTOR_LAPIC_ERROR	0xfe	/**< LAPIC internal error */
 #define IRQ_VECTOR_SPURIOUS	0xff	/**< LAPIC spurious: no EOI */
 

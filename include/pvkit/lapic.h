@@ -20,6 +20,8 @@
 #define LAPIC_EOI		0x0b0	/**< end of interrupt: write 0 */
 #define LAPIC_SVR		0x0f0	/**< spurious vector, software enable */
 #define LAPIC_ESR		0x280	/**< error status */
+#define LAPIC_ICR_LOW		0x300	/**< interrupt command: vector, mode (x2APIC: all 64 bits) */
+#define LAPIC_ICR_HIGH		0x310	/**< interrupt command: destination (xAPIC) */
 #define LAPIC_LVT_TIMER		0x320	/**< LVT: timer */
 #define LAPIC_LVT_THERMAL	0x330	/**< LVT: thermal sensor */
 #define LAPIC_LVT_PERF		0x340	/**< LVT: performance counters */
@@ -34,6 +36,11 @@
 /** @name Register bits */
 /** @{ */
 #define LAPIC_SVR_ENABLE	(1u << 8)	/**< SVR: APIC software-enabled */
+#define LAPIC_ICR_FIXED		(0u << 8)	/**< ICR: fixed delivery of the vector */
+#define LAPIC_ICR_INIT		(5u << 8)	/**< ICR: INIT (resets the target CPU) */
+#define LAPIC_ICR_STARTUP	(6u << 8)	/**< ICR: start-up IPI, vector = page of the code */
+#define LAPIC_ICR_PENDING	(1u << 12)	/**< ICR: delivery still pending (xAPIC) */
+#define LAPIC_ICR_ASSERT	(1u << 14)	/**< ICR: level assert (needed for INIT, harmless else) */
 #define LAPIC_LVT_MASKED	(1u << 16)	/**< LVT: masked */
 #define LAPIC_LVT_LEVEL		(1u << 15)	/**< LVT: level-triggered */
 #define LAPIC_LVT_ACTIVE_LOW	(1u << 13)	/**< LVT: active low */
@@ -96,6 +103,23 @@ uint32_t lapic_read(unsigned int reg);
  * @param v   the value.
  */
 void lapic_write(unsigned int reg, uint32_t v);
+
+/**
+ * lapic_ap_init() - enable an application processor's own local APIC the way lapic_init() did
+ * the boot CPU's (same mode), with its timer and LINT pins masked: time, ExtINT and NMI stay
+ * with the boot CPU. Called on the AP.
+ * @return 0, or -ENODEV when the boot CPU's APIC was never set up.
+ */
+int lapic_ap_init(void);
+
+/**
+ * lapic_send_ipi() - send an inter-processor interrupt.
+ * @param apic_id the destination's APIC id.
+ * @param icr     the command's low word: LAPIC_ICR_* mode | LAPIC_ICR_ASSERT | vector.
+ * @return 0, -ENODEV before lapic_init(), -EINVAL for an id xAPIC cannot name, -ETIMEDOUT
+ *         when the delivery stayed pending.
+ */
+int lapic_send_ipi(uint32_t apic_id, uint32_t icr);
 
 /** lapic_eoi() - acknowledge the interrupt being handled (not for the spurious vector). */
 void lapic_eoi(void);

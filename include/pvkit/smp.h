@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file
+ * Symmetric multiprocessing (docs/smp.md): the per-CPU area every CPU reaches through its GS
+ * base, the CPUs found and brought online, and the cross-CPU primitives (a function run on
+ * another CPU, a TLB shootdown).
+ *
+ * The boot CPU is CPU 0. The others ("APs") are started by smp_init() after the interrupt
+ * controllers and time are up. An AP runs only what is sent to it (smp_call_on()) and the
+ * idle loop: device interrupts, timers and the drivers stay on CPU 0, so every lock rule of
+ * the one-CPU kernel (interrupts off = exclusive) still holds for driver state.
+ */
+#ifndef PVKIT_SMP_H
+#define PVKIT_SMP_H
+
+#include <pvkit/compiler.h>
+#include <pvkit/spinlock.h>
+#include <pvkit/types.h>
+
+struct boot_info;
+
+/** The most CPUs pvkit brings up (more are counted and left offline). */
+#define SMP_MAX_CPUS		64
+/** Pages of an AP's kernel stack (a guard page below it is left unmapped). */
+#define SMP_AP_STACK_PAGES	4
+
+/** What a cross-call runs on the target CPU: interrupt context, interrupts off. */
+typedef void (*smp_call_fn)(void *arg);
+
+/**
+ * One CPU's own state. %gs:0 points at it on that CPU (smp_this()), so reaching it costs one
+ * load and no lock; other CPUs read it only where a field says so.
+ */
+struct percpu {
+	struct percpu *self;		/**< %gs:0: this structure's own address */
+	unsigned int cpu;		/**< logical number: 0 is the boot CPU */
+	uint32_t apic_id;		/**< native: the local APIC id; Xen: the vCPU id */
+	volatile bool online;		/**< set by the CPU itself once it idles */
+	uintptr_t stack_top;		/**< top of its kernel stack (APs: vmap, guard below) */
+	uint64_t ipis;			/**< cross-call IPIs taken (any CPU reads: tests) */
+	uint64_t calls;			/**< cross-call functions run here */
+	uint64_t idle_halts;		/**< times its idle loop halted */
+	/** The cross-call mailbox, filled by a sender holding call_lock */
+	volatile smp_call_fn call_fn;
+	void *volatile call_arg;	/**< the argument for call_fn */
+	volatile uint32_t call_seq;	/**< bumped by the sender for each call */
+	volatile uint32_t call_done;	/**< set to call_seq by the target when fn returned */
+	spinlock_t call_lock;		/**< one sender at a time fills the mailbox */
+};
+
+/** Every CPU's area, by logical number (entries past smp_cpus() unused). */
+extern struct percpu smp_percpu[SMP_MAX_CPUS];
+
+/**
+ * smp_this() - this CPU's area (after smp_early_init() on the boot CPU, before an AP's first
+ * C code on the others).
+ * @return the area.
+ */
+static inline struct percpu *smp_this(void)
+{
+	struct percpu *p;
+
+	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(p));
+	return p;
+}
+
+/**
+ * smp_processor_id() - this CPU's logical number.
+ * @return 0 on the boot CPU, 1.. on the others.
+ */
+static inline unsigned int smp_processor_id(void)
+{
+	return smp_this()->cpu;
+}
+
+/**
+ * smp_early_init() - make CPU 0's area reachable through its GS base. start_kernel, before
+ * anything calls smp_this(); the GS base is written with wrmsr, which Xen emulates for a PV
+ * guest's kernel.
+ */
+void smp_early_init(void);
+
+/**
+ * smp_init() - find the CPUs of this environment and start the others; print
+ * "pvkit: smp cpus=N online=N". A CPU that does not come online is reported and left out.
+ * @param bi the boot description.
+ * @return 0, or -errno when even the search failed (the kernel goes on with one CPU).
+ */
+int smp_init(const struct boot_info *bi);
+
+/** @return how many CPUs the environment describes (online or not, capped at SMP_MAX_CPUS). */
+unsigned int smp_cpus(void);
+
+/** @return how many CPUs are online, CPU 0 included. */
+unsigned int smp_online(void);
+
+/**
+ * smp_call_on() - run @p fn(@p arg) on CPU @p cpu, in its interrupt context, and wait until it
+ * returned. On this CPU it is a plain call (interrupts off). Thread context only, with
+ * interrupts on: two CPUs calling each other with interrupts off would wait for ever.
+ * @param cpu the target's logical number.
+ * @param fn  the function.
+ * @param arg its argument.
+ * @return 0, -EINVAL for a CPU that does not exist, -ENODEV for one that is not online,
+ *         -ETIMEDOUT if it did not answer within a second (it is then taken as lost).
+ */
+int smp_call_on(unsigned int cpu, smp_call_fn fn, void *arg);
+
+/**
+ * smp_call_start() - post @p fn(@p arg) to CPU @p cpu and return at once: it runs there in
+ * interrupt context while the caller goes on (smp_call_wait() joins it). A CPU holds one call
+ * at a time: this waits (bounded) for the previous one to have run.
+ * @param cpu another CPU's logical number (not the caller's own).
+ * @param fn  the function.
+ * @param arg its argument.
+ * @param seq receives the ticket smp_call_wait() takes.
+ * @return 0, -EINVAL (no such CPU, or the caller's own), -ENODEV (offline), -ETIMEDOUT
+ *         (its previous call never ran: taken offline).
+ */
+int smp_call_start(unsigned int cpu, smp_call_fn fn, void *arg, uint32_t *seq);
+
+/**
+ * smp_call_wait() - wait until the call @p seq posted to @p cpu has returned.
+ * @param cpu the CPU.
+ * @param seq what smp_call_start() gave.
+ * @return 0, or -ETIMEDOUT after a second (the CPU is taken offline).
+ */
+int smp_call_wait(unsigned int cpu, uint32_t seq);
+
+/**
+ * smp_flush_tlb_others() - every other online CPU drops its TLB entry for @p va (all entries
+ * for @p va == 0), and this returns when they have: a mapping removed on one CPU is gone on
+ * all. Called by the MMU code after it changed or removed a mapping.
+ * @param va the virtual address, or 0 for the whole TLB.
+ */
+void smp_flush_tlb_others(uintptr_t va);
+
+/** How the environment sends the cross-call IPI to a CPU (native: the local APIC's ICR). */
+typedef void (*smp_ipi_fn)(const struct percpu *pc);
+
+/**
+ * smp_set_ipi_sender() - the environment backend's IPI, set before it starts the other CPUs.
+ * @param fn sends the cross-call IPI to the CPU of the area it is given.
+ */
+void smp_set_ipi_sender(smp_ipi_fn fn);
+
+/**
+ * smp_call_interrupt() - the cross-call IPI's handler on the target CPU: run the mailbox's
+ * function, then say it is done. Interrupt context.
+ */
+void smp_call_interrupt(void);
+
+/**
+ * smp_ap_online() - an AP's last step of bring-up: mark it online and idle for ever, taking
+ * cross-calls. Interrupts end up enabled.
+ * @param pc the AP's area.
+ */
+__noreturn void smp_ap_online(struct percpu *pc);
+
+#endif /* PVKIT_SMP_H */

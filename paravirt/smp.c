@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SMP core (include/pvkit/smp.h, docs/smp.md): per-CPU areas, the bring-up dispatch per
+ * environment, cross-calls and the TLB shootdown. The environment backends start the CPUs
+ * (paravirt/native_smp.c) and send the IPIs (smp_send_call_ipi()).
+ */
+#include <pvkit/bootinfo.h>
+#include <pvkit/errno.h>
+#include <pvkit/irq.h>
+#include <pvkit/native.h>
+#include <pvkit/printk.h>
+#include <pvkit/pv.h>
+#include <pvkit/smp.h>
+#include <pvkit/spinlock.h>
+#include <pvkit/x86.h>
+
+#define SMP_CALL_TIMEOUT_NS	1000000000ull	/* a CPU silent this long is lost */
+
+struct percpu smp_percpu[SMP_MAX_CPUS];
+static unsigned int smp_nr_cpus = 1;		/* described by the environment */
+static volatile unsigned int smp_nr_online = 1;	/* CPU 0 counts from the start */
+static smp_ipi_fn smp_ipi_send;			/* the environment's IPI */
+
+void smp_set_ipi_sender(smp_ipi_fn fn)
+{
+	smp_ipi_send = fn;
+}
+
+/* Provided by the environment backends. */
+int native_smp_init(const struct boot_info *bi, unsigned int *cpus);
+int xen_smp_count(const struct boot_info *bi, unsigned int *cpus);
+
+void smp_early_init(void)
+{
+	struct percpu *pc = &smp_percpu[0];
+
+	pc->self = pc;
+	pc->cpu = 0;
+	pc->online = true;
+	pv_set_gs_base((uintptr_t)pc);
+}
+
+unsigned int smp_cpus(void)
+{
+	return smp_nr_cpus;
+}
+
+unsigned int smp_online(void)
+{
+	return smp_nr_online;
+}
+
+int smp_init(const struct boot_info *bi)
+{
+	unsigned int cpus = 1;
+	int err = -ENODEV;
+
+	switch (bi->env) {
+	case BOOT_NATIVE:
+#ifdef CONFIG_NATIVE
+		err = native_smp_init(bi, &cpus);
+#endif
+		break;
+	case BOOT_XEN_PV:
+	case BOOT_XEN_PVH:
+#ifdef CONFIG_XEN_GUEST
+		/* Counted, not started yet (docs/smp.md "Status"): the vCPUs past 0 stay down. */
+		err = xen_smp_count(bi, &cpus);
+#endif
+		break;
+	}
+	smp_nr_cpus = cpus;
+	printk("pvkit: smp cpus=%u online=%u\n", smp_nr_cpus, smp_nr_online);
+	return err;
+}
+
+/* The backends count a CPU in once it said so (smp_ap_online on the AP itself). */
+__noreturn void smp_ap_online(struct percpu *pc)
+{
+	__atomic_fetch_add(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
+	for (;;) {
+		pv_irq_disable();
+		pc->idle_halts++;
+		pv_safe_halt();			/* enables interrupts; returns after one */
+	}
+}
+
+void smp_call_interrupt(void)
+{
+	struct percpu *pc = smp_this();
+	uint32_t seq = __atomic_load_n(&pc->call_seq, __ATOMIC_ACQUIRE);
+	smp_call_fn fn = pc->call_fn;
+
+	pc->ipis++;
+	if (seq == pc->call_done)
+		return;				/* nothing new: a stray or a repeated IPI */
+	if (fn) {
+		fn(pc->call_arg);
+		pc->calls++;
+	}
+	__atomic_store_n(&pc->call_done, seq, __ATOMIC_RELEASE);
+}
+
+/* Wait until @pc's mailbox has answered @seq; false after SMP_CALL_TIMEOUT_NS. */
+static bool smp_call_answered(struct percpu *pc, uint32_t seq)
+{
+	uint64_t deadline = pv_clock_ns() + SMP_CALL_TIMEOUT_NS;
+
+	while (__atomic_load_n(&pc->call_done, __ATOMIC_ACQUIRE) != seq) {
+		if (pv_clock_ns() > deadline)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/* A CPU that did not answer within the timeout is never sent anything again. */
+static int smp_call_lost(struct percpu *pc)
+{
+	if (__atomic_exchange_n(&pc->online, false, __ATOMIC_SEQ_CST)) {
+		__atomic_fetch_sub(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+		printk("pvkit: smp: cpu %u did not answer a call within 1 s: taken offline\n",
+		       pc->cpu);
+	}
+	return -ETIMEDOUT;
+}
+
+int smp_call_start(unsigned int cpu, smp_call_fn fn, void *arg, uint32_t *seq)
+{
+	struct percpu *pc;
+	int err = 0;
+
+	if (cpu >= smp_nr_cpus || !fn)
+		return -EINVAL;
+	pc = &smp_percpu[cpu];
+	if (!__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE))
+		return -ENODEV;
+	if (pc == smp_this() || !smp_ipi_send)
+		return -EINVAL;			/* not on ourselves: smp_call_on() does that */
+	spin_lock(&pc->call_lock);
+	/* The mailbox holds one call: the previous one must have run. */
+	if (!smp_call_answered(pc, pc->call_seq)) {
+		err = smp_call_lost(pc);
+	} else {
+		pc->call_fn = fn;
+		pc->call_arg = arg;
+		*seq = pc->call_seq + 1;
+		__atomic_store_n(&pc->call_seq, *seq, __ATOMIC_RELEASE);
+		smp_ipi_send(pc);
+	}
+	spin_unlock(&pc->call_lock);
+	return err;
+}
+
+int smp_call_wait(unsigned int cpu, uint32_t seq)
+{
+	struct percpu *pc;
+
+	if (cpu >= smp_nr_cpus)
+		return -EINVAL;
+	pc = &smp_percpu[cpu];
+	return smp_call_answered(pc, seq) ? 0 : smp_call_lost(pc);
+}
+
+int smp_call_on(unsigned int cpu, smp_call_fn fn, void *arg)
+{
+	unsigned long fl;
+	uint32_t seq;
+	int err;
+
+	if (cpu < smp_nr_cpus && fn && &smp_percpu[cpu] == smp_this()) {
+		fl = pv_irq_save();
+		fn(arg);
+		pv_irq_restore(fl);
+		return 0;
+	}
+	err = smp_call_start(cpu, fn, arg, &seq);
+	return err ? err : smp_call_wait(cpu, seq);
+}
+
+static void smp_flush_tlb_fn(void *arg)
+{
+	uintptr_t va = (uintptr_t)arg;
+
+	if (va)
+		native_invlpg(va);
+	else
+		native_write_cr3(native_read_cr3());
+}
+
+void smp_flush_tlb_others(uintptr_t va)
+{
+	unsigned int self = smp_processor_id();
+
+	for (unsigned int cpu = 0; cpu < smp_nr_cpus; cpu++)
+		if (cpu != self && smp_percpu[cpu].online)
+			smp_call_on(cpu, smp_flush_tlb_fn, (void *)va);
+}
