@@ -250,9 +250,11 @@ def suite_harness(r):
 
 # ---- boot -------------------------------------------------------------------------------
 
-def qemu_native(kind, image, append=None):
+def qemu_native(kind, image, append=None, cpus=1):
     cmd = [QEMU, '-machine', 'q35', '-m', '256', '-display', 'none', '-serial', 'stdio',
            '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+    if cpus > 1:
+        cmd += ['-smp', str(cpus)]     # issue 15: every CPU brought up (tests/guest/test_smp.c)
     accel = os.environ.get('PVKIT_QEMU_ACCEL')
     if accel:
         cmd += ['-accel', accel]
@@ -265,9 +267,9 @@ def qemu_native(kind, image, append=None):
     return cmd
 
 
-def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None):
+def boot_native(r, name, kind, image, entry, append=None, expect_fail_test=None, cpus=1):
     log = r.log_path('boot', name)
-    cmd = qemu_native(kind, image, append)
+    cmd = qemu_native(kind, image, append, cpus)
     status, text = run_logged(cmd, log, BOOT_TIMEOUT)
     rep = harness.parse_console(text)
     disk, net = harness.native_devices(cmd, append or '')
@@ -826,8 +828,8 @@ def boot_virtio_net(r, elf):
 def suite_boot(r):
     elf = os.path.join(r.build, 'pvkit.elf')
     iso = os.path.join(r.build, 'pvkit.iso')
-    boot_native(r, 'pvh', 'pvh', elf, 'pvh')
-    boot_native(r, 'grub', 'cdrom', iso, 'multiboot2')
+    boot_native(r, 'pvh', 'pvh', elf, 'pvh', cpus=4)       # both boot paths with 4 CPUs
+    boot_native(r, 'grub', 'cdrom', iso, 'multiboot2', cpus=4)
     boot_native(r, 'pvh-fail-on-purpose', 'pvh', elf, 'pvh',
                 append='%s=2' % harness.FAIL_TEST_PARAM, expect_fail_test=2)
     boot_serve(r, elf)
