@@ -186,11 +186,18 @@ static int smp_start_cpu(uint8_t *low, struct percpu *pc)
 	return 0;
 }
 
-int native_smp_init(const struct boot_info *bi, unsigned int *cpus);
-int native_smp_init(const struct boot_info *bi, unsigned int *cpus)
+static const struct acpi_madt_info *smp_madt;	/* what the CPUs were started from */
+
+const struct acpi_madt_info *smp_native_madt(void)
 {
-	const struct acpi_madt_info *m = ioapic_wiring();
-	uint32_t self = lapic_id();
+	return smp_madt;
+}
+
+/* Start every enabled processor of @m (the boot CPU's local APIC is up). */
+static int native_smp_start(const struct boot_info *bi, const struct acpi_madt_info *m,
+			    unsigned int *cpus)
+{
+	uint32_t self;
 	unsigned int n = 1, skipped = 0;
 	uint8_t *low;
 	int err;
@@ -198,6 +205,8 @@ int native_smp_init(const struct boot_info *bi, unsigned int *cpus)
 	*cpus = 1;
 	if (!m || !lapic_ready())
 		return -ENODEV;			/* no MADT: one CPU, the one we run on */
+	self = lapic_id();
+	smp_madt = m;
 	smp_percpu[0].apic_id = self;
 	for (unsigned int i = 0; i < m->nr_cpus; i++) {
 		const struct acpi_cpu *c = &m->cpus[i];
@@ -238,4 +247,36 @@ int native_smp_init(const struct boot_info *bi, unsigned int *cpus)
 	}
 	os_iounmap(low, SMP_LOW_END - SMP_TRAMPOLINE_PA);
 	return 0;
+}
+
+int native_smp_init(const struct boot_info *bi, unsigned int *cpus);
+int native_smp_init(const struct boot_info *bi, unsigned int *cpus)
+{
+	return native_smp_start(bi, ioapic_wiring(), cpus);
+}
+
+/*
+ * Xen PVH (docs/smp.md "PVH"): a PVH domain has an emulated local APIC and Xen's ACPI tables
+ * (the MADT lists every vCPU), so its vCPUs start the native way: INIT-SIPI-SIPI into the
+ * same trampoline, cross-call IPIs through the emulated APIC. Events keep arriving on vCPU 0
+ * through the callback vector, which does not go through the APIC.
+ */
+static struct acpi_madt_info pvh_madt;
+
+int native_smp_init_pvh(const struct boot_info *bi, unsigned int *cpus);
+int native_smp_init_pvh(const struct boot_info *bi, unsigned int *cpus)
+{
+	int err;
+
+	*cpus = 1;
+	err = acpi_init(bi);
+	if (!err)
+		err = acpi_get_madt(&pvh_madt);
+	if (!err)
+		err = lapic_init(&pvh_madt);
+	if (err) {
+		printk("pvkit: smp: xen-pvh: no MADT or local APIC: -%s\n", strerror_name(-err));
+		return err;
+	}
+	return native_smp_start(bi, &pvh_madt, cpus);
 }

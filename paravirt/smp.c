@@ -20,6 +20,7 @@ struct percpu smp_percpu[SMP_MAX_CPUS];
 static unsigned int smp_nr_cpus = 1;		/* described by the environment */
 static volatile unsigned int smp_nr_online = 1;	/* CPU 0 counts from the start */
 static smp_ipi_fn smp_ipi_send;			/* the environment's IPI */
+static volatile uint64_t smp_tlb_gen;		/* bumped by every mapping change on CPU 0 */
 
 void smp_set_ipi_sender(smp_ipi_fn fn)
 {
@@ -28,6 +29,7 @@ void smp_set_ipi_sender(smp_ipi_fn fn)
 
 /* Provided by the environment backends. */
 int native_smp_init(const struct boot_info *bi, unsigned int *cpus);
+int native_smp_init_pvh(const struct boot_info *bi, unsigned int *cpus);
 int xen_smp_count(const struct boot_info *bi, unsigned int *cpus);
 
 void smp_early_init(void)
@@ -61,8 +63,15 @@ int smp_init(const struct boot_info *bi)
 		err = native_smp_init(bi, &cpus);
 #endif
 		break;
-	case BOOT_XEN_PV:
 	case BOOT_XEN_PVH:
+#if defined(CONFIG_XEN_GUEST) && defined(CONFIG_NATIVE)
+		/* The emulated local APIC and Xen's MADT: started the native way. */
+		err = native_smp_init_pvh(bi, &cpus);
+		if (!err)
+			break;
+#endif
+		__attribute__((fallthrough));	/* no APIC or MADT: counted only */
+	case BOOT_XEN_PV:
 #ifdef CONFIG_XEN_GUEST
 		/* Counted, not started yet (docs/smp.md "Status"): the vCPUs past 0 stay down. */
 		err = xen_smp_count(bi, &cpus);
@@ -91,14 +100,24 @@ void smp_call_interrupt(void)
 	struct percpu *pc = smp_this();
 	uint32_t seq = __atomic_load_n(&pc->call_seq, __ATOMIC_ACQUIRE);
 	smp_call_fn fn = pc->call_fn;
+	uint64_t gen;
 
 	pc->ipis++;
 	if (seq == pc->call_done)
 		return;				/* nothing new: a stray or a repeated IPI */
+	/* Say we run before looking at the TLB generation; the shootdown bumps it before it
+	 * looks at in_call: one of the two sees the other (both full barriers). */
+	__atomic_store_n(&pc->in_call, true, __ATOMIC_SEQ_CST);
+	gen = __atomic_load_n(&smp_tlb_gen, __ATOMIC_SEQ_CST);
+	if (pc->tlb_gen != gen) {
+		native_write_cr3(native_read_cr3());	/* mappings changed while we idled */
+		pc->tlb_gen = gen;
+	}
 	if (fn) {
 		fn(pc->call_arg);
 		pc->calls++;
 	}
+	__atomic_store_n(&pc->in_call, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&pc->call_done, seq, __ATOMIC_RELEASE);
 }
 
@@ -179,21 +198,27 @@ int smp_call_on(unsigned int cpu, smp_call_fn fn, void *arg)
 	return err ? err : smp_call_wait(cpu, seq);
 }
 
-static void smp_flush_tlb_fn(void *arg)
-{
-	uintptr_t va = (uintptr_t)arg;
-
-	if (va)
-		native_invlpg(va);
-	else
-		native_write_cr3(native_read_cr3());
-}
-
 void smp_flush_tlb_others(uintptr_t va)
 {
 	unsigned int self = smp_processor_id();
 
-	for (unsigned int cpu = 0; cpu < smp_nr_cpus; cpu++)
-		if (cpu != self && smp_percpu[cpu].online)
-			smp_call_on(cpu, smp_flush_tlb_fn, (void *)va);
+	__atomic_fetch_add(&smp_tlb_gen, 1, __ATOMIC_SEQ_CST);
+	for (unsigned int cpu = 0; cpu < smp_nr_cpus; cpu++) {
+		struct percpu *pc = &smp_percpu[cpu];
+		uint64_t deadline;
+
+		if (cpu == self || !pc->online || !__atomic_load_n(&pc->in_call, __ATOMIC_SEQ_CST))
+			continue;		/* idle: it flushes before its next call */
+		/* In a call, with interrupts off: it cannot take an IPI; wait until it ended
+		 * (calls are short by rule). It flushes before its next one. */
+		deadline = pv_clock_ns() + SMP_CALL_TIMEOUT_NS;
+		while (__atomic_load_n(&pc->in_call, __ATOMIC_ACQUIRE)) {
+			if (pv_clock_ns() > deadline) {
+				printk("pvkit: smp: cpu %u stayed in a call through a TLB "
+				       "shootdown (1 s)\n", cpu);
+				break;
+			}
+			cpu_relax();
+		}
+	}
 }

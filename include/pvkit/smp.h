@@ -18,6 +18,7 @@
 #include <pvkit/types.h>
 
 struct boot_info;
+struct acpi_madt_info;
 
 /** The most CPUs pvkit brings up (more are counted and left offline). */
 #define SMP_MAX_CPUS		64
@@ -46,6 +47,8 @@ struct percpu {
 	volatile uint32_t call_seq;	/**< bumped by the sender for each call */
 	volatile uint32_t call_done;	/**< set to call_seq by the target when fn returned */
 	spinlock_t call_lock;		/**< one sender at a time fills the mailbox */
+	volatile bool in_call;		/**< running a cross-call (the shootdown waits for it) */
+	uint64_t tlb_gen;		/**< smp_tlb_gen when this CPU last flushed its TLB */
 };
 
 /** Every CPU's area, by logical number (entries past smp_cpus() unused). */
@@ -88,6 +91,13 @@ void smp_early_init(void);
  */
 int smp_init(const struct boot_info *bi);
 
+/**
+ * smp_native_madt() - the MADT the CPUs were started from (natively, and under Xen PVH where
+ * Xen provides one), for diagnostics and tests.
+ * @return the digested MADT, or NULL when none was used.
+ */
+const struct acpi_madt_info *smp_native_madt(void);
+
 /** @return how many CPUs the environment describes (online or not, capped at SMP_MAX_CPUS). */
 unsigned int smp_cpus(void);
 
@@ -128,10 +138,12 @@ int smp_call_start(unsigned int cpu, smp_call_fn fn, void *arg, uint32_t *seq);
 int smp_call_wait(unsigned int cpu, uint32_t seq);
 
 /**
- * smp_flush_tlb_others() - every other online CPU drops its TLB entry for @p va (all entries
- * for @p va == 0), and this returns when they have: a mapping removed on one CPU is gone on
- * all. Called by the MMU code after it changed or removed a mapping.
- * @param va the virtual address, or 0 for the whole TLB.
+ * smp_flush_tlb_others() - after a mapping changed here, no other CPU uses the old one once
+ * this returns. Lazily (docs/smp.md "TLB shootdown"): an AP only runs cross-calls, so an idle
+ * AP is not interrupted; it flushes its whole TLB before its next call. An AP inside a call
+ * (interrupts off) is waited for until that call ended. Called by the MMU code after it changed
+ * or removed a mapping, on CPU 0 (the only CPU that changes mappings).
+ * @param va the virtual address, or 0 for the whole TLB (the same lazy flush either way).
  */
 void smp_flush_tlb_others(uintptr_t va);
 
