@@ -109,6 +109,8 @@ void start_kernel(struct boot_info *bi)
 		panic("Xen services failed");
 	if (bi->env != BOOT_NATIVE && xen_control_init(bi, xen_control_request))
 		printk("pvkit: warning: xl shutdown/reboot will not reach us\n");
+	if (bi->env != BOOT_NATIVE && xen_smp_hotplug_init())	/* xl vcpu-set */
+		printk("pvkit: warning: xl vcpu-set will not reach us\n");
 #endif
 #ifdef CONFIG_XEN_BLKFRONT	/* issue 6: xenbus vbd disks now, and a watch for later ones */
 	if (bi->env != BOOT_NATIVE && blkfront_init(bi))

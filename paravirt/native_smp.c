@@ -208,6 +208,9 @@ static int native_smp_start(const struct boot_info *bi, const struct acpi_madt_i
 	self = lapic_id();
 	smp_madt = m;
 	smp_percpu[0].apic_id = self;
+	for (unsigned int i = 0; i < m->nr_cpus; i++)
+		if (m->cpus[i].apic_id == self)
+			smp_percpu[0].vcpu_id = m->cpus[i].uid;
 	for (unsigned int i = 0; i < m->nr_cpus; i++) {
 		const struct acpi_cpu *c = &m->cpus[i];
 
@@ -220,6 +223,7 @@ static int native_smp_start(const struct boot_info *bi, const struct acpi_madt_i
 		smp_percpu[n].self = &smp_percpu[n];
 		smp_percpu[n].cpu = n;
 		smp_percpu[n].apic_id = c->apic_id;
+		smp_percpu[n].vcpu_id = c->uid;	/* Xen's MADT: the vCPU id */
 		n++;
 	}
 	*cpus = n;

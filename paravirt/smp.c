@@ -21,6 +21,15 @@ static unsigned int smp_nr_cpus = 1;		/* described by the environment */
 static volatile unsigned int smp_nr_online = 1;	/* CPU 0 counts from the start */
 static smp_ipi_fn smp_ipi_send;			/* the environment's IPI */
 static volatile uint64_t smp_tlb_gen;		/* bumped by every mapping change on CPU 0 */
+static smp_park_fn smp_park;			/* the environment's hot-plug */
+static smp_unpark_fn smp_unpark;
+#define SMP_PARK_WAIT_NS	2000000000ull
+
+void smp_set_park_ops(smp_park_fn park, smp_unpark_fn unpark)
+{
+	smp_park = park;
+	smp_unpark = unpark;
+}
 
 void smp_set_ipi_sender(smp_ipi_fn fn)
 {
@@ -84,15 +93,98 @@ int smp_init(const struct boot_info *bi)
 }
 
 /* The backends count a CPU in once it said so (smp_ap_online on the AP itself). */
+/*
+ * Parked (hot-plug): offline first, so nobody sends it anything, then the environment parks
+ * it; back, it flushes its TLB (mappings changed while it was away and no shootdown waited
+ * for it) and says it is online again.
+ */
+static void smp_ap_park(struct percpu *pc)
+{
+	__atomic_store_n(&pc->online, false, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pc->park, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pc->parked, true, __ATOMIC_SEQ_CST);
+	smp_park(pc);
+	__atomic_store_n(&pc->parked, false, __ATOMIC_SEQ_CST);
+	native_write_cr3(native_read_cr3());
+	pc->tlb_gen = __atomic_load_n(&smp_tlb_gen, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
+}
+
 __noreturn void smp_ap_online(struct percpu *pc)
 {
 	__atomic_fetch_add(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
 	for (;;) {
 		pv_irq_disable();
+		if (__atomic_load_n(&pc->park, __ATOMIC_ACQUIRE) && smp_park) {
+			smp_ap_park(pc);
+			continue;
+		}
 		pc->idle_halts++;
 		pv_safe_halt();			/* enables interrupts; returns after one */
 	}
+}
+
+static void smp_park_request(void *arg)
+{
+	__atomic_store_n(&((struct percpu *)arg)->park, true, __ATOMIC_RELEASE);
+}
+
+/* Wait (bounded) until @pc's online flag is @want. */
+static int smp_wait_online(struct percpu *pc, bool want)
+{
+	uint64_t deadline = pv_clock_ns() + SMP_PARK_WAIT_NS;
+
+	while (__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE) != want) {
+		if (pv_clock_ns() > deadline)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+	return 0;
+}
+
+int smp_cpu_down(unsigned int cpu)
+{
+	struct percpu *pc;
+	int err;
+
+	if (cpu == 0 || cpu >= smp_nr_cpus)
+		return -EINVAL;
+	pc = &smp_percpu[cpu];
+	if (!smp_park)
+		return -EOPNOTSUPP;
+	if (!pc->online)
+		return -EALREADY;
+	err = smp_call_on(cpu, smp_park_request, pc);	/* it parks when the call returned */
+	if (!err)
+		err = smp_wait_online(pc, false);
+	printk("pvkit: smp cpu %u offline%s online=%u\n", cpu, err ? " failed" : "",
+	       smp_nr_online);
+	return err;
+}
+
+int smp_cpu_up(unsigned int cpu)
+{
+	struct percpu *pc;
+	int err;
+
+	if (cpu == 0 || cpu >= smp_nr_cpus)
+		return -EINVAL;
+	pc = &smp_percpu[cpu];
+	if (!smp_unpark)
+		return -EOPNOTSUPP;
+	if (pc->online)
+		return -EALREADY;
+	if (!__atomic_load_n(&pc->parked, __ATOMIC_ACQUIRE))
+		return -EINVAL;			/* never started, or lost: not ours to wake */
+	err = smp_unpark(pc);
+	if (!err)
+		err = smp_wait_online(pc, true);
+	printk("pvkit: smp cpu %u online%s online=%u\n", cpu, err ? " failed" : "",
+	       smp_nr_online);
+	return err;
 }
 
 void smp_call_interrupt(void)

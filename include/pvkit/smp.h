@@ -35,7 +35,10 @@ typedef void (*smp_call_fn)(void *arg);
 struct percpu {
 	struct percpu *self;		/**< %gs:0: this structure's own address */
 	unsigned int cpu;		/**< logical number: 0 is the boot CPU */
-	uint32_t apic_id;		/**< native: the local APIC id; Xen: the vCPU id */
+	uint32_t apic_id;		/**< its local APIC id (native, PVH) */
+	uint32_t vcpu_id;		/**< Xen: its vCPU id (the MADT's processor UID under PVH) */
+	volatile bool park;		/**< asked to go offline (smp_cpu_down): it parks itself */
+	volatile bool parked;		/**< parked by hot-plug (not: never started, or lost) */
 	volatile bool online;		/**< set by the CPU itself once it idles */
 	uintptr_t stack_top;		/**< top of its kernel stack (APs: vmap, guard below) */
 	uint64_t ipis;			/**< cross-call IPIs taken (any CPU reads: tests) */
@@ -161,6 +164,36 @@ void smp_set_ipi_sender(smp_ipi_fn fn);
  * function, then say it is done. Interrupt context.
  */
 void smp_call_interrupt(void);
+
+/** What parks the calling CPU (Xen: VCPUOP_down on itself; returns once it is up again). */
+typedef int (*smp_park_fn)(struct percpu *pc);
+/** What brings a parked CPU back (Xen: VCPUOP_up). */
+typedef int (*smp_unpark_fn)(struct percpu *pc);
+
+/**
+ * smp_set_park_ops() - the environment's way to take a CPU offline and back (hot-plug). Without
+ * them smp_cpu_down() and smp_cpu_up() say -EOPNOTSUPP.
+ * @param park   runs on the CPU going offline, returns when it is back.
+ * @param unpark runs on CPU 0 to bring it back.
+ */
+void smp_set_park_ops(smp_park_fn park, smp_unpark_fn unpark);
+
+/**
+ * smp_cpu_down() - take CPU @p cpu offline (xl vcpu-set): it leaves its idle loop and parks;
+ * the shootdown and cross-calls leave it out. Prints "pvkit: smp cpu N offline online=M".
+ * @param cpu an AP's logical number (CPU 0 stays).
+ * @return 0, -EINVAL (CPU 0, or none such), -EALREADY (offline already), -EOPNOTSUPP (the
+ *         environment cannot park), -ETIMEDOUT (it did not park within 2 s).
+ */
+int smp_cpu_down(unsigned int cpu);
+
+/**
+ * smp_cpu_up() - bring a parked CPU back. Prints "pvkit: smp cpu N online online=M".
+ * @param cpu an AP's logical number.
+ * @return 0, -EINVAL, -EALREADY (online), -EOPNOTSUPP, -ETIMEDOUT (not back within 2 s), or
+ *         what the environment's unpark said.
+ */
+int smp_cpu_up(unsigned int cpu);
 
 /**
  * smp_ap_online() - an AP's last step of bring-up: mark it online and idle for ever, taking

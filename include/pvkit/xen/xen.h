@@ -88,6 +88,14 @@ int xen_pvh_hypercall_init(void);
 int xen_services_init(const struct boot_info *bi);
 
 /**
+ * xen_smp_hotplug_init() - follow xl vcpu-set: watch cpu/N/availability and take the
+ * vCPUs smp_init() started offline and back (xen-guest/smp.c, docs/smp.md "Hot-plug"). Needs
+ * xenstore; does nothing when only vCPU 0 runs.
+ * @return 0 or -errno (the watch could not be set: vcpu-set is then not followed).
+ */
+int xen_smp_hotplug_init(void);
+
+/**
  * xen_pvh_memory_map() - PVH: fill the memory map from XENMEM_memory_map, when the
  * hvm_start_info carried none (version 0).
  * @param bi the boot information to fill.
