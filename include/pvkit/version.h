@@ -10,7 +10,7 @@
 /** Incompatible interface changes (include/pvkit/os.h, the platform API). */
 #define PVKIT_VERSION_MAJOR	0
 /** New interfaces, compatible with the same major version. */
-#define PVKIT_VERSION_MINOR	14
+#define PVKIT_VERSION_MINOR	15
 /** Fixes only. */
 #define PVKIT_VERSION_PATCH	0
 
