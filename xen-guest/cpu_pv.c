@@ -66,10 +66,10 @@ static void xen_pv_write_cr4(uint64_t v)
 	warned = true;
 }
 
-/* Xen stores the faulting address of a #PF in our vcpu_info. */
+/* Xen stores the faulting address of a #PF in the faulting vCPU's vcpu_info. */
 static uint64_t xen_pv_read_cr2(void)
 {
-	return READ_ONCE(xen_shared_info->vcpu_info[0].arch.cr2);
+	return READ_ONCE(xen_pv_this_vcpu()->arch.cr2);
 }
 
 /* The IDT's exception gates become trap-table entries for the PV stubs. Events are masked on
@@ -124,7 +124,7 @@ static void xen_pv_wbinvd(void) { }
 /* SCHEDOP_block unmasks events while it blocks; put the mask back as it was. */
 static void xen_pv_halt(void)
 {
-	struct vcpu_info *v = &xen_shared_info->vcpu_info[0];
+	struct vcpu_info *v = xen_pv_this_vcpu();
 	uint8_t mask = READ_ONCE(v->evtchn_upcall_mask);
 
 	HYPERVISOR_sched_op(SCHEDOP_block, NULL);

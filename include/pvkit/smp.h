@@ -34,6 +34,12 @@ typedef void (*smp_call_fn)(void *arg);
  */
 struct percpu {
 	struct percpu *self;		/**< %gs:0: this structure's own address */
+	/**
+	 * Xen PV: this vCPU's vcpu_info in shared_info (its event mask is the interrupt flag,
+	 * also CR2 and the pvclock record), %gs:PERCPU_VCPU_INFO_OFF; kept in step with
+	 * xen_shared_info by xen_pv_set_shared_info(). NULL natively and under PVH.
+	 */
+	void *vcpu_info;
 	unsigned int cpu;		/**< logical number: 0 is the boot CPU */
 	uint32_t apic_id;		/**< native: the local APIC id; Xen: the vCPU id */
 	volatile bool online;		/**< set by the CPU itself once it idles */
@@ -50,6 +56,10 @@ struct percpu {
 	volatile bool in_call;		/**< running a cross-call (the shootdown waits for it) */
 	uint64_t tlb_gen;		/**< smp_tlb_gen when this CPU last flushed its TLB */
 };
+
+/** Where percpu.vcpu_info sits: the patched Xen PV irq sites load it with a disp8
+ * (paravirt/patch.c checks the offset). */
+#define PERCPU_VCPU_INFO_OFF	8
 
 /** Every CPU's area, by logical number (entries past smp_cpus() unused). */
 extern struct percpu smp_percpu[SMP_MAX_CPUS];
