@@ -8,6 +8,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/irq.h>
 #include <pvkit/native.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/smp.h>
@@ -22,15 +23,52 @@ static volatile unsigned int smp_nr_online = 1;	/* CPU 0 counts from the start *
 static smp_ipi_fn smp_ipi_send;			/* the environment's IPI */
 static volatile uint64_t smp_tlb_gen;		/* bumped by every mapping change on CPU 0 */
 
+/* A CR3 reload flushes every non-global entry; we map nothing global. */
+static void smp_native_flush_local(void)
+{
+	native_write_cr3(native_read_cr3());
+}
+
+static void (*smp_flush_local)(void) = smp_native_flush_local;
+
 void smp_set_ipi_sender(smp_ipi_fn fn)
 {
 	smp_ipi_send = fn;
+}
+
+void smp_set_local_flush(void (*fn)(void))
+{
+	smp_flush_local = fn ? fn : smp_native_flush_local;
+}
+
+uintptr_t smp_stack_alloc(unsigned int pages)
+{
+	uint64_t pas[SMP_STACK_MAX_PAGES];
+	size_t len = (size_t)(pages + 1) * PAGE_SIZE;
+	char *va;
+	unsigned int i;
+
+	if (!pages || pages > ARRAY_SIZE(pas) || !(va = os_vmap_reserve(len)))
+		return 0;
+	for (i = 0; i < pages; i++)
+		if (os_page_alloc(&pas[i]))
+			goto free_pages;
+	if (os_vm_map_pages((uintptr_t)va + PAGE_SIZE, pas, pages, OS_MAP_WRITE))
+		goto free_pages;
+	return (uintptr_t)va + len;
+
+free_pages:
+	while (i--)
+		os_page_free(pas[i]);
+	os_vmap_free(va, len);
+	return 0;
 }
 
 /* Provided by the environment backends. */
 int native_smp_init(const struct boot_info *bi, unsigned int *cpus);
 int native_smp_init_pvh(const struct boot_info *bi, unsigned int *cpus);
 int xen_smp_count(const struct boot_info *bi, unsigned int *cpus);
+int xen_pv_smp_init(const struct boot_info *bi, unsigned int *cpus);
 
 void smp_early_init(void)
 {
@@ -70,11 +108,15 @@ int smp_init(const struct boot_info *bi)
 		if (!err)
 			break;
 #endif
-		__attribute__((fallthrough));	/* no APIC or MADT: counted only */
-	case BOOT_XEN_PV:
 #ifdef CONFIG_XEN_GUEST
-		/* Counted, not started yet (docs/smp.md "Status"): the vCPUs past 0 stay down. */
+		/* No APIC or MADT: counted only, the vCPUs past 0 stay down. */
 		err = xen_smp_count(bi, &cpus);
+#endif
+		break;
+	case BOOT_XEN_PV:
+#ifdef CONFIG_XEN_PV
+		/* VCPUOP_initialise + VCPUOP_up; IPIs polled on event channels. */
+		err = xen_pv_smp_init(bi, &cpus);
 #endif
 		break;
 	}
@@ -83,11 +125,26 @@ int smp_init(const struct boot_info *bi)
 	return err;
 }
 
-/* The backends count a CPU in once it said so (smp_ap_online on the AP itself). */
-__noreturn void smp_ap_online(struct percpu *pc)
+/* The backends count a CPU in once it said so (on the AP itself, or by CPU 0 for one it
+ * parked and let go on: xen-guest/smp_pv.c). */
+void smp_set_online(struct percpu *pc)
 {
+	if (__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE))
+		return;
+	/* Counted before it says so: whoever waits for the flag then sees the count. */
 	__atomic_fetch_add(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
+}
+
+void smp_set_offline(struct percpu *pc)
+{
+	if (__atomic_exchange_n(&pc->online, false, __ATOMIC_SEQ_CST))
+		__atomic_fetch_sub(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+}
+
+__noreturn void smp_ap_online(struct percpu *pc)
+{
+	smp_set_online(pc);
 	for (;;) {
 		pv_irq_disable();
 		pc->idle_halts++;
@@ -110,7 +167,7 @@ void smp_call_interrupt(void)
 	__atomic_store_n(&pc->in_call, true, __ATOMIC_SEQ_CST);
 	gen = __atomic_load_n(&smp_tlb_gen, __ATOMIC_SEQ_CST);
 	if (pc->tlb_gen != gen) {
-		native_write_cr3(native_read_cr3());	/* mappings changed while we idled */
+		smp_flush_local();		/* mappings changed while we idled */
 		pc->tlb_gen = gen;
 	}
 	if (fn) {

@@ -72,11 +72,20 @@ static uint64_t xen_pv_read_cr2(void)
 	return READ_ONCE(xen_pv_this_vcpu()->arch.cr2);
 }
 
+/* What the last load_idt gave set_trap_table (sentinel-terminated): the other vCPUs start
+ * with the same (xen-guest/smp_pv.c, the context's trap_ctxt). */
+static struct trap_info xen_pv_traps[X86_NR_EXCEPTIONS + 1];
+
+const struct trap_info *xen_pv_trap_table(void)
+{
+	return xen_pv_traps;
+}
+
 /* The IDT's exception gates become trap-table entries for the PV stubs. Events are masked on
  * entry (flag 4), like an interrupt gate; the DPL carries over (int3 from ring 3). */
 static void xen_pv_load_idt(const struct desc_ptr *idtr)
 {
-	static struct trap_info table[X86_NR_EXCEPTIONS + 1];
+	struct trap_info *table = xen_pv_traps;
 	const struct idt_gate *idt = (const struct idt_gate *)idtr->base;
 	unsigned int n = 0, gates = (idtr->limit + 1) / sizeof(*idt);
 	int err;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Xen vCPUs (docs/smp.md): how many the domain has, found with VCPUOP_is_up (>= 0 for a vCPU
- * that exists, up or not; -ENOENT past the last). Starting them (VCPUOP_initialise + up) is
- * not done yet: they are counted and stay down, and the line says online=1.
+ * that exists, up or not; -ENOENT past the last). Used where they cannot be started: a PVH
+ * domain without an emulated local APIC or MADT; they are counted and stay down. Xen PV
+ * starts them: xen-guest/smp_pv.c.
  */
 #include <pvkit/bootinfo.h>
 #include <pvkit/errno.h>

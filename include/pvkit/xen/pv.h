@@ -74,6 +74,13 @@ int xen_pv_map_shared_info(void);
 int xen_pv_unmap_shared_info(void);
 
 /**
+ * xen_pv_trap_table() - PV: the trap table the boot vCPU gave set_trap_table (its IDT's
+ * exception gates), terminated by an entry whose address is 0.
+ * @return it (empty before the first load_idt).
+ */
+const struct trap_info *xen_pv_trap_table(void);
+
+/**
  * xen_pv_mfn_to_pfn() - the pseudo-physical frame of a machine frame: Xen's machine-to-phys
  * table, confirmed by our p2m list (the m2p is Xen's, an MFN may be anyone's).
  * @param mfn the machine frame.
