@@ -29,6 +29,7 @@
 #define SMP_LOW_END		0xc000
 #define SMP_ONLINE_WAIT_NS	2000000000ull	/* TCG with more vCPUs than host cores is slow */
 #define SMP_IST_PAGES		(IST_STACK_SIZE / PAGE_SIZE)
+BUILD_BUG_ON(SMP_IST_PAGES > SMP_STACK_MAX_PAGES);
 #define EFER_LMA		(1u << 10)	/* long mode active: read-only, never written */
 
 extern const char smp_trampoline_start[], smp_trampoline_end[], smp_trampoline_params[];
@@ -50,30 +51,6 @@ struct native_smp_cpu {
 	uintptr_t ist_top[3];		/* double fault, NMI, machine check */
 };
 static struct native_smp_cpu native_cpus[SMP_MAX_CPUS];
-
-/* A stack of @pages in a run-time mapping with an unmapped guard page below: its top, or 0. */
-static uintptr_t smp_stack_alloc(unsigned int pages)
-{
-	uint64_t pas[SMP_AP_STACK_PAGES > SMP_IST_PAGES ? SMP_AP_STACK_PAGES : SMP_IST_PAGES];
-	size_t len = (size_t)(pages + 1) * PAGE_SIZE;
-	char *va;
-	unsigned int i;
-
-	if (pages > ARRAY_SIZE(pas) || !(va = os_vmap_reserve(len)))
-		return 0;
-	for (i = 0; i < pages; i++)
-		if (os_page_alloc(&pas[i]))
-			goto free_pages;
-	if (os_vm_map_pages((uintptr_t)va + PAGE_SIZE, pas, pages, OS_MAP_WRITE))
-		goto free_pages;
-	return (uintptr_t)va + len;
-
-free_pages:
-	while (i--)
-		os_page_free(pas[i]);
-	os_vmap_free(va, len);
-	return 0;
-}
 
 /* The cross-call IPI: a fixed interrupt to the target's local APIC id. */
 static void native_smp_send_ipi(const struct percpu *pc)

@@ -5,8 +5,8 @@
  * indirect `call *pv_patch_target[op](%rip)` padded with nops to a fixed length, with a
  * record in section .pv_patch. Once pv_init has chosen the backend, each site is rewritten
  * into what that backend's function does, inline (natively and under PVH the instruction
- * itself; under Xen PV the event-mask load or store, and on unmasking the pending check with
- * a call to xen_pv_force_upcall), or else into a direct call. Under Xen PV on TCG that
+ * itself; under Xen PV the event-mask load or store in this vCPU's vcpu_info, and on
+ * unmasking the pending check with a call to xen_pv_force_upcall), or else into a direct call. Under Xen PV on TCG that
  * makes irq save/restore about 5x faster than the indirect call (docs/benchmarks.md).
  *
  * Before writing, each record is checked: a known op, its length, a site inside the kernel
@@ -19,6 +19,7 @@
 #include <pvkit/pv.h>
 #include <string.h>
 #ifdef CONFIG_XEN_PV
+#include <pvkit/smp.h>
 #include <pvkit/xen/pv.h>
 #include <xen/xen.h>
 #endif
@@ -105,10 +106,12 @@ static unsigned int pv_patch_inline(enum pv_irq_inline kind, unsigned int op, ui
 		return 0;
 #ifdef CONFIG_XEN_PV
 	case PV_IRQ_INLINE_XEN_PV: {
-		/* movq xen_shared_info(%rip), %rax: shared_info is re-mapped by mm_init, so the
-		 * pointer is read each time, as xen_pv_vcpu() does. vcpu_info[0] is at 0: its
-		 * evtchn_upcall_pending at 0(%rax), evtchn_upcall_mask at 1(%rax). */
-		static const uint8_t load[7] = { 0x48, 0x8b, 0x05, 0, 0, 0, 0 };
+		/* xorl %eax, %eax; movq %gs:PERCPU_VCPU_INFO_OFF(%rax), %rax: this vCPU's
+		 * vcpu_info (each CPU masks its own events), read each time because a suspend
+		 * moves it (xen_pv_set_shared_info). Its evtchn_upcall_pending is at 0(%rax),
+		 * evtchn_upcall_mask at 1(%rax). */
+		static const uint8_t load[7] = { 0x31, 0xc0, 0x65, 0x48, 0x8b, 0x40,
+						 PERCPU_VCPU_INFO_OFF };
 		/* cmpb $1, 1(%rax); sbb %eax, %eax; and $0x200, %eax: IF iff the mask is 0 */
 		static const uint8_t save[11] = { 0x80, 0x78, 0x01, 0x01, 0x19, 0xc0,
 						  0x25, 0x00, 0x02, 0x00, 0x00 };
@@ -125,8 +128,10 @@ static unsigned int pv_patch_inline(enum pv_irq_inline kind, unsigned int op, ui
 		const uint8_t *tail;
 		unsigned int n;
 
-		BUILD_BUG_ON(offsetof(shared_info_t, vcpu_info[0].evtchn_upcall_pending) != 0);
-		BUILD_BUG_ON(offsetof(shared_info_t, vcpu_info[0].evtchn_upcall_mask) != 1);
+		BUILD_BUG_ON(offsetof(struct vcpu_info, evtchn_upcall_pending) != 0);
+		BUILD_BUG_ON(offsetof(struct vcpu_info, evtchn_upcall_mask) != 1);
+		BUILD_BUG_ON(offsetof(struct percpu, vcpu_info) != PERCPU_VCPU_INFO_OFF ||
+			     PERCPU_VCPU_INFO_OFF > 127);	/* a disp8 */
 		BUILD_BUG_ON(sizeof(load) + sizeof(save) != PV_PATCH_LEN_SAVE_FL);
 		BUILD_BUG_ON(sizeof(load) + sizeof(mask) != PV_PATCH_LEN_IRQ_DISABLE);
 		BUILD_BUG_ON(sizeof(load) + sizeof(enable) != PV_PATCH_LEN_IRQ_ENABLE);
@@ -138,11 +143,9 @@ static unsigned int pv_patch_inline(enum pv_irq_inline kind, unsigned int op, ui
 		case PV_PATCH_IRQ_ENABLE:	tail = enable;	n = sizeof(enable);	break;
 		default:			return 0;
 		}
-		if (!rel32_reaches(site + 7, (uintptr_t)&xen_shared_info) ||
-		    !rel32_reaches(site + 7 + n, (uintptr_t)xen_pv_force_upcall))
+		if (!rel32_reaches(site + 7 + n, (uintptr_t)xen_pv_force_upcall))
 			return 0;
 		memcpy(buf, load, sizeof(load));
-		put_rel32(buf + 3, site + 7, (uintptr_t)&xen_shared_info);
 		memcpy(buf + 7, tail, n);
 		if (op == PV_PATCH_RESTORE_FL || op == PV_PATCH_IRQ_ENABLE)	/* the call ends it */
 			put_rel32(buf + 7 + n - 4, site + 7 + n, (uintptr_t)xen_pv_force_upcall);

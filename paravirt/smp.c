@@ -8,6 +8,7 @@
 #include <pvkit/errno.h>
 #include <pvkit/irq.h>
 #include <pvkit/native.h>
+#include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
 #include <pvkit/smp.h>
@@ -31,15 +32,52 @@ void smp_set_park_ops(smp_park_fn park, smp_unpark_fn unpark)
 	smp_unpark = unpark;
 }
 
+/* A CR3 reload flushes every non-global entry; we map nothing global. */
+static void smp_native_flush_local(void)
+{
+	native_write_cr3(native_read_cr3());
+}
+
+static void (*smp_flush_local)(void) = smp_native_flush_local;
+
 void smp_set_ipi_sender(smp_ipi_fn fn)
 {
 	smp_ipi_send = fn;
+}
+
+void smp_set_local_flush(void (*fn)(void))
+{
+	smp_flush_local = fn ? fn : smp_native_flush_local;
+}
+
+uintptr_t smp_stack_alloc(unsigned int pages)
+{
+	uint64_t pas[SMP_STACK_MAX_PAGES];
+	size_t len = (size_t)(pages + 1) * PAGE_SIZE;
+	char *va;
+	unsigned int i;
+
+	if (!pages || pages > ARRAY_SIZE(pas) || !(va = os_vmap_reserve(len)))
+		return 0;
+	for (i = 0; i < pages; i++)
+		if (os_page_alloc(&pas[i]))
+			goto free_pages;
+	if (os_vm_map_pages((uintptr_t)va + PAGE_SIZE, pas, pages, OS_MAP_WRITE))
+		goto free_pages;
+	return (uintptr_t)va + len;
+
+free_pages:
+	while (i--)
+		os_page_free(pas[i]);
+	os_vmap_free(va, len);
+	return 0;
 }
 
 /* Provided by the environment backends. */
 int native_smp_init(const struct boot_info *bi, unsigned int *cpus);
 int native_smp_init_pvh(const struct boot_info *bi, unsigned int *cpus);
 int xen_smp_count(const struct boot_info *bi, unsigned int *cpus);
+int xen_pv_smp_init(const struct boot_info *bi, unsigned int *cpus);
 
 void smp_early_init(void)
 {
@@ -79,11 +117,15 @@ int smp_init(const struct boot_info *bi)
 		if (!err)
 			break;
 #endif
-		__attribute__((fallthrough));	/* no APIC or MADT: counted only */
-	case BOOT_XEN_PV:
 #ifdef CONFIG_XEN_GUEST
-		/* Counted, not started yet (docs/smp.md "Status"): the vCPUs past 0 stay down. */
+		/* No APIC or MADT: counted only, the vCPUs past 0 stay down. */
 		err = xen_smp_count(bi, &cpus);
+#endif
+		break;
+	case BOOT_XEN_PV:
+#ifdef CONFIG_XEN_PV
+		/* VCPUOP_initialise + VCPUOP_up; IPIs polled on event channels. */
+		err = xen_pv_smp_init(bi, &cpus);
 #endif
 		break;
 	}
@@ -92,7 +134,6 @@ int smp_init(const struct boot_info *bi)
 	return err;
 }
 
-/* The backends count a CPU in once it said so (smp_ap_online on the AP itself). */
 /*
  * Parked (hot-plug): offline first, so nobody sends it anything, then the environment parks
  * it; back, it flushes its TLB (mappings changed while it was away and no shootdown waited
@@ -100,28 +141,48 @@ int smp_init(const struct boot_info *bi)
  */
 static void smp_ap_park(struct percpu *pc)
 {
-	__atomic_store_n(&pc->online, false, __ATOMIC_SEQ_CST);
-	__atomic_fetch_sub(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+	smp_set_offline(pc);
 	__atomic_store_n(&pc->park, false, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pc->parked, true, __ATOMIC_SEQ_CST);
 	smp_park(pc);
 	__atomic_store_n(&pc->parked, false, __ATOMIC_SEQ_CST);
-	native_write_cr3(native_read_cr3());
+	smp_flush_local();
 	pc->tlb_gen = __atomic_load_n(&smp_tlb_gen, __ATOMIC_SEQ_CST);
+	smp_set_online(pc);
+}
+
+bool smp_ap_park_requested(struct percpu *pc)
+{
+	if (!__atomic_load_n(&pc->park, __ATOMIC_ACQUIRE) || !smp_park)
+		return false;
+	smp_ap_park(pc);
+	return true;
+}
+
+/* The backends count a CPU in once it said so (on the AP itself, or by CPU 0 for one it
+ * parked and let go on: xen-guest/smp_pv.c). */
+void smp_set_online(struct percpu *pc)
+{
+	if (__atomic_load_n(&pc->online, __ATOMIC_ACQUIRE))
+		return;
+	/* Counted before it says so: whoever waits for the flag then sees the count. */
 	__atomic_fetch_add(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
 }
 
+void smp_set_offline(struct percpu *pc)
+{
+	if (__atomic_exchange_n(&pc->online, false, __ATOMIC_SEQ_CST))
+		__atomic_fetch_sub(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
+}
+
 __noreturn void smp_ap_online(struct percpu *pc)
 {
-	__atomic_fetch_add(&smp_nr_online, 1, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&pc->online, true, __ATOMIC_RELEASE);
+	smp_set_online(pc);
 	for (;;) {
 		pv_irq_disable();
-		if (__atomic_load_n(&pc->park, __ATOMIC_ACQUIRE) && smp_park) {
-			smp_ap_park(pc);
+		if (smp_ap_park_requested(pc))
 			continue;
-		}
 		pc->idle_halts++;
 		pv_safe_halt();			/* enables interrupts; returns after one */
 	}
@@ -202,7 +263,7 @@ void smp_call_interrupt(void)
 	__atomic_store_n(&pc->in_call, true, __ATOMIC_SEQ_CST);
 	gen = __atomic_load_n(&smp_tlb_gen, __ATOMIC_SEQ_CST);
 	if (pc->tlb_gen != gen) {
-		native_write_cr3(native_read_cr3());	/* mappings changed while we idled */
+		smp_flush_local();		/* mappings changed while we idled */
 		pc->tlb_gen = gen;
 	}
 	if (fn) {

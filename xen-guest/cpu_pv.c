@@ -66,17 +66,26 @@ static void xen_pv_write_cr4(uint64_t v)
 	warned = true;
 }
 
-/* Xen stores the faulting address of a #PF in our vcpu_info. */
+/* Xen stores the faulting address of a #PF in the faulting vCPU's vcpu_info. */
 static uint64_t xen_pv_read_cr2(void)
 {
-	return READ_ONCE(xen_shared_info->vcpu_info[0].arch.cr2);
+	return READ_ONCE(xen_pv_this_vcpu()->arch.cr2);
+}
+
+/* What the last load_idt gave set_trap_table (sentinel-terminated): the other vCPUs start
+ * with the same (xen-guest/smp_pv.c, the context's trap_ctxt). */
+static struct trap_info xen_pv_traps[X86_NR_EXCEPTIONS + 1];
+
+const struct trap_info *xen_pv_trap_table(void)
+{
+	return xen_pv_traps;
 }
 
 /* The IDT's exception gates become trap-table entries for the PV stubs. Events are masked on
  * entry (flag 4), like an interrupt gate; the DPL carries over (int3 from ring 3). */
 static void xen_pv_load_idt(const struct desc_ptr *idtr)
 {
-	static struct trap_info table[X86_NR_EXCEPTIONS + 1];
+	struct trap_info *table = xen_pv_traps;
 	const struct idt_gate *idt = (const struct idt_gate *)idtr->base;
 	unsigned int n = 0, gates = (idtr->limit + 1) / sizeof(*idt);
 	int err;
@@ -124,7 +133,7 @@ static void xen_pv_wbinvd(void) { }
 /* SCHEDOP_block unmasks events while it blocks; put the mask back as it was. */
 static void xen_pv_halt(void)
 {
-	struct vcpu_info *v = &xen_shared_info->vcpu_info[0];
+	struct vcpu_info *v = xen_pv_this_vcpu();
 	uint8_t mask = READ_ONCE(v->evtchn_upcall_mask);
 
 	HYPERVISOR_sched_op(SCHEDOP_block, NULL);

@@ -89,3 +89,15 @@ ENTRY(xen_pv_failsafe_callback)
 	pushq	$0			/* iret_context.flags */
 	XEN_HYPERCALL_JMP __HYPERVISOR_iret
 END(xen_pv_failsafe_callback)
+
+/*
+ * A secondary vCPU's first instruction (xen-guest/smp_pv.c: its vcpu_guest_context's rip):
+ * RSP is its stack's top, RDI its struct percpu, its GS base that area already
+ * (gs_base_kernel), events masked. Never returns.
+ */
+	.p2align 4
+ENTRY(xen_pv_ap_entry)
+	andq	$-16, %rsp
+	call	xen_pv_smp_ap_start
+	ud2
+END(xen_pv_ap_entry)

@@ -313,6 +313,14 @@ bool evtchn_is_pending(evtchn_port_t port)
 	return evtchn_port_ok(port) && evtchn.ops->is_pending(port);
 }
 
+int evtchn_clear_pending(evtchn_port_t port)
+{
+	if (!evtchn_port_ok(port))
+		return -EINVAL;
+	evtchn.ops->clear_pending(port);
+	return 0;
+}
+
 bool evtchn_is_masked(evtchn_port_t port)
 {
 	return !evtchn_port_ok(port) || evtchn.ops->is_masked(port);

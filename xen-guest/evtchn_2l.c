@@ -39,6 +39,12 @@ static bool evtchn_2l_is_masked(evtchn_port_t port)
 			       __ATOMIC_ACQUIRE) & EVTCHN_2L_BIT(port);
 }
 
+static void evtchn_2l_clear_pending(evtchn_port_t port)
+{
+	__atomic_fetch_and(&xen_shared_info->evtchn_pending[EVTCHN_2L_WORD(port)],
+			   ~EVTCHN_2L_BIT(port), __ATOMIC_SEQ_CST);
+}
+
 static void evtchn_2l_mask(evtchn_port_t port)
 {
 	__atomic_fetch_or(&xen_shared_info->evtchn_mask[EVTCHN_2L_WORD(port)],
@@ -111,6 +117,7 @@ const struct evtchn_ops evtchn_2l_ops = {
 	.resume         = evtchn_2l_resume,		/* mask all in the new shared_info */
 	.is_pending     = evtchn_2l_is_pending,
 	.is_masked      = evtchn_2l_is_masked,
+	.clear_pending  = evtchn_2l_clear_pending,
 	.mask           = evtchn_2l_mask,
 	.unmask         = evtchn_2l_unmask,		/* EVTCHNOP_unmask re-raises */
 	.handle_events  = evtchn_2l_handle_events,	/* no priorities, no own counters */

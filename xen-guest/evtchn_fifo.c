@@ -218,6 +218,16 @@ static bool evtchn_fifo_is_pending(evtchn_port_t port)
 	return w && (__atomic_load_n(w, __ATOMIC_ACQUIRE) & FIFO_PENDING);
 }
 
+/* A masked port is never LINKED (Xen links only unmasked ones), so PENDING alone goes. A port
+ * without a word has nothing to clear: Xen keeps its pending state until the word exists. */
+static void evtchn_fifo_clear_pending(evtchn_port_t port)
+{
+	event_word_t *w = evtchn_fifo_word(port);
+
+	if (w)
+		__atomic_fetch_and(w, ~FIFO_PENDING, __ATOMIC_SEQ_CST);
+}
+
 static bool evtchn_fifo_is_masked(evtchn_port_t port)
 {
 	event_word_t *w = evtchn_fifo_word(port);
@@ -400,6 +410,7 @@ const struct evtchn_ops evtchn_fifo_ops = {
 	.port_setup     = evtchn_fifo_port_setup,	/* EVTCHNOP_expand_array on demand */
 	.is_pending     = evtchn_fifo_is_pending,
 	.is_masked      = evtchn_fifo_is_masked,
+	.clear_pending  = evtchn_fifo_clear_pending,
 	.mask           = evtchn_fifo_mask,
 	.unmask         = evtchn_fifo_unmask,		/* BUSY-aware cmpxchg, else Xen */
 	.set_priority   = evtchn_fifo_set_priority,	/* EVTCHNOP_set_priority */

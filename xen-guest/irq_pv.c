@@ -9,6 +9,7 @@
 #include <pvkit/irq.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
+#include <pvkit/smp.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/hypercall.h>
@@ -35,10 +36,11 @@ struct xen_pv_failsafe_frame {
 
 void xen_pv_failsafe(struct xen_pv_failsafe_frame *f);
 
-/* Never cached: mm_init re-maps shared_info (xen_pv_map_shared_info) after switching tables. */
+/* The vcpu_info of the vCPU we run on: each CPU masks and unmasks its own events. Read
+ * through the GS base each time: xen_pv_set_shared_info moves it (a suspend's stand-in). */
 static struct vcpu_info *xen_pv_vcpu(void)
 {
-	return &READ_ONCE(xen_shared_info)->vcpu_info[0];
+	return xen_pv_this_vcpu();
 }
 
 static unsigned long xen_pv_save_fl(void)
@@ -113,6 +115,7 @@ void xen_pv_failsafe(struct xen_pv_failsafe_frame *f)
 	enum xen_pv_failsafe_verdict verdict;
 	const uint16_t null = 0;
 	uint16_t have[4];
+	struct percpu *self = smp_this();
 
 	__asm__ __volatile__("movw %%ds, %0; movw %%es, %1; movw %%fs, %2; movw %%gs, %3"
 			     : "=r"(have[0]), "=r"(have[1]), "=r"(have[2]), "=r"(have[3]));
@@ -135,8 +138,12 @@ void xen_pv_failsafe(struct xen_pv_failsafe_frame *f)
 		__asm__ __volatile__("movw %0, %%es" : : "r"(null));
 	if (have[2] != want.sel[2])
 		__asm__ __volatile__("movw %0, %%fs" : : "r"(null));
-	if (have[3] != want.sel[3])
+	if (have[3] != want.sel[3]) {
 		__asm__ __volatile__("movw %0, %%gs" : : "r"(null));
+		/* A null %gs may clear the GS base (Intel, TCG): our per-CPU area, and under PV
+		 * the interrupt flag, are reached through it. */
+		pv_set_gs_base((uintptr_t)self);
+	}
 	printk("pvkit: xen-pv: null selectors loaded; retrying the return (%u in a row, at "
 	       "most %u; %lu callbacks since boot)\n", st->retries, XEN_PV_FAILSAFE_RETRIES,
 	       st->callbacks);

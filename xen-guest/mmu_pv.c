@@ -11,6 +11,7 @@
 #include <pvkit/os.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
+#include <pvkit/smp.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
@@ -127,14 +128,22 @@ static void xen_pv_write_cr3(uint64_t pa)
 	xen_pv_cr3 = pa;
 }
 
+/* The other online vCPUs drop the entry too (lazily, docs/smp.md "TLB shootdown"): Xen does
+ * not flush another vCPU's TLB for an ordinary entry change. Queued here, the change itself
+ * may still sit in the batch; an AP flushes only at the start of its next call, which CPU 0
+ * sends after the batch is issued. */
 static void xen_pv_flush_tlb_one(uintptr_t va)
 {
 	xen_pv_mmuext(MMUEXT_INVLPG_LOCAL, va);
+	if (smp_online() > 1)
+		smp_flush_tlb_others(va);
 }
 
 static void xen_pv_flush_tlb_all(void)
 {
 	xen_pv_mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
+	if (smp_online() > 1)
+		smp_flush_tlb_others(0);
 }
 
 static void xen_pv_enter_lazy(void)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Xen vCPUs (docs/smp.md): how many the domain has, found with VCPUOP_is_up (>= 0 for a vCPU
- * that exists, up or not; -ENOENT past the last). Starting them (VCPUOP_initialise + up) is
- * not done yet: they are counted and stay down, and the line says online=1.
+ * that exists, up or not; -ENOENT past the last). Used where they cannot be started: a PVH
+ * domain without an emulated local APIC or MADT; they are counted and stay down. Xen PV
+ * starts them: xen-guest/smp_pv.c.
  */
 #include <pvkit/bootinfo.h>
 #include <pvkit/errno.h>
@@ -10,6 +11,7 @@
 #include <pvkit/smp.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/xen.h>
+#include <pvkit/xen/smp.h>
 #include <pvkit/xen/xenstore.h>
 #include <string.h>
 #include <xen/vcpu.h>
@@ -29,7 +31,7 @@ int xen_smp_count(const struct boot_info *bi, unsigned int *cpus)
 }
 
 /*
- * vCPU hot-plug (xl vcpu-set, docs/smp.md "Hot-plug"): the toolstack writes
+ * vCPU hot-plug (xl vcpu-set, docs/smp.md "Hot-plug"), PVH and PV alike: the toolstack writes
  * cpu/<n>/availability = "online" or "offline"; the watch follows it for every vCPU we brought
  * up. Going offline, the vCPU parks itself with VCPUOP_down (synchronous when a vCPU downs
  * itself: it stops right there); VCPUOP_up from CPU 0 makes it run on from that call.
@@ -41,6 +43,10 @@ static int xen_smp_park(struct percpu *pc)
 
 static int xen_smp_unpark(struct percpu *pc)
 {
+#ifdef CONFIG_XEN_PV
+	if (xen_pv_smp_needs_start(pc))
+		return xen_pv_smp_restart(pc);
+#endif
 	return HYPERVISOR_vcpu_op(VCPUOP_up, pc->vcpu_id, NULL);
 }
 

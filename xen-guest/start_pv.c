@@ -7,6 +7,7 @@
 #include <pvkit/bootinfo.h>
 #include <pvkit/compiler.h>
 #include <pvkit/errno.h>
+#include <pvkit/smp.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
@@ -18,6 +19,24 @@ start_info_t xen_start_info;	/* our copy: the builder's page is not looked at tw
 /* A page of our image that becomes the shared_info mapping (update_va_mapping). */
 static uint8_t xen_pv_shared_info_page[PAGE_SIZE] __aligned(PAGE_SIZE);
 
+BUILD_BUG_ON(offsetof(struct percpu, vcpu_info) != PERCPU_VCPU_INFO_OFF);
+
+/* Every CPU described (online or not: an AP being started reads its own at once). Its vCPU
+ * id is apic_id under Xen PV; past the legacy array it would need register_vcpu_info, and
+ * xen_smp_count() never describes one there. */
+void xen_pv_set_shared_info(shared_info_t *s)
+{
+	unsigned int n = smp_cpus();
+
+	for (unsigned int cpu = 0; cpu < n && cpu < SMP_MAX_CPUS; cpu++) {
+		uint32_t id = smp_percpu[cpu].apic_id;
+
+		WRITE_ONCE(smp_percpu[cpu].vcpu_info,
+			   id < XEN_LEGACY_MAX_VCPUS ? &s->vcpu_info[id] : NULL);
+	}
+	WRITE_ONCE(xen_shared_info, s);
+}
+
 int xen_pv_map_shared_info(void)
 {
 	unsigned long va = (unsigned long)xen_pv_shared_info_page;
@@ -27,7 +46,7 @@ int xen_pv_map_shared_info(void)
 	err = HYPERVISOR_update_va_mapping(va, pte, UVMF_INVLPG);
 	if (err)
 		return err;
-	xen_shared_info = (shared_info_t *)va;
+	xen_pv_set_shared_info((shared_info_t *)va);
 	return 0;
 }
 
@@ -46,8 +65,9 @@ int xen_pv_unmap_shared_info(void)
 		       PTE_D;
 
 	memcpy(&xen_pv_dummy_shared_info, xen_shared_info, sizeof(xen_pv_dummy_shared_info));
-	xen_pv_dummy_shared_info.vcpu_info[0].evtchn_upcall_mask = 1;
-	WRITE_ONCE(xen_shared_info, &xen_pv_dummy_shared_info);
+	for (unsigned int i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
+		xen_pv_dummy_shared_info.vcpu_info[i].evtchn_upcall_mask = 1;
+	xen_pv_set_shared_info(&xen_pv_dummy_shared_info);
 	/* Our own image frame back under the address: an ordinary page of ours again. */
 	return HYPERVISOR_update_va_mapping(va, pte, UVMF_INVLPG);
 }
@@ -86,6 +106,10 @@ __noreturn void xen_pv_entry_c(const start_info_t *si)
 	struct boot_info *bi = &boot_info;
 	int err;
 
+	/* CPU 0's area through the GS base before anything reads the interrupt flag: under PV
+	 * that is this vCPU's vcpu_info, found through %gs (xen_pv_this_vcpu). */
+	smp_percpu[0].self = &smp_percpu[0];
+	HYPERVISOR_set_segment_base(SEGBASE_GS_KERNEL, (uintptr_t)&smp_percpu[0]);
 	boot_info_init(bi, BOOT_ENTRY_XEN_PV);
 	bi->env = BOOT_XEN_PV;
 	bi->xen_start_info = &xen_start_info;

@@ -32,6 +32,7 @@
 #include <pvkit/xen/pv.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/p2m.h>
+#include <pvkit/xen/smp.h>
 #include <pvkit/xen/suspend.h>
 #include <pvkit/xen/xen.h>
 #include <pvkit/xen/xenbus.h>
@@ -231,6 +232,17 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 		return -EINVAL;
 	stats.requests++;
 	printk("pvkit: suspend requested by %s\n", source_names[source]);
+#ifdef CONFIG_XEN_PV
+	/* PV: the other vCPUs down first (the save skips them), started again after. */
+	if (susp.si_page) {
+		ret = xen_pv_smp_suspend();
+		if (ret) {
+			stats.failed++;
+			printk("pvkit: suspend failed: %d\n", ret);
+			return ret;
+		}
+	}
+#endif
 	before = wall_ms();
 	fl = pv_save_fl();
 	pv_irq_disable();		/* nothing of ours runs until we are back */
@@ -252,6 +264,10 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 	if (ret == 0) {
 		res->cancelled = 0;
 		res->downtime_ms = xen_resume_platform(before, clock_before);
+#ifdef CONFIG_XEN_PV
+		if (susp.si_page)
+			xen_pv_smp_resume(false);	/* new ports, a fresh start each */
+#endif
 		stats.resumed++;
 		stats.last_downtime_ms = res->downtime_ms;
 		printk("pvkit: resumed cancelled=0 downtime_ms=%lu\n", res->downtime_ms);
@@ -267,6 +283,10 @@ out_gnttab:
 	if (gnttab_resume_cancelled())
 		panic("xen: resume: grant table frames cannot be mapped again");
 out_restore:
+#ifdef CONFIG_XEN_PV
+	if (susp.si_page)
+		xen_pv_smp_resume(true);	/* each goes on where it was */
+#endif
 	pv_restore_fl(fl);
 	if (ret < 0) {
 		stats.failed++;

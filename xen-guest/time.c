@@ -13,6 +13,7 @@
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/pv.h>
 #ifdef __PVKIT_KERNEL__
+#include <pvkit/smp.h>
 #include <pvkit/xen/hypercall.h>
 #else
 /* Hosted unit test (tests/unit/test_xen_time.c): a fake Xen answers the vCPU calls. */
@@ -50,10 +51,19 @@ static struct {
 	evtchn_port_t timer_port;	/* VIRQ_TIMER */
 } xen_time;
 
-/* Read fresh each time: under PV, shared_info moves when mm_init switches page tables. */
+/* Read fresh each time: under PV, shared_info moves across a suspend. The record is the one
+ * of the vCPU we run on (its tsc_timestamp is of the TSC we read next): PV has each CPU's
+ * vcpu_info in its per-CPU area; PVH (no pointer there) reads vCPU 0's. */
 static const struct pvclock_vcpu_time_info *xen_time_info(void)
 {
-	return (const struct pvclock_vcpu_time_info *)&READ_ONCE(xen_shared_info)->vcpu_info[0].time;
+	struct vcpu_info *v = NULL;
+
+#ifdef __PVKIT_KERNEL__
+	v = smp_this()->vcpu_info;
+#endif
+	if (!v)
+		v = &READ_ONCE(xen_shared_info)->vcpu_info[0];
+	return (const struct pvclock_vcpu_time_info *)&v->time;
 }
 
 /* lfence first: rdtsc must not be executed before the version read above it. */

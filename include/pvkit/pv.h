@@ -59,7 +59,7 @@ struct pv_cpu_ops {
 enum pv_irq_inline {
 	PV_IRQ_INLINE_NONE,		/**< a direct call to the table's function */
 	PV_IRQ_INLINE_NATIVE,		/**< pushf/pop, push/popf, cli, sti: RFLAGS.IF is ours */
-	PV_IRQ_INLINE_XEN_PV,		/**< vcpu_info[0]'s event mask through xen_shared_info, and
+	PV_IRQ_INLINE_XEN_PV,		/**< this vCPU's event mask (percpu.vcpu_info via %gs), and
 					 * a call of xen_pv_force_upcall when unmasking finds an
 					 * event pending */
 };

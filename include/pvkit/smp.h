@@ -6,7 +6,8 @@
  * another CPU, a TLB shootdown).
  *
  * The boot CPU is CPU 0. The others ("APs") are started by smp_init() after the interrupt
- * controllers and time are up. An AP runs only what is sent to it (smp_call_on()) and the
+ * controllers and time are up (natively and under Xen PVH through the local APIC, under Xen PV
+ * with VCPUOP_initialise). An AP runs only what is sent to it (smp_call_on()) and the
  * idle loop: device interrupts, timers and the drivers stay on CPU 0, so every lock rule of
  * the one-CPU kernel (interrupts off = exclusive) still holds for driver state.
  */
@@ -24,6 +25,8 @@ struct acpi_madt_info;
 #define SMP_MAX_CPUS		64
 /** Pages of an AP's kernel stack (a guard page below it is left unmapped). */
 #define SMP_AP_STACK_PAGES	4
+/** The largest stack smp_stack_alloc() makes. */
+#define SMP_STACK_MAX_PAGES	4
 
 /** What a cross-call runs on the target CPU: interrupt context, interrupts off. */
 typedef void (*smp_call_fn)(void *arg);
@@ -34,6 +37,12 @@ typedef void (*smp_call_fn)(void *arg);
  */
 struct percpu {
 	struct percpu *self;		/**< %gs:0: this structure's own address */
+	/**
+	 * Xen PV: this vCPU's vcpu_info in shared_info (its event mask is the interrupt flag,
+	 * also CR2 and the pvclock record), %gs:PERCPU_VCPU_INFO_OFF; kept in step with
+	 * xen_shared_info by xen_pv_set_shared_info(). NULL natively and under PVH.
+	 */
+	void *vcpu_info;
 	unsigned int cpu;		/**< logical number: 0 is the boot CPU */
 	uint32_t apic_id;		/**< its local APIC id (native, PVH) */
 	uint32_t vcpu_id;		/**< Xen: its vCPU id (the MADT's processor UID under PVH) */
@@ -53,6 +62,10 @@ struct percpu {
 	volatile bool in_call;		/**< running a cross-call (the shootdown waits for it) */
 	uint64_t tlb_gen;		/**< smp_tlb_gen when this CPU last flushed its TLB */
 };
+
+/** Where percpu.vcpu_info sits: the patched Xen PV irq sites load it with a disp8
+ * (paravirt/patch.c checks the offset). */
+#define PERCPU_VCPU_INFO_OFF	8
 
 /** Every CPU's area, by logical number (entries past smp_cpus() unused). */
 extern struct percpu smp_percpu[SMP_MAX_CPUS];
@@ -160,8 +173,49 @@ typedef void (*smp_ipi_fn)(const struct percpu *pc);
 void smp_set_ipi_sender(smp_ipi_fn fn);
 
 /**
+ * smp_set_local_flush() - how a CPU drops its whole TLB before a cross-call when mappings
+ * changed since its last one (the lazy shootdown). Natively a CR3 reload; a Xen PV kernel
+ * cannot write CR3 and sets MMUEXT_TLB_FLUSH_LOCAL here. Set before the other CPUs start.
+ * @param fn the flush (run on the AP, interrupt context), or NULL for the native one.
+ */
+void smp_set_local_flush(void (*fn)(void));
+
+/**
+ * smp_stack_alloc() - a stack for an AP: @p pages in a run-time mapping with an unmapped guard
+ * page below, so an overflow faults instead of writing over something. Never freed (a CPU
+ * that did not start keeps it: it is not used again).
+ * @param pages 1..SMP_STACK_MAX_PAGES.
+ * @return the stack's top, or 0 (no memory or address space).
+ */
+uintptr_t smp_stack_alloc(unsigned int pages);
+
+/**
+ * smp_ap_park_requested() - park @p pc if smp_cpu_down() asked for it (an AP's idle loop,
+ * interrupts off, between calls): offline, the environment's park op, and when that returns
+ * (smp_cpu_up()) its TLB flushed and online again.
+ * @param pc the calling CPU's own area
+ * @return true if it was parked (and is back), false if nothing was asked
+ */
+bool smp_ap_park_requested(struct percpu *pc);
+
+/**
+ * smp_set_online() - count @p pc online and say so (the backends: on the AP itself once it
+ * idles, or for a parked CPU that was let go on). Nothing if it already is.
+ * @param pc the CPU's area.
+ */
+void smp_set_online(struct percpu *pc);
+
+/**
+ * smp_set_offline() - count @p pc out: nothing is sent to it any more (a backend parking it,
+ * e.g. a Xen PV vCPU taken down across a suspend). Nothing if it already is.
+ * @param pc the CPU's area.
+ */
+void smp_set_offline(struct percpu *pc);
+
+/**
  * smp_call_interrupt() - the cross-call IPI's handler on the target CPU: run the mailbox's
- * function, then say it is done. Interrupt context.
+ * function, then say it is done. Interrupt context (Xen PV: the AP's idle loop, events masked,
+ * each time its poll returns; nothing new in the mailbox is a no-op).
  */
 void smp_call_interrupt(void);
 
@@ -196,7 +250,8 @@ int smp_cpu_down(unsigned int cpu);
 int smp_cpu_up(unsigned int cpu);
 
 /**
- * smp_ap_online() - an AP's last step of bring-up: mark it online and idle for ever, taking
+ * smp_ap_online() - an AP's last step of bring-up, natively and under PVH (a Xen PV AP polls
+ * its event channel instead: xen-guest/smp_pv.c): mark it online and idle for ever, taking
  * cross-calls. Interrupts end up enabled.
  * @param pc the AP's area.
  */

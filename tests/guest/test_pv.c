@@ -260,10 +260,11 @@ static int test_patch_sites(const struct boot_info *bi)
 			inlined++;
 #ifdef CONFIG_XEN_PV
 		} else if (pv_irq->patch == PV_IRQ_INLINE_XEN_PV) {
-			ST_CHECK(p[0] == 0x48 && p[1] == 0x8b && p[2] == 0x05 &&
-				 rel32_target(p + 3, s->addr + 7) == (uintptr_t)&xen_shared_info,
-				 "site %#lx (%s) does not load xen_shared_info", (unsigned long)s->addr,
-				 pv_patch_op_name(s->op));
+			/* xorl %eax,%eax; movq %gs:PERCPU_VCPU_INFO_OFF(%rax),%rax */
+			ST_CHECK(p[0] == 0x31 && p[1] == 0xc0 && p[2] == 0x65 && p[3] == 0x48 &&
+				 p[4] == 0x8b && p[5] == 0x40 && p[6] == PERCPU_VCPU_INFO_OFF,
+				 "site %#lx (%s) does not load this vCPU's vcpu_info",
+				 (unsigned long)s->addr, pv_patch_op_name(s->op));
 			inlined++;
 #endif
 		} else {

@@ -4,7 +4,8 @@
  * cross-calls reach each CPU and run there, an IPI ping-pong counted exactly on every CPU, a
  * lock torture (a counter under a spinlock from every CPU at once, exact total), and a TLB
  * shootdown (a mapping read on another CPU, removed here: the other CPU must fault on it).
- * With one CPU each test says so and skips; under Xen the vCPUs are counted, not started yet.
+ * With one CPU each test says so and skips. Natively, under Xen PVH and under Xen PV every
+ * vCPU is started (PV: VCPUOP_initialise, IPIs polled on event channels).
  */
 #include <pvkit/acpi.h>
 #include <pvkit/errno.h>
@@ -19,7 +20,9 @@
 #include <pvkit/x86.h>
 #include "selftest.h"
 #ifdef CONFIG_XEN_GUEST
+#include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/xenstore.h>
+#include <xen/vcpu.h>
 #endif
 
 #define PINGS_PER_CPU	200		/* cross-calls per CPU in the ping-pong */
@@ -68,10 +71,14 @@ static int test_smp_online(const struct boot_info *bi)
 #endif
 }
 
-/* Where a cross-call ran: its logical number and its local APIC id, as it sees them. */
+/* Where a cross-call ran: its logical number, its local APIC id (where there is one) and,
+ * under Xen PV, which vCPU Xen thinks made a call, as it sees them. */
 struct where {
+	bool xen_pv;			/* in: the kernel runs under Xen PV */
 	unsigned int cpu;
 	uint32_t apic_id;
+	bool has_apic;
+	int xen_own, xen_other;		/* VCPUOP_stop_singleshot_timer on itself, on vCPU 0 */
 	bool irqs_off;
 };
 
@@ -81,7 +88,18 @@ static void where_am_i(void *arg)
 
 	w->cpu = smp_processor_id();
 #ifdef CONFIG_NATIVE
-	w->apic_id = lapic_id();
+	w->has_apic = lapic_ready();
+	if (w->has_apic)
+		w->apic_id = lapic_id();
+#endif
+#ifdef CONFIG_XEN_PV
+	/* Xen refuses this for any vCPU but the caller (-EINVAL): an independent check that
+	 * the call runs on vCPU n. Not on CPU 0, whose one-shot timer is the kernel's. */
+	if (w->cpu && w->xen_pv) {
+		w->xen_own = HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer,
+						smp_this()->apic_id, NULL);
+		w->xen_other = HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
+	}
 #endif
 	w->irqs_off = !(pv_save_fl() & X86_RFLAGS_IF);
 }
@@ -93,15 +111,19 @@ static int test_smp_call(const struct boot_info *bi)
 	if (skip)
 		return skip;
 	for (unsigned int cpu = 0; cpu < smp_cpus(); cpu++) {
-		struct where w = { .cpu = ~0u };
+		struct where w = { .cpu = ~0u, .xen_pv = bi->env == BOOT_XEN_PV };
 		int err = smp_call_on(cpu, where_am_i, &w);
 
 		ST_CHECK(!err, "call on cpu %u: %d", cpu, err);
 		ST_CHECK(w.cpu == cpu, "a call for cpu %u ran on cpu %u", cpu, w.cpu);
-#ifdef CONFIG_NATIVE
-		ST_CHECK(w.apic_id == smp_percpu[cpu].apic_id, "cpu %u: apic id %u, expected %u",
-			 cpu, w.apic_id, smp_percpu[cpu].apic_id);
-#endif
+		if (w.has_apic)
+			ST_CHECK(w.apic_id == smp_percpu[cpu].apic_id,
+				 "cpu %u: apic id %u, expected %u", cpu, w.apic_id,
+				 smp_percpu[cpu].apic_id);
+		if (bi->env == BOOT_XEN_PV && cpu)
+			ST_CHECK(w.xen_own == 0 && w.xen_other == -EINVAL,
+				 "cpu %u: Xen says the call came from another vCPU (own %d, "
+				 "vcpu 0 %d)", cpu, w.xen_own, w.xen_other);
 		ST_CHECK(w.irqs_off, "cpu %u ran the call with interrupts on", cpu);
 	}
 	ST_CHECK(smp_call_on(smp_cpus(), where_am_i, NULL) == -EINVAL, "a CPU past the last");
@@ -266,7 +288,7 @@ static int test_smp_shootdown(const struct boot_info *bi)
 
 #ifdef CONFIG_XEN_GUEST
 /* Under Xen the vCPUs are counted (VCPUOP_is_up); the toolstack lists them in xenstore too:
- * cpu/<n>/availability for each (xl creates them all, online or not). */
+ * cpu/<n>/availability for each (xl creates them all, online or not). Every one is online. */
 static int test_smp_xen_count(const struct boot_info *bi)
 {
 	char buf[512];
@@ -276,12 +298,10 @@ static int test_smp_xen_count(const struct boot_info *bi)
 	ST_CHECK(!err, "xenstore cpu/: %d", err);
 	ST_CHECK(count == smp_cpus(), "VCPUOP_is_up found %u vCPUs, xenstore lists %u",
 		 smp_cpus(), count);
-	if (bi->env == BOOT_XEN_PVH)	/* started through the emulated local APIC */
-		ST_CHECK(smp_online() == smp_cpus(), "%u of %u vCPUs online", smp_online(),
-			 smp_cpus());
-	else				/* PV: counted, not started yet (docs/smp.md) */
-		ST_CHECK(smp_online() == 1, "%u online: only vCPU 0 runs under Xen PV so far",
-			 smp_online());
+	/* PVH: started through the emulated local APIC; PV: VCPUOP_initialise + VCPUOP_up. */
+	ST_CHECK(smp_online() == smp_cpus(), "%u of %u vCPUs online", smp_online(), smp_cpus());
+	for (unsigned int cpu = 0; cpu < smp_cpus(); cpu++)
+		ST_CHECK(smp_percpu[cpu].online, "vcpu %u not online", cpu);
 	printk("#   %u vCPUs (xenstore cpu/: %u), %u online\n", smp_cpus(), count, smp_online());
 	return 0;
 }

@@ -404,6 +404,34 @@ static void masked_held_until_unmask(void)
 	CHECK(seen.n == 2 && seen.port[1] == q);
 }
 
+/*
+ * A polled port (the Xen PV IPI, docs/smp.md): kept masked, so Xen sets PENDING and links
+ * nothing; the poller clears PENDING alone (MASKED stays), and the next raise sets it again.
+ * A port without an array word has nothing to clear.
+ */
+static void polled_port_cleared(void)
+{
+	struct vcpu_info *v = &fake_si.vcpu_info[0];
+	evtchn_port_t p;
+
+	setup();
+	memset(&seen, 0, sizeof(seen));
+	fx.next_port = 9;
+	CHECK(evtchn_bind_ipi(0, &p) == 0 && p == 9);	/* masked, as evtchn leaves it */
+	CHECK(evtchn_set_handler(p, record, NULL) == 0);
+	fx_raise(p);
+	CHECK(fx.array[0][p] == (PEND | MASK) && fx.cb->ready == 0 && !v->evtchn_upcall_pending);
+	CHECK(evtchn_clear_pending(p) == 0);
+	CHECK(fx.array[0][p] == MASK && !evtchn_is_pending(p) && evtchn_is_masked(p));
+	fx_raise(p);
+	CHECK(evtchn_is_pending(p));
+	evtchn_do_upcall();
+	CHECK(seen.n == 0);
+	CHECK(evtchn_clear_pending(p) == 0 && fx.array[0][p] == MASK);
+	CHECK(evtchn_clear_pending(3000) == 0 && !evtchn_is_pending(3000));	/* no word */
+	CHECK(evtchn_clear_pending(EVTCHN_NR_PORTS) == -EINVAL);
+}
+
 /* Xen holds BUSY on a word while it links onto it: our unmask must not clear MASKED under it.
  * A BUSY that never clears ends with Xen doing the unmask (bounded, counted). */
 static void unmask_respects_busy(void)
@@ -792,6 +820,7 @@ UNIT_CASES(
 	{ priority_then_fifo_order, "fifo: highest priority first, FIFO order inside a queue" },
 	{ high_overtakes_low, "fifo: an event raised meanwhile at higher priority goes first" },
 	{ masked_held_until_unmask, "fifo: masked events held; unmask of a pending one via Xen" },
+	{ polled_port_cleared, "fifo: a masked, polled port's PENDING cleared, MASKED kept" },
 	{ unmask_respects_busy, "fifo: unmask never clears MASKED under BUSY (bounded)" },
 	{ bad_links_rejected, "fifo: HEAD/LINK/READY out of range cut the walk, counted" },
 	{ link_cycle_broken, "fifo: a LINK cycle ends at the unlinked entry, counted" },

@@ -4,7 +4,8 @@
  * program holds unpatched sites, each `call *pv_patch_target[op](%rip)` plus nops, exactly as
  * PV_PATCH_SITE emits them, followed by a `ret` so that a site can be called as a function.
  * Each backend kind is patched and the result both compared byte for byte and run: the Xen PV
- * inline forms against a fake shared_info, direct calls against fake ops that count their
+ * inline forms against a fake shared_info reached through a fake per-CPU area at the GS base
+ * (as a vCPU's own vcpu_info is in the kernel), direct calls against fake ops that count their
  * calls. Refused records (unknown op, wrong length, outside the text, bytes that are not the
  * unpatched call, patched twice) leave their site untouched and say why.
  */
@@ -15,14 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define SITE_STRIDE	32
 #define NR_SITES	8
 #define BUF_SIZE	4096
 
-shared_info_t *xen_shared_info;		/* what the Xen PV inline forms read */
 static shared_info_t fake_shared;
+static struct percpu fake_percpu;	/* at our GS base: its vcpu_info is what the forms use */
 static unsigned int upcalls_forced;	/* calls of xen_pv_force_upcall */
 
 /* What the Xen PV unmasking forms call when an event is pending: here, count. */
@@ -90,7 +94,8 @@ static void setup(const struct pv_irq_ops *ops)
 	memset(calls, 0, sizeof(calls));
 	upcalls_forced = 0;
 	memset(&fake_shared, 0, sizeof(fake_shared));
-	xen_shared_info = &fake_shared;
+	fake_percpu.self = &fake_percpu;
+	fake_percpu.vcpu_info = &fake_shared.vcpu_info[0];
 	unit_log_reset();
 }
 
@@ -177,12 +182,17 @@ static void xen_pv_forms(void)
 
 	ops.patch = PV_IRQ_INLINE_XEN_PV;
 	setup(&ops);
+	/* The kernel's GS base is its CPU's area; here a fake one (glibc uses FS, not GS). */
+	CHECK(syscall(SYS_arch_prctl, ARCH_SET_GS, (unsigned long)&fake_percpu) == 0);
 	CHECK(apply(4, &ops) == 4);
 	CHECKF(pv_patch_stats.inlined == 4 && pv_patch_stats.patched == 4, "%u %u",
 	       pv_patch_stats.inlined, pv_patch_stats.patched);
+	/* xorl %eax,%eax; movq %gs:PERCPU_VCPU_INFO_OFF(%rax),%rax first, then the op's form */
 	for (unsigned int op = 0; op < PV_PATCH_NR; op++)
-		CHECKF(site(op)[0] == 0x48 && site(op)[1] == 0x8b && site(op)[2] == 0x05 &&
-		       nops_fill(op, site_len[op]), "op %u", op);
+		CHECKF(site(op)[0] == 0x31 && site(op)[1] == 0xc0 && site(op)[2] == 0x65 &&
+		       site(op)[3] == 0x48 && site(op)[4] == 0x8b && site(op)[5] == 0x40 &&
+		       site(op)[6] == PERCPU_VCPU_INFO_OFF && nops_fill(op, site_len[op]),
+		       "op %u", op);
 	/* save_fl: IF exactly when the mask is 0, whatever else the byte holds. */
 	vcpu(0, 0);
 	CHECKF(run_save(0) == 0x200, "%#lx", run_save(0));
@@ -216,17 +226,28 @@ static void xen_pv_forms(void)
 	vcpu(0xff, 1);
 	run_arg(1, 0);
 	CHECK(v->evtchn_upcall_mask == 1 && upcalls_forced == 1);
-	/* The pointer is read at each run: a re-mapped shared_info is followed. */
+	/* The pointer is read at each run: a moved shared_info (a suspend's stand-in) is
+	 * followed, and another vCPU's area (its own vcpu_info) is the one acted on. */
 	{
 		static shared_info_t other;
 
-		xen_shared_info = &other;
+		fake_percpu.vcpu_info = &other.vcpu_info[0];
 		CHECK(run_save(0) == 0x200);
 		run_arg(2, 0);
 		CHECK(other.vcpu_info[0].evtchn_upcall_mask == 1);
 		run_arg(1, 0x200);
 		CHECK(other.vcpu_info[0].evtchn_upcall_mask == 0);
-		xen_shared_info = &fake_shared;
+		fake_percpu.vcpu_info = &fake_shared.vcpu_info[3];
+		vcpu(0, 0);
+		run_arg(2, 0);
+		CHECK(fake_shared.vcpu_info[3].evtchn_upcall_mask == 1 &&
+		      fake_shared.vcpu_info[0].evtchn_upcall_mask == 0);
+		CHECK(run_save(0) == 0);
+		fake_shared.vcpu_info[3].evtchn_upcall_pending = 1;
+		upcalls_forced = 0;
+		run_arg(3, 0);
+		CHECK(fake_shared.vcpu_info[3].evtchn_upcall_mask == 0 && upcalls_forced == 1);
+		fake_percpu.vcpu_info = &fake_shared.vcpu_info[0];
 	}
 	/* The backend's own functions are never called: everything ran inline. */
 	for (unsigned int op = 0; op < PV_PATCH_NR; op++)

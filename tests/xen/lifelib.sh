@@ -40,6 +40,23 @@ not_stopped() {
 	esac
 }
 
+# check_vcpus_back N WHAT: a Xen PV guest that runs more than one vCPU (its boot line "pvkit: smp
+# cpus=C online=C", C > 1) takes them down for each save and starts them again after it
+# (docs/smp.md "Xen PV"): by WHAT it has said so N times, each time with every one back
+# ("pvkit: resume: K of K vCPUs back online"). One vCPU, or PVH: nothing to check.
+check_vcpus_back() {
+	local line k m
+	case $CASE in pv-*) ;; *) return 0 ;; esac
+	grep -qE 'pvkit: smp cpus=[0-9]+ online=([2-9]|[1-9][0-9]+)([^0-9]|$)' "$CONSOLE_LOG" || return 0
+	wait_count "vCPUs back online" "$1" 60 || fail "$2: the guest never said its vCPUs came back"
+	line=$(grep -o 'pvkit: resume: [0-9]* of [0-9]* vCPUs back online.*' "$CONSOLE_LOG" |
+	       sed -n "$1p")
+	echo "$2: $line"
+	k=$(echo "$line" | cut -d' ' -f3)
+	m=$(echo "$line" | cut -d' ' -f5)
+	[ -n "$k" ] && [ "$k" = "$m" ] || fail "$2: not every vCPU came back ($line)"
+}
+
 # wait_guest_serves WHAT: the guest answers xl sysrq (events, xenstore watches) after WHAT.
 nr_sysrq=0
 wait_guest_serves() {

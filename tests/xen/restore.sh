@@ -9,7 +9,8 @@
 #      resume) and restored again: the guest resumes a second time and serves;
 #   4. xl shutdown: it powers off (the case expects poweroff).
 # Every xl save/restore keeps its -vvv output in the hook log. The guest's monotonic clock
-# must not go back across a resume and must not jump by more than the downtime. Runs in dom0.
+# must not go back across a resume and must not jump by more than the downtime. A PV guest with
+# more than one vCPU must say each time that all of them came back. Runs in dom0.
 set -u
 . ./hooklib.sh
 . ./lifelib.sh
@@ -41,6 +42,7 @@ restore_once() {
 	xl_logged "restore$1" restore "$img" || fail "xl restore #$1 failed (rc $?)"
 	follow_domain "$dname" "xl restore #$1"
 	check_resumed "$1" "restore #$1"
+	check_vcpus_back "$(($1 + 1))" "restore #$1"
 	not_stopped "restore #$1"
 	wait_guest_serves "restore #$1"
 	check_control_nodes "restore #$1"
@@ -56,6 +58,7 @@ running)
 	rm -f "$img"
 	xl_logged save-c save -c "$DOMID" "$img" || fail "xl save -c failed (rc $?)"
 	wait_count "pvkit: resumed cancelled=1 " 1 30 || fail "the checkpoint did not come back"
+	check_vcpus_back 1 "the checkpoint"
 	$check "$img" || fail "the checkpoint's image is not complete"
 	not_stopped "the checkpoint"
 	wait_guest_serves "the checkpoint"

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-# Hook for vCPU hot-plug (issue 15, docs/smp.md "Hot-plug"): a 4-vCPU PVH guest in serve mode;
-# xl vcpu-set 1 takes vCPUs 1-3 offline (the guest parks each with VCPUOP_down), xl list must
-# then count 1 vCPU and the guest's cross-call to every online CPU must still work; xl
-# vcpu-set 4 brings them back: 4 in xl list, 4 online in the guest, every one answering a
-# cross-call. Then xl shutdown. Runs in dom0 (see README.md).
+# Hook for vCPU hot-plug (issue 15, docs/smp.md "Hot-plug"): a 4-vCPU PVH or PV guest in
+# serve mode; xl vcpu-set 1 takes vCPUs 1-3 offline (the guest parks each with VCPUOP_down),
+# xl list must then count 1 vCPU and the guest's cross-call to every online CPU must still
+# work; xl vcpu-set 4 brings them back: 4 in xl list, 4 online in the guest, every one
+# answering a cross-call. Then xl shutdown. Runs in dom0 (see README.md).
 set -u
 . ./hooklib.sh
 

@@ -4,7 +4,8 @@
  * Xen event channels (xen-guest/evtchn*.c; Xen public/event_channel.h). Binding, masking,
  * sending, one handler per port, and the upcall dispatch that both PV (event callback) and PVH
  * (upcall vector) call. The ABI-specific parts sit behind struct evtchn_ops: FIFO when Xen
- * offers it, 2-level otherwise. Single vCPU: every port is bound to vCPU 0.
+ * offers it, 2-level otherwise. Upcalls come on vCPU 0 only: every port is bound to it (the
+ * Xen PV IPI ports too, which stay masked and are polled: docs/smp.md "Xen PV").
  */
 #ifndef PVKIT_XEN_EVTCHN_H
 #define PVKIT_XEN_EVTCHN_H
@@ -61,6 +62,10 @@ struct evtchn_ops {
 	int (*port_setup)(evtchn_port_t port);
 	bool (*is_pending)(evtchn_port_t port);	/**< raised and not yet scanned */
 	bool (*is_masked)(evtchn_port_t port);	/**< held back from the upcall */
+	/** Clear @p port's pending bit (atomic: Xen sets it concurrently), for a port that is
+	 * kept masked and polled (SCHEDOP_poll) rather than delivered: the next event sets it
+	 * again, wakes the poller. */
+	void (*clear_pending)(evtchn_port_t port);
 	void (*mask)(evtchn_port_t port);	/**< atomic: Xen sets pending bits concurrently */
 	/** Clear the mask; if the port is pending, make Xen re-raise it (an edge that arrived
 	 * while masked is otherwise lost). */
@@ -244,6 +249,15 @@ int evtchn_set_priority(evtchn_port_t port, unsigned int prio);
  * @return true if so; false for a bad port.
  */
 bool evtchn_is_pending(evtchn_port_t port);
+
+/**
+ * evtchn_clear_pending() - for a port kept masked and polled (SCHEDOP_poll waits until a
+ * port is pending, and Xen wakes pollers only when a pending bit goes from 0 to 1): clear
+ * its pending bit before looking for the work it announces and polling again.
+ * @param port the port.
+ * @return 0, or -EINVAL for a port outside the ABI's range.
+ */
+int evtchn_clear_pending(evtchn_port_t port);
 
 /**
  * evtchn_is_masked() - is @p port masked?

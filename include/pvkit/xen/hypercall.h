@@ -52,8 +52,8 @@ static inline long xen_hypercall5(unsigned int op, unsigned long a1, unsigned lo
 	register unsigned long r8 __asm__("r8") = a5;
 	long ret;
 
-	if (op < XEN_HYPERCALL_MAX)
-		xen_hypercall_count[op]++;
+	if (op < XEN_HYPERCALL_MAX)	/* atomic: every vCPU counts (docs/smp.md) */
+		__atomic_fetch_add(&xen_hypercall_count[op], 1, __ATOMIC_RELAXED);
 	__asm__ __volatile__("call *%[entry]"
 			     : "=a"(ret), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8)
 			     : [entry] "r"(hypercall_page + op * 32)

@@ -8,6 +8,7 @@
 #ifndef PVKIT_XEN_PV_H
 #define PVKIT_XEN_PV_H
 
+#include <pvkit/smp.h>
 #include <pvkit/types.h>
 #include <xen/xen.h>
 
@@ -19,6 +20,28 @@ extern start_info_t xen_start_info;
  * physical map). Valid once the early boot has mapped it.
  */
 extern shared_info_t *xen_shared_info;
+
+/**
+ * xen_pv_set_shared_info() - PV: make @p s the shared_info every CPU reads: xen_shared_info,
+ * and each CPU's own vcpu_info pointer (percpu.vcpu_info = &s->vcpu_info[its vCPU id]), which
+ * the interrupt flag, CR2 and the clock of that CPU go through. Without
+ * VCPUOP_register_vcpu_info only vCPUs below XEN_LEGACY_MAX_VCPUS (32) have one there.
+ * @param s the mapped shared_info, or the stand-in across a suspend.
+ */
+void xen_pv_set_shared_info(shared_info_t *s);
+
+/**
+ * xen_pv_this_vcpu() - PV: the vcpu_info of the vCPU we run on (through the GS base, which
+ * the PV start sets before anything reads it; docs/smp.md "Xen PV").
+ * @return it.
+ */
+static inline struct vcpu_info *xen_pv_this_vcpu(void)
+{
+	struct vcpu_info *v;
+
+	__asm__ __volatile__("movq %%gs:%c1, %0" : "=r"(v) : "i"(PERCPU_VCPU_INFO_OFF));
+	return v;
+}
 
 /**
  * xen_pv_force_upcall() - PV: an event is pending and we just unmasked: have Xen deliver it
@@ -49,6 +72,13 @@ int xen_pv_map_shared_info(void);
  * @return 0 or the -errno of the update_va_mapping hypercall.
  */
 int xen_pv_unmap_shared_info(void);
+
+/**
+ * xen_pv_trap_table() - PV: the trap table the boot vCPU gave set_trap_table (its IDT's
+ * exception gates), terminated by an entry whose address is 0.
+ * @return it (empty before the first load_idt).
+ */
+const struct trap_info *xen_pv_trap_table(void);
 
 /**
  * xen_pv_mfn_to_pfn() - the pseudo-physical frame of a machine frame: Xen's machine-to-phys
