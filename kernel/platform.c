@@ -25,6 +25,7 @@
 #include <pvkit/xen/blkfront.h>	/* issue 6: blkfront_init */
 #include <pvkit/xen/netfront.h>	/* issue 7: netfront_init */
 #include <pvkit/xen/control.h>
+#include <pvkit/xen/spinlock.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
 
@@ -104,6 +105,10 @@ void start_kernel(struct boot_info *bi)
 	timer_init();			/* kernel timers on the one-shot timer */
 	pv_irq_enable();		/* from here on interrupts (events) are delivered */
 	smp_init(bi);			/* the other CPUs: started natively, counted under Xen */
+#ifdef CONFIG_XEN_GUEST
+	if (bi->env != BOOT_NATIVE)
+		xen_spin_init(bi);	/* the pv lock op: a lock waiter sleeps, is kicked */
+#endif
 #ifdef CONFIG_XEN_GUEST
 	if (bi->env != BOOT_NATIVE && xen_services_init(bi))	/* grants, xenstore, consoles */
 		panic("Xen services failed");

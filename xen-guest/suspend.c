@@ -31,6 +31,7 @@
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
 #include <pvkit/xen/evtchn.h>
+#include <pvkit/xen/spinlock.h>
 #include <pvkit/xen/p2m.h>
 #include <pvkit/xen/smp.h>
 #include <pvkit/xen/suspend.h>
@@ -243,6 +244,7 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 		}
 	}
 #endif
+	xen_spin_suspend();		/* the lock op's ports are this domain's */
 	before = wall_ms();
 	fl = pv_save_fl();
 	pv_irq_disable();		/* nothing of ours runs until we are back */
@@ -268,6 +270,7 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 		if (susp.si_page)
 			xen_pv_smp_resume(false);	/* new ports, a fresh start each */
 #endif
+		xen_spin_resume(false);		/* new ports */
 		stats.resumed++;
 		stats.last_downtime_ms = res->downtime_ms;
 		printk("pvkit: resumed cancelled=0 downtime_ms=%lu\n", res->downtime_ms);
@@ -287,6 +290,7 @@ out_restore:
 	if (susp.si_page)
 		xen_pv_smp_resume(true);	/* each goes on where it was */
 #endif
+	xen_spin_resume(true);
 	pv_restore_fl(fl);
 	if (ret < 0) {
 		stats.failed++;

@@ -78,6 +78,15 @@ static int xen_time_system_ns(uint64_t *ns)
 	return pvclock_read(xen_time_info(), xen_time_rdtsc, NULL, ns);
 }
 
+uint64_t xen_time_abs_after(uint64_t rel_ns)
+{
+	uint64_t sys;
+
+	if (xen_time_system_ns(&sys))
+		return 1;			/* in the past: a poll returns at once */
+	return sys + rel_ns;
+}
+
 static uint64_t xen_clock_ns(void)
 {
 	uint64_t sys;

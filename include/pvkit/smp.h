@@ -61,6 +61,12 @@ struct percpu {
 	spinlock_t call_lock;		/**< one sender at a time fills the mailbox */
 	volatile bool in_call;		/**< running a cross-call (the shootdown waits for it) */
 	uint64_t tlb_gen;		/**< smp_tlb_gen when this CPU last flushed its TLB */
+	/** The lock this CPU sleeps on in spin_lock_slow() (NULL: none); unlockers on other
+	 * CPUs read it, and lock_want, to find whom to kick. */
+	spinlock_t *volatile lock_wait;
+	volatile uint16_t lock_want;	/**< the ticket it waits for, written before lock_wait */
+	uint64_t lock_sleeps;		/**< times it slept waiting for a lock (its own count) */
+	uint64_t lock_kicks;		/**< kicks sent to it (atomic: any unlocker adds) */
 };
 
 /** Where percpu.vcpu_info sits: the patched Xen PV irq sites load it with a disp8

@@ -8,6 +8,7 @@
  * vCPU is started (PV: VCPUOP_initialise, IPIs polled on event channels).
  */
 #include <pvkit/acpi.h>
+#include <pvkit/cmdline.h>
 #include <pvkit/errno.h>
 #include <pvkit/ioapic.h>
 #include <pvkit/lapic.h>
@@ -18,9 +19,11 @@
 #include <pvkit/spinlock.h>
 #include <pvkit/traps.h>
 #include <pvkit/x86.h>
+#include <string.h>
 #include "selftest.h"
 #ifdef CONFIG_XEN_GUEST
 #include <pvkit/xen/hypercall.h>
+#include <pvkit/xen/spinlock.h>
 #include <pvkit/xen/xenstore.h>
 #include <xen/vcpu.h>
 #endif
@@ -200,11 +203,15 @@ static int test_smp_lock_torture(const struct boot_info *bi)
 {
 	uint32_t seq[SMP_MAX_CPUS];
 	unsigned int n = smp_cpus(), started = 1;
-	uint64_t sum = 0;
+	uint64_t sum = 0, sleeps = 0, kicks = 0;
 	int skip = smp_skip_one_cpu(), err = 0;
 
 	if (skip)
 		return skip;
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		sleeps -= smp_percpu[cpu].lock_sleeps;
+		kicks -= __atomic_load_n(&smp_percpu[cpu].lock_kicks, __ATOMIC_RELAXED);
+	}
 	torture_count = 0;
 	torture_go = 0;
 	for (unsigned int cpu = 0; cpu < n; cpu++)
@@ -227,7 +234,13 @@ static int test_smp_lock_torture(const struct boot_info *bi)
 	}
 	ST_CHECK(torture_count == sum, "counter %lu, the CPUs made %lu increments: the lock let "
 		 "two CPUs in", torture_count, sum);
-	printk("#   %u CPUs under one lock: %lu increments, none lost\n", started, sum);
+	for (unsigned int cpu = 0; cpu < n; cpu++) {
+		sleeps += smp_percpu[cpu].lock_sleeps;
+		kicks += __atomic_load_n(&smp_percpu[cpu].lock_kicks, __ATOMIC_RELAXED);
+	}
+	printk("#   %u CPUs under one lock: %lu increments, none lost; waiters slept %lu times, "
+	       "kicked %lu (pv lock op: %s)\n", started, sum, sleeps, kicks,
+	       spin_pv ? spin_pv->name : "none");
 	return 0;
 }
 
@@ -287,6 +300,70 @@ static int test_smp_shootdown(const struct boot_info *bi)
 }
 
 #ifdef CONFIG_XEN_GUEST
+/*
+ * The pv lock op: CPU 1 asks for a lock CPU 0 holds; past SPIN_THRESHOLD rounds it must sleep
+ * (its per-CPU record names the lock), and CPU 0's unlock must kick it: it has the lock and its
+ * call ends well before the sleep's own bound (1 s) would have woken it.
+ */
+#define PVLOCK_WAKE_MAX_NS	500000000ull
+
+static spinlock_t pvlock_lock = SPINLOCK_INIT;
+
+static void pvlock_take(void *arg)
+{
+	spin_lock(&pvlock_lock);
+	spin_unlock(&pvlock_lock);
+}
+
+static int test_smp_pvlock(const struct boot_info *bi)
+{
+	struct percpu *pc = &smp_percpu[1];
+	uint64_t kicks, sleeps, deadline, t0;
+	bool asleep;
+	uint32_t seq;
+	int skip = smp_skip_one_cpu(), err;
+	char v[4];
+
+	if (skip)
+		return skip;
+	if (!xen_spin_enabled()) {
+		ST_CHECK(!cmdline_get(bi->cmdline, XEN_SPIN_CMDLINE, v, sizeof(v)) && !strcmp(v, "0"),
+			 "the pv lock op is off, and " XEN_SPIN_CMDLINE "=0 was not given");
+		printk("#   " XEN_SPIN_CMDLINE "=0: waiters spin, nothing to test\n");
+		return ST_SKIPPED;
+	}
+	kicks = __atomic_load_n(&pc->lock_kicks, __ATOMIC_RELAXED);
+	sleeps = pc->lock_sleeps;
+	spin_lock(&pvlock_lock);
+	err = smp_call_start(1, pvlock_take, NULL, &seq);
+	if (err) {
+		spin_unlock(&pvlock_lock);
+		ST_CHECK(0, "start on cpu 1: %d", err);
+	}
+	/* Its record first, then its sleep count just before it polls: past that, the unlock's
+	 * kick is what ends its sleep (a kick before the poll makes the poll return at once). */
+	deadline = pv_clock_ns() + 2000000000ull;
+	while (__atomic_load_n(&pc->lock_sleeps, __ATOMIC_ACQUIRE) == sleeps &&
+	       pv_clock_ns() < deadline)
+		cpu_relax();
+	asleep = __atomic_load_n(&pc->lock_wait, __ATOMIC_ACQUIRE) == &pvlock_lock &&
+		 __atomic_load_n(&pc->lock_sleeps, __ATOMIC_ACQUIRE) != sleeps;
+	t0 = pv_clock_ns();
+	spin_unlock(&pvlock_lock);
+	err = smp_call_wait(1, seq);
+	t0 = pv_clock_ns() - t0;
+	ST_CHECK(asleep, "cpu 1 spun 2 s for a held lock and never went to sleep on it");
+	ST_CHECK(!err, "cpu 1 did not get the lock: %d", err);
+	ST_CHECK(__atomic_load_n(&pc->lock_kicks, __ATOMIC_RELAXED) == kicks + 1,
+		 "the unlock kicked cpu 1 %lu times, not once",
+		 __atomic_load_n(&pc->lock_kicks, __ATOMIC_RELAXED) - kicks);
+	ST_CHECK(t0 < PVLOCK_WAKE_MAX_NS, "cpu 1 took the lock %lu ms after the unlock: the kick "
+		 "did not wake it", t0 / 1000000);
+	printk("#   cpu 1 slept on the lock, kicked by the unlock: lock taken and call done "
+	       "%lu us after it\n", t0 / 1000);
+	return 0;
+}
+
 /* Under Xen the vCPUs are counted (VCPUOP_is_up); the toolstack lists them in xenstore too:
  * cpu/<n>/availability for each (xl creates them all, online or not). Every one is online. */
 static int test_smp_xen_count(const struct boot_info *bi)
@@ -320,5 +397,9 @@ static const struct selftest smp_tests[] = {
 	  ST_ALL },
 	{ test_smp_shootdown, "smp: a mapping removed here faults on the CPU that used it",
 	  ST_ALL },
+#ifdef CONFIG_XEN_GUEST
+	{ test_smp_pvlock, "smp: pv lock op: a waiter sleeps, the unlock kicks it",
+	  ST_XEN_PV | ST_XEN_PVH },
+#endif
 };
 SELFTEST_TABLE(62, smp_tests);

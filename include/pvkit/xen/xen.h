@@ -48,6 +48,14 @@ void xen_early_console_init(struct boot_info *bi);
 void xen_shutdown(enum xen_shutdown_reason reason);
 
 /**
+ * xen_time_abs_after() - Xen's absolute system time @p rel_ns from now, as SCHEDOP_poll's and
+ * the one-shot timer's timeouts want it (not our clock: that starts at 0).
+ * @param rel_ns how far ahead.
+ * @return the time, or 1 (long past) when the time record cannot be read.
+ */
+uint64_t xen_time_abs_after(uint64_t rel_ns);
+
+/**
  * xen_time_suspend() - before SCHEDOP_shutdown(SHUTDOWN_suspend): the clock's value now, the
  * largest it has returned (the clock resumes from there).
  * @return nanoseconds on the monotonic clock.
