@@ -110,7 +110,7 @@ static void bench_line(const char *op, uint64_t pv, long direct, long indirect)
 #ifdef CONFIG_XEN_PV
 static struct vcpu_info *bench_vcpu(void)
 {
-	return &READ_ONCE(xen_shared_info)->vcpu_info[0];
+	return xen_vcpu0_info();
 }
 
 static void bench_xen_irq_enable(struct vcpu_info *v)

@@ -26,6 +26,7 @@
 #include <pvkit/xen/netfront.h>	/* issue 7: netfront_init */
 #include <pvkit/xen/control.h>
 #include <pvkit/xen/spinlock.h>
+#include <pvkit/xen/vcpu_info.h>
 #include <pvkit/xen/xen.h>
 #include "machine.h"
 
@@ -106,6 +107,8 @@ void start_kernel(struct boot_info *bi)
 	pv_irq_enable();		/* from here on interrupts (events) are delivered */
 	smp_init(bi);			/* the other CPUs: started natively, counted under Xen */
 #ifdef CONFIG_XEN_GUEST
+	if (bi->env != BOOT_NATIVE)
+		xen_vcpu_info_init(bi);	/* each vCPU's vcpu_info registered in our memory */
 	if (bi->env != BOOT_NATIVE)
 		xen_spin_init(bi);	/* the pv lock op: a lock waiter sleeps, is kicked */
 #endif

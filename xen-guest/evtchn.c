@@ -367,7 +367,7 @@ void evtchn_do_upcall(void)
 
 	if (unlikely(!s))
 		return;
-	v = &s->vcpu_info[0];
+	v = xen_vcpu0_info();
 	if (unlikely(!evtchn.ops)) {
 		WRITE_ONCE(v->evtchn_upcall_pending, 0);	/* nobody to deliver to yet */
 		return;

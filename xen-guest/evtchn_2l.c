@@ -93,7 +93,7 @@ static void evtchn_2l_handle_events(void)
 	xen_ulong_t sel, bits, old;
 	unsigned int w, b;
 
-	sel = __atomic_exchange_n(&s->vcpu_info[0].evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	sel = __atomic_exchange_n(&xen_vcpu0_info()->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 	while (sel) {
 		w = __builtin_ctzl(sel);		/* < 64: a bit of a 64-bit word */
 		sel &= sel - 1;

@@ -373,7 +373,7 @@ static void evtchn_fifo_handle_events(void)
 		if (!budget--) {
 			fifo.carry = ready;
 			fifo.scan_limit++;
-			__atomic_store_n(&xen_shared_info->vcpu_info[0].evtchn_upcall_pending, 1,
+			__atomic_store_n(&xen_vcpu0_info()->evtchn_upcall_pending, 1,
 					 __ATOMIC_SEQ_CST);
 			return;
 		}

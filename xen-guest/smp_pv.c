@@ -29,6 +29,7 @@
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
 #include <pvkit/xen/smp.h>
+#include <pvkit/xen/vcpu_info.h>
 #include <pvkit/xen/xen.h>
 #include <string.h>
 #include <xen/sched.h>
@@ -126,12 +127,10 @@ static void xen_pv_fill_context(struct vcpu_guest_context *c, const struct percp
 /* Start @pc's vCPU, not initialised in this domain, and wait until it says it is online. */
 static int xen_pv_start_cpu(struct percpu *pc)
 {
-	struct vcpu_info *vi = pc->vcpu_info;
+	struct vcpu_info *vi;
 	uint64_t deadline;
 	int err;
 
-	if (!vi)
-		return -ERANGE;			/* past XEN_LEGACY_MAX_VCPUS */
 	if (!pc->stack_top && !(pc->stack_top = smp_stack_alloc(SMP_AP_STACK_PAGES)))
 		return -ENOMEM;
 	if (!xsmp.ipi_port[pc->cpu]) {
@@ -139,7 +138,16 @@ static int xen_pv_start_cpu(struct percpu *pc)
 		if (err)
 			return err;
 	}
-	WRITE_ONCE(vi->evtchn_upcall_mask, 1);	/* the builder set it; no upcall ever */
+	/* Its own vcpu_info before it runs (Xen registers another vCPU only while it is
+	 * down); Xen copies the old one's, mask set. Kept in its slot if refused. */
+	err = xen_vcpu_info_register_down(pc);
+	if (err && err != -EALREADY)
+		printk("pvkit: smp: vcpu %u: VCPUOP_register_vcpu_info: -%s (stays in "
+		       "shared_info)\n", pc->vcpu_id, strerror_name(-err));
+	vi = pc->vcpu_info;
+	if (!vi)
+		return -ERANGE;			/* past XEN_LEGACY_MAX_VCPUS, unregistered */
+	WRITE_ONCE(vi->evtchn_upcall_mask, 1);	/* no upcall ever */
 	xen_pv_fill_context(&xsmp.ctxt, pc);
 	err = HYPERVISOR_vcpu_op(VCPUOP_initialise, pc->apic_id, &xsmp.ctxt);
 	if (err)
@@ -166,12 +174,6 @@ int xen_pv_smp_init(const struct boot_info *bi, unsigned int *cpus)
 	*cpus = n ? n : 1;
 	if (!n)
 		return rc;			/* not even vCPU 0: the call itself is refused */
-	if (n > XEN_LEGACY_MAX_VCPUS) {
-		/* Only these have a vcpu_info in shared_info (no VCPUOP_register_vcpu_info). */
-		printk("pvkit: smp: xen-pv: %u vCPUs, %u used (vcpu_info in shared_info only)\n",
-		       n, XEN_LEGACY_MAX_VCPUS);
-		n = *cpus = XEN_LEGACY_MAX_VCPUS;
-	}
 	for (unsigned int cpu = 1; cpu < n; cpu++) {
 		struct percpu *pc = &smp_percpu[cpu];
 
@@ -179,7 +181,8 @@ int xen_pv_smp_init(const struct boot_info *bi, unsigned int *cpus)
 		pc->cpu = cpu;
 		pc->apic_id = cpu;		/* the vCPU id */
 		pc->vcpu_id = cpu;
-		pc->vcpu_info = &xen_shared_info->vcpu_info[cpu];
+		/* Its slot until it registers its own (past 32 there is none: xen_pv_start_cpu). */
+		pc->vcpu_info = cpu < XEN_LEGACY_MAX_VCPUS ? &xen_shared_info->vcpu_info[cpu] : NULL;
 	}
 	smp_set_ipi_sender(xen_pv_send_ipi);
 	smp_set_local_flush(xen_pv_flush_local);

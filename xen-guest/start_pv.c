@@ -11,6 +11,7 @@
 #include <pvkit/x86.h>
 #include <pvkit/xen/hypercall.h>
 #include <pvkit/xen/pv.h>
+#include <pvkit/xen/vcpu_info.h>
 #include <string.h>
 #include <xen/xen.h>
 
@@ -22,8 +23,9 @@ static uint8_t xen_pv_shared_info_page[PAGE_SIZE] __aligned(PAGE_SIZE);
 BUILD_BUG_ON(offsetof(struct percpu, vcpu_info) != PERCPU_VCPU_INFO_OFF);
 
 /* Every CPU described (online or not: an AP being started reads its own at once). Its vCPU
- * id is apic_id under Xen PV; past the legacy array it would need register_vcpu_info, and
- * xen_smp_count() never describes one there. */
+ * id is apic_id under Xen PV. One with its vcpu_info registered keeps it (our memory, whatever
+ * shared_info does: xen-guest/vcpu_info.c); past the legacy array an unregistered one has
+ * none, and is never started. */
 void xen_pv_set_shared_info(shared_info_t *s)
 {
 	unsigned int n = smp_cpus();
@@ -31,6 +33,8 @@ void xen_pv_set_shared_info(shared_info_t *s)
 	for (unsigned int cpu = 0; cpu < n && cpu < SMP_MAX_CPUS; cpu++) {
 		uint32_t id = smp_percpu[cpu].apic_id;
 
+		if (xen_vcpu_info_registered(cpu))
+			continue;
 		WRITE_ONCE(smp_percpu[cpu].vcpu_info,
 			   id < XEN_LEGACY_MAX_VCPUS ? &s->vcpu_info[id] : NULL);
 	}

@@ -32,6 +32,7 @@
 #include <pvkit/xen/pv.h>
 #include <pvkit/xen/evtchn.h>
 #include <pvkit/xen/spinlock.h>
+#include <pvkit/xen/vcpu_info.h>
 #include <pvkit/xen/p2m.h>
 #include <pvkit/xen/smp.h>
 #include <pvkit/xen/suspend.h>
@@ -146,6 +147,7 @@ static uint64_t xen_resume_platform(uint64_t before_ms, uint64_t clock_before)
 	uint64_t after_ms, down;
 	int err = 0;
 
+	xen_vcpu_info_lost();		/* a new domain: no vcpu_info registered in it */
 #ifdef CONFIG_XEN_PV
 	if (susp.si_page) {
 		/* The restore rewrote the page: new store/console MFNs and ports, shared_info. */
@@ -166,6 +168,13 @@ static uint64_t xen_resume_platform(uint64_t before_ms, uint64_t clock_before)
 	err = xencons_resume_output(susp.bi);	/* from here on we are heard */
 	if (err)
 		xen_resume_fatal("console", err);
+	/* vCPU 0's vcpu_info in our memory again before anything reads it (its slot meanwhile).
+	 * The other vCPUs: PV starts them again registered; PVH's run on and register in
+	 * xen_resume_services(). */
+	err = xen_vcpu_info_register_self();
+	if (err)
+		printk("pvkit: resume: vcpu 0: VCPUOP_register_vcpu_info: %d (stays in "
+		       "shared_info)\n", err);
 #ifdef CONFIG_XEN_PV
 	if (susp.si_page) {
 		err = xen_pv_p2m_rebuild();	/* the next save reads it: a warning */
@@ -271,6 +280,7 @@ int xen_suspend(enum xen_suspend_source source, struct xen_suspend_result *res)
 			xen_pv_smp_resume(false);	/* new ports, a fresh start each */
 #endif
 		xen_spin_resume(false);		/* new ports */
+		xen_vcpu_info_register_online();	/* PVH: the vCPUs Xen restored running */
 		stats.resumed++;
 		stats.last_downtime_ms = res->downtime_ms;
 		printk("pvkit: resumed cancelled=0 downtime_ms=%lu\n", res->downtime_ms);

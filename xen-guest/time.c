@@ -62,7 +62,7 @@ static const struct pvclock_vcpu_time_info *xen_time_info(void)
 	v = smp_this()->vcpu_info;
 #endif
 	if (!v)
-		v = &READ_ONCE(xen_shared_info)->vcpu_info[0];
+		v = xen_vcpu0_info();	/* vCPU 0's: registered, or its slot */
 	return (const struct pvclock_vcpu_time_info *)&v->time;
 }
 

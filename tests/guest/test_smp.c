@@ -23,7 +23,9 @@
 #include "selftest.h"
 #ifdef CONFIG_XEN_GUEST
 #include <pvkit/xen/hypercall.h>
+#include <pvkit/xen/pv.h>
 #include <pvkit/xen/spinlock.h>
+#include <pvkit/xen/vcpu_info.h>
 #include <pvkit/xen/xenstore.h>
 #include <xen/vcpu.h>
 #endif
@@ -364,6 +366,33 @@ static int test_smp_pvlock(const struct boot_info *bi)
 	return 0;
 }
 
+/*
+ * Every online vCPU's vcpu_info is registered in our memory (VCPUOP_register_vcpu_info), its
+ * pointer there and not in shared_info; vCPU 0's is the one the upcall reads. That they work
+ * (the event mask, CR2, the clock) the other tests prove: they all run on the registered ones.
+ */
+static int test_smp_vcpu_info(const struct boot_info *bi)
+{
+	uintptr_t si = (uintptr_t)xen_shared_info;
+
+	for (unsigned int cpu = 0; cpu < smp_cpus(); cpu++) {
+		uintptr_t v = (uintptr_t)smp_percpu[cpu].vcpu_info;
+
+		if (!smp_percpu[cpu].online)
+			continue;
+		ST_CHECK(xen_vcpu_info_registered(cpu), "cpu %u: vcpu_info not registered", cpu);
+		ST_CHECK(v && (v < si || v >= si + PAGE_SIZE) && (v & 63) == 0 &&
+			 (v & (PAGE_SIZE - 1)) + 64 <= PAGE_SIZE,
+			 "cpu %u: vcpu_info at %#lx: not a 64-byte area of ours", cpu, v);
+	}
+	ST_CHECK(xen_vcpu0_info() == smp_percpu[0].vcpu_info,
+		 "the upcall reads vCPU 0's vcpu_info at %p, CPU 0 uses %p", xen_vcpu0_info(),
+		 smp_percpu[0].vcpu_info);
+	printk("#   %u online vCPUs, each with its vcpu_info registered in its own cache line\n",
+	       smp_online());
+	return 0;
+}
+
 /* Under Xen the vCPUs are counted (VCPUOP_is_up); the toolstack lists them in xenstore too:
  * cpu/<n>/availability for each (xl creates them all, online or not). Every one is online. */
 static int test_smp_xen_count(const struct boot_info *bi)
@@ -399,6 +428,8 @@ static const struct selftest smp_tests[] = {
 	  ST_ALL },
 #ifdef CONFIG_XEN_GUEST
 	{ test_smp_pvlock, "smp: pv lock op: a waiter sleeps, the unlock kicks it",
+	  ST_XEN_PV | ST_XEN_PVH },
+	{ test_smp_vcpu_info, "smp: every online vCPU's vcpu_info registered in our memory",
 	  ST_XEN_PV | ST_XEN_PVH },
 #endif
 };

@@ -32,7 +32,7 @@
 static bool xt_irqs_on_raw(const struct boot_info *bi)
 {
 	if (bi->env == BOOT_XEN_PV)
-		return !READ_ONCE(xen_shared_info->vcpu_info[0].evtchn_upcall_mask);
+		return !READ_ONCE(xen_vcpu0_info()->evtchn_upcall_mask);
 	return native_save_fl() & X86_RFLAGS_IF;
 }
 
@@ -249,7 +249,7 @@ static uint64_t xt_rdtsc(void *ctx)
 static int test_pvclock_monotonic(const struct boot_info *bi)
 {
 	const struct pvclock_vcpu_time_info *ti =
-		(const void *)&xen_shared_info->vcpu_info[0].time;
+		(const void *)&xen_vcpu0_info()->time;
 	uint64_t prev, now, first, raw_prev = 0, raw, tsc0, tsc1, tsc_ns, dt, back_max = 0;
 	unsigned int back = 0, raw_back = 0;
 	int err = 0;
@@ -385,7 +385,7 @@ static int test_pending_on_enable(const struct boot_info *bi)
 	XT_CHECK(err == 0, "send: %d", err);
 	xt_xen_roundtrips(10);
 	XT_CHECK(l.hits == 0, "delivered with interrupts off");
-	XT_CHECK(READ_ONCE(xen_shared_info->vcpu_info[0].evtchn_upcall_pending),
+	XT_CHECK(READ_ONCE(xen_vcpu0_info()->evtchn_upcall_pending),
 		 "upcall_pending not set");
 	pv_irq_enable();
 	hits = l.hits;			/* PV: already delivered by the forced upcall */

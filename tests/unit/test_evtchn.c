@@ -17,6 +17,7 @@
 
 static shared_info_t fake_si;
 shared_info_t *xen_shared_info;
+struct vcpu_info *xen_vcpu0;		/* vCPU 0's registered vcpu_info: NULL, the slot */
 
 static struct {
 	evtchn_port_t next_port;	/* what the next bind returns */
@@ -77,10 +78,16 @@ static bool fx_test_and_set(xen_ulong_t *w, unsigned int bit)
 	return old & ((xen_ulong_t)1 << bit);
 }
 
+/* vCPU 0's vcpu_info as Xen uses it: the registered one, if any, else the slot. */
+static struct vcpu_info *fx_vcpu0(void)
+{
+	return xen_vcpu0 ? xen_vcpu0 : &fake_si.vcpu_info[0];
+}
+
 /* Xen's evtchn_2l_set_pending: the upcall is raised only on an unmasked 0->1 edge. */
 static void fx_raise(evtchn_port_t port)
 {
-	struct vcpu_info *v = &fake_si.vcpu_info[0];
+	struct vcpu_info *v = fx_vcpu0();
 
 	if (fx_test_and_set(&fake_si.evtchn_pending[port / WORD_BITS], port % WORD_BITS))
 		return;
@@ -94,7 +101,7 @@ static void fx_raise(evtchn_port_t port)
 static void fx_unmask(evtchn_port_t port)
 {
 	xen_ulong_t bit = (xen_ulong_t)1 << (port % WORD_BITS);
-	struct vcpu_info *v = &fake_si.vcpu_info[0];
+	struct vcpu_info *v = fx_vcpu0();
 	bool was_masked = fake_si.evtchn_mask[port / WORD_BITS] & bit;
 
 	fake_si.evtchn_mask[port / WORD_BITS] &= ~bit;
@@ -159,6 +166,7 @@ static void setup(void)
 {
 	memset(&fake_si, 0, sizeof(fake_si));
 	memset(&fx, 0, sizeof(fx));
+	xen_vcpu0 = NULL;
 	fx.next_port = 1;
 	xen_shared_info = &fake_si;
 	CHECK(evtchn_init(&fx_bi) == 0);
@@ -279,6 +287,32 @@ static void several_words(void)
 	CHECK(v->evtchn_upcall_pending == 0 && v->evtchn_pending_sel == 0);
 	evtchn_get_stats(&st);
 	CHECK(st.upcalls == 1 && st.delivered == 6 && st.unhandled == 0);
+}
+
+/* vCPU 0's vcpu_info registered elsewhere (VCPUOP_register_vcpu_info): Xen raises the
+ * selector and upcall_pending there only; the upcall must read them there, and the slot in
+ * shared_info stays untouched. */
+static void registered_vcpu_info(void)
+{
+	static struct vcpu_info reg;
+	static const evtchn_port_t ports[] = { 7, 65, 300 };
+	struct vcpu_info *slot = &fake_si.vcpu_info[0];
+
+	setup();
+	memset(&reg, 0, sizeof(reg));
+	xen_vcpu0 = &reg;
+	memset(&seen, 0, sizeof(seen));
+	for (unsigned int i = 0; i < 3; i++) {
+		bind_at(ports[i]);
+		CHECK(evtchn_unmask(ports[i]) == 0);
+		fx_raise(ports[i]);
+	}
+	CHECK(reg.evtchn_upcall_pending == 1 && slot->evtchn_upcall_pending == 0);
+	evtchn_do_upcall();
+	CHECKF(seen.n == 3, "%u of 3 events delivered from the registered vcpu_info", seen.n);
+	CHECK(reg.evtchn_upcall_pending == 0 && reg.evtchn_pending_sel == 0);
+	CHECK(slot->evtchn_pending_sel == 0);
+	xen_vcpu0 = NULL;
 }
 
 static void masked_not_delivered(void)
@@ -578,6 +612,7 @@ UNIT_CASES(
 	{ fifo_refused_falls_back, "evtchn: Xen refusing FIFO: 2-level, pages given back" },
 	{ cmdline_forces_2l, "evtchn: pvkit.evtchn=2l skips FIFO; an unknown value warns" },
 	{ several_words, "evtchn: pending ports across several words, each delivered once" },
+	{ registered_vcpu_info, "evtchn: vCPU 0's registered vcpu_info is the one scanned" },
 	{ masked_not_delivered, "evtchn: masked ports held; unmask re-raises a pending one" },
 	{ polled_port_cleared, "evtchn: a masked, polled port's pending bit cleared alone" },
 	{ handler_raises_another, "evtchn: events raised by a handler arrive in the same upcall" },

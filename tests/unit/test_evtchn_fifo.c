@@ -24,6 +24,7 @@
 
 static shared_info_t fake_si;
 shared_info_t *xen_shared_info;
+struct vcpu_info *xen_vcpu0;		/* vCPU 0's registered vcpu_info: NULL, the slot */
 
 void evtchn_fifo_test_reset(void);
 

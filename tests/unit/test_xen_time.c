@@ -23,6 +23,7 @@
 
 static shared_info_t fake_si;
 shared_info_t *xen_shared_info;
+struct vcpu_info *xen_vcpu0;		/* vCPU 0's registered vcpu_info: NULL, the slot */
 
 static struct {
 	unsigned int binds, closes, stops, periodic_stops, arms, fires;

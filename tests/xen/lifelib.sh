@@ -40,21 +40,35 @@ not_stopped() {
 	esac
 }
 
-# check_vcpus_back N WHAT: a Xen PV guest that runs more than one vCPU (its boot line "pvkit: smp
-# cpus=C online=C", C > 1) takes them down for each save and starts them again after it
-# (docs/smp.md "Xen PV"): by WHAT it has said so N times, each time with every one back
-# ("pvkit: resume: K of K vCPUs back online"). One vCPU, or PVH: nothing to check.
+# check_vcpus_back N WHAT: a guest that runs more than one vCPU (its boot line "pvkit: smp
+# cpus=C online=C", C > 1) has every one of them back after each save (docs/smp.md): a Xen PV
+# guest takes them down for the save and starts them again after it, and by WHAT has said so
+# N times, each time with every one back ("pvkit: resume: K of K vCPUs back online"); under PVH
+# Xen saves and restores them with the domain. Either way each online vCPU must then answer a
+# cross-call (`smp ping`). One vCPU: nothing to check.
 check_vcpus_back() {
-	local line k m
-	case $CASE in pv-*) ;; *) return 0 ;; esac
-	grep -qE 'pvkit: smp cpus=[0-9]+ online=([2-9]|[1-9][0-9]+)([^0-9]|$)' "$CONSOLE_LOG" || return 0
-	wait_count "vCPUs back online" "$1" 60 || fail "$2: the guest never said its vCPUs came back"
-	line=$(grep -o 'pvkit: resume: [0-9]* of [0-9]* vCPUs back online.*' "$CONSOLE_LOG" |
-	       sed -n "$1p")
-	echo "$2: $line"
-	k=$(echo "$line" | cut -d' ' -f3)
-	m=$(echo "$line" | cut -d' ' -f5)
-	[ -n "$k" ] && [ "$k" = "$m" ] || fail "$2: not every vCPU came back ($line)"
+	local line k m c n tty want
+	c=$(grep -oE 'pvkit: smp cpus=[0-9]+ online=[0-9]+' "$CONSOLE_LOG" | head -n 1)
+	c=${c##*online=}
+	[ -n "$c" ] && [ "$c" -gt 1 ] || return 0
+	case $CASE in
+	pv-*)
+		wait_count "vCPUs back online" "$1" 60 ||
+			fail "$2: the guest never said its vCPUs came back"
+		line=$(grep -o 'pvkit: resume: [0-9]* of [0-9]* vCPUs back online.*' "$CONSOLE_LOG" |
+		       sed -n "$1p")
+		echo "$2: $line"
+		k=$(echo "$line" | cut -d' ' -f3)
+		m=$(echo "$line" | cut -d' ' -f5)
+		[ -n "$k" ] && [ "$k" = "$m" ] || fail "$2: not every vCPU came back ($line)"
+		;;
+	esac
+	want="pvkit: smp ping cpus=$c online=$c pinged=$c failed=0"
+	n=$(grep -cF "$want" "$CONSOLE_LOG")
+	tty=$(xenstore-read "/local/domain/$DOMID/console/tty") || fail "$2: no console tty"
+	printf 'smp ping\r' >"$tty" || fail "$2: cannot write to $tty"
+	wait_count "$want" $((n + 1)) 30 || fail "$2: not all $c vCPUs answer a cross-call"
+	echo "$2: all $c vCPUs online, each answered a cross-call"
 }
 
 # wait_guest_serves WHAT: the guest answers xl sysrq (events, xenstore watches) after WHAT.

@@ -9,13 +9,15 @@
 #      resume) and restored again: the guest resumes a second time and serves;
 #   4. xl shutdown: it powers off (the case expects poweroff).
 # Every xl save/restore keeps its -vvv output in the hook log. The guest's monotonic clock
-# must not go back across a resume and must not jump by more than the downtime. A PV guest with
-# more than one vCPU must say each time that all of them came back. Runs in dom0.
+# must not go back across a resume and must not jump by more than the downtime. A guest with
+# more than one vCPU must have all of them back each time (a PV guest says so as well), and a
+# PVH one is also live-migrated once (3b). Runs in dom0.
 set -u
 . ./hooklib.sh
 . ./lifelib.sh
 
 img=/run/pvkit/$CASE.save
+trap '[ -n "${TAIL_PID:-}" ] && kill "$TAIL_PID" 2>/dev/null' EXIT	# follow_incoming's tail
 case $CASE in
 pv-*) check="/pvkit/tools/save-check -n" ;;
 *) check=/pvkit/tools/save-check ;;
@@ -77,6 +79,24 @@ running)
 	restore_once 2
 	stats_line " suspends=2 suspend_failed=0 "
 	rm -f "$img"
+
+	# 3b. A guest with more than one vCPU, PVH: a live migration as well (Debian's Xen cannot
+	# live-migrate PV: docs/suspend.md), every vCPU back after it.
+	case $CASE in
+	pvh-*)
+		if grep -qE 'pvkit: smp cpus=[0-9]+ online=([2-9]|[1-9][0-9]+)([^0-9]|$)' \
+		   "$CONSOLE_LOG"; then
+			follow_incoming "$dname"
+			xl_logged migrate migrate -s "" "$DOMID" "xl migrate-receive" ||
+				fail "xl migrate failed (rc $?)"
+			follow_domain "$dname" "xl migrate"
+			check_resumed 3 "the migration"
+			check_vcpus_back 4 "the migration"
+			not_stopped "the migration"
+			wait_guest_serves "the migration"
+		fi
+		;;
+	esac
 
 	# 4. It powers off when asked.
 	xl shutdown "$DOMID" || fail "xl shutdown failed"

@@ -40,11 +40,10 @@ smp_ping() {	# smp_ping N: the guest says N online and every one answered a cros
 # vcpus N WHAT: xl vcpu-set N, then the guest's lines, xl list and the guest's ping agree.
 vcpus() {
 	local n before
-	before=$(grep -c "pvkit: smp cpu [0-9]* $2 online=" "$CONSOLE_LOG")
+	before=$(grep -cF " $2 online=" "$CONSOLE_LOG")	# "pvkit: smp cpu N offline online=M"
 	xl vcpu-set --ignore-host "$DOMID" "$1" || rfail "xl vcpu-set $1 failed"
-	wait_count "pvkit: smp cpu [0-9]* $2 online=" $((before + 3)) 60 ||
-		rfail "the guest did not take 3 vCPUs $2"
-	grep -q "pvkit: smp cpu [0-9]* $2 failed" "$CONSOLE_LOG" && rfail "a vCPU failed to go $2"
+	wait_count " $2 online=" $((before + 3)) 60 || rfail "the guest did not take 3 vCPUs $2"
+	grep -qF " $2 failed online=" "$CONSOLE_LOG" && rfail "a vCPU failed to go $2"
 	n=$(xl_vcpus)
 	[ "$n" = "$1" ] || rfail "xl list counts $n vCPUs online after vcpu-set $1"
 	smp_ping "$1"

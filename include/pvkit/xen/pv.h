@@ -21,6 +21,22 @@ extern start_info_t xen_start_info;
  */
 extern shared_info_t *xen_shared_info;
 
+/** vCPU 0's vcpu_info where it is registered (xen-guest/vcpu_info.c); NULL: its shared_info
+ * slot. The event upcall reads it: vCPU 0 takes every event. */
+extern struct vcpu_info *xen_vcpu0;
+
+/**
+ * xen_vcpu0_info() - vCPU 0's vcpu_info as Xen uses it now: the registered one, else its slot
+ * in shared_info.
+ * @return it.
+ */
+static inline struct vcpu_info *xen_vcpu0_info(void)
+{
+	struct vcpu_info *v = READ_ONCE(xen_vcpu0);
+
+	return v ? v : &READ_ONCE(xen_shared_info)->vcpu_info[0];
+}
+
 /**
  * xen_pv_set_shared_info() - PV: make @p s the shared_info every CPU reads: xen_shared_info,
  * and each CPU's own vcpu_info pointer (percpu.vcpu_info = &s->vcpu_info[its vCPU id]), which

@@ -14,8 +14,9 @@
 
 /**
  * xen_pv_smp_init() - count the domain's vCPUs (VCPUOP_is_up) and start every one past 0, one
- * at a time, each waited for (2 s). At most XEN_LEGACY_MAX_VCPUS (32): only those have a
- * vcpu_info in shared_info. smp_init() under Xen PV, with events and time up.
+ * at a time, each waited for (2 s), each with its vcpu_info registered before it runs (past
+ * the 32 slots of shared_info a vCPU whose registration is refused stays down). At most
+ * SMP_MAX_CPUS. smp_init() under Xen PV, with events and time up.
  * @param bi   the boot description.
  * @param cpus receives the vCPUs described (used ones).
  * @return 0 (a vCPU that does not start is reported and left offline), or the -errno of
