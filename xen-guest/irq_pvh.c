@@ -9,6 +9,7 @@
 #include <pvkit/irq.h>
 #include <pvkit/native.h>
 #include <pvkit/printk.h>
+#include <pvkit/smp.h>
 #include <pvkit/pv.h>
 #include <pvkit/x86.h>
 #include <pvkit/xen/evtchn.h>
@@ -47,6 +48,30 @@ static int xen_pvh_map_shared_info(void)
  * set and IF=1, like a level-triggered line that the upcall itself lowers (no LAPIC, so no
  * EOI). HVMOP_set_evtchn_upcall_vector would go through the emulated LAPIC and need an EOI.
  */
+/*
+ * The callback vector's handler. Every port is bound to vCPU 0, so only CPU 0 has events to
+ * scan. But an AP can still be sent the vector: registering its vcpu_info
+ * (VCPUOP_register_vcpu_info) sets its upcall_pending to force a rescan, and the vector is
+ * level-triggered on that flag, so the AP would take it again at every sti, and a scan there
+ * would run the handlers beside CPU 0's. An AP lowers its own line and leaves the scan to
+ * CPU 0 (nothing of its own is pending).
+ */
+static void xen_pvh_upcall(void *ctx)
+{
+	struct percpu *pc = smp_this();
+	struct vcpu_info *v = pc->vcpu_info;
+
+	if (pc->cpu == 0) {
+		evtchn_upcall_irq(ctx);
+		return;
+	}
+	if (v) {
+		WRITE_ONCE(v->evtchn_upcall_pending, 0);
+		__atomic_store_n(&v->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	}
+	pc->stray_upcalls++;
+}
+
 static int xen_pvh_set_upcall_vector(void)
 {
 	struct xen_feature_info fi = { .submap_idx = 0 };
@@ -90,7 +115,7 @@ static int xen_pvh_irq_init(const struct boot_info *bi)
 	err = evtchn_init(bi);
 	if (err)
 		return err;
-	err = irq_set_handler(IRQ_VECTOR_XEN_UPCALL, evtchn_upcall_irq, NULL);
+	err = irq_set_handler(IRQ_VECTOR_XEN_UPCALL, xen_pvh_upcall, NULL);
 	if (err)
 		return err;
 	err = xen_pvh_set_upcall_vector();

@@ -67,6 +67,9 @@ struct percpu {
 	volatile uint16_t lock_want;	/**< the ticket it waits for, written before lock_wait */
 	uint64_t lock_sleeps;		/**< times it slept waiting for a lock (its own count) */
 	uint64_t lock_kicks;		/**< kicks sent to it (atomic: any unlocker adds) */
+	/** Xen PVH: event upcalls this AP took and only acknowledged (nothing is bound to it;
+	 * registering its vcpu_info raises one) */
+	uint64_t stray_upcalls;
 };
 
 /** Where percpu.vcpu_info sits: the patched Xen PV irq sites load it with a disp8

@@ -388,6 +388,20 @@ static int test_smp_vcpu_info(const struct boot_info *bi)
 	ST_CHECK(xen_vcpu0_info() == smp_percpu[0].vcpu_info,
 		 "the upcall reads vCPU 0's vcpu_info at %p, CPU 0 uses %p", xen_vcpu0_info(),
 		 smp_percpu[0].vcpu_info);
+	/* PVH: the registration raised each AP's level-triggered callback once; the AP must
+	 * have lowered it (else it takes the vector at every sti, and scans beside CPU 0). */
+	for (unsigned int cpu = 1; bi->env == BOOT_XEN_PVH && cpu < smp_cpus(); cpu++) {
+		const struct vcpu_info *v = smp_percpu[cpu].vcpu_info;
+
+		if (!smp_percpu[cpu].online)
+			continue;
+		ST_CHECK(!READ_ONCE(v->evtchn_upcall_pending) &&
+			 smp_percpu[cpu].stray_upcalls < 100,
+			 "cpu %u: upcall still pending (%u), %lu upcalls taken", cpu,
+			 READ_ONCE(v->evtchn_upcall_pending), smp_percpu[cpu].stray_upcalls);
+		printk("#   cpu %u: %lu upcall(s) acknowledged, nothing pending\n", cpu,
+		       smp_percpu[cpu].stray_upcalls);
+	}
 	printk("#   %u online vCPUs, each with its vcpu_info registered in its own cache line\n",
 	       smp_online());
 	return 0;
