@@ -128,22 +128,52 @@ static void xen_pv_write_cr3(uint64_t pa)
 	xen_pv_cr3 = pa;
 }
 
-/* The other online vCPUs drop the entry too (lazily, docs/smp.md "TLB shootdown"): Xen does
- * not flush another vCPU's TLB for an ordinary entry change. Queued here, the change itself
- * may still sit in the batch; an AP flushes only at the start of its next call, which CPU 0
- * sends after the batch is issued. */
+/*
+ * The TLB shootdown under PV (docs/smp.md "TLB"): Xen does not flush another vCPU's TLB for an
+ * ordinary entry change, but it flushes a vCPU mask for us: MMUEXT_INVLPG_MULTI and
+ * MMUEXT_TLB_FLUSH_MULTI, in the same batch as the change (issued in order with it), reach
+ * every vCPU in the mask wherever its state is loaded (Xen's dirty_cpu), running or not,
+ * with no IPI of ours and no wait for a CPU inside a call. The mask is the online CPUs' vCPU
+ * ids, this one included; one static copy serves every queued op (the ops read it when the
+ * batch is issued; a CPU coming online meanwhile flushes its whole TLB anyway). A parked CPU
+ * flushes when it comes back.
+ */
+static uint64_t xen_pv_flush_mask;
+
+static const uint64_t *xen_pv_online_mask(void)
+{
+	uint64_t m = 0;
+
+	for (unsigned int cpu = 0; cpu < smp_cpus(); cpu++)
+		if (smp_percpu[cpu].online && smp_percpu[cpu].vcpu_id < 64)
+			m |= 1ull << smp_percpu[cpu].vcpu_id;
+	xen_pv_flush_mask |= m;			/* a queued op may still want the old bits */
+	return &xen_pv_flush_mask;
+}
+
+static void xen_pv_flush_multi(unsigned int cmd, uintptr_t va)
+{
+	struct mmuext_op op = { .cmd = cmd };
+
+	op.arg1.linear_addr = va;
+	set_xen_guest_handle(op.arg2.vcpumask, xen_pv_online_mask());
+	mmu_batch_ext(&xen_mmu_batch, &op);
+}
+
 static void xen_pv_flush_tlb_one(uintptr_t va)
 {
-	xen_pv_mmuext(MMUEXT_INVLPG_LOCAL, va);
 	if (smp_online() > 1)
-		smp_flush_tlb_others(va);
+		xen_pv_flush_multi(MMUEXT_INVLPG_MULTI, va);
+	else
+		xen_pv_mmuext(MMUEXT_INVLPG_LOCAL, va);
 }
 
 static void xen_pv_flush_tlb_all(void)
 {
-	xen_pv_mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
 	if (smp_online() > 1)
-		smp_flush_tlb_others(0);
+		xen_pv_flush_multi(MMUEXT_TLB_FLUSH_MULTI, 0);
+	else
+		xen_pv_mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0);
 }
 
 static void xen_pv_enter_lazy(void)
@@ -187,8 +217,8 @@ const struct pv_mmu_ops xen_pv_mmu_ops = {
 	.set_p4d       = xen_pv_set_entry,
 	.alloc_pt      = xen_pv_alloc_pt,	/* read-only in the window; pin an L4 */
 	.release_pt    = xen_pv_release_pt,	/* unpin an L4; writable again */
-	.flush_tlb_one = xen_pv_flush_tlb_one,	/* MMUEXT_INVLPG_LOCAL */
-	.flush_tlb_all = xen_pv_flush_tlb_all,	/* MMUEXT_TLB_FLUSH_LOCAL */
+	.flush_tlb_one = xen_pv_flush_tlb_one,	/* MMUEXT_INVLPG_LOCAL, or _MULTI with APs */
+	.flush_tlb_all = xen_pv_flush_tlb_all,	/* MMUEXT_TLB_FLUSH_LOCAL, or _MULTI */
 	.enter_lazy    = xen_pv_enter_lazy,	/* queue into one multicall */
 	.leave_lazy    = xen_pv_leave_lazy,
 	.flush_lazy    = xen_pv_flush_lazy,	/* before walking a table just linked */
