@@ -53,7 +53,8 @@ struct xen_balloon_stats {
 	uint64_t current_pages;		/**< base_pages - out_pages: the guest's own count */
 	uint64_t out_pages;		/**< frames given to Xen and not taken again */
 	uint64_t floor_pages;		/**< free frames always kept (BALLOON_FLOOR_KIB) */
-	uint64_t given, taken;		/**< frames given back / taken again since boot */
+	uint64_t given;			/**< frames given back since boot */
+	uint64_t taken;			/**< frames taken again since boot */
 	uint64_t partial;		/**< hypercalls Xen did only in part (or refused) */
 	uint64_t bad_targets;		/**< memory/target values ignored */
 	uint64_t m2p_errors;		/**< PV: MMU_MACHPHYS_UPDATE batches refused */
