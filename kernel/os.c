@@ -24,6 +24,24 @@ void os_page_free(uint64_t pa)
 	page_free(pa);
 }
 
+void os_page_counts(struct os_page_counts *c)
+{
+	c->total = page_total_count();
+	c->free = page_free_count();
+	c->taken = page_taken_count();
+	c->end = page_top();
+}
+
+size_t os_pages_take(uint64_t *pas, size_t n, uint64_t keep_free)
+{
+	return page_take(pas, n, keep_free);
+}
+
+void os_pages_return(const uint64_t *pas, size_t n)
+{
+	page_untake(pas, n);
+}
+
 void *os_phys_to_virt(uint64_t pa)
 {
 	return phys_to_virt(pa);

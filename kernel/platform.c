@@ -24,6 +24,7 @@
 #include <pvkit/timer.h>
 #include <pvkit/xen/blkfront.h>	/* issue 6: blkfront_init */
 #include <pvkit/xen/netfront.h>	/* issue 7: netfront_init */
+#include <pvkit/xen/balloon.h>	/* issue 15: xen_balloon_init */
 #include <pvkit/xen/control.h>
 #include <pvkit/xen/spinlock.h>
 #include <pvkit/xen/vcpu_info.h>
@@ -119,6 +120,10 @@ void start_kernel(struct boot_info *bi)
 		printk("pvkit: warning: xl shutdown/reboot will not reach us\n");
 	if (bi->env != BOOT_NATIVE && xen_smp_hotplug_init())	/* xl vcpu-set */
 		printk("pvkit: warning: xl vcpu-set will not reach us\n");
+#endif
+#ifdef CONFIG_XEN_BALLOON
+	if (bi->env != BOOT_NATIVE && xen_balloon_init(bi))	/* xl mem-set */
+		printk("pvkit: warning: xl mem-set will not reach us\n");
 #endif
 #ifdef CONFIG_XEN_BLKFRONT	/* issue 6: xenbus vbd disks now, and a watch for later ones */
 	if (bi->env != BOOT_NATIVE && blkfront_init(bi))

@@ -61,6 +61,53 @@ void *os_phys_to_virt(uint64_t pa);
 uint64_t os_virt_to_phys(const void *va);
 /** @} */
 
+/**
+ * @name Memory given back to the hypervisor (the Xen balloon, xen-guest/balloon.c)
+ * The balloon takes free frames out of the kernel for good, gives their memory back to Xen,
+ * and later returns frames it got memory for again. While a frame is out the kernel neither
+ * hands it out nor reaches it: nothing may map it (under Xen PV a mapping holds a reference
+ * that keeps Xen from freeing the frame, and once freed it is someone else's memory).
+ */
+/** @{ */
+
+/** What the kernel's frame allocator holds (os_page_counts()). */
+struct os_page_counts {
+	uint64_t total;		/**< frames it manages, taken ones included */
+	uint64_t free;		/**< free now */
+	uint64_t taken;		/**< out through os_pages_take(), not yet returned */
+	uint64_t end;		/**< every frame it manages lies below this physical address */
+};
+
+/**
+ * os_page_counts() - the allocator's counts (any context).
+ * @param c receives them.
+ */
+void os_page_counts(struct os_page_counts *c);
+
+/**
+ * os_pages_take() - take up to @p n free frames out of the kernel (thread context): they are
+ * no longer free, no longer mapped anywhere by the kernel, and counted as taken. The
+ * allocator keeps at least @p keep_free frames free: fewer than @p n come back when that
+ * many are not to spare.
+ * @param pas       receives the frames' physical addresses.
+ * @param n         how many are wanted.
+ * @param keep_free frames that must stay free afterwards.
+ * @return how many were taken (0 .. @p n).
+ */
+size_t os_pages_take(uint64_t *pas, size_t n, uint64_t keep_free);
+
+/**
+ * os_pages_return() - frames from os_pages_take() whose memory is there again (Xen PV: each
+ * pseudo-physical frame's P2M entry names its new machine frame): the kernel maps them again
+ * where it mapped them before and makes them free (thread context). It cannot fail: the
+ * kernel keeps what it needs to map them again while they are out. A frame that was not
+ * taken is reported and ignored.
+ * @param pas the frames' physical addresses.
+ * @param n   how many.
+ */
+void os_pages_return(const uint64_t *pas, size_t n);
+/** @} */
+
 /** @name Mapping: device registers, firmware tables, Xen's special pages, multi-page rings */
 /** @{ */
 

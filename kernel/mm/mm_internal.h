@@ -14,8 +14,8 @@ void page_reserve(uint64_t pa, uint64_t len);		/* never hand these out */
 void page_release_reserved(uint64_t pa, uint64_t len);	/* reserved frames become free */
 void page_alloc_set_limit(uint64_t pa);			/* hand out frames below pa only */
 uint64_t page_alloc_limit(void);
-uint64_t page_top(void);				/* end of managed RAM */
 int page_alloc_raw(uint64_t *pa);			/* no zeroing */
+bool page_is_taken(uint64_t pa);			/* out with the balloon (page_take) */
 
 /* pgtable.c: 4-level tables reached through the kernel window, changed through pv_mmu. */
 #define PT_ENTRIES		512
@@ -39,6 +39,10 @@ void pt_prune(uint64_t root, uintptr_t va);	/* free tables left empty around va 
 
 /* vm.c */
 extern bool mm_switched;		/* our tables are live; the boot identity map is gone */
+/* The window pages of frames the balloon takes (unmapped) and returns (mapped again, if still
+ * taken). The window's tables stay while frames are out, so mapping again needs no frame. */
+void mm_window_unmap(const uint64_t *pas, size_t n);
+void mm_window_map(const uint64_t *pas, size_t n);
 
 /* mm_init.c */
 bool mm_window_covers(uint64_t pa, size_t len);	/* RAM the kernel window maps */

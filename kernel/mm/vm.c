@@ -145,6 +145,43 @@ int vm_unmap(uintptr_t va, size_t len)
 	return 0;
 }
 
+/*
+ * The balloon's frames in the kernel window. Unmapping clears the leaves only: the window's
+ * L1 tables stay (at most one per 2 MiB given back), so mapping them again never needs a
+ * frame, and cannot fail for want of one while memory is short. Each call is one lazy
+ * section: under Xen PV one multicall, issued before the frames go to Xen.
+ */
+void mm_window_unmap(const uint64_t *pas, size_t n)
+{
+	pv_enter_lazy_mmu();
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t va = (uintptr_t)phys_to_virt(pas[i]);
+		pte_t *l1e;
+
+		if (pt_walk(mm_root, va, false, &l1e) || !(READ_ONCE(*l1e) & PTE_P))
+			continue;		/* not in the window: nothing holds it */
+		pv_set_pte(l1e, 0);
+		pv_flush_tlb_one(va);
+	}
+	pv_leave_lazy_mmu();
+}
+
+void mm_window_map(const uint64_t *pas, size_t n)
+{
+	pv_enter_lazy_mmu();
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t va = (uintptr_t)phys_to_virt(pas[i]);
+		pte_t *l1e;
+
+		if (!page_is_taken(pas[i]))
+			continue;		/* the caller reports it */
+		/* Window tables are never freed (mm_window_unmap keeps them): our invariant. */
+		BUG_ON(pt_walk(mm_root, va, false, &l1e));
+		pv_set_pte(l1e, pt_leaf(pas[i], VM_WRITE));
+	}
+	pv_leave_lazy_mmu();
+}
+
 int vm_protect(uintptr_t va, size_t len, unsigned int flags)
 {
 	int err;

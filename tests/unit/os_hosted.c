@@ -46,6 +46,15 @@ HOSTED_WEAK uint64_t os_clock_ns(void)
 
 HOSTED_WEAK int os_page_alloc(uint64_t *pa) { os_hosted_missing("os_page_alloc"); }
 HOSTED_WEAK void os_page_free(uint64_t pa) { os_hosted_missing("os_page_free"); }
+HOSTED_WEAK void os_page_counts(struct os_page_counts *c) { os_hosted_missing("os_page_counts"); }
+HOSTED_WEAK size_t os_pages_take(uint64_t *pas, size_t n, uint64_t keep_free)
+{
+	os_hosted_missing("os_pages_take");
+}
+HOSTED_WEAK void os_pages_return(const uint64_t *pas, size_t n)
+{
+	os_hosted_missing("os_pages_return");
+}
 HOSTED_WEAK void *os_ioremap(uint64_t pa, size_t len) { os_hosted_missing("os_ioremap"); }
 HOSTED_WEAK void *os_memremap(uint64_t pa, size_t len) { os_hosted_missing("os_memremap"); }
 HOSTED_WEAK const void *os_memremap_ro(uint64_t pa, size_t len)

@@ -79,10 +79,40 @@ void page_free(uint64_t pa);
 uint64_t page_free_count(void);
 
 /**
- * page_total_count() - frames the allocator manages in total.
+ * page_total_count() - frames the allocator manages in total (taken ones included).
  * @return the count.
  */
 uint64_t page_total_count(void);
+
+/**
+ * page_top() - the end of the RAM the allocator manages: every frame lies below it.
+ * @return the physical address.
+ */
+uint64_t page_top(void);
+
+/**
+ * page_take() - take up to @p n free frames out for the Xen balloon (os_pages_take()):
+ * highest first, used and marked taken, unmapped from the kernel window. Thread context.
+ * @param pas       receives their physical addresses.
+ * @param n         how many are wanted.
+ * @param keep_free frames that must stay free afterwards.
+ * @return how many were taken.
+ */
+size_t page_take(uint64_t *pas, size_t n, uint64_t keep_free);
+
+/**
+ * page_untake() - frames from page_take() back (os_pages_return()): mapped in the window
+ * again, then free. A frame that is not taken is reported and ignored. Thread context.
+ * @param pas their physical addresses.
+ * @param n   how many.
+ */
+void page_untake(const uint64_t *pas, size_t n);
+
+/**
+ * page_taken_count() - frames out with the balloon now.
+ * @return the count.
+ */
+uint64_t page_taken_count(void);
 
 /**
  * vm_map() - map [pa, pa + len) at [va, va + len); allocates page tables as needed. On
