@@ -574,8 +574,9 @@ static int bench_smp_sample(enum bench_smp_what what, const struct bench_smp_ctx
 	uint64_t t0;
 	int err = 0;
 
-	/* Not timed: a real unmap, so the target's next call starts with its local flush
-	 * (the lazy shootdown moves the cost of a shootdown there: docs/smp.md). */
+	/* Not timed: a real unmap. Where the shootdown is lazy (docs/smp.md) the target's
+	 * next call starts with its local flush, so the flush is paid in this call; where the
+	 * unmap flushes every vCPU at once (Xen's *_MULTI flushes) it was paid in the unmap. */
 	if (what == BENCH_SMP_CALL_FLUSH && (err = bench_smp_map_unmap(c)))
 		return err;
 	t0 = pv_clock_ns();
