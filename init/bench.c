@@ -9,6 +9,7 @@
  *                 throughput / IOPS with <qd> requests of <req> bytes in flight
  *   bench udp-recv <port> <bytes> [idle_ms]
  *                 UDP receive throughput, timed from the first to the last datagram
+ *   bench smp [n] what a cross-CPU call and a TLB shootdown cost (medians of n samples)
  * Each prints one machine-readable "pvkit: bench ..." line per figure (scripts/bench/bench.py
  * reads them); blk and udp-recv measure exactly as tests/dom0-tools/bench-blk.c and
  * bench-udp.c do on Linux (same offsets, same request sizes, same end conditions). The
@@ -20,8 +21,10 @@
 #include <pvkit/errno.h>
 #include <pvkit/mm.h>
 #include <pvkit/net.h>
+#include <pvkit/clockcalc.h>
 #include <pvkit/printk.h>
 #include <pvkit/pv.h>
+#include <pvkit/smp.h>
 #include "serve.h"
 #include <pvkit/timer.h>
 #include <pvkit/x86.h>
@@ -533,6 +536,206 @@ static void bench_udp_recv(char **w, unsigned int n)
 	       ur.datagrams ? "none" : "ETIMEDOUT");
 }
 
+/* ---- bench smp: the cost of a cross-CPU call and of a TLB shootdown (issue 15) ----------- */
+
+#define BENCH_SMP_SAMPLES	200			/* default n */
+#define BENCH_SMP_SAMPLES_MAX	(PAGE_SIZE / sizeof(uint64_t))	/* one page of samples */
+#define BENCH_SMP_L1_SPAN	(2ul << 20)	/* what one L1 table maps (kernel/mm) */
+
+enum bench_smp_what {
+	BENCH_SMP_CLOCK,	/* nothing: the cost of the clock reads around every sample */
+	BENCH_SMP_CALL,		/* smp_call_on() round trip, the target's TLB up to date */
+	BENCH_SMP_CALL_FLUSH,	/* the same right after a mapping change: the target flushes */
+	BENCH_SMP_MAP_UNMAP,	/* vm_map + vm_unmap of one page (the shootdown when > 1 online) */
+};
+
+/* What the samples work on: the page mapped and unmapped, a neighbour that stays mapped. */
+struct bench_smp_ctx {
+	unsigned int target;		/* the CPU called */
+	uintptr_t va;			/* the page mapped and unmapped */
+	uint64_t pa;			/* its frame */
+};
+
+static void bench_smp_nop(void *arg)
+{
+}
+
+static int bench_smp_map_unmap(const struct bench_smp_ctx *c)
+{
+	int err = vm_map(c->va, c->pa, PAGE_SIZE, VM_WRITE);
+
+	return err ? err : vm_unmap(c->va, PAGE_SIZE);
+}
+
+/* One sample of @what in ns, two pv_clock_ns() reads around it. Return: 0 or -errno. */
+static int bench_smp_sample(enum bench_smp_what what, const struct bench_smp_ctx *c,
+			    uint64_t *ns)
+{
+	uint64_t t0;
+	int err = 0;
+
+	/* Not timed: a real unmap. Where the shootdown is lazy (docs/smp.md) the target's
+	 * next call starts with its local flush, so the flush is paid in this call; where the
+	 * unmap flushes every vCPU at once (Xen's *_MULTI flushes) it was paid in the unmap. */
+	if (what == BENCH_SMP_CALL_FLUSH && (err = bench_smp_map_unmap(c)))
+		return err;
+	t0 = pv_clock_ns();
+	if (what == BENCH_SMP_CALL || what == BENCH_SMP_CALL_FLUSH)
+		err = smp_call_on(c->target, bench_smp_nop, NULL);
+	else if (what == BENCH_SMP_MAP_UNMAP)
+		err = bench_smp_map_unmap(c);
+	*ns = pv_clock_ns() - t0;
+	return err;
+}
+
+/* The median of @n samples of @what, into @median; @buf holds @n values. */
+static int bench_smp_median(enum bench_smp_what what, const struct bench_smp_ctx *c,
+			    uint64_t *buf, unsigned int n, uint64_t *median)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		int err = bench_smp_sample(what, c, &buf[i]);
+
+		if (err)
+			return err;
+	}
+	*median = clock_median(buf, n);
+	return 0;
+}
+
+/*
+ * smp_flush_tlb_others() alone, as the MMU ops call it after each change: n calls in a row,
+ * interrupts off (an interrupt would be timed too), the mean. It only bumps the generation
+ * and looks for a CPU inside a call, so one sample would be mostly the clock.
+ */
+static uint64_t bench_smp_flush_others(unsigned int n)
+{
+	unsigned long fl = pv_irq_save();
+	uint64_t t0 = pv_clock_ns(), ns;
+
+	for (unsigned int i = 0; i < n; i++)
+		smp_flush_tlb_others(0);
+	ns = (pv_clock_ns() - t0) / n;
+	pv_irq_restore(fl);
+	return ns;
+}
+
+/* Two pages in one L1 table's span: vm_unmap frees an L1 table it leaves empty, and each
+ * sample would then time a page-table allocation (and, under Xen PV, a pin) as well. Of
+ * three consecutive pages, the first two or the last two share a span. Return: the
+ * reservation (3 pages) and in *va the pair's first page, or NULL. */
+static void *bench_smp_reserve(uintptr_t *va)
+{
+	uint8_t *r = vmap_reserve(3 * PAGE_SIZE);
+
+	if (r)
+		*va = ((uintptr_t)r + PAGE_SIZE) % BENCH_SMP_L1_SPAN ? (uintptr_t)r :
+		      (uintptr_t)r + PAGE_SIZE;
+	return r;
+}
+
+/* "-" for a figure not measured (no other CPU online, or an error before it). */
+static const char *bench_smp_fmt(char *buf, size_t len, bool have, uint64_t v)
+{
+	if (!have)
+		return "-";
+	snprintf(buf, len, "%lu", v);
+	return buf;
+}
+
+/*
+ * bench smp [n]: pvkit: bench smp cpus=C online=O target=T n=N clock_ns= call_ns=
+ * call_flush_ns= flush_others_ns= map_unmap_ns= error=E. The call figures need another CPU
+ * online ("-" without one); map_unmap_ns is measured either way: with one CPU online it has
+ * no shootdown, so the same command in a 1-vCPU and a 2-vCPU guest gives the shootdown's
+ * share (scripts/bench/bench.py). Per-sample figures include one clock read (clock_ns).
+ */
+static void bench_smp(char **w, unsigned int n)
+{
+	uint64_t anchor_pa, buf_pa, clock = 0, call = 0, call_flush = 0, others = 0, map = 0;
+	bool have_target = false, have_map = false, have_call = false, have_flush = false;
+	struct bench_smp_ctx c = { 0 };
+	unsigned long samples = BENCH_SMP_SAMPLES;
+	char b[6][24];
+	uint64_t *buf;
+	void *resv;
+	int err;
+
+	if (n > 1 || (n == 1 && parse_ulong(w[0], &samples)) || !samples ||
+	    samples > BENCH_SMP_SAMPLES_MAX) {
+		printk("pvkit: bench smp: usage: bench smp [samples 1-%lu]\n",
+		       (unsigned long)BENCH_SMP_SAMPLES_MAX);
+		return;
+	}
+	/* The shootdown is CPU 0's (only it changes mappings); the console runs there. */
+	if (smp_processor_id() != 0) {
+		printk("pvkit: bench smp error=EINVAL (not on CPU 0)\n");
+		return;
+	}
+	for (unsigned int cpu = 1; cpu < smp_cpus() && !have_target; cpu++) {
+		if (smp_percpu[cpu].online) {
+			c.target = cpu;
+			have_target = true;
+		}
+	}
+	/* The samples in a page of their own: a console command's buffer should not count as
+	 * the kernel's bss (bench mem). */
+	err = page_alloc(&buf_pa);
+	if (err)
+		goto out;
+	buf = phys_to_virt(buf_pa);
+	resv = bench_smp_reserve(&c.va);
+	if (!resv) {
+		err = -ENOMEM;
+		goto out_buf;
+	}
+	err = page_alloc(&anchor_pa);
+	if (err)
+		goto out_resv;
+	err = page_alloc(&c.pa);
+	if (err)
+		goto out_anchor;
+	/* The neighbour stays mapped: the L1 table lives through every sample. */
+	err = vm_map(c.va, anchor_pa, PAGE_SIZE, VM_WRITE);
+	if (err)
+		goto out_page;
+	c.va += PAGE_SIZE;
+
+	err = bench_smp_median(BENCH_SMP_CLOCK, &c, buf, samples, &clock);
+	if (!err)
+		err = bench_smp_median(BENCH_SMP_MAP_UNMAP, &c, buf, samples, &map);
+	have_map = !err;
+	if (!err && have_target) {
+		err = bench_smp_median(BENCH_SMP_CALL, &c, buf, samples, &call);
+		have_call = !err;
+	}
+	if (!err && have_target) {
+		err = bench_smp_median(BENCH_SMP_CALL_FLUSH, &c, buf, samples, &call_flush);
+		have_flush = !err;
+	}
+	if (!err && have_target)
+		others = bench_smp_flush_others(samples);
+
+	vm_unmap(c.va - PAGE_SIZE, 2 * PAGE_SIZE);	/* both, whatever a failed sample left */
+out_page:
+	page_free(c.pa);
+out_anchor:
+	page_free(anchor_pa);
+out_resv:
+	vmap_free(resv, 3 * PAGE_SIZE);
+out_buf:
+	page_free(buf_pa);
+out:
+	printk("pvkit: bench smp cpus=%u online=%u target=%s n=%lu clock_ns=%s map_unmap_ns=%s "
+	       "call_ns=%s call_flush_ns=%s flush_others_ns=%s error=%s\n", smp_cpus(),
+	       smp_online(), bench_smp_fmt(b[0], sizeof(b[0]), have_target, c.target), samples,
+	       bench_smp_fmt(b[1], sizeof(b[1]), have_map, clock),
+	       bench_smp_fmt(b[2], sizeof(b[2]), have_map, map),
+	       bench_smp_fmt(b[3], sizeof(b[3]), have_call, call),
+	       bench_smp_fmt(b[4], sizeof(b[4]), have_flush, call_flush),
+	       bench_smp_fmt(b[5], sizeof(b[5]), have_flush, others),
+	       err ? strerror_name(err) : "none");
+}
+
 static void bench_cmd(const char *args)
 {
 	char buf[128], *w[BENCH_ARGS_MAX];
@@ -548,9 +751,12 @@ static void bench_cmd(const char *args)
 		bench_blk(w + 1, n - 1);
 	else if (n >= 1 && !strcmp(w[0], "udp-recv"))
 		bench_udp_recv(w + 1, n - 1);
+	else if (n >= 1 && !strcmp(w[0], "smp"))
+		bench_smp(w + 1, n - 1);
 	else
 		printk("pvkit: bench: pvops | lazy | mem | blk <disk> <op> <qd> <bytes> <req> [span]"
-		       " | udp-recv <port> <bytes> [idle_ms]\n");
+		       " | udp-recv <port> <bytes> [idle_ms] | smp [samples]\n");
 }
 
-SERVE_COMMAND(bench, "bench pvops | lazy | mem | blk ... | udp-recv ...: measurements", bench_cmd);
+SERVE_COMMAND(bench, "bench pvops | lazy | mem | blk ... | udp-recv ... | smp: measurements",
+	      bench_cmd);

@@ -106,12 +106,50 @@ def life_case(guest, r):
             "hook_output": hook}
 
 
-def good_run(runs=3):
+# The vCPUs group (issue 15): what each guest gives with 1 and 2 vCPUs in run r.
+VCPU_BLK = {("pvkit", 1): 18000, ("pvkit", 2): 18180, ("linux", 1): 10000, ("linux", 2): 15000}
+VCPU_UDP = {("pvkit", 1): 40000, ("pvkit", 2): 40000, ("linux", 1): 20000, ("linux", 2): 30000}
+
+
+def smp_line(n, r):
+    """pvkit's bench smp line with @n CPUs online ("-" for the call figures with one)."""
+    call = ("call_ns=%d call_flush_ns=%d flush_others_ns=%d" % (74000 + r, 90000 + r, 300)
+            if n > 1 else "call_ns=- call_flush_ns=- flush_others_ns=-")
+    return ("pvkit: bench smp cpus=%d online=%d target=%s n=200 clock_ns=40 map_unmap_ns=%d "
+            "%s error=none" % (n, n, "1" if n > 1 else "-", 12000 if n == 1 else 12600, call))
+
+
+def vcpus_case(guest, n, r, pvh=False):
+    """A vCPUs run (tests/bench/bench.sh, bench-work vcpus) of @guest with @n vCPUs."""
+    blk = ("bench blk dev=xvda op=rand-read qd=32 req=4096 bytes=16777216 ops=4096 "
+           "time_us=200000 MBps=80 iops=%d error=none" % (VCPU_BLK[guest, n] + r))
+    rate = VCPU_UDP[guest, n] + r
+    if guest == "pvkit":
+        con = ["pvkit: smp cpus=%d online=%d" % (n, n),
+               "pvkit: ready disk=xvda net=eth0 addr=10.0.0.2/24", smp_line(n, r),
+               "pvkit: hypercalls total=100: sched_op=100", "pvkit: " + blk,
+               "pvkit: hypercalls total=200: sched_op=200",
+               "pvkit: bench udp-recv port=5001 bytes=8388608 datagrams=5699 time_us=4000000 "
+               "kbit_s=%d lost_pct=0 error=none" % rate]
+    else:
+        con = ["bench: linux ready disk=xvda net=eth0 addr=10.0.0.3/24 sectors=131072 "
+               "kernel=6.1", "bench cpus online=%d list=0%s" % (n, "-1" if n > 1 else ""),
+               blk, udp_recv(rate, 0)]
+    hook = {"running": ["bench dom0 tx-to-guest " + udp_send(50000, 0)],
+            "post": ["bench boot guest=%s first_output_ms=900 ready_ms=1000" % guest]}
+    return {"name": "%s-%svcpus%d-%d" % (guest, "pvh-" if pvh else "", n, r), "end": "poweroff",
+            "console_lines": con, "hook_output": hook}
+
+
+def good_run(runs=3, vcpus=False, main=True):
     cases = []
     for r in range(1, runs + 1):
-        cases += [pvkit_case(r), linux_case(r)]
+        cases += [pvkit_case(r), linux_case(r)] if main else []
     for r in range(1, min(runs, 3) + 1):
-        cases += [life_case("pvkit", r), life_case("linux", r)]
+        cases += [life_case("pvkit", r), life_case("linux", r)] if main else []
+    for r in range(1, min(runs, 3) + 1):
+        if vcpus:
+            cases += [vcpus_case(g, n, r) for g in ("pvkit", "linux") for n in (1, 2)]
     return {"harness_ok": True, "host": {}, "cases": cases}
 
 
@@ -128,7 +166,7 @@ def tiny_elf(path):
         f.write(bytes(hdr + ph))
 
 
-def bench(run, guest_env=True):
+def bench(run, guest_env=True, args=()):
     """bench.py --parse-only over @run: (exit status, its output, its results.json or None)."""
     with tempfile.TemporaryDirectory() as d:
         os.makedirs(os.path.join(d, "bench", "logs"))
@@ -143,7 +181,7 @@ def bench(run, guest_env=True):
         runs = sum(1 for c in cases
                    if isinstance(c, dict) and re.match(r"pvkit-\d+$", str(c.get("name"))))
         p = subprocess.run([sys.executable, BENCH, "--build", d, "--runs", str(runs or 3),
-                            "--parse-only"],
+                            "--parse-only"] + list(args),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
         out = p.stdout.decode("utf-8", "replace")
         try:
@@ -310,6 +348,166 @@ def receive_buffer_checked():
     why = na(res, "udp_guest_to_dom0_lost_pct", "linux")
     assert "only 1 successful run of 3" in why and "not granted" in why, why
     assert "default socket buffer" in why, why
+
+
+def vrow(res, figure, group="vcpus"):
+    """The vCPUs summary row of @figure in results.json."""
+    return next(r for r in res["vcpus"][group]["rows"] if r["figure"] == figure)
+
+
+def vline(out, label):
+    """The row @label of the printed vCPUs table."""
+    section = out[out.index("vCPUs, Xen PV"):]
+    return next(l for l in section.splitlines() if l.startswith(label + "  "))
+
+
+@case
+def vcpus_scaling():
+    """vCPUs group: 1 and 2 vCPUs side by side, the 2/1 ratio per guest, pvkit's smp costs"""
+    rc, out, res = bench(good_run(vcpus=True))
+    no_traceback(out)
+    assert rc == 0, out[-3000:]
+    assert res["groups"] == ["main", "life", "vcpus"], res["groups"]
+    f = res["figures"]
+    assert f["vcpus1_blk_rand_read_qd32_iops"]["pvkit"]["median"] == 18002
+    assert f["vcpus2_blk_rand_read_qd32_iops"]["linux"]["median"] == 15002
+    assert f["vcpus2_smp_call_ns"]["pvkit"]["median"] == 74002
+    assert f["vcpus1_smp_map_unmap_ns"]["pvkit"]["median"] == 12000
+    assert "vcpus1_smp_call_ns" not in f        # no call figure with one CPU
+    assert "kernel module" in f["vcpus2_smp_call_ns"]["linux_na"]
+    blk = vrow(res, "blk_rand_read_qd32_iops")
+    assert abs(blk["pvkit"]["scaling"] - 18182 / 18002) < 1e-9, blk
+    assert abs(blk["linux"]["scaling"] - 15002 / 10002) < 1e-9, blk
+    udp = vrow(res, "udp_dom0_to_guest_mbit_s")
+    assert abs(udp["linux"]["scaling"] - 30002 / 20002) < 1e-9, udp
+    m = vrow(res, "smp_map_unmap_ns")
+    assert abs(m["pvkit"]["scaling"] - 1.05) < 1e-9 and m["linux"]["scaling"] is None, m
+    assert "kernel module" in m["linux"]["scaling_na"], m
+    assert "scaling" not in vrow(res, "smp_call_ns")["pvkit"]
+    # the table: both guests side by side, with the ratios
+    assert "vCPUs, Xen PV" in out and "pvkit 2/1" in out and "Linux 2/1" in out, out[-3000:]
+    line = vline(out, "blk rand read 4K QD32")
+    assert "1.01" in line and "1.50" in line, line
+    # the main table does not repeat the vCPUs rows
+    assert "vCPUs PV, 2 vCPUs" not in out, out[-3000:]
+
+
+@case
+def vcpus_missing_fields():
+    """vCPUs group: lines without their fields give n/a ratios with the reason, no crash"""
+    run = good_run(vcpus=True)
+    for c in run["cases"]:
+        if c["name"].startswith("pvkit-vcpus2-"):
+            c["console_lines"] = [" ".join(w for w in l.split() if not w.startswith(
+                ("call_ns=", "map_unmap_ns=", "iops="))) for l in c["console_lines"]]
+        if c["name"].startswith("linux-vcpus1-"):
+            c["console_lines"] = [l for l in c["console_lines"] if "udp-recv" not in l]
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0, "exit 0 with figures missing"
+    f = res["figures"]
+    why = na(res, "vcpus2_smp_call_ns", "pvkit")
+    assert "lacks call_ns" in why, why
+    blk = vrow(res, "blk_rand_read_qd32_iops")["pvkit"]
+    assert blk["scaling"] is None and "2 vCPUs" in blk["scaling_na"] and "lacks iops" in \
+        blk["scaling_na"], blk
+    udp = vrow(res, "udp_dom0_to_guest_mbit_s")["linux"]
+    assert udp["scaling"] is None and udp["scaling_na"].startswith("1 vCPU:"), udp
+    assert f["vcpus2_blk_rand_read_qd32_iops"]["linux"]["median"] == 15002
+    line = vline(out, "blk rand read 4K QD32")
+    assert "n/a" in line, line
+    # an error in bench smp costs its figures, with the error named
+    run = good_run(vcpus=True)
+    for c in run["cases"]:
+        if c["name"].startswith("pvkit-vcpus2-"):
+            c["console_lines"] = [l.replace("call_flush_ns=%d" % (90000 + int(c["name"][-1])),
+                                            "call_flush_ns=-").replace("error=none",
+                                                                       "error=ETIMEDOUT")
+                                  if "bench smp" in l else l for l in c["console_lines"]]
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0
+    assert "error ETIMEDOUT" in na(res, "vcpus2_smp_call_flush_ns", "pvkit")
+    assert res["figures"]["vcpus2_smp_call_ns"]["pvkit"]["median"] == 74002
+
+
+@case
+def vcpus_online_checked():
+    """vCPUs group: a run whose guest had fewer CPUs online than the case gave is refused"""
+    run = good_run(vcpus=True)
+    for c in run["cases"]:
+        if c["name"] == "linux-vcpus2-2":
+            c["console_lines"] = [l.replace("online=2", "online=1") for l in c["console_lines"]]
+        if c["name"] == "pvkit-vcpus2-3":
+            c["console_lines"] = [l for l in c["console_lines"] if "bench smp" not in l]
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc != 0
+    why = na(res, "vcpus2_blk_rand_read_qd32_iops", "linux")
+    assert "only 2 successful runs of 3" in why and "had 1 CPU online, the case gave it 2" \
+        in why, why
+    why = na(res, "vcpus2_udp_dom0_to_guest_mbit_s", "pvkit")
+    assert "did not say how many CPUs" in why, why
+    assert res["figures"]["vcpus1_blk_rand_read_qd32_iops"]["linux"]["median"] == 10002
+
+
+@case
+def groups_selected():
+    """--groups: only the groups run count; plan.txt is the default plan; bad names refused"""
+    sys.path.insert(0, HERE)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts",
+                                    "xenhost"))
+    import bench as b            # noqa: E402
+    import xenhost               # noqa: E402
+    got = [(c["name"], c["cfg"], c["timeout"], c["hook"], c["vars"])
+           for c in xenhost.parse_plan(os.path.join(b.PLAN_DIR, "plan.txt"))]
+    with tempfile.TemporaryDirectory() as d:
+        plan = b.make_plan(b.DEFAULT_RUNS, d, ("main", "life", "vcpus", "vcpus-pvh"))
+        want = [(c["name"], c["cfg"], c["timeout"], c["hook"], c["vars"])
+                for c in xenhost.parse_plan(plan)]
+    assert got == [w for w in want if "-pvh-vcpus" not in w[0]], "plan.txt != plan_lines()"
+    assert any(w[0] == "linux-pvh-vcpus2-3" and w[4]["CPUS"] == '"1"' for w in want), want
+    assert b.parse_groups("vcpus,main") == ("main", "vcpus")
+    for bad in ("vcpu", "", "main,nope"):
+        try:
+            b.parse_groups(bad)
+            raise AssertionError("parse_groups(%r) accepted" % bad)
+        except ValueError:
+            pass
+    # a run of the vCPUs group alone: its figures, nothing of the others required
+    run = good_run(vcpus=True, main=False)
+    rc, out, res = bench(run)
+    no_traceback(out)
+    assert rc == 0, out[-3000:]
+    assert res["groups"] == ["vcpus"] and "boot_ready_ms" not in res["figures"], res["groups"]
+    rc, out, res = bench(run, args=("--groups", "main,vcpus"))
+    assert rc != 0 and "boot_ready_ms" in res["figures"], "a group asked for but not run"
+    rc, out, res = bench(run, args=("--groups", "nonsense"))
+    no_traceback(out)
+    assert rc == 2 and "unknown group" in out, out
+
+
+@case
+def scaling_never_raises():
+    """the scaling ratio: n/a with a reason for whatever is missing or broken, never a crash"""
+    sys.path.insert(0, HERE)
+    import bench as b            # noqa: E402
+    k1, k2 = (b.vcpu_key("vcpus", n, "blk_rand_read_qd32_iops") for n in (1, 2))
+    med = lambda v: {"pvkit": {"median": v}}
+    for figures, want in (({}, "no 1-vCPU figure"),
+                          ({k1: med(10)}, "no 2-vCPU figure"),
+                          ({k1: med(0), k2: med(5)}, "1-vCPU median is 0"),
+                          ({k1: {"pvkit": None, "pvkit_na": "why"}, k2: med(5)}, "1 vCPU: why"),
+                          ({k1: med(10), k2: {"pvkit": "junk"}}, "2 vCPUs: no median"),
+                          ({k1: "junk", k2: med(5)}, "no 1-vCPU figure"),
+                          ({k1: med(None), k2: med(5)}, "1 vCPU: no median")):
+        r, why = b.scaling(figures, "vcpus", "blk_rand_read_qd32_iops", "pvkit")
+        assert r is None and want in why, (figures, r, why)
+    assert b.scaling({k1: med(10), k2: med(15)}, "vcpus", "blk_rand_read_qd32_iops",
+                     "pvkit") == (1.5, None)
+    rows = b.vcpus_summary({}, "vcpus")
+    assert rows[0]["pvkit"]["1"] is None and rows[0]["pvkit"]["scaling"] is None
+    assert "n/a" in b.vcpus_table({"vcpus": {"vcpus": {"config": "x", "rows": rows}}}, "vcpus")
 
 
 def main():

@@ -11,6 +11,10 @@
 #            Linux's bench-udp; guest->dom0 unpaced and paced), ping from dom0; then powers
 #            it off
 #   post     the boot figure from bench-stamp's log
+# A config with "# bench-work: vcpus" (the vCPUs group, issue 15: bench-*-vcpus*.cfg) does less
+# in its running phase: how many CPUs the guest has online (pvkit: bench smp, which also
+# times a cross-CPU call and the TLB shootdown), the blk random 4 KiB read at QD32 and UDP
+# dom0 -> guest; the same work with vcpus=1 and vcpus=2 gives each guest's scaling.
 # Results are the lines beginning "bench " (hook output) and the guest's own console lines;
 # scripts/bench/bench.py reads both.
 set -u
@@ -24,6 +28,7 @@ DOM0_IP=10.0.0.1
 GUEST=$(sed -n 's/^# bench-guest: *\([a-z]*\).*/\1/p' "$CFG" | head -n 1)
 GUEST_IP=$(sed -n 's/^# bench-ip: *\([0-9.]*\).*/\1/p' "$CFG" | head -n 1)
 DOM0BOUND=$(sed -n 's/^# bench-dom0bound: *\([01]\).*/\1/p' "$CFG" | head -n 1)
+WORK=$(sed -n 's/^# bench-work: *\([a-z]*\).*/\1/p' "$CFG" | head -n 1)
 
 fail() {
 	echo "bench error case=$CASE reason=$*"
@@ -155,15 +160,19 @@ udp_to_dom0() {
 
 # net_work: UDP guest->dom0 (unpaced, then paced), dom0->guest, ping; dom0's own lines as
 # "bench dom0 ...".
-net_work() {
-	udp_to_dom0 rx-from-guest 0
-	udp_to_dom0 rx-from-guest-paced "$BENCH_UDP_PACE_KBIT"
-	# dom0 -> guest: the guest receives (its clock), dom0 sends.
+# udp_to_guest: dom0 -> guest: the guest receives (its clock), dom0 sends.
+udp_to_guest() {
 	guest_udp_recv "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" 2000
 	printf 'bench dom0 tx-to-guest '
 	"$TOOLS/bench-udp" send "$GUEST_IP" "$BENCH_UDP_PORT" "$BENCH_UDP_BYTES" "$BENCH_UDP_SIZE"
 	wait_more "$DONE" "$n_done" 60 || rfail "udp-receiver-never-finished"
 	pstats
+}
+
+net_work() {
+	udp_to_dom0 rx-from-guest 0
+	udp_to_dom0 rx-from-guest-paced "$BENCH_UDP_PACE_KBIT"
+	udp_to_guest
 	# Round trips: dom0 pings the guest, one echo request in flight.
 	printf 'bench dom0 ping '
 	ping -A -q -c "$BENCH_PING_COUNT" -W 5 "$GUEST_IP" 2>&1 | tr '\n' ' '
@@ -174,6 +183,29 @@ net_work() {
 # The ready line of either guest names the interfaces that are up (carrier and address).
 guest_has_net() {
 	grep -q "$READY .*net=eth0[ ,].*addr=$GUEST_IP/" "$CONSOLE_LOG"
+}
+
+# vcpus_work: the vCPUs group's work (bench-work: vcpus). First the CPUs the guest has online,
+# so bench.py can refuse a run whose guest did not get them all: pvkit's "bench smp" says it
+# (and times a cross-call to CPU 1 and the shootdown, BENCH_SMP_SAMPLES samples each), Linux
+# counts the processors /proc/cpuinfo lists (online ones only).
+vcpus_work() {
+	if [ "$GUEST" = pvkit ]; then
+		gcmd "pvkit: bench smp " 300 "bench smp $BENCH_SMP_SAMPLES"
+	else
+		gcmd "bench: done rc=" 30 \
+			'run echo "bench cpus online=$(grep -c ^processor /proc/cpuinfo) list=$(cat /sys/devices/system/cpu/online)"'
+	fi
+	pstats
+	guest_blk xvda rand-read 32 "$BENCH_RAND_QD32_BYTES" "$BENCH_RAND_REQ"
+	if guest_has_net; then
+		udp_to_guest
+	else
+		echo "bench net-skipped guest=$GUEST reason=no-network-interface-in-the-guest"
+	fi
+	if [ "$GUEST" = linux ]; then	# where its device interrupts landed, its blk queues (docs)
+		gcmd "bench: done rc=" 30 "run grep -E 'CPU|xen' /proc/interrupts; ls /sys/block/xvda/mq"
+	fi
 }
 
 case "$1" in
@@ -202,6 +234,11 @@ running)
 	fi
 	wait_console "$READY" 300 || rfail "never-ready"
 	TTY=$(xenstore-read "/local/domain/$DOMID/console/tty") || rfail "no-console-tty"
+	if [ "$WORK" = vcpus ]; then
+		vcpus_work
+		gsend "poweroff"
+		exit 0
+	fi
 	if [ "$GUEST" = pvkit ]; then
 		gcmd "pvkit: bench mem " 30 "bench mem"
 		gcmd "pvkit: bench lazy " 60 "bench lazy"
