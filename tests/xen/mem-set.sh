@@ -7,7 +7,10 @@
 # much it is short, and keeps serving (the soak goes on); xl mem-set 256 -> all of it back. After every step the guest's own count
 # must equal Xen's (its line's current= and xen=) and xl list's Mem column. Then the soak's
 # last pass (no mismatch, no error), the stress's report (no failure) and the integrity
-# workload (`blk verify`); xl shutdown; dom0 checks the images.
+# workload (`blk verify`); xl shutdown; dom0 checks the images. The guest has 4 vCPUs: with the
+# memory at 128 MiB dom0 also takes vCPUs 1-3 away (xl vcpu-set 1) and, back at 256 MiB, gives
+# them back (xl vcpu-set 4): the issue's "vcpu-set 4 -> 1 -> 4 and mem-set 256 -> 128 -> 256
+# while blk stress runs", each step's counts against xl list.
 set -u
 . ./hooklib.sh
 . ./blklib.sh
@@ -37,6 +40,22 @@ bad_target() {
 }
 
 # soak_writes: the writes the soak's last progress line counts.
+# vcpus N WHAT: xl vcpu-set N; the guest parks or brings back 3 vCPUs, xl list agrees, and each
+# online vCPU answers a cross-call (`smp ping`).
+vcpus() {
+	local before n want
+	before=$(grep -cF " $2 online=" "$CONSOLE_LOG")	# "pvkit: smp cpu N offline online=M"
+	xl vcpu-set --ignore-host "$DOMID" "$1" || rfail "xl vcpu-set $1 failed"
+	wait_count " $2 online=" $((before + 3)) 60 || rfail "the guest did not take 3 vCPUs $2"
+	n=$(xl list "$DOMID" | awk 'NR == 2 { print $4 }')
+	[ "$n" = "$1" ] || rfail "xl list counts $n vCPUs after vcpu-set $1"
+	want="pvkit: smp ping cpus=4 online=$1 pinged=$1 failed=0"
+	before=$(grep -cF "$want" "$CONSOLE_LOG")
+	send "smp ping"
+	wait_count "$want" $((before + 1)) 30 || rfail "not all $1 online vCPUs answer a cross-call"
+	echo "vcpu-set $1: xl list counts $n vCPUs, the guest $1 online, each answered a cross-call"
+}
+
 soak_writes() {
 	local l
 	l=$(grep -o "pvkit: blk soak xvda progress writes=[0-9]*" "$CONSOLE_LOG" | tail -n 1)
@@ -72,6 +91,7 @@ running)
 	mem_step 128 reached
 	[ "$CUR" = $(( 131072 + SLACK )) ] ||
 		rfail "at 128 MiB the guest holds $CUR KiB, not 131072 + its slack $SLACK KiB"
+	vcpus 1 offline
 
 	bad_target abc ' "abc": not a number of KiB'
 	bad_target -65536 ' "-65536": not a number of KiB'
@@ -103,6 +123,7 @@ running)
 	*" out=0 "*) ;;
 	*) rfail "back at 256 MiB frames are still out" ;;
 	esac
+	vcpus 4 online
 
 	send "blk soak xvda stop"
 	wait_console "pvkit: blk soak xvda done" 120 || rfail "the soak never finished"
