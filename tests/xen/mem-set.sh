@@ -15,6 +15,7 @@ set -u
 . ./hooklib.sh
 . ./blklib.sh
 . ./balloonlib.sh
+. ./smplib.sh
 
 BLK_C=$BLK_DIR/blk-c.img		# xvdc, under blk stress
 
@@ -40,22 +41,6 @@ bad_target() {
 }
 
 # soak_writes: the writes the soak's last progress line counts.
-# vcpus N WHAT: xl vcpu-set N; the guest parks or brings back 3 vCPUs, xl list agrees, and each
-# online vCPU answers a cross-call (`smp ping`).
-vcpus() {
-	local before n want
-	before=$(grep -cF " $2 online=" "$CONSOLE_LOG")	# "pvkit: smp cpu N offline online=M"
-	xl vcpu-set --ignore-host "$DOMID" "$1" || rfail "xl vcpu-set $1 failed"
-	wait_count " $2 online=" $((before + 3)) 60 || rfail "the guest did not take 3 vCPUs $2"
-	n=$(xl list "$DOMID" | awk 'NR == 2 { print $4 }')
-	[ "$n" = "$1" ] || rfail "xl list counts $n vCPUs after vcpu-set $1"
-	want="pvkit: smp ping cpus=4 online=$1 pinged=$1 failed=0"
-	before=$(grep -cF "$want" "$CONSOLE_LOG")
-	send "smp ping"
-	wait_count "$want" $((before + 1)) 30 || rfail "not all $1 online vCPUs answer a cross-call"
-	echo "vcpu-set $1: xl list counts $n vCPUs, the guest $1 online, each answered a cross-call"
-}
-
 soak_writes() {
 	local l
 	l=$(grep -o "pvkit: blk soak xvda progress writes=[0-9]*" "$CONSOLE_LOG" | tail -n 1)
