@@ -60,8 +60,10 @@ static void xen_smp_availability(struct xs_watch *w, const char *path)
 
 		snprintf(node, sizeof(node), "cpu/%u/availability", pc->vcpu_id);
 		err = xs_read(XS_TXN_NONE, node, val, sizeof(val), &len);
+		if (err == -E2BIG)
+			printk("pvkit: smp: %s: longer than online or offline (ignored)\n", node);
 		if (err)
-			continue;		/* not written (yet): leave it as it is */
+			continue;		/* not written (yet), or not ours: leave it as it is */
 		if (!strcmp(val, "offline") && pc->online)
 			err = smp_cpu_down(cpu);
 		else if (!strcmp(val, "online") && !pc->online && pc->parked)

@@ -11,6 +11,7 @@
 set -u
 . ./hooklib.sh
 . ./blklib.sh
+. ./smplib.sh
 
 rfail() {	# a failure while the guest serves: stop it too, or the case ends at its timeout
 	echo "FAIL: $*"
@@ -25,31 +26,6 @@ send() {	# send LINE: type LINE on the guest's console and wait for its echo
 	wait_count "pvkit: echo $1" $((n + 1)) 20 || rfail "the guest did not echo \"$1\""
 }
 
-xl_vcpus() {	# the VCPUs column of xl list: the vCPUs Xen counts online
-	xl list "$DOMID" | awk 'NR == 2 { print $4 }'
-}
-
-smp_ping() {	# smp_ping N: the guest says N online and every one answered a cross-call
-	local n
-	n=$(grep -cF "pvkit: smp ping cpus=4 online=$1 pinged=$1 failed=0" "$CONSOLE_LOG")
-	send "smp ping"
-	wait_count "pvkit: smp ping cpus=4 online=$1 pinged=$1 failed=0" $((n + 1)) 30 ||
-		rfail "the guest's cross-calls did not reach its $1 online CPUs"
-}
-
-# vcpus N WHAT: xl vcpu-set N, then the guest's lines, xl list and the guest's ping agree.
-vcpus() {
-	local n before
-	before=$(grep -cF " $2 online=" "$CONSOLE_LOG")	# "pvkit: smp cpu N offline online=M"
-	xl vcpu-set --ignore-host "$DOMID" "$1" || rfail "xl vcpu-set $1 failed"
-	wait_count " $2 online=" $((before + 3)) 60 || rfail "the guest did not take 3 vCPUs $2"
-	grep -qF " $2 failed online=" "$CONSOLE_LOG" && rfail "a vCPU failed to go $2"
-	n=$(xl_vcpus)
-	[ "$n" = "$1" ] || rfail "xl list counts $n vCPUs online after vcpu-set $1"
-	smp_ping "$1"
-	echo "vcpu-set $1: xl list counts $n, the guest $1 online, each answered a cross-call"
-}
-
 case "$1" in
 pre)
 	blk_params default || fail "blkback defaults"
@@ -61,6 +37,17 @@ running)
 	TTY=$(xenstore-read "/local/domain/$DOMID/console/tty") || rfail "no console tty"
 	wait_console "pvkit: smp cpus=4 online=4" 5 || rfail "the guest did not start its 4 vCPUs"
 	smp_ping 4
+	# Bad values the toolstack never writes: said and ignored, every vCPU stays.
+	av=/local/domain/$DOMID/cpu/1/availability
+	xenstore-write "$av" maybe || rfail "xenstore-write failed"
+	wait_console 'pvkit: smp: cpu/1/availability = "maybe": neither online nor offline (ignored)' 20 ||
+		rfail "cpu/1/availability \"maybe\" was not reported"
+	xenstore-write "$av" offline-and-then-some-more || rfail "xenstore-write failed"
+	wait_console "pvkit: smp: cpu/1/availability: longer than online or offline (ignored)" 20 ||
+		rfail "a too long cpu/1/availability was not reported"
+	xenstore-write "$av" online || rfail "xenstore-write failed"
+	smp_ping 4
+	echo "cpu/1/availability: bad values said and ignored, 4 vCPUs still online"
 	send "blk stress xvda"
 	wait_console "pvkit: blk stress xvda started" 20 || rfail "stress did not start"
 	for round in 1 2; do
